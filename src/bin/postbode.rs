@@ -1,0 +1,124 @@
+//! `postbode`: the author's and operator's command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{Parser, Subcommand};
+use postbode::files::{ContentError, load_catalogue};
+use postbode::render::{BaseUrl, EmailSettings};
+
+#[derive(Parser)]
+#[command(name = "postbode", version, about = "Newsletter and content delivery for the leiderschap blog")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check every post and settings file; lists each problem as path:line: message.
+    Check {
+        /// The content folder.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+    },
+    /// Render posts exactly as readers get them: SLUG.html, SLUG.txt and SLUG.eml.
+    Preview {
+        /// Only this post (default: every post).
+        slug: Option<String>,
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        #[arg(long, default_value = "target/preview")]
+        out: PathBuf,
+        /// The site address the links in the email point to.
+        #[arg(long, default_value = "https://postbode.example")]
+        base_url: String,
+        /// The email's date, RFC 3339 (default: now). A fixed date gives byte-identical files.
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Check { content } => match load_catalogue(&content) {
+            Ok(catalogue) => {
+                println!(
+                    "{}: {} posts in {} series and {} broadcasts, no problems",
+                    content.display(),
+                    catalogue.posts.len(),
+                    catalogue.series.len(),
+                    catalogue.posts.iter().filter(|p| p.series().is_none()).count()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(ContentError::Invalid(problems)) => {
+                eprintln!("{problems}");
+                Ok(ExitCode::from(1))
+            }
+            Err(e) => Err(chain(&e)),
+        },
+        Command::Preview { slug, content, out, base_url, date } => {
+            let catalogue = match load_catalogue(&content) {
+                Ok(c) => c,
+                Err(ContentError::Invalid(problems)) => {
+                    eprintln!("{problems}");
+                    return Ok(ExitCode::from(1));
+                }
+                Err(e) => return Err(chain(&e)),
+            };
+            let base_url = BaseUrl::parse(&base_url)?;
+            let date = match date {
+                Some(d) => d
+                    .parse::<jiff::Timestamp>()
+                    .map_err(|e| format!("--date `{d}` is not an RFC 3339 time like 2026-12-01T08:00:00+01:00: {e}"))?
+                    .into(),
+                None => SystemTime::now(),
+            };
+            let host = base_url.host().split(':').next().unwrap_or("postbode.example").to_owned();
+            let address = |local: &str| {
+                format!("{local}@{host}").parse::<lettre::Address>().map_err(|e| format!("no mail address for {host}: {e}"))
+            };
+            let settings = EmailSettings {
+                from: lettre::message::Mailbox::new(Some(catalogue.site.author.clone()), address("nieuwsbrief")?),
+                reply_to: None,
+                unsubscribe_mailbox: address("afmelden")?,
+                base_url,
+            };
+            let slugs = postbode::preview::write_previews(&catalogue, slug.as_deref(), &settings, &out, date)
+                .map_err(|e| chain(&e))?;
+            println!("Wrote {} post(s) to {}/ as SLUG.html, SLUG.txt and SLUG.eml:", slugs.len(), out.display());
+            for slug in slugs.iter().take(20) {
+                println!("  {}", out.join(format!("{slug}.eml")).display());
+            }
+            if slugs.len() > 20 {
+                println!("  … and {} more", slugs.len() - 20);
+            }
+            println!("Open the .html in a browser and the .eml in a mail client to see what readers get.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// An error with its causes, on one line: "cannot write to X: permission denied".
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,462 @@
+//! The author's content: Markdown posts and series, parsed and validated into a [`Catalogue`].
+//!
+//! ```text
+//! content/
+//!   site.toml                        site-wide settings (title, author, identity)
+//!   leiderschap/
+//!     series.toml                    a folder with series.toml is a series
+//!     01-leiderschap-en-vertrouwen.md  posts of the series, each with an `order`
+//!   posts/
+//!     kerstgroet.md                  any other post is a broadcast and needs a `date`
+//! ```
+//!
+//! Parsing never stops at the first mistake: [`Catalogue::parse`] returns every [`Problem`]
+//! with its file and line, so the author can fix them all in one go. This module does no I/O;
+//! the caller hands it the files (from disk, or embedded in a Lambda binary).
+
+mod front_matter;
+mod markdown_scan;
+mod problem;
+mod series;
+mod slug;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+pub use front_matter::Located;
+use front_matter::Fields;
+pub use markdown_scan::markdown_options;
+use markdown_scan::LinkTarget;
+pub use problem::{Problem, Problems};
+pub use series::{Cadence, SendWindow};
+pub use slug::Slug;
+
+/// A file of the content folder: its path relative to the folder (with `/` separators) and
+/// its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+pub const SITE_FILE: &str = "site.toml";
+pub const SERIES_FILE: &str = "series.toml";
+
+/// Site-wide settings from `site.toml`.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub title: String,
+    pub author: String,
+    pub description: Option<String>,
+    /// Who sends the mail, shown in every email footer (Dutch law asks for it).
+    pub identity: String,
+}
+
+/// A series from `FOLDER/series.toml`: posts that reach each subscriber one at a time.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// The folder name, e.g. `leiderschap`.
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub sender_name: String,
+    pub cadence: Cadence,
+    pub send_window: SendWindow,
+    pub time_zone: jiff::tz::TimeZone,
+    /// Posts of the series by `order`, as indexes into [`Catalogue::posts`].
+    pub posts: Vec<usize>,
+}
+
+/// Where a post belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// Part of a series: sent to each subscriber in `order`. The date, if any, is only shown
+    /// on the web.
+    InSeries { series: String, order: u32, date: Option<jiff::civil::Date> },
+    /// A broadcast: goes once to every subscriber once its date has come.
+    Broadcast { date: jiff::civil::Date },
+}
+
+/// An image shown above the post, always with alt text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub url: String,
+    pub alt: String,
+}
+
+/// One post, validated: every field present, every link resolvable.
+#[derive(Debug, Clone)]
+pub struct Post {
+    /// The file as the author knows it (content folder joined with the relative path).
+    pub source: PathBuf,
+    pub slug: Slug,
+    pub title: String,
+    /// One or two sentences: the email preheader and the feed summary.
+    pub summary: String,
+    pub placement: Placement,
+    pub image: Option<Image>,
+    /// The Markdown after the front matter.
+    pub body: String,
+    pub words: usize,
+    /// Links written as another post's file or `/posts/…`, mapped to `(slug, fragment)`.
+    internal_links: HashMap<String, (Slug, Option<String>)>,
+}
+
+impl Post {
+    /// The post a link written in this post points to, when it points to one.
+    pub fn internal_link(&self, dest: &str) -> Option<(&Slug, Option<&str>)> {
+        self.internal_links.get(dest).map(|(s, f)| (s, f.as_deref()))
+    }
+
+    pub fn date(&self) -> Option<jiff::civil::Date> {
+        match &self.placement {
+            Placement::InSeries { date, .. } => *date,
+            Placement::Broadcast { date } => Some(*date),
+        }
+    }
+
+    pub fn series(&self) -> Option<&str> {
+        match &self.placement {
+            Placement::InSeries { series, .. } => Some(series),
+            Placement::Broadcast { .. } => None,
+        }
+    }
+}
+
+/// All content, checked: posts by slug, series with their posts in order.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub site: Site,
+    pub series: Vec<Series>,
+    pub posts: Vec<Post>,
+    by_slug: HashMap<Slug, usize>,
+}
+
+impl Catalogue {
+    pub fn post(&self, slug: &str) -> Option<&Post> {
+        let slug = Slug::parse(slug).ok()?;
+        self.by_slug.get(&slug).map(|&i| &self.posts[i])
+    }
+
+    pub fn series(&self, id: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.id == id)
+    }
+
+    pub fn series_posts<'a>(&'a self, series: &'a Series) -> impl Iterator<Item = &'a Post> + 'a {
+        series.posts.iter().map(|&i| &self.posts[i])
+    }
+
+    /// Parses and validates every file; `root` only prefixes the paths in problems.
+    pub fn parse(root: &Path, files: &[SourceFile]) -> Result<Catalogue, Problems> {
+        let mut problems = Vec::new();
+        let display = |rel: &str| root.join(rel);
+
+        let site = match files.iter().find(|f| f.path == SITE_FILE) {
+            Some(file) => parse_site(&display(&file.path), &file.text, &mut problems),
+            None => {
+                problems.push(Problem::new(
+                    display(SITE_FILE),
+                    1,
+                    "the content folder has no site.toml with the site's title, author and identity",
+                ));
+                None
+            }
+        };
+
+        let mut series: Vec<Series> = files
+            .iter()
+            .filter_map(|f| {
+                let folder = f.path.strip_suffix(SERIES_FILE)?.strip_suffix('/')?;
+                (!folder.contains('/')).then_some((folder, f))
+            })
+            .filter_map(|(folder, f)| parse_series(folder, &display(&f.path), &f.text, &mut problems))
+            .collect();
+
+        let mut posts = Vec::new();
+        let mut written_links = Vec::new();
+        for file in files.iter().filter(|f| is_post_file(&f.path)) {
+            let folder = file.path.rsplit_once('/').map(|(d, _)| d);
+            let series_id = folder.filter(|d| series.iter().any(|s| &s.id == d));
+            if let Some((post, links)) = parse_post(&display(&file.path), file, series_id, &mut problems) {
+                written_links.push((file.path.clone(), links));
+                posts.push((file.path.clone(), post));
+            }
+        }
+
+        // Slugs are unique across the whole site: they are the web address and the store key.
+        let mut by_slug: HashMap<Slug, usize> = HashMap::new();
+        for (i, (_, (post, slug_line))) in posts.iter().enumerate() {
+            if let Some(&first) = by_slug.get(&post.slug) {
+                problems.push(Problem::new(
+                    &post.source,
+                    *slug_line,
+                    format!("the slug `{}` is already used by {}", post.slug, posts[first].1.0.source.display()),
+                ));
+            } else {
+                by_slug.insert(post.slug.clone(), i);
+            }
+        }
+        let by_file: HashMap<&str, &Slug> = posts.iter().map(|(path, (p, _))| (path.as_str(), &p.slug)).collect();
+
+        // Links to other posts must land on a post that exists.
+        let mut resolved_links = Vec::new();
+        for ((path, links), (_, (post, _))) in written_links.iter().zip(&posts) {
+            let mut internal = HashMap::new();
+            for link in links {
+                let slug = match markdown_scan::classify_link(&link.dest, Path::new(path)) {
+                    LinkTarget::External => continue,
+                    LinkTarget::Invalid(message) => {
+                        problems.push(Problem::new(&post.source, link.line, message));
+                        continue;
+                    }
+                    LinkTarget::Post { slug: Some(slug), fragment, .. } => Slug::parse(&slug)
+                        .ok()
+                        .filter(|s| by_slug.contains_key(s))
+                        .map(|s| (s, fragment)),
+                    LinkTarget::Post { file, fragment, .. } => file
+                        .and_then(|f| by_file.get(f.as_str()).map(|s| ((*s).clone(), fragment))),
+                };
+                match slug {
+                    Some(target) => {
+                        internal.insert(link.dest.clone(), target);
+                    }
+                    None => problems.push(Problem::new(
+                        &post.source,
+                        link.line,
+                        format!("the link `{}` points to a post that does not exist", link.dest),
+                    )),
+                }
+            }
+            resolved_links.push(internal);
+        }
+
+        let mut posts: Vec<Post> = posts
+            .into_iter()
+            .zip(resolved_links)
+            .map(|((_, (mut post, _)), links)| {
+                post.internal_links = links;
+                post
+            })
+            .collect();
+        // A stable order for everything downstream: series posts by order, then broadcasts by
+        // date, newest last.
+        posts.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        let by_slug: HashMap<Slug, usize> = posts.iter().enumerate().map(|(i, p)| (p.slug.clone(), i)).collect();
+
+        for s in &mut series {
+            check_series_order(s, &posts, root, &mut problems);
+            s.posts = posts
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.series() == Some(&s.id))
+                .map(|(i, _)| i)
+                .collect();
+        }
+
+        match site {
+            Some(site) if problems.is_empty() => Ok(Catalogue { site, series, posts, by_slug }),
+            _ => Err(Problems::new(problems)),
+        }
+    }
+}
+
+fn sort_key(post: &Post) -> (u8, String, u32, Option<jiff::civil::Date>, String) {
+    match &post.placement {
+        Placement::InSeries { series, order, .. } => (0, series.clone(), *order, None, post.slug.to_string()),
+        Placement::Broadcast { date } => (1, String::new(), 0, Some(*date), post.slug.to_string()),
+    }
+}
+
+fn is_post_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.ends_with(".md") && !name.eq_ignore_ascii_case("README.md")
+}
+
+fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &mut Vec<Problem>) {
+    let mut orders: BTreeMap<u32, &Post> = BTreeMap::new();
+    for post in posts {
+        if let Placement::InSeries { series: id, order, .. } = &post.placement
+            && id == &series.id
+            && let Some(first) = orders.insert(*order, post)
+        {
+            problems.push(Problem::new(
+                &post.source,
+                1,
+                format!("`order = {order}` is also used by {}; each post of a series needs its own number", first.source.display()),
+            ));
+        }
+    }
+    let series_file = root.join(&series.id).join(SERIES_FILE);
+    if orders.is_empty() {
+        problems.push(Problem::new(series_file, 1, format!("the series `{}` has no posts yet", series.id)));
+        return;
+    }
+    let max = *orders.keys().next_back().unwrap_or(&0);
+    let missing: Vec<String> = (1..=max).filter(|o| !orders.contains_key(o)).map(|o| o.to_string()).collect();
+    if !missing.is_empty() {
+        problems.push(Problem::new(
+            series_file,
+            1,
+            format!(
+                "the series `{}` has no post with order {}; number the posts 1, 2, 3, … without gaps",
+                series.id,
+                missing.join(", ")
+            ),
+        ));
+    }
+}
+
+fn parse_site(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Option<Site> {
+    let mut f = Fields::parse(path, text, 1, 1);
+    let title = f.required_str("title");
+    let author = f.required_str("author");
+    let description = f.optional_str("description");
+    let identity = f.required_str("identity");
+    problems.extend(f.finish());
+    Some(Site {
+        title: title?.value,
+        author: author?.value,
+        description: description.map(|d| d.value),
+        identity: identity?.value,
+    })
+}
+
+fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) -> Option<Series> {
+    let mut f = Fields::parse(path, text, 1, 1);
+    let title = f.required_str("title");
+    let description = f.required_str("description");
+    let sender_name = f.required_str("sender_name");
+    let cadence = f.required_str("cadence");
+    let window = f.required_str("send_window");
+    let zone = f.optional_str("time_zone");
+    let mut local = Vec::new();
+    let cadence = cadence.and_then(|c| Cadence::parse(&c.value).map_err(|m| local.push(Problem::new(path, c.line, m))).ok());
+    let send_window =
+        window.and_then(|w| SendWindow::parse(&w.value).map_err(|m| local.push(Problem::new(path, w.line, m))).ok());
+    let time_zone = match zone {
+        None => jiff::tz::TimeZone::get("Europe/Amsterdam").ok(),
+        Some(z) => jiff::tz::TimeZone::get(&z.value)
+            .map_err(|_| {
+                local.push(Problem::new(
+                    path,
+                    z.line,
+                    format!("`{}` is not a known time zone; write one like `Europe/Amsterdam`", z.value),
+                ))
+            })
+            .ok(),
+    };
+    problems.extend(f.finish());
+    problems.extend(local);
+    Some(Series {
+        id: id.to_owned(),
+        title: title?.value,
+        description: description?.value,
+        sender_name: sender_name?.value,
+        cadence: cadence?,
+        send_window: send_window?,
+        time_zone: time_zone?,
+        posts: Vec::new(),
+    })
+}
+
+type ParsedPost = ((Post, usize), Vec<markdown_scan::WrittenLink>);
+
+fn parse_post(
+    path: &Path,
+    file: &SourceFile,
+    series: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<ParsedPost> {
+    let split = match front_matter::split(&file.text) {
+        Ok(split) => split,
+        Err((line, message)) => {
+            problems.push(Problem::new(path, line, message));
+            return None;
+        }
+    };
+    let mut f = Fields::parse(path, split.toml, split.toml_first_line, 1);
+    let title = f.required_str("title");
+    let slug = f.required_str("slug");
+    let summary = f.required_str("summary");
+    let order = f.optional_positive("order");
+    let date = f.optional_date("date");
+    let image = f.optional_str("image");
+    let image_alt = f.optional_str("image_alt");
+    let mut local = Vec::new();
+
+    let slug_line = slug.as_ref().map_or(1, |s| s.line);
+    let slug = slug.and_then(|s| Slug::parse(&s.value).map_err(|m| local.push(Problem::new(path, s.line, m))).ok());
+
+    let placement = match (series, order, date) {
+        (Some(series), Some(order), date) => {
+            Some(Placement::InSeries { series: series.to_owned(), order: order.value, date: date.map(|d| d.value) })
+        }
+        (Some(series), None, _) => {
+            local.push(Problem::new(
+                path,
+                1,
+                format!("this post is in the series `{series}` and needs its place in it, like `order = 1`"),
+            ));
+            None
+        }
+        (None, Some(order), _) => {
+            local.push(Problem::new(
+                path,
+                order.line,
+                "`order` only applies to posts in a series folder (one with a series.toml); a post outside a series is a broadcast and needs a `date` instead",
+            ));
+            None
+        }
+        (None, None, Some(date)) => Some(Placement::Broadcast { date: date.value }),
+        (None, None, None) => {
+            local.push(Problem::new(
+                path,
+                1,
+                "this post is not in a series, so it is a broadcast and needs a publish date, like `date = 2026-12-01`",
+            ));
+            None
+        }
+    };
+
+    let image = match (image, image_alt) {
+        (None, None) => Some(None),
+        (Some(img), Some(alt)) => {
+            if img.value.starts_with("https://") {
+                Some(Some(Image { url: img.value, alt: alt.value }))
+            } else {
+                local.push(Problem::new(path, img.line, format!("the image `{}` must be an absolute https:// address", img.value)));
+                None
+            }
+        }
+        (Some(img), None) => {
+            local.push(Problem::new(
+                path,
+                img.line,
+                "the image has no alt text; add `image_alt = \"what the image shows\"` for readers who cannot see it",
+            ));
+            None
+        }
+        (None, Some(alt)) => {
+            local.push(Problem::new(path, alt.line, "`image_alt` is set but there is no `image`"));
+            None
+        }
+    };
+
+    let scan = markdown_scan::scan(split.body, split.body_first_line);
+    local.extend(scan.problems.into_iter().map(|(line, m)| Problem::new(path, line, m)));
+    problems.extend(f.finish());
+    problems.extend(local);
+
+    let post = Post {
+        source: path.to_path_buf(),
+        slug: slug?,
+        title: title?.value,
+        summary: summary?.value,
+        placement: placement?,
+        image: image?,
+        body: split.body.to_owned(),
+        words: scan.words,
+        internal_links: HashMap::new(),
+    };
+    Some(((post, slug_line), scan.links))
+}

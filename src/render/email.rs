@@ -1,0 +1,357 @@
+//! Emails: a post rendered once into a [`PreparedEmail`], then filled in per recipient and
+//! wrapped in MIME with lettre.
+//!
+//! The MIME bytes are what SES sends and what the local outbox stores. For the seed post they
+//! look like this (abridged):
+//!
+//! ```text
+//! From: =?utf-8?b?UmVuw6kgUmVuc2Vu?= <nieuwsbrief@postbode.example>
+//! To: Anna <anna@example.nl>
+//! Subject: Leiderschap en vertrouwen
+//! List-Id: "Leiderschap" <nieuwsbrief.postbode.example>
+//! List-Unsubscribe: <https://postbode.example/unsubscribe/TOKEN>,
+//!  <mailto:afmelden@postbode.example?subject=afmelden%20TOKEN>
+//! List-Unsubscribe-Post: List-Unsubscribe=One-Click
+//! MIME-Version: 1.0
+//! Content-Type: multipart/alternative; boundary="=_5f0c…"
+//!
+//! --=_5f0c…
+//! Content-Type: text/plain; charset=utf-8
+//!
+//! Leiderschap en vertrouwen
+//! =========================
+//! …
+//! --=_5f0c…
+//! Content-Type: text/html; charset=utf-8
+//!
+//! <!DOCTYPE html><html lang="nl">…
+//! ```
+//!
+//! Cost model: Markdown parsing, HTML and text rendering happen once per post in
+//! [`PreparedEmail::new`]; the template is CSS-inlined once per process. Per recipient,
+//! [`PreparedEmail::render`] only fills in the greeting, the unsubscribe link and the headers.
+
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use pulldown_cmark_escape::{escape_href, escape_html};
+use sha2::{Digest, Sha256};
+
+use super::markdown_html::{ElementStyles, push_html};
+use super::markdown_text::{TEXT_WIDTH, push_text};
+use super::template::{Slot, Template};
+use crate::content::{Catalogue, Placement, Post};
+
+/// The public base address of the site, like `https://www.voorbeeld.nl`: absolute https, or
+/// http on a loopback address for the local mode. Kept without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    pub fn parse(raw: &str) -> Result<BaseUrl, String> {
+        let url = url::Url::parse(raw.trim()).map_err(|e| format!("`{raw}` is not a web address: {e}"))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let ok = match url.scheme() {
+            "https" => url.host_str().is_some(),
+            "http" => loopback,
+            _ => false,
+        };
+        if !ok || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "`{raw}` must be an https:// address (http:// only on 127.0.0.1 or localhost), without ?query or #fragment"
+            ));
+        }
+        Ok(BaseUrl(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// `path` must start with `/`.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    pub fn host(&self) -> &str {
+        let rest = self.0.split_once("://").map_or(self.0.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or(rest)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The address of a post on the web.
+pub fn post_url(base: &BaseUrl, slug: &str) -> String {
+    base.join(&format!("/posts/{slug}"))
+}
+
+/// The one-click unsubscribe address for a token (served by the HTTP API).
+pub fn unsubscribe_url(base: &BaseUrl, token: &str) -> String {
+    base.join(&format!("/unsubscribe/{token}"))
+}
+
+/// Fixed per deployment: where the site lives and who sends.
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    pub base_url: BaseUrl,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    /// Mailbox for `List-Unsubscribe: <mailto:…>`.
+    pub unsubscribe_mailbox: lettre::Address,
+}
+
+/// The few things that differ per recipient. Never holds more than the mail needs.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub to: Mailbox,
+    pub first_name: Option<String>,
+    /// Signed unsubscribe token: the link carries it, never the address.
+    pub unsubscribe_token: String,
+}
+
+/// One email as sent: both parts and the MIME message that carries them.
+#[derive(Debug, Clone)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    pub mime: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("the email template could not be CSS-inlined: {0}")]
+    Template(String),
+    #[error("the email for {to} could not be assembled")]
+    Mime {
+        to: String,
+        #[source]
+        source: lettre::error::Error,
+    },
+}
+
+/// The email template with its stylesheet inlined, built on first use and shared by every post.
+fn template() -> Result<&'static Template, RenderError> {
+    static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let inliner = css_inline::CSSInliner::options()
+                .keep_at_rules(true)
+                .load_remote_stylesheets(false)
+                .build();
+            inliner
+                .inline(include_str!("email.html"))
+                .map(|html| Template::parse(&html))
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| RenderError::Template(e.clone()))
+}
+
+/// A post rendered for email, waiting only for the recipient's parts.
+#[derive(Debug, Clone)]
+pub struct PreparedEmail {
+    slug: String,
+    subject: String,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    list_id: String,
+    base_url: BaseUrl,
+    unsubscribe_mailbox: lettre::Address,
+    html: Template,
+    text_head: String,
+    text_body: String,
+}
+
+impl PreparedEmail {
+    pub fn new(catalogue: &Catalogue, post: &Post, settings: &EmailSettings) -> Result<PreparedEmail, RenderError> {
+        let base = &settings.base_url;
+        let link = |dest: &str| match post.internal_link(dest) {
+            Some((slug, fragment)) => {
+                let url = post_url(base, slug.as_str());
+                match fragment {
+                    Some(f) => format!("{url}#{f}"),
+                    None => url,
+                }
+            }
+            None => dest.to_owned(),
+        };
+        let site = &catalogue.site;
+        let masthead = match &post.placement {
+            Placement::InSeries { series, order, .. } => {
+                let title = catalogue.series(series).map_or(series.as_str(), |s| s.title.as_str());
+                format!("{title} · deel {order}")
+            }
+            Placement::Broadcast { .. } => site.title.clone(),
+        };
+        let list_name = format!("de nieuwsbrief van {}", site.author);
+        let web_url = post_url(base, post.slug.as_str());
+
+        let mut content = String::with_capacity(post.body.len() * 2);
+        push_html(&mut content, &post.body, &ElementStyles::EMAIL, &link);
+        let image = post.image.as_ref().map_or(String::new(), |img| {
+            let mut out = String::from("<img src=\"");
+            let _ = escape_href(&mut out, &img.url);
+            out.push_str("\" alt=\"");
+            let _ = escape_html(&mut out, &img.alt);
+            out.push_str("\" width=\"");
+            out.push_str(ElementStyles::EMAIL.img_width);
+            out.push_str("\" style=\"");
+            out.push_str(ElementStyles::EMAIL.img);
+            out.push_str("\">\n");
+            out
+        });
+
+        let html = template()?.fill(|slot| {
+            Some(match slot {
+                Slot::Title => html_text(&post.title),
+                Slot::Preheader => preheader(&post.summary),
+                Slot::Masthead => html_text(&masthead),
+                Slot::Image => image.clone(),
+                Slot::Content => std::mem::take(&mut content),
+                Slot::WebUrl => html_attr_url(&web_url),
+                Slot::Identity => html_text(&site.identity),
+                Slot::ListName => html_text(&list_name),
+                Slot::SiteUrl => html_attr_url(base.as_str()),
+                Slot::SiteHost => html_text(base.host()),
+                Slot::Greeting | Slot::UnsubscribeUrl => return None,
+            })
+        });
+
+        let mut text_head = format!("{}\n{}\n\n", post.title, "=".repeat(post.title.chars().count()));
+        if let Some(img) = &post.image {
+            text_head.push_str(&format!("[Afbeelding: {}] ({})\n\n", img.alt, img.url));
+        }
+        let mut text_body = String::with_capacity(post.body.len() + 512);
+        push_text(&mut text_body, &post.body, &link);
+        text_body.push_str(&format!("\nLees dit artikel online: {web_url}\n\n-- \n{}\n", site.identity));
+        text_body.push_str(&textwrap::fill(
+            &format!("Je ontvangt deze e-mail omdat je je hebt aangemeld voor {list_name} op {}.", base.host()),
+            textwrap::Options::new(TEXT_WIDTH).break_words(false),
+        ));
+        text_body.push('\n');
+
+        let domain = settings.from.email.domain();
+        Ok(PreparedEmail {
+            slug: post.slug.to_string(),
+            subject: post.title.clone(),
+            from: settings.from.clone(),
+            reply_to: settings.reply_to.clone(),
+            list_id: format!("{} <nieuwsbrief.{domain}>", phrase(&site.title)),
+            base_url: base.clone(),
+            unsubscribe_mailbox: settings.unsubscribe_mailbox.clone(),
+            html,
+            text_head,
+            text_body,
+        })
+    }
+
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The email for one recipient, as MIME bytes with the same date and inputs always
+    /// byte-identical.
+    pub fn render(&self, recipient: &Recipient, date: SystemTime) -> Result<RenderedEmail, RenderError> {
+        let unsubscribe = unsubscribe_url(&self.base_url, &recipient.unsubscribe_token);
+        let first_name = recipient.first_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+
+        let html = self.html.finish(|slot| match slot {
+            Slot::Greeting => first_name.map_or(String::new(), |name| {
+                format!("<p style=\"{}\">Hoi {},</p>\n", ElementStyles::EMAIL.p, html_text(name))
+            }),
+            Slot::UnsubscribeUrl => html_attr_url(&unsubscribe),
+            _ => String::new(),
+        });
+
+        let mut text = String::with_capacity(self.text_head.len() + self.text_body.len() + 160);
+        text.push_str(&self.text_head);
+        if let Some(name) = first_name {
+            text.push_str(&format!("Hoi {name},\n\n"));
+        }
+        text.push_str(&self.text_body);
+        text.push_str(&format!("Afmelden met één klik: {unsubscribe}\n"));
+
+        let mime = self.mime(recipient, &unsubscribe, &text, &html, date)?;
+        Ok(RenderedEmail { subject: self.subject.clone(), html, text, mime })
+    }
+
+    fn mime(
+        &self,
+        recipient: &Recipient,
+        unsubscribe: &str,
+        text: &str,
+        html: &str,
+        date: SystemTime,
+    ) -> Result<Vec<u8>, RenderError> {
+        let domain = self.from.email.domain();
+        let stamp = date.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let message_id = format!(
+            "<{}@{domain}>",
+            hex(&Sha256::digest(format!("{}\n{}\n{stamp}\n{}", self.slug, recipient.to.email, recipient.unsubscribe_token)))[..32].to_owned()
+        );
+        // "=_" never occurs in quoted-printable or base64 bodies, so the boundary is safe
+        // whatever the post says; hashing the parts keeps it deterministic.
+        let boundary = format!("=_{}", &hex(&Sha256::digest(format!("{text}\n{html}")))[..32]);
+        let mailto = format!(
+            "mailto:{}?subject=afmelden%20{}",
+            self.unsubscribe_mailbox, recipient.unsubscribe_token
+        );
+        let mut builder = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(recipient.to.clone())
+            .subject(self.subject.clone())
+            .date(date)
+            .message_id(Some(message_id))
+            .raw_header(header("List-Id", self.list_id.clone()))
+            .raw_header(header("List-Unsubscribe", format!("<{unsubscribe}>, <{mailto}>")))
+            .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let body = MultiPart::alternative()
+            .boundary(boundary)
+            .singlepart(SinglePart::plain(text.to_owned()))
+            .singlepart(SinglePart::html(html.to_owned()));
+        builder
+            .multipart(body)
+            .map(|message| message.formatted())
+            .map_err(|source| RenderError::Mime { to: recipient.to.email.to_string(), source })
+    }
+}
+
+fn header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// `text` made safe as an RFC 5322 display phrase: the specials that would need quoting are
+/// dropped, so lettre can encode the rest word by word.
+fn phrase(text: &str) -> String {
+    let kept: String = text.chars().filter(|c| !"\"(),:;<>@[\\]".contains(*c)).collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let _ = escape_html(&mut out, text);
+    out
+}
+
+fn html_attr_url(url: &str) -> String {
+    let mut href = String::with_capacity(url.len());
+    let _ = escape_href(&mut href, url);
+    href
+}
+
+/// The hidden preview line: the summary, then invisible padding so the client does not pull
+/// body text into the inbox preview.
+fn preheader(summary: &str) -> String {
+    let mut out = html_text(summary);
+    out.push_str(&"&#847;&zwnj;&nbsp;".repeat(60));
+    out
+}

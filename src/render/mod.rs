@@ -1,0 +1,9 @@
+//! Rendering: posts to email (HTML with inlined CSS, a text part, MIME bytes) and, in later
+//! modules, to web pages. Pure code: no I/O, no clock (the caller passes the date).
+
+pub mod email;
+pub mod markdown_html;
+pub mod markdown_text;
+mod template;
+
+pub use email::{BaseUrl, EmailSettings, PreparedEmail, Recipient, RenderError, RenderedEmail};
