@@ -23,5 +23,5 @@
 
 pub mod content;
 pub mod files;
-pub mod render;
 pub mod preview;
+pub mod render;

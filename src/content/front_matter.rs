@@ -42,13 +42,14 @@ pub(crate) fn split(text: &str) -> Result<Split<'_>, (usize, String)> {
     if first.trim_end() != FENCE {
         return Err((
             1,
-            format!("the file must start with a front matter block: a line `{FENCE}`, the fields, and another line `{FENCE}`"),
+            format!(
+                "the file must start with a front matter block: a line `{FENCE}`, the fields, and another line `{FENCE}`"
+            ),
         ));
     }
     let toml_start = first.len();
     let mut offset = toml_start;
-    let mut line = 2;
-    for l in lines {
+    for (line, l) in (2..).zip(lines) {
         if l.trim_end() == FENCE {
             return Ok(Split {
                 toml: &text[toml_start..offset],
@@ -58,7 +59,6 @@ pub(crate) fn split(text: &str) -> Result<Split<'_>, (usize, String)> {
             });
         }
         offset += l.len();
-        line += 1;
     }
     Err((
         1,
@@ -88,7 +88,12 @@ pub(crate) struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Parses `toml` (starting at `first_line` of `path`); syntax errors become problems and the
     /// part that could be read is still checked.
-    pub(crate) fn parse(path: &'a Path, toml: &'a str, first_line: usize, missing_line: usize) -> Self {
+    pub(crate) fn parse(
+        path: &'a Path,
+        toml: &'a str,
+        first_line: usize,
+        missing_line: usize,
+    ) -> Self {
         let lines = LineIndex::new(toml);
         let (table, errors) = DeTable::parse_recoverable(toml);
         let problems = errors
@@ -181,7 +186,10 @@ impl<'a> Fields<'a> {
     }
 
     /// A calendar date, written as a TOML date (`date = 2026-12-01`) or a string.
-    pub(crate) fn optional_date(&mut self, key: &'static str) -> Option<Located<jiff::civil::Date>> {
+    pub(crate) fn optional_date(
+        &mut self,
+        key: &'static str,
+    ) -> Option<Located<jiff::civil::Date>> {
         let (value, line) = self.get(key)?;
         let text = match &value {
             DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),

@@ -23,10 +23,10 @@ mod slug;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-pub use front_matter::Located;
 use front_matter::Fields;
-pub use markdown_scan::markdown_options;
+pub use front_matter::Located;
 use markdown_scan::LinkTarget;
+pub use markdown_scan::markdown_options;
 pub use problem::{Problem, Problems};
 pub use series::{Cadence, SendWindow};
 pub use slug::Slug;
@@ -72,7 +72,11 @@ pub struct Series {
 pub enum Placement {
     /// Part of a series: sent to each subscriber in `order`. The date, if any, is only shown
     /// on the web.
-    InSeries { series: String, order: u32, date: Option<jiff::civil::Date> },
+    InSeries {
+        series: String,
+        order: u32,
+        date: Option<jiff::civil::Date>,
+    },
     /// A broadcast: goes once to every subscriber once its date has come.
     Broadcast { date: jiff::civil::Date },
 }
@@ -105,7 +109,9 @@ pub struct Post {
 impl Post {
     /// The post a link written in this post points to, when it points to one.
     pub fn internal_link(&self, dest: &str) -> Option<(&Slug, Option<&str>)> {
-        self.internal_links.get(dest).map(|(s, f)| (s, f.as_deref()))
+        self.internal_links
+            .get(dest)
+            .map(|(s, f)| (s, f.as_deref()))
     }
 
     pub fn date(&self) -> Option<jiff::civil::Date> {
@@ -169,17 +175,24 @@ impl Catalogue {
                 let folder = f.path.strip_suffix(SERIES_FILE)?.strip_suffix('/')?;
                 (!folder.contains('/')).then_some((folder, f))
             })
-            .filter_map(|(folder, f)| parse_series(folder, &display(&f.path), &f.text, &mut problems))
+            .filter_map(|(folder, f)| {
+                parse_series(folder, &display(&f.path), &f.text, &mut problems)
+            })
             .collect();
 
         let mut posts = Vec::new();
         let mut written_links = Vec::new();
+        let mut incomplete_series = std::collections::HashSet::new();
         for file in files.iter().filter(|f| is_post_file(&f.path)) {
             let folder = file.path.rsplit_once('/').map(|(d, _)| d);
             let series_id = folder.filter(|d| series.iter().any(|s| &s.id == d));
-            if let Some((post, links)) = parse_post(&display(&file.path), file, series_id, &mut problems) {
-                written_links.push((file.path.clone(), links));
-                posts.push((file.path.clone(), post));
+            match parse_post(&display(&file.path), file, series_id, &mut problems) {
+                Some((post, links)) => {
+                    written_links.push((file.path.clone(), links));
+                    posts.push((file.path.clone(), post));
+                }
+                // Its order is unknown: checking the series' numbering would only add noise.
+                None => incomplete_series.extend(series_id.map(str::to_owned)),
             }
         }
 
@@ -190,13 +203,20 @@ impl Catalogue {
                 problems.push(Problem::new(
                     &post.source,
                     *slug_line,
-                    format!("the slug `{}` is already used by {}", post.slug, posts[first].1.0.source.display()),
+                    format!(
+                        "the slug `{}` is already used by {}",
+                        post.slug,
+                        posts[first].1.0.source.display()
+                    ),
                 ));
             } else {
                 by_slug.insert(post.slug.clone(), i);
             }
         }
-        let by_file: HashMap<&str, &Slug> = posts.iter().map(|(path, (p, _))| (path.as_str(), &p.slug)).collect();
+        let by_file: HashMap<&str, &Slug> = posts
+            .iter()
+            .map(|(path, (p, _))| (path.as_str(), &p.slug))
+            .collect();
 
         // Links to other posts must land on a post that exists.
         let mut resolved_links = Vec::new();
@@ -209,12 +229,17 @@ impl Catalogue {
                         problems.push(Problem::new(&post.source, link.line, message));
                         continue;
                     }
-                    LinkTarget::Post { slug: Some(slug), fragment, .. } => Slug::parse(&slug)
+                    LinkTarget::Post {
+                        slug: Some(slug),
+                        fragment,
+                        ..
+                    } => Slug::parse(&slug)
                         .ok()
                         .filter(|s| by_slug.contains_key(s))
                         .map(|s| (s, fragment)),
-                    LinkTarget::Post { file, fragment, .. } => file
-                        .and_then(|f| by_file.get(f.as_str()).map(|s| ((*s).clone(), fragment))),
+                    LinkTarget::Post { file, fragment, .. } => {
+                        file.and_then(|f| by_file.get(f.as_str()).map(|s| ((*s).clone(), fragment)))
+                    }
                 };
                 match slug {
                     Some(target) => {
@@ -223,7 +248,10 @@ impl Catalogue {
                     None => problems.push(Problem::new(
                         &post.source,
                         link.line,
-                        format!("the link `{}` points to a post that does not exist", link.dest),
+                        format!(
+                            "the link `{}` points to a post that does not exist",
+                            link.dest
+                        ),
                     )),
                 }
             }
@@ -240,11 +268,17 @@ impl Catalogue {
             .collect();
         // A stable order for everything downstream: series posts by order, then broadcasts by
         // date, newest last.
-        posts.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        let by_slug: HashMap<Slug, usize> = posts.iter().enumerate().map(|(i, p)| (p.slug.clone(), i)).collect();
+        posts.sort_by_key(sort_key);
+        let by_slug: HashMap<Slug, usize> = posts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.slug.clone(), i))
+            .collect();
 
         for s in &mut series {
-            check_series_order(s, &posts, root, &mut problems);
+            if !incomplete_series.contains(&s.id) {
+                check_series_order(s, &posts, root, &mut problems);
+            }
             s.posts = posts
                 .iter()
                 .enumerate()
@@ -254,7 +288,12 @@ impl Catalogue {
         }
 
         match site {
-            Some(site) if problems.is_empty() => Ok(Catalogue { site, series, posts, by_slug }),
+            Some(site) if problems.is_empty() => Ok(Catalogue {
+                site,
+                series,
+                posts,
+                by_slug,
+            }),
             _ => Err(Problems::new(problems)),
         }
     }
@@ -262,7 +301,9 @@ impl Catalogue {
 
 fn sort_key(post: &Post) -> (u8, String, u32, Option<jiff::civil::Date>, String) {
     match &post.placement {
-        Placement::InSeries { series, order, .. } => (0, series.clone(), *order, None, post.slug.to_string()),
+        Placement::InSeries { series, order, .. } => {
+            (0, series.clone(), *order, None, post.slug.to_string())
+        }
         Placement::Broadcast { date } => (1, String::new(), 0, Some(*date), post.slug.to_string()),
     }
 }
@@ -275,7 +316,9 @@ fn is_post_file(path: &str) -> bool {
 fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &mut Vec<Problem>) {
     let mut orders: BTreeMap<u32, &Post> = BTreeMap::new();
     for post in posts {
-        if let Placement::InSeries { series: id, order, .. } = &post.placement
+        if let Placement::InSeries {
+            series: id, order, ..
+        } = &post.placement
             && id == &series.id
             && let Some(first) = orders.insert(*order, post)
         {
@@ -288,11 +331,18 @@ fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &m
     }
     let series_file = root.join(&series.id).join(SERIES_FILE);
     if orders.is_empty() {
-        problems.push(Problem::new(series_file, 1, format!("the series `{}` has no posts yet", series.id)));
+        problems.push(Problem::new(
+            series_file,
+            1,
+            format!("the series `{}` has no posts yet", series.id),
+        ));
         return;
     }
     let max = *orders.keys().next_back().unwrap_or(&0);
-    let missing: Vec<String> = (1..=max).filter(|o| !orders.contains_key(o)).map(|o| o.to_string()).collect();
+    let missing: Vec<String> = (1..=max)
+        .filter(|o| !orders.contains_key(o))
+        .map(|o| o.to_string())
+        .collect();
     if !missing.is_empty() {
         problems.push(Problem::new(
             series_file,
@@ -330,9 +380,16 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
     let window = f.required_str("send_window");
     let zone = f.optional_str("time_zone");
     let mut local = Vec::new();
-    let cadence = cadence.and_then(|c| Cadence::parse(&c.value).map_err(|m| local.push(Problem::new(path, c.line, m))).ok());
-    let send_window =
-        window.and_then(|w| SendWindow::parse(&w.value).map_err(|m| local.push(Problem::new(path, w.line, m))).ok());
+    let cadence = cadence.and_then(|c| {
+        Cadence::parse(&c.value)
+            .map_err(|m| local.push(Problem::new(path, c.line, m)))
+            .ok()
+    });
+    let send_window = window.and_then(|w| {
+        SendWindow::parse(&w.value)
+            .map_err(|m| local.push(Problem::new(path, w.line, m)))
+            .ok()
+    });
     let time_zone = match zone {
         None => jiff::tz::TimeZone::get("Europe/Amsterdam").ok(),
         Some(z) => jiff::tz::TimeZone::get(&z.value)
@@ -340,7 +397,10 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
                 local.push(Problem::new(
                     path,
                     z.line,
-                    format!("`{}` is not a known time zone; write one like `Europe/Amsterdam`", z.value),
+                    format!(
+                        "`{}` is not a known time zone; write one like `Europe/Amsterdam`",
+                        z.value
+                    ),
                 ))
             })
             .ok(),
@@ -385,12 +445,18 @@ fn parse_post(
     let mut local = Vec::new();
 
     let slug_line = slug.as_ref().map_or(1, |s| s.line);
-    let slug = slug.and_then(|s| Slug::parse(&s.value).map_err(|m| local.push(Problem::new(path, s.line, m))).ok());
+    let slug = slug.and_then(|s| {
+        Slug::parse(&s.value)
+            .map_err(|m| local.push(Problem::new(path, s.line, m)))
+            .ok()
+    });
 
     let placement = match (series, order, date) {
-        (Some(series), Some(order), date) => {
-            Some(Placement::InSeries { series: series.to_owned(), order: order.value, date: date.map(|d| d.value) })
-        }
+        (Some(series), Some(order), date) => Some(Placement::InSeries {
+            series: series.to_owned(),
+            order: order.value,
+            date: date.map(|d| d.value),
+        }),
         (Some(series), None, _) => {
             local.push(Problem::new(
                 path,
@@ -422,9 +488,19 @@ fn parse_post(
         (None, None) => Some(None),
         (Some(img), Some(alt)) => {
             if img.value.starts_with("https://") {
-                Some(Some(Image { url: img.value, alt: alt.value }))
+                Some(Some(Image {
+                    url: img.value,
+                    alt: alt.value,
+                }))
             } else {
-                local.push(Problem::new(path, img.line, format!("the image `{}` must be an absolute https:// address", img.value)));
+                local.push(Problem::new(
+                    path,
+                    img.line,
+                    format!(
+                        "the image `{}` must be an absolute https:// address",
+                        img.value
+                    ),
+                ));
                 None
             }
         }
@@ -437,13 +513,21 @@ fn parse_post(
             None
         }
         (None, Some(alt)) => {
-            local.push(Problem::new(path, alt.line, "`image_alt` is set but there is no `image`"));
+            local.push(Problem::new(
+                path,
+                alt.line,
+                "`image_alt` is set but there is no `image`",
+            ));
             None
         }
     };
 
     let scan = markdown_scan::scan(split.body, split.body_first_line);
-    local.extend(scan.problems.into_iter().map(|(line, m)| Problem::new(path, line, m)));
+    local.extend(
+        scan.problems
+            .into_iter()
+            .map(|(line, m)| Problem::new(path, line, m)),
+    );
     problems.extend(f.finish());
     problems.extend(local);
 

@@ -80,7 +80,9 @@ impl SendWindow {
     /// ```
     pub fn parse(raw: &str) -> Result<SendWindow, String> {
         let explain = || {
-            format!("`{raw}` is not a send window; write a day and a time, like `tuesday 08:00` or `daily 07:30`")
+            format!(
+                "`{raw}` is not a send window; write a day and a time, like `tuesday 08:00` or `daily 07:30`"
+            )
         };
         let mut words = raw.split_whitespace();
         let (Some(day), Some(clock), None) = (words.next(), words.next(), words.next()) else {
@@ -115,7 +117,14 @@ mod tests {
         for raw in ["daily", "weekly", "every 3 days", "every 2 weeks"] {
             assert_eq!(Cadence::parse(raw).unwrap().to_string(), raw);
         }
-        for bad in ["", "every", "every 0 days", "every x weeks", "monthly", "every 2 fortnights"] {
+        for bad in [
+            "",
+            "every",
+            "every 0 days",
+            "every x weeks",
+            "monthly",
+            "every 2 fortnights",
+        ] {
             assert!(Cadence::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -26,9 +26,14 @@ pub const TEXT_WIDTH: usize = 72;
 
 enum Context {
     Quote,
-    List { next: Option<u64> },
+    List {
+        next: Option<u64>,
+    },
     /// A list item: its bullet until its first line is written, then its indent.
-    Item { bullet: Option<String>, indent: usize },
+    Item {
+        bullet: Option<String>,
+        indent: usize,
+    },
 }
 
 struct Writer<'a> {
@@ -44,7 +49,14 @@ struct Writer<'a> {
 /// Appends the plain text of `markdown` to `out`. `link` turns a destination as written into
 /// the absolute URL.
 pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String) {
-    let mut w = Writer { out, inline: String::new(), stack: Vec::new(), links: Vec::new(), in_paragraph: false, in_code: false };
+    let mut w = Writer {
+        out,
+        inline: String::new(),
+        stack: Vec::new(),
+        links: Vec::new(),
+        in_paragraph: false,
+        in_code: false,
+    };
     let mut image: Option<(String, String)> = None;
     for event in pulldown_cmark::Parser::new_ext(markdown, markdown_options()) {
         if let Some((_, alt)) = image.as_mut() {
@@ -52,7 +64,8 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                 Event::Text(t) | Event::Code(t) => alt.push_str(&t),
                 Event::End(TagEnd::Image) => {
                     let (url, alt) = image.take().unwrap_or_default();
-                    w.inline.push_str(&format!("[Afbeelding: {}] ({url})", alt.trim()));
+                    w.inline
+                        .push_str(&format!("[Afbeelding: {}] ({url})", alt.trim()));
                 }
                 _ => {}
             }
@@ -90,7 +103,10 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                     _ => "- ".to_owned(),
                 };
                 let indent = bullet.chars().count();
-                w.stack.push(Context::Item { bullet: Some(bullet), indent });
+                w.stack.push(Context::Item {
+                    bullet: Some(bullet),
+                    indent,
+                });
             }
             Event::End(TagEnd::Item) => {
                 w.flush(false);
@@ -109,7 +125,9 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                 w.in_code = false;
                 w.blank_line();
             }
-            Event::Start(Tag::Link { dest_url, .. }) => w.links.push((link(&dest_url), w.inline.len())),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                w.links.push((link(&dest_url), w.inline.len()))
+            }
             Event::End(TagEnd::Link) => {
                 if let Some((url, start)) = w.links.pop() {
                     let text = w.inline[start..].trim();
@@ -119,7 +137,9 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                     }
                 }
             }
-            Event::Start(Tag::Image { dest_url, .. }) => image = Some((link(&dest_url), String::new())),
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                image = Some((link(&dest_url), String::new()))
+            }
             Event::Text(text) if w.in_code_block() => w.code(&text),
             Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => {
                 w.inline.push_str(&text)
@@ -231,7 +251,8 @@ impl Writer<'_> {
         self.out.push_str(text);
         self.out.push('\n');
         if let Some(ch) = underline {
-            self.out.push_str(&ch.to_string().repeat(text.chars().count()));
+            self.out
+                .push_str(&ch.to_string().repeat(text.chars().count()));
             self.out.push('\n');
         }
         self.blank_line();
@@ -244,7 +265,9 @@ mod tests {
 
     fn text(md: &str) -> String {
         let mut out = String::new();
-        push_text(&mut out, md, &|d| d.replace("/posts/", "https://x.nl/posts/"));
+        push_text(&mut out, md, &|d| {
+            d.replace("/posts/", "https://x.nl/posts/")
+        });
         out
     }
 
@@ -260,10 +283,17 @@ mod tests {
     #[test]
     fn wraps_at_the_text_width_without_breaking_addresses() {
         let long_url = format!("https://x.nl/{}", "a".repeat(90));
-        let md = format!("{} [hier]({long_url}) {}", "woord ".repeat(20), "woord ".repeat(20));
+        let md = format!(
+            "{} [hier]({long_url}) {}",
+            "woord ".repeat(20),
+            "woord ".repeat(20)
+        );
         let out = text(&md);
         for line in out.lines() {
-            assert!(line.chars().count() <= TEXT_WIDTH || line.contains(&long_url), "{line:?}");
+            assert!(
+                line.chars().count() <= TEXT_WIDTH || line.contains(&long_url),
+                "{line:?}"
+            );
         }
         assert!(out.contains(&long_url));
     }
@@ -278,6 +308,9 @@ mod tests {
 
     #[test]
     fn images_keep_alt_text_and_address() {
-        assert_eq!(text("![Een boom](https://x.nl/a.png)"), "[Afbeelding: Een boom] (https://x.nl/a.png)\n");
+        assert_eq!(
+            text("![Een boom](https://x.nl/a.png)"),
+            "[Afbeelding: Een boom] (https://x.nl/a.png)\n"
+        );
     }
 }

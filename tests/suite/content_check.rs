@@ -1,0 +1,337 @@
+//! Validation: every rule reports `path:line: message`, and all problems come at once.
+
+use std::path::Path;
+
+use postbode::content::{Catalogue, SourceFile};
+
+use crate::helpers::{postbode, stderr, stdout};
+
+const SITE: &str =
+    "title = \"Blog\"\nauthor = \"René Rensen\"\nidentity = \"René Rensen, coach\"\n";
+const SERIES: &str = "title = \"Leiderschap\"\ndescription = \"Reeks\"\nsender_name = \"René\"\ncadence = \"weekly\"\nsend_window = \"tuesday 08:00\"\n";
+
+/// A valid series post; tests break one thing at a time.
+fn post(slug: &str, order: u32, body: &str) -> String {
+    format!(
+        "+++\ntitle = \"Titel {slug}\"\nslug = \"{slug}\"\norder = {order}\nsummary = \"Samenvatting.\"\n+++\n\n{body}\n"
+    )
+}
+
+/// Problems for a content folder of the site, the series and `files`.
+fn problems(files: &[(&str, String)]) -> Vec<String> {
+    let mut all = vec![
+        SourceFile {
+            path: "site.toml".into(),
+            text: SITE.into(),
+        },
+        SourceFile {
+            path: "reeks/series.toml".into(),
+            text: SERIES.into(),
+        },
+    ];
+    all.extend(files.iter().map(|(p, t)| SourceFile {
+        path: (*p).into(),
+        text: t.clone(),
+    }));
+    match Catalogue::parse(Path::new("content"), &all) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn one_problem(files: &[(&str, String)]) -> String {
+    let found = problems(files);
+    assert_eq!(found.len(), 1, "expected one problem, got {found:#?}");
+    found.into_iter().next().unwrap()
+}
+
+#[test]
+fn the_real_content_folder_is_valid() {
+    let out = postbode(&["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("no problems"));
+}
+
+#[test]
+fn a_valid_folder_has_no_problems() {
+    assert_eq!(
+        problems(&[("reeks/01.md", post("een", 1, "Tekst."))]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    let text = "+++\ntitle = \"T\"\nslug = \"een\"\norder = 1\n+++\nTekst.\n";
+    assert_eq!(
+        one_problem(&[("reeks/01.md", text.into())]),
+        "content/reeks/01.md:1: the required field `summary` is missing"
+    );
+}
+
+#[test]
+fn empty_required_field() {
+    let text = post("een", 1, "Tekst.").replace("title = \"Titel een\"", "title = \"  \"");
+    assert_eq!(
+        one_problem(&[("reeks/01.md", text)]),
+        "content/reeks/01.md:2: `title` is empty"
+    );
+}
+
+#[test]
+fn duplicate_slug() {
+    let found = one_problem(&[
+        ("reeks/01.md", post("een", 1, "A.")),
+        ("reeks/02.md", post("een", 2, "B.")),
+    ]);
+    assert_eq!(
+        found,
+        "content/reeks/02.md:3: the slug `een` is already used by content/reeks/01.md"
+    );
+}
+
+#[test]
+fn duplicate_order() {
+    let found = problems(&[
+        ("reeks/01.md", post("een", 1, "A.")),
+        ("reeks/02.md", post("twee", 1, "B.")),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "content/reeks/02.md:1: `order = 1` is also used by content/reeks/01.md; each post of a series needs its own number"
+        ]
+    );
+}
+
+#[test]
+fn missing_order_field_in_a_series() {
+    let text = post("een", 1, "A.").replace("order = 1\n", "");
+    let found = problems(&[("reeks/01.md", text)]);
+    assert!(
+        found.contains(&"content/reeks/01.md:1: this post is in the series `reeks` and needs its place in it, like `order = 1`".to_owned()),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn gap_in_the_order() {
+    let found = one_problem(&[
+        ("reeks/01.md", post("een", 1, "A.")),
+        ("reeks/03.md", post("drie", 3, "C.")),
+    ]);
+    assert_eq!(
+        found,
+        "content/reeks/series.toml:1: the series `reeks` has no post with order 2; number the posts 1, 2, 3, … without gaps"
+    );
+}
+
+#[test]
+fn unknown_front_matter_key() {
+    let text = post("een", 1, "A.").replace("order = 1\n", "order = 1\nauteur = \"René\"\n");
+    let found = one_problem(&[("reeks/01.md", text)]);
+    assert!(
+        found.starts_with("content/reeks/01.md:5: unknown field `auteur`; the fields here are"),
+        "{found}"
+    );
+}
+
+#[test]
+fn front_matter_image_without_alt_text() {
+    let text =
+        post("een", 1, "A.").replace("order = 1\n", "order = 1\nimage = \"https://x.nl/a.jpg\"\n");
+    assert_eq!(
+        one_problem(&[("reeks/01.md", text)]),
+        "content/reeks/01.md:5: the image has no alt text; add `image_alt = \"what the image shows\"` for readers who cannot see it"
+    );
+}
+
+#[test]
+fn body_image_without_alt_text() {
+    let found = one_problem(&[(
+        "reeks/01.md",
+        post("een", 1, "Tekst.\n\n![](https://x.nl/a.jpg)"),
+    )]);
+    assert!(
+        found.starts_with("content/reeks/01.md:10: the image `https://x.nl/a.jpg` has no alt text"),
+        "{found}"
+    );
+}
+
+#[test]
+fn empty_body() {
+    assert_eq!(
+        one_problem(&[("reeks/01.md", post("een", 1, "   "))]),
+        "content/reeks/01.md:7: the post has no text after the front matter"
+    );
+}
+
+#[test]
+fn relative_link_that_is_not_a_post() {
+    let found = one_problem(&[("reeks/01.md", post("een", 1, "Zie [hier](over-mij.html)."))]);
+    assert!(
+        found.starts_with("content/reeks/01.md:8: the link `over-mij.html` is not an absolute https:// or mailto: link and does not point to another post"),
+        "{found}"
+    );
+}
+
+#[test]
+fn plain_http_link() {
+    let found = one_problem(&[("reeks/01.md", post("een", 1, "Zie [hier](http://x.nl)."))]);
+    assert!(
+        found.starts_with("content/reeks/01.md:8: the link `http://x.nl` uses http://"),
+        "{found}"
+    );
+}
+
+#[test]
+fn link_to_a_post_that_does_not_exist() {
+    for dest in ["/posts/bestaat-niet", "02-weg.md"] {
+        let found = one_problem(&[(
+            "reeks/01.md",
+            post("een", 1, &format!("Zie [hier]({dest}).")),
+        )]);
+        assert_eq!(
+            found,
+            format!(
+                "content/reeks/01.md:8: the link `{dest}` points to a post that does not exist"
+            )
+        );
+    }
+}
+
+#[test]
+fn links_to_other_posts_resolve_to_their_web_address() {
+    let files = [
+        (
+            "reeks/01.md",
+            post(
+                "een",
+                1,
+                "Lees [twee](02.md), [drie](/posts/drie#kop) en [mail](mailto:a@b.nl).",
+            ),
+        ),
+        ("reeks/02.md", post("twee", 2, "B.")),
+        ("reeks/03.md", post("drie", 3, "C.")),
+    ];
+    assert_eq!(problems(&files), Vec::<String>::new());
+}
+
+#[test]
+fn raw_html_and_a_second_title() {
+    let found = problems(&[("reeks/01.md", post("een", 1, "# Titel\n\n<div>x</div>"))]);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].contains(":8: a `#` heading repeats the title"));
+    assert!(found[1].contains(":10: raw HTML is not allowed"));
+}
+
+#[test]
+fn broadcast_needs_a_date_and_series_settings_are_checked() {
+    let broadcast = "+++\ntitle = \"Nieuws\"\nslug = \"nieuws\"\nsummary = \"S.\"\n+++\nTekst.\n";
+    let found = problems(&[
+        ("reeks/01.md", post("een", 1, "A.")),
+        ("nieuws.md", broadcast.into()),
+        (
+            "andere/series.toml",
+            SERIES
+                .replace("weekly", "monthly")
+                .replace("tuesday", "dinsdagmiddag"),
+        ),
+    ]);
+    assert!(
+        found.iter().any(|p| p.starts_with(
+            "content/nieuws.md:1: this post is not in a series, so it is a broadcast"
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("content/andere/series.toml:4: `monthly` is not a cadence")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with(
+            "content/andere/series.toml:5: `dinsdagmiddag 08:00` is not a send window"
+        )),
+        "{found:#?}"
+    );
+    assert_eq!(found.len(), 3, "{found:#?}");
+}
+
+#[test]
+fn series_without_posts() {
+    assert_eq!(
+        problems(&[]),
+        ["content/reeks/series.toml:1: the series `reeks` has no posts yet"]
+    );
+}
+
+#[test]
+fn invalid_toml_and_missing_fences() {
+    let found = problems(&[
+        (
+            "reeks/01.md",
+            post("een", 1, "A.").replace("order = 1", "order = = 1"),
+        ),
+        ("reeks/02.md", "title = \"x\"\n".into()),
+    ]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("content/reeks/01.md:4: this is not valid TOML")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|p| p
+            .starts_with("content/reeks/02.md:1: the file must start with a front matter block")),
+        "{found:#?}"
+    );
+}
+
+/// The CLI lists every problem of every file in one run and exits non-zero.
+#[test]
+fn check_reports_all_problems_at_once_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("site.toml", SITE);
+    write("reeks/series.toml", SERIES);
+    write("reeks/01.md", &post("een", 1, "Zie [x](http://x.nl)."));
+    write("reeks/02.md", &post("een", 2, ""));
+    let out = postbode(&["check", "--content", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    let root = dir.path().display().to_string();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{root}/reeks/01.md:8: the link `http://x.nl` uses http://"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        lines[1],
+        format!("{root}/reeks/02.md:3: the slug `een` is already used by {root}/reeks/01.md")
+    );
+    assert_eq!(
+        lines[2],
+        format!("{root}/reeks/02.md:7: the post has no text after the front matter")
+    );
+    assert_eq!(lines[3], "3 problems found");
+}
+
+#[test]
+fn check_explains_a_missing_folder() {
+    let out = postbode(&["check", "--content", "does/not/exist"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the content folder does/not/exist does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}

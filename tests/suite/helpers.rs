@@ -1,0 +1,71 @@
+//! Shared test helpers: the real content folder, fixtures, fixed settings and a fixed date.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::SystemTime;
+
+use postbode::content::Catalogue;
+use postbode::files::load_catalogue;
+use postbode::preview::placeholder_recipient;
+use postbode::render::{BaseUrl, EmailSettings, PreparedEmail, RenderedEmail};
+
+pub const SEED_SLUG: &str = "leiderschap-en-vertrouwen";
+pub const LONG_SLUG: &str = "feedback-geven-met-vertrouwen";
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The author's real content folder.
+pub fn seed_catalogue() -> Catalogue {
+    load_catalogue(&repo_path("content")).expect("content/ is valid")
+}
+
+/// A series with a ~1,000-word post holding headings, lists, links, a quote and an image.
+pub fn long_catalogue() -> Catalogue {
+    load_catalogue(&repo_path("tests/fixtures/long-post")).expect("fixture is valid")
+}
+
+pub fn settings() -> EmailSettings {
+    EmailSettings {
+        base_url: BaseUrl::parse("https://postbode.example").unwrap(),
+        from: "René Rensen <nieuwsbrief@postbode.example>"
+            .parse()
+            .unwrap(),
+        reply_to: Some("rene@postbode.example".parse().unwrap()),
+        unsubscribe_mailbox: "afmelden@postbode.example".parse().unwrap(),
+    }
+}
+
+/// Tuesday 1 December 2026, 08:00 in Amsterdam.
+pub fn fixed_date() -> SystemTime {
+    "2026-12-01T07:00:00Z"
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .into()
+}
+
+pub fn render(catalogue: &Catalogue, slug: &str) -> RenderedEmail {
+    let post = catalogue.post(slug).expect("post exists");
+    PreparedEmail::new(catalogue, post, &settings())
+        .unwrap()
+        .render(&placeholder_recipient(), fixed_date())
+        .unwrap()
+}
+
+/// Runs the `postbode` binary built for this test run.
+pub fn postbode(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_postbode"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("postbode runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
