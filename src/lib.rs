@@ -23,5 +23,9 @@
 
 pub mod content;
 pub mod files;
+pub mod mail;
 pub mod preview;
 pub mod render;
+pub mod store;
+pub mod subscribers;
+pub mod tokens;

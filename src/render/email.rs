@@ -42,7 +42,7 @@ use sha2::{Digest, Sha256};
 use super::markdown_html::{ElementStyles, push_html};
 use super::markdown_text::{TEXT_WIDTH, push_text};
 use super::template::{Slot, Template};
-use crate::content::{Catalogue, Placement, Post};
+use crate::content::{Catalogue, Image, Placement, Post};
 
 /// The public base address of the site, like `https://www.voorbeeld.nl`: absolute https, or
 /// http on a loopback address for the local mode. Kept without a trailing slash.
@@ -90,6 +90,15 @@ pub fn post_url(base: &BaseUrl, slug: &str) -> String {
 /// The one-click unsubscribe address for a token (served by the HTTP API).
 pub fn unsubscribe_url(base: &BaseUrl, token: &str) -> String {
     base.join(&format!("/unsubscribe/{token}"))
+}
+
+/// The footer line of every newsletter mail.
+pub fn subscribed_reason(catalogue: &Catalogue, base: &BaseUrl) -> String {
+    format!(
+        "Je ontvangt deze e-mail omdat je je hebt aangemeld voor de nieuwsbrief van {} op {}.",
+        catalogue.site.author,
+        base.host()
+    )
 }
 
 /// Fixed per deployment: where the site lives and who sends.
@@ -150,10 +159,30 @@ fn template() -> Result<&'static Template, RenderError> {
         .map_err(|e| RenderError::Template(e.clone()))
 }
 
-/// A post rendered for email, waiting only for the recipient's parts.
+/// Everything an email says, before it is laid out: a post, or a service mail such as the
+/// confirmation request.
+pub struct Letter<'a> {
+    pub subject: String,
+    /// The small line above the title (series and part, or the site's name).
+    pub masthead: String,
+    pub title: String,
+    /// The inbox preview line.
+    pub preheader: String,
+    pub body_markdown: &'a str,
+    /// Turns a link as written into the absolute address to use.
+    pub link: &'a dyn Fn(&str) -> String,
+    pub image: Option<&'a Image>,
+    /// The link under the body: the post on the web, or the site.
+    pub web_url: String,
+    pub web_label: String,
+    /// Why the reader gets this mail (shown in the footer).
+    pub reason: String,
+}
+
+/// A letter rendered for email, waiting only for the recipient's parts.
 #[derive(Debug, Clone)]
 pub struct PreparedEmail {
-    slug: String,
+    tag: String,
     subject: String,
     from: Mailbox,
     reply_to: Option<Mailbox>,
@@ -166,6 +195,7 @@ pub struct PreparedEmail {
 }
 
 impl PreparedEmail {
+    /// A post as the series or broadcast mail.
     pub fn new(
         catalogue: &Catalogue,
         post: &Post,
@@ -182,7 +212,6 @@ impl PreparedEmail {
             }
             None => dest.to_owned(),
         };
-        let site = &catalogue.site;
         let masthead = match &post.placement {
             Placement::InSeries { series, order, .. } => {
                 let title = catalogue
@@ -190,14 +219,39 @@ impl PreparedEmail {
                     .map_or(series.as_str(), |s| s.title.as_str());
                 format!("{title} · deel {order}")
             }
-            Placement::Broadcast { .. } => site.title.clone(),
+            Placement::Broadcast { .. } => catalogue.site.title.clone(),
         };
-        let list_name = format!("de nieuwsbrief van {}", site.author);
-        let web_url = post_url(base, post.slug.as_str());
+        let letter = Letter {
+            subject: post.title.clone(),
+            masthead,
+            title: post.title.clone(),
+            preheader: post.summary.clone(),
+            body_markdown: &post.body,
+            link: &link,
+            image: post.image.as_ref(),
+            web_url: post_url(base, post.slug.as_str()),
+            web_label: "Lees dit artikel online".into(),
+            reason: subscribed_reason(catalogue, base),
+        };
+        PreparedEmail::from_letter(post.slug.as_str(), &letter, catalogue, settings)
+    }
 
-        let mut content = String::with_capacity(post.body.len() * 2);
-        push_html(&mut content, &post.body, &ElementStyles::EMAIL, &link);
-        let image = post.image.as_ref().map_or(String::new(), |img| {
+    /// Any letter; `tag` names the mail in logs and file names.
+    pub fn from_letter(
+        tag: &str,
+        letter: &Letter<'_>,
+        catalogue: &Catalogue,
+        settings: &EmailSettings,
+    ) -> Result<PreparedEmail, RenderError> {
+        let site = &catalogue.site;
+        let mut content = String::with_capacity(letter.body_markdown.len() * 2);
+        push_html(
+            &mut content,
+            letter.body_markdown,
+            &ElementStyles::EMAIL,
+            letter.link,
+        );
+        let image = letter.image.map_or(String::new(), |img| {
             let mut out = String::from("<img src=\"");
             let _ = escape_href(&mut out, &img.url);
             out.push_str("\" alt=\"");
@@ -212,56 +266,56 @@ impl PreparedEmail {
 
         let html = template()?.fill(|slot| {
             Some(match slot {
-                Slot::Title => html_text(&post.title),
-                Slot::Preheader => preheader(&post.summary),
-                Slot::Masthead => html_text(&masthead),
+                Slot::Title => html_text(&letter.title),
+                Slot::Preheader => preheader(&letter.preheader),
+                Slot::Masthead => html_text(&letter.masthead),
                 Slot::Image => image.clone(),
                 Slot::Content => std::mem::take(&mut content),
-                Slot::WebUrl => html_attr_url(&web_url),
+                Slot::WebUrl => html_attr_url(&letter.web_url),
+                Slot::WebLabel => html_text(&letter.web_label),
                 Slot::Identity => html_text(&site.identity),
-                Slot::ListName => html_text(&list_name),
-                Slot::SiteUrl => html_attr_url(base.as_str()),
-                Slot::SiteHost => html_text(base.host()),
+                Slot::Reason => html_text(&letter.reason),
                 Slot::Greeting | Slot::UnsubscribeUrl => return None,
             })
         });
 
         let mut text_head = format!(
             "{}\n{}\n\n",
-            post.title,
-            "=".repeat(post.title.chars().count())
+            letter.title,
+            "=".repeat(letter.title.chars().count())
         );
-        if let Some(img) = &post.image {
+        if let Some(img) = letter.image {
             text_head.push_str(&format!("[Afbeelding: {}] ({})\n\n", img.alt, img.url));
         }
-        let mut text_body = String::with_capacity(post.body.len() + 512);
-        push_text(&mut text_body, &post.body, &link);
+        let mut text_body = String::with_capacity(letter.body_markdown.len() + 512);
+        push_text(&mut text_body, letter.body_markdown, letter.link);
         text_body.push_str(&format!(
-            "\nLees dit artikel online: {web_url}\n\n-- \n{}\n",
-            site.identity
+            "\n{}: {}\n\n-- \n{}\n",
+            letter.web_label, letter.web_url, site.identity
         ));
         text_body.push_str(&textwrap::fill(
-            &format!(
-                "Je ontvangt deze e-mail omdat je je hebt aangemeld voor {list_name} op {}.",
-                base.host()
-            ),
+            &letter.reason,
             textwrap::Options::new(TEXT_WIDTH).break_words(false),
         ));
         text_body.push('\n');
 
         let domain = settings.from.email.domain();
         Ok(PreparedEmail {
-            slug: post.slug.to_string(),
-            subject: post.title.clone(),
+            tag: tag.to_owned(),
+            subject: letter.subject.clone(),
             from: settings.from.clone(),
             reply_to: settings.reply_to.clone(),
             list_id: format!("{} <nieuwsbrief.{domain}>", phrase(&site.title)),
-            base_url: base.clone(),
+            base_url: settings.base_url.clone(),
             unsubscribe_mailbox: settings.unsubscribe_mailbox.clone(),
             html,
             text_head,
             text_body,
         })
+    }
+
+    pub fn tag(&self) -> &str {
+        &self.tag
     }
 
     pub fn subject(&self) -> &str {
@@ -327,7 +381,7 @@ impl PreparedEmail {
             "<{}@{domain}>",
             hex(&Sha256::digest(format!(
                 "{}\n{}\n{stamp}\n{}",
-                self.slug, recipient.to.email, recipient.unsubscribe_token
+                self.tag, recipient.to.email, recipient.unsubscribe_token
             )))[..32]
                 .to_owned()
         );

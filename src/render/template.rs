@@ -11,15 +11,14 @@ pub enum Slot {
     Image,
     Content,
     WebUrl,
+    WebLabel,
     Identity,
-    ListName,
-    SiteUrl,
-    SiteHost,
+    Reason,
     UnsubscribeUrl,
 }
 
 impl Slot {
-    const ALL: [(&'static str, Slot); 12] = [
+    const ALL: [(&'static str, Slot); 11] = [
         ("title", Slot::Title),
         ("preheader", Slot::Preheader),
         ("masthead", Slot::Masthead),
@@ -27,10 +26,9 @@ impl Slot {
         ("image", Slot::Image),
         ("content", Slot::Content),
         ("web_url", Slot::WebUrl),
+        ("web_label", Slot::WebLabel),
         ("identity", Slot::Identity),
-        ("list_name", Slot::ListName),
-        ("site_url", Slot::SiteUrl),
-        ("site_host", Slot::SiteHost),
+        ("reason", Slot::Reason),
         ("unsubscribe_url", Slot::UnsubscribeUrl),
     ];
 

@@ -1,0 +1,41 @@
+//! The Mailer port: hands finished MIME bytes to whoever delivers them.
+//!
+//! - [`ses::SesMailer`]: SESv2 `SendEmail` with raw content and the stack's configuration set;
+//! - [`outbox::OutboxMailer`]: writes each message as an `.eml` file (the local mode).
+//!
+//! Both get exactly the bytes the renderer produced: what a preview or test sees is what is
+//! sent.
+
+pub mod outbox;
+pub mod ses;
+
+use async_trait::async_trait;
+
+/// One message ready to go.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// Envelope recipient (the address in `To:`).
+    pub to: &'a str,
+    pub mime: &'a [u8],
+    /// What kind of mail it is (`confirm`, `welcome`, a post's slug), for logs and file names.
+    pub tag: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// Over the sending rate: wait and try again.
+    #[error("sending is throttled: {0}")]
+    Throttled(String),
+    /// A passing fault (5xx, timeout, network): try again later.
+    #[error("sending failed for now: {0}")]
+    Transient(String),
+    /// This message will never go out as it is (rejected address, bad content).
+    #[error("the message was rejected: {0}")]
+    Permanent(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Sends the message; returns the delivery system's message id.
+    async fn send(&self, message: Outgoing<'_>) -> Result<String, MailError>;
+}

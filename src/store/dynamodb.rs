@@ -1,0 +1,293 @@
+//! The DynamoDB store: one table, partition key `pk`, sort key `sk` (both strings).
+//!
+//! Item types:
+//!
+//! | item | `pk` | `sk` | other attributes |
+//! |---|---|---|---|
+//! | subscriber | `SUB#<id>` | `SUB` | the [`Subscriber`] fields; `version`; `due_pk` + `due_at` while something is due; `expires_at` while pending |
+//! | address lookup | `EMAIL#<address>` | `EMAIL` | `subscriber_id`; `expires_at` while pending |
+//!
+//! - **Unique addresses.** A new subscriber is written in one transaction with its address
+//!   item, on the condition that the address item does not exist (or has expired): of two
+//!   racing subscribe calls for one address, one wins and the other gets
+//!   [`StoreError::Conflict`].
+//! - **Optimistic updates.** Every update is conditional on the `version` that was read.
+//! - **TTL.** Pending subscribers (and their address item) carry `expires_at` (epoch seconds,
+//!   30 days on), the table's TTL attribute: unconfirmed addresses are deleted by DynamoDB
+//!   itself (data minimisation). Confirming removes it.
+//! - **Sparse index `due`** (`due_pk`, `due_at`): only subscribers with a `next_due_at` carry
+//!   these attributes, so the sender queries exactly the subscribers that are due, never the
+//!   whole table.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update,
+};
+use jiff::{SignedDuration, Timestamp};
+
+use super::{Store, StoreError};
+use crate::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
+
+/// Name of the sparse index the sender reads.
+pub const DUE_INDEX: &str = "due";
+/// Constant partition of the due index (one list, well under DynamoDB's per-partition limits).
+const DUE_PARTITION: &str = "DUE";
+/// How long an unconfirmed subscriber is kept.
+pub const PENDING_TTL: SignedDuration = SignedDuration::from_hours(24 * 30);
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn subscriber_key(id: &SubscriberId) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("SUB#{id}"))),
+        ("sk".to_owned(), s("SUB")),
+    ])
+}
+
+fn email_key(email: &SubscriberEmail) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), s(format!("EMAIL#{email}"))),
+        ("sk".to_owned(), s("EMAIL")),
+    ])
+}
+
+fn expires_at(subscriber: &Subscriber) -> Option<i64> {
+    (subscriber.status == Status::Pending).then(|| {
+        let from = subscriber
+            .confirmation_sent_at
+            .unwrap_or(subscriber.updated_at);
+        from.saturating_add(PENDING_TTL).unwrap_or(from).as_second()
+    })
+}
+
+/// Maps an SDK error: a lost condition (or a transaction that lost one) is a conflict.
+fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    err: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError {
+    match err.code() {
+        Some(
+            "ConditionalCheckFailedException"
+            | "TransactionCanceledException"
+            | "TransactionConflictException",
+        ) => StoreError::Conflict,
+        _ => StoreError::unavailable(err),
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Creates the table as the SAM template declares it (for tests and DynamoDB Local).
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(StoreError::corrupt)
+        };
+        let attr = |name: &str, kind| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(kind)
+                .build()
+                .map_err(StoreError::corrupt)
+        };
+        client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk", ScalarAttributeType::S)?)
+            .attribute_definitions(attr("sk", ScalarAttributeType::S)?)
+            .attribute_definitions(attr("due_pk", ScalarAttributeType::S)?)
+            .attribute_definitions(attr("due_at", ScalarAttributeType::N)?)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(DUE_INDEX)
+                    .key_schema(key("due_pk", KeyType::Hash)?)
+                    .key_schema(key("due_at", KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::KeysOnly)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(StoreError::corrupt)?,
+            )
+            .send()
+            .await
+            .map_err(map_err)?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("expires_at")
+                    .enabled(true)
+                    .build()
+                    .map_err(StoreError::corrupt)?,
+            )
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn subscriber_item(
+        &self,
+        subscriber: &Subscriber,
+        version: u64,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(subscriber).map_err(StoreError::corrupt)?;
+        item.extend(subscriber_key(&subscriber.id));
+        item.insert("version".into(), n(version));
+        if let Some(due) = subscriber.next_due_at {
+            item.insert("due_pk".into(), s(DUE_PARTITION));
+            item.insert("due_at".into(), n(due.as_second()));
+        }
+        if let Some(expires) = expires_at(subscriber) {
+            item.insert("expires_at".into(), n(expires));
+        }
+        Ok(item)
+    }
+
+    fn put(&self, item: HashMap<String, AttributeValue>) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::corrupt)
+    }
+
+    async fn write(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(subscriber_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        out.item
+            .map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt))
+            .transpose()
+    }
+
+    async fn subscriber_by_email(
+        &self,
+        email: &SubscriberEmail,
+    ) -> Result<Option<Subscriber>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(email_key(email)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        let Some(id) = out
+            .item
+            .as_ref()
+            .and_then(|i| i.get("subscriber_id"))
+            .and_then(|v| v.as_s().ok())
+        else {
+            return Ok(None);
+        };
+        let id: SubscriberId = id
+            .parse()
+            .map_err(|e: String| StoreError::Corrupt(e.into()))?;
+        // The address item may outlive an expired subscriber by a little (TTL is not atomic).
+        self.subscriber(&id).await
+    }
+
+    async fn insert_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
+        let now = Timestamp::now().as_second();
+        let mut email_item = email_key(&subscriber.email);
+        email_item.insert("subscriber_id".into(), s(subscriber.id.to_string()));
+        if let Some(expires) = expires_at(subscriber) {
+            email_item.insert("expires_at".into(), n(expires));
+        }
+        let email_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(email_item))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(StoreError::corrupt)?;
+        let mut subscriber_put = self.put(self.subscriber_item(subscriber, 0)?)?;
+        subscriber_put.condition_expression = Some("attribute_not_exists(pk)".into());
+        self.write(vec![
+            TransactWriteItem::builder().put(email_put).build(),
+            TransactWriteItem::builder().put(subscriber_put).build(),
+        ])
+        .await
+    }
+
+    async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
+        let next = subscriber.version + 1;
+        let mut put = self.put(self.subscriber_item(subscriber, next)?)?;
+        put.condition_expression = Some("version = :expected".into());
+        put.expression_attribute_values =
+            Some(HashMap::from([(":expected".into(), n(subscriber.version))]));
+        // The address item follows the subscriber's pending TTL.
+        let email_update = match expires_at(subscriber) {
+            Some(expires) => Update::builder()
+                .update_expression("SET expires_at = :e")
+                .expression_attribute_values(":e", n(expires)),
+            None => Update::builder().update_expression("REMOVE expires_at"),
+        }
+        .table_name(&self.table)
+        .set_key(Some(email_key(&subscriber.email)))
+        .condition_expression("subscriber_id = :id")
+        .expression_attribute_values(":id", s(subscriber.id.to_string()))
+        .build()
+        .map_err(StoreError::corrupt)?;
+        self.write(vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(email_update).build(),
+        ])
+        .await?;
+        Ok(next)
+    }
+}

@@ -1,0 +1,170 @@
+//! The embedded store of the local mode: one SQLite file (`DATA/postbode.sqlite`).
+//!
+//! Why SQLite (through rusqlite, with SQLite compiled in): it is a real transactional
+//! database in one file, so conditional writes are plain `UPDATE … WHERE version = ?`; a
+//! partial index on `next_due_at` is the local twin of DynamoDB's sparse index; a process
+//! that stops loses nothing (WAL journal); and the operator can open the file with any SQLite
+//! tool. redb would do the first two as well, but with hand-built indexes and no SQL to look
+//! inside.
+//!
+//! The subscriber is kept as JSON next to the columns that are queried or constrained.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Store, StoreError};
+use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS subscribers (
+    id          TEXT PRIMARY KEY,
+    email       TEXT NOT NULL UNIQUE,
+    version     INTEGER NOT NULL,
+    next_due_at INTEGER,
+    data        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS subscribers_due ON subscribers (next_due_at) WHERE next_due_at IS NOT NULL;
+";
+
+impl SqliteStore {
+    /// Opens (or creates) the database file.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
+        }
+        Self::init(Connection::open(path).map_err(StoreError::unavailable)?)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(StoreError::unavailable)?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(StoreError::unavailable)?;
+        conn.execute_batch(SCHEMA)
+            .map_err(StoreError::unavailable)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection off the async threads (SQLite calls block).
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic in another call poisons the lock; the connection itself is still sound.
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(StoreError::unavailable)?
+    }
+}
+
+fn to_json(s: &Subscriber) -> Result<String, StoreError> {
+    serde_json::to_string(s).map_err(StoreError::corrupt)
+}
+
+fn from_json(data: String, version: i64) -> Result<Subscriber, StoreError> {
+    let mut s: Subscriber = serde_json::from_str(&data).map_err(StoreError::corrupt)?;
+    s.version = version as u64;
+    Ok(s)
+}
+
+fn due(s: &Subscriber) -> Option<i64> {
+    s.next_due_at.map(|t| t.as_second())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
+        let id = id.to_string();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT data, version FROM subscribers WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(StoreError::unavailable)?
+            .map(|(d, v)| from_json(d, v))
+            .transpose()
+        })
+        .await
+    }
+
+    async fn subscriber_by_email(
+        &self,
+        email: &SubscriberEmail,
+    ) -> Result<Option<Subscriber>, StoreError> {
+        let email = email.to_string();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT data, version FROM subscribers WHERE email = ?1",
+                [email],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(StoreError::unavailable)?
+            .map(|(d, v)| from_json(d, v))
+            .transpose()
+        })
+        .await
+    }
+
+    async fn insert_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
+        let (id, email, due, data) = (
+            subscriber.id.to_string(),
+            subscriber.email.to_string(),
+            due(subscriber),
+            to_json(subscriber)?,
+        );
+        self.with(move |c| {
+            match c.execute(
+                "INSERT INTO subscribers (id, email, version, next_due_at, data) VALUES (?1, ?2, 0, ?3, ?4)",
+                params![id, email, due, data],
+            ) {
+                Ok(_) => Ok(()),
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    Err(StoreError::Conflict)
+                }
+                Err(e) => Err(StoreError::unavailable(e)),
+            }
+        })
+        .await
+    }
+
+    async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
+        let (id, due, data) = (
+            subscriber.id.to_string(),
+            due(subscriber),
+            to_json(subscriber)?,
+        );
+        let expected = subscriber.version as i64;
+        self.with(move |c| {
+            let changed = c
+                .execute(
+                    "UPDATE subscribers SET version = version + 1, next_due_at = ?2, data = ?3 WHERE id = ?1 AND version = ?4",
+                    params![id, due, data, expected],
+                )
+                .map_err(StoreError::unavailable)?;
+            if changed == 1 { Ok(expected as u64 + 1) } else { Err(StoreError::Conflict) }
+        })
+        .await
+    }
+}

@@ -1,0 +1,175 @@
+//! The subscriber lifecycle: pending → confirmed → unsubscribed (or bounced/complained), with
+//! the consent proof that Dutch and European law ask for. Pure decisions, no I/O: the HTTP
+//! handlers load a subscriber, ask this module what changes, store it and send mail.
+//!
+//! ```text
+//!            subscribe              confirm (POST)
+//!   (none) ────────────► pending ─────────────────► confirmed
+//!                           ▲  │ unsubscribe            │ unsubscribe
+//!                subscribe  │  ▼                        ▼
+//!                        unsubscribed ◄─────────────────┘
+//! ```
+
+mod email;
+mod lifecycle;
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use email::{EmailError, SubscriberEmail};
+pub use lifecycle::{
+    ConfirmOutcome, Evidence, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
+};
+
+/// A subscriber's random, opaque id: what links carry instead of the address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SubscriberId([u8; SubscriberId::LEN]);
+
+impl SubscriberId {
+    pub const LEN: usize = 16;
+
+    pub fn random() -> SubscriberId {
+        SubscriberId(*uuid::Uuid::new_v4().as_bytes())
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<SubscriberId> {
+        bytes.try_into().ok().map(SubscriberId)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Display for SubscriberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for SubscriberId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let id = uuid::Uuid::try_parse(s).map_err(|_| format!("`{s}` is not a subscriber id"))?;
+        Ok(SubscriberId(*id.as_bytes()))
+    }
+}
+
+impl TryFrom<String> for SubscriberId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<SubscriberId> for String {
+    fn from(value: SubscriberId) -> Self {
+        value.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Left their address; has not confirmed yet. Gets nothing but the confirmation mail.
+    Pending,
+    Confirmed,
+    Unsubscribed,
+    /// A permanent bounce: the address does not exist.
+    Bounced,
+    /// Marked a mail as spam.
+    Complained,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Confirmed => "confirmed",
+            Status::Unsubscribed => "unsubscribed",
+            Status::Bounced => "bounced",
+            Status::Complained => "complained",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentAction {
+    Subscribe,
+    Confirm,
+    Unsubscribe,
+}
+
+/// One step of the consent proof (AVG art. 7, Telecommunicatiewet 11.7): who did what, when,
+/// from where, having seen which consent text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    pub action: ConsentAction,
+    pub at: Timestamp,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub source_url: Option<String>,
+    /// Hash of the consent text shown with the form.
+    pub consent_text_version: String,
+}
+
+/// Where the one welcome mail (with the whitepaper) stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Welcome {
+    NotSent,
+    /// Claimed by one request at `since`; another may take over after a lease.
+    Sending {
+        since: Timestamp,
+    },
+    Sent {
+        at: Timestamp,
+        message_id: String,
+    },
+}
+
+/// A subscriber as stored. `version` guards every update: a write succeeds only when the
+/// stored version is the one that was read, so two requests never both win.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscriber {
+    pub id: SubscriberId,
+    pub email: SubscriberEmail,
+    pub first_name: Option<String>,
+    pub status: Status,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Part of every token; raising it revokes all links sent before.
+    pub token_version: u32,
+    pub consent: Vec<ConsentRecord>,
+    pub confirmation_sent_at: Option<Timestamp>,
+    pub welcome: Welcome,
+    /// When the sender should next look at this subscriber; `None` keeps them out of the
+    /// sender's index altogether.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due_at: Option<Timestamp>,
+    pub version: u64,
+}
+
+/// The longest first name kept; anything longer is cut.
+pub const MAX_FIRST_NAME: usize = 60;
+
+/// Cleans a first name from a form: trimmed, without control characters, at most
+/// [`MAX_FIRST_NAME`] characters; `None` when nothing is left.
+pub fn clean_first_name(raw: Option<&str>) -> Option<String> {
+    let cleaned: String = raw?
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cut: String = cleaned.chars().take(MAX_FIRST_NAME).collect();
+    (!cut.is_empty()).then_some(cut)
+}
