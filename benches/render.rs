@@ -16,9 +16,7 @@ use postbode::render::{BaseUrl, EmailSettings, PreparedEmail};
 fn settings() -> EmailSettings {
     EmailSettings {
         base_url: BaseUrl::parse("https://postbode.example").unwrap(),
-        from: "René Rensen <nieuwsbrief@postbode.example>"
-            .parse()
-            .unwrap(),
+        from: "René Rensen <nieuwsbrief@postbode.example>".parse().unwrap(),
         reply_to: None,
         unsubscribe_mailbox: "afmelden@postbode.example".parse().unwrap(),
     }
@@ -33,15 +31,12 @@ fn bench_post(c: &mut Criterion, name: &str, catalogue: &Catalogue, slug: &str) 
     let settings = settings();
     let recipient = placeholder_recipient();
     let date = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_108_400);
-    c.bench_function(
-        &format!("{name}: markdown to MIME bytes (whole pipeline)"),
-        |b| {
-            b.iter(|| {
-                let prepared = PreparedEmail::new(catalogue, black_box(post), &settings).unwrap();
-                black_box(prepared.render(&recipient, date).unwrap().mime)
-            })
-        },
-    );
+    c.bench_function(&format!("{name}: markdown to MIME bytes (whole pipeline)"), |b| {
+        b.iter(|| {
+            let prepared = PreparedEmail::new(catalogue, black_box(post), &settings).unwrap();
+            black_box(prepared.render(&recipient, date).unwrap().mime)
+        })
+    });
     let prepared = PreparedEmail::new(catalogue, post, &settings).unwrap();
     c.bench_function(&format!("{name}: per recipient (fill in + MIME)"), |b| {
         b.iter(|| black_box(prepared.render(black_box(&recipient), date).unwrap().mime))
@@ -49,18 +44,8 @@ fn bench_post(c: &mut Criterion, name: &str, catalogue: &Catalogue, slug: &str) 
 }
 
 fn render(c: &mut Criterion) {
-    bench_post(
-        c,
-        "seed post",
-        &catalogue("content"),
-        "leiderschap-en-vertrouwen",
-    );
-    bench_post(
-        c,
-        "1,000-word post",
-        &catalogue("tests/fixtures/long-post"),
-        "feedback-geven-met-vertrouwen",
-    );
+    bench_post(c, "seed post", &catalogue("content"), "leiderschap-en-vertrouwen");
+    bench_post(c, "1,000-word post", &catalogue("tests/fixtures/long-post"), "feedback-geven-met-vertrouwen");
 }
 
 criterion_group!(benches, render);

@@ -19,8 +19,8 @@ pub enum ContentError {
     Invalid(Problems),
 }
 
-/// Reads every `.md` and `.toml` file under `dir`, with paths relative to it (`/`-separated,
-/// sorted, so problems and output come in a stable order).
+/// Reads every file under `dir` (hidden ones aside), with paths relative to it
+/// (`/`-separated, sorted, so problems and output come in a stable order).
 pub fn read_content_dir(dir: &Path) -> Result<Vec<SourceFile>, ContentError> {
     if !dir.is_dir() {
         return Err(ContentError::Missing(dir.to_path_buf()));
@@ -28,10 +28,7 @@ pub fn read_content_dir(dir: &Path) -> Result<Vec<SourceFile>, ContentError> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
-        let io_err = |source| ContentError::Io {
-            path: folder.clone(),
-            source,
-        };
+        let io_err = |source| ContentError::Io { path: folder.clone(), source };
         for entry in std::fs::read_dir(&folder).map_err(io_err)? {
             let path = entry.map_err(io_err)?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -40,18 +37,11 @@ pub fn read_content_dir(dir: &Path) -> Result<Vec<SourceFile>, ContentError> {
             }
             if path.is_dir() {
                 pending.push(path);
-            } else if name.ends_with(".md") || name.ends_with(".toml") {
-                let text = std::fs::read_to_string(&path).map_err(|source| ContentError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+            } else {
+                let bytes = std::fs::read(&path).map_err(|source| ContentError::Io { path: path.clone(), source })?;
                 let rel = path.strip_prefix(dir).unwrap_or(&path);
-                let rel = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                files.push(SourceFile { path: rel, text });
+                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                files.push(SourceFile { path: rel, bytes });
             }
         }
     }

@@ -11,8 +11,12 @@
 //! use std::path::Path;
 //!
 //! let files = vec![
-//!     SourceFile { path: "site.toml".into(), text: "title = \"Blog\"\nauthor = \"René\"\nidentity = \"René Rensen\"\n".into() },
-//!     SourceFile { path: "posts/hallo.md".into(), text: "+++\ntitle = \"Hallo\"\nslug = \"hallo\"\nsummary = \"Een groet.\"\ndate = 2026-12-01\n+++\nHallo lezer!\n".into() },
+//!     SourceFile::text("site.toml", concat!(
+//!         "title = \"Blog\"\nauthor = \"René\"\nidentity = \"René Rensen\"\n",
+//!         "consent_text = \"Ja, mail mij.\"\nwhitepaper_title = \"Tips\"\n",
+//!         "whitepaper_url = \"https://example.org/tips.pdf\"\n",
+//!     )),
+//!     SourceFile::text("posts/hallo.md", "+++\ntitle = \"Hallo\"\nslug = \"hallo\"\nsummary = \"Een groet.\"\ndate = 2026-12-01\n+++\nHallo lezer!\n"),
 //! ];
 //! let catalogue = Catalogue::parse(Path::new("content"), &files).unwrap();
 //! assert_eq!(catalogue.post("hallo").unwrap().title, "Hallo");

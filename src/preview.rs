@@ -14,10 +14,7 @@ use crate::render::{EmailSettings, PreparedEmail, Recipient, RenderError};
 /// The made-up reader of previews. `.example` is reserved (RFC 2606): it can never be mailed.
 pub fn placeholder_recipient() -> Recipient {
     Recipient {
-        to: Mailbox::new(
-            Some("Anna de Vries".into()),
-            "anna@lezer.example".parse().expect("static address"),
-        ),
+        to: Mailbox::new(Some("Anna de Vries".into()), "anna@lezer.example".parse().expect("static address")),
         first_name: Some("Anna".into()),
         unsubscribe_token: "VOORBEELD-AFMELDTOKEN".into(),
     }
@@ -49,31 +46,20 @@ pub fn write_previews(
     date: SystemTime,
 ) -> Result<Vec<String>, PreviewError> {
     let posts: Vec<&Post> = match slug {
-        Some(s) => vec![
-            catalogue
-                .post(s)
-                .ok_or_else(|| PreviewError::UnknownSlug(s.to_owned()))?,
-        ],
+        Some(s) => vec![catalogue.post(s).ok_or_else(|| PreviewError::UnknownSlug(s.to_owned()))?],
         None => catalogue.posts.iter().collect(),
     };
-    std::fs::create_dir_all(out).map_err(|source| PreviewError::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(out).map_err(|source| PreviewError::Write { path: out.to_path_buf(), source })?;
     let recipient = placeholder_recipient();
     posts
         .par_iter()
         .map(|post| {
             let email = PreparedEmail::new(catalogue, post, settings)?.render(&recipient, date)?;
             let slug = post.slug.as_str();
-            for (ext, bytes) in [
-                ("html", email.html.as_bytes()),
-                ("txt", email.text.as_bytes()),
-                ("eml", &email.mime),
-            ] {
+            for (ext, bytes) in [("html", email.html.as_bytes()), ("txt", email.text.as_bytes()), ("eml", &email.mime)]
+            {
                 let path = out.join(format!("{slug}.{ext}"));
-                std::fs::write(&path, bytes)
-                    .map_err(|source| PreviewError::Write { path, source })?;
+                std::fs::write(&path, bytes).map_err(|source| PreviewError::Write { path, source })?;
             }
             Ok(slug.to_owned())
         })

@@ -9,11 +9,7 @@ use postbode::files::{ContentError, load_catalogue};
 use postbode::render::{BaseUrl, EmailSettings};
 
 #[derive(Parser)]
-#[command(
-    name = "postbode",
-    version,
-    about = "Newsletter and content delivery for the leiderschap blog"
-)]
+#[command(name = "postbode", version, about = "Newsletter and content delivery for the leiderschap blog")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,11 +59,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     content.display(),
                     catalogue.posts.len(),
                     catalogue.series.len(),
-                    catalogue
-                        .posts
-                        .iter()
-                        .filter(|p| p.series().is_none())
-                        .count()
+                    catalogue.posts.iter().filter(|p| p.series().is_none()).count()
                 );
                 Ok(ExitCode::SUCCESS)
             }
@@ -77,13 +69,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Err(e) => Err(chain(&e)),
         },
-        Command::Preview {
-            slug,
-            content,
-            out,
-            base_url,
-            date,
-        } => {
+        Command::Preview { slug, content, out, base_url, date } => {
             let catalogue = match load_catalogue(&content) {
                 Ok(c) => c,
                 Err(ContentError::Invalid(problems)) => {
@@ -100,48 +86,28 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     .into(),
                 None => SystemTime::now(),
             };
-            let host = base_url
-                .host()
-                .split(':')
-                .next()
-                .unwrap_or("postbode.example")
-                .to_owned();
+            let host = base_url.host().split(':').next().unwrap_or("postbode.example").to_owned();
             let address = |local: &str| {
                 format!("{local}@{host}")
                     .parse::<lettre::Address>()
                     .map_err(|e| format!("no mail address for {host}: {e}"))
             };
             let settings = EmailSettings {
-                from: lettre::message::Mailbox::new(
-                    Some(catalogue.site.author.clone()),
-                    address("nieuwsbrief")?,
-                ),
+                from: lettre::message::Mailbox::new(Some(catalogue.site.author.clone()), address("nieuwsbrief")?),
                 reply_to: None,
                 unsubscribe_mailbox: address("afmelden")?,
                 base_url,
             };
-            let slugs = postbode::preview::write_previews(
-                &catalogue,
-                slug.as_deref(),
-                &settings,
-                &out,
-                date,
-            )
-            .map_err(|e| chain(&e))?;
-            println!(
-                "Wrote {} post(s) to {}/ as SLUG.html, SLUG.txt and SLUG.eml:",
-                slugs.len(),
-                out.display()
-            );
+            let slugs = postbode::preview::write_previews(&catalogue, slug.as_deref(), &settings, &out, date)
+                .map_err(|e| chain(&e))?;
+            println!("Wrote {} post(s) to {}/ as SLUG.html, SLUG.txt and SLUG.eml:", slugs.len(), out.display());
             for slug in slugs.iter().take(20) {
                 println!("  {}", out.join(format!("{slug}.eml")).display());
             }
             if slugs.len() > 20 {
                 println!("  … and {} more", slugs.len() - 20);
             }
-            println!(
-                "Open the .html in a browser and the .eml in a mail client to see what readers get."
-            );
+            println!("Open the .html in a browser and the .eml in a mail client to see what readers get.");
             Ok(ExitCode::SUCCESS)
         }
     }

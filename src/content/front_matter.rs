@@ -60,10 +60,7 @@ pub(crate) fn split(text: &str) -> Result<Split<'_>, (usize, String)> {
         }
         offset += l.len();
     }
-    Err((
-        1,
-        format!("the front matter block opened here is never closed with a `{FENCE}` line"),
-    ))
+    Err((1, format!("the front matter block opened here is never closed with a `{FENCE}` line")))
 }
 
 /// A value with the line it was found on.
@@ -88,12 +85,7 @@ pub(crate) struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Parses `toml` (starting at `first_line` of `path`); syntax errors become problems and the
     /// part that could be read is still checked.
-    pub(crate) fn parse(
-        path: &'a Path,
-        toml: &'a str,
-        first_line: usize,
-        missing_line: usize,
-    ) -> Self {
+    pub(crate) fn parse(path: &'a Path, toml: &'a str, first_line: usize, missing_line: usize) -> Self {
         let lines = LineIndex::new(toml);
         let (table, errors) = DeTable::parse_recoverable(toml);
         let problems = errors
@@ -107,15 +99,7 @@ impl<'a> Fields<'a> {
                 )
             })
             .collect();
-        Fields {
-            path,
-            table: table.into_inner(),
-            lines,
-            first_line,
-            missing_line,
-            read: BTreeSet::new(),
-            problems,
-        }
+        Fields { path, table: table.into_inner(), lines, first_line, missing_line, read: BTreeSet::new(), problems }
     }
 
     fn line_of(&self, offset: usize) -> usize {
@@ -141,15 +125,9 @@ impl<'a> Fields<'a> {
                 self.problem(line, format!("`{key}` is empty"));
                 None
             }
-            DeValue::String(s) => Some(Located {
-                value: s.trim().to_owned(),
-                line,
-            }),
+            DeValue::String(s) => Some(Located { value: s.trim().to_owned(), line }),
             other => {
-                self.problem(
-                    line,
-                    format!("`{key}` must be text in quotes, not {}", describe(&other)),
-                );
+                self.problem(line, format!("`{key}` must be text in quotes, not {}", describe(&other)));
                 None
             }
         }
@@ -176,20 +154,14 @@ impl<'a> Fields<'a> {
         match number {
             Some(n) if n >= 1 => Some(Located { value: n, line }),
             _ => {
-                self.problem(
-                    line,
-                    format!("`{key}` must be a whole number of 1 or more, like `{key} = 1`"),
-                );
+                self.problem(line, format!("`{key}` must be a whole number of 1 or more, like `{key} = 1`"));
                 None
             }
         }
     }
 
     /// A calendar date, written as a TOML date (`date = 2026-12-01`) or a string.
-    pub(crate) fn optional_date(
-        &mut self,
-        key: &'static str,
-    ) -> Option<Located<jiff::civil::Date>> {
+    pub(crate) fn optional_date(&mut self, key: &'static str) -> Option<Located<jiff::civil::Date>> {
         let (value, line) = self.get(key)?;
         let text = match &value {
             DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
@@ -218,10 +190,7 @@ impl<'a> Fields<'a> {
             .collect();
         let known = self.read.iter().copied().collect::<Vec<_>>().join("`, `");
         for (key, line) in unknown {
-            self.problem(
-                line,
-                format!("unknown field `{key}`; the fields here are `{known}`"),
-            );
+            self.problem(line, format!("unknown field `{key}`; the fields here are `{known}`"));
         }
         self.problems
     }

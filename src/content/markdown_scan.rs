@@ -30,8 +30,7 @@ pub(crate) struct Scan {
     pub words: usize,
 }
 
-const RAW_HTML: &str =
-    "raw HTML is not allowed in a post (mail clients strip or block it); write it in Markdown";
+const RAW_HTML: &str = "raw HTML is not allowed in a post (mail clients strip or block it); write it in Markdown";
 
 pub(crate) fn scan(body: &str, body_first_line: usize) -> Scan {
     let lines = LineIndex::new(body);
@@ -39,16 +38,17 @@ pub(crate) fn scan(body: &str, body_first_line: usize) -> Scan {
     let mut out = Scan::default();
     let mut image: Option<(usize, String, String)> = None;
     let mut has_content = false;
-    for (event, range) in
-        pulldown_cmark::Parser::new_ext(body, markdown_options()).into_offset_iter()
-    {
+    for (event, range) in pulldown_cmark::Parser::new_ext(body, markdown_options()).into_offset_iter() {
         let line = line_of(range.start);
         match event {
             Event::Start(Tag::Heading { level: HeadingLevel::H1, .. }) => out.problems.push((
                 line,
-                "a `#` heading repeats the title; the title comes from the front matter, so start sections with `##`".into(),
+                "a `#` heading repeats the title; the title comes from the front matter, so start sections with `##`"
+                    .into(),
             )),
-            Event::Start(Tag::Link { dest_url, .. }) => out.links.push(WrittenLink { dest: dest_url.to_string(), line }),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                out.links.push(WrittenLink { dest: dest_url.to_string(), line })
+            }
             Event::Start(Tag::Image { dest_url, .. }) => {
                 image = Some((line, dest_url.to_string(), String::new()));
             }
@@ -81,10 +81,7 @@ pub(crate) fn scan(body: &str, body_first_line: usize) -> Scan {
         }
     }
     if !has_content {
-        out.problems.push((
-            body_first_line,
-            "the post has no text after the front matter".into(),
-        ));
+        out.problems.push((body_first_line, "the post has no text after the front matter".into()));
     }
     out
 }
@@ -117,9 +114,7 @@ pub(crate) fn classify_link(dest: &str, post_path: &Path) -> LinkTarget {
         return if dest.len() > "mailto:".len() && dest.contains('@') {
             LinkTarget::External
         } else {
-            LinkTarget::Invalid(format!(
-                "the link `{dest}` has no email address after `mailto:`"
-            ))
+            LinkTarget::Invalid(format!("the link `{dest}` has no email address after `mailto:`"))
         };
     }
     if lower.starts_with("http://") {
@@ -132,19 +127,11 @@ pub(crate) fn classify_link(dest: &str, post_path: &Path) -> LinkTarget {
         None => (dest, None),
     };
     if let Some(slug) = path.strip_prefix("/posts/") {
-        return LinkTarget::Post {
-            slug: Some(slug.trim_end_matches('/').to_owned()),
-            file: None,
-            fragment,
-        };
+        return LinkTarget::Post { slug: Some(slug.trim_end_matches('/').to_owned()), file: None, fragment };
     }
     if path.ends_with(".md") && !path.contains(':') && !path.starts_with('/') {
         let base = post_path.parent().unwrap_or(Path::new(""));
-        return LinkTarget::Post {
-            slug: None,
-            file: normalise(&base.join(path)),
-            fragment,
-        };
+        return LinkTarget::Post { slug: None, file: normalise(&base.join(path)), fragment };
     }
     LinkTarget::Invalid(format!(
         "the link `{dest}` is not an absolute https:// or mailto: link and does not point to another post (write `/posts/SLUG` or the post's file name, like `02-next.md`)"
@@ -173,58 +160,22 @@ mod tests {
     #[test]
     fn classifies_links() {
         let here = Path::new("leiderschap/01-a.md");
-        assert_eq!(
-            classify_link("https://example.nl/x", here),
-            LinkTarget::External
-        );
-        assert_eq!(
-            classify_link("mailto:rene@example.nl", here),
-            LinkTarget::External
-        );
-        assert!(matches!(
-            classify_link("http://example.nl", here),
-            LinkTarget::Invalid(_)
-        ));
-        assert!(matches!(
-            classify_link("https://", here),
-            LinkTarget::Invalid(_)
-        ));
-        assert!(matches!(
-            classify_link("mailto:", here),
-            LinkTarget::Invalid(_)
-        ));
-        assert!(matches!(
-            classify_link("#top", here),
-            LinkTarget::Invalid(_)
-        ));
-        assert!(matches!(
-            classify_link("javascript:alert(1)", here),
-            LinkTarget::Invalid(_)
-        ));
+        assert_eq!(classify_link("https://example.nl/x", here), LinkTarget::External);
+        assert_eq!(classify_link("mailto:rene@example.nl", here), LinkTarget::External);
+        assert!(matches!(classify_link("http://example.nl", here), LinkTarget::Invalid(_)));
+        assert!(matches!(classify_link("https://", here), LinkTarget::Invalid(_)));
+        assert!(matches!(classify_link("mailto:", here), LinkTarget::Invalid(_)));
+        assert!(matches!(classify_link("#top", here), LinkTarget::Invalid(_)));
+        assert!(matches!(classify_link("javascript:alert(1)", here), LinkTarget::Invalid(_)));
         assert_eq!(
             classify_link("/posts/b#x", here),
-            LinkTarget::Post {
-                slug: Some("b".into()),
-                file: None,
-                fragment: Some("x".into())
-            }
+            LinkTarget::Post { slug: Some("b".into()), file: None, fragment: Some("x".into()) }
         );
         assert_eq!(
             classify_link("../posts/c.md", here),
-            LinkTarget::Post {
-                slug: None,
-                file: Some("posts/c.md".into()),
-                fragment: None
-            }
+            LinkTarget::Post { slug: None, file: Some("posts/c.md".into()), fragment: None }
         );
-        assert_eq!(
-            classify_link("../../c.md", here),
-            LinkTarget::Post {
-                slug: None,
-                file: None,
-                fragment: None
-            }
-        );
+        assert_eq!(classify_link("../../c.md", here), LinkTarget::Post { slug: None, file: None, fragment: None });
     }
 
     #[test]

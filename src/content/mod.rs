@@ -32,11 +32,37 @@ pub use series::{Cadence, SendWindow};
 pub use slug::Slug;
 
 /// A file of the content folder: its path relative to the folder (with `/` separators) and
-/// its text.
+/// its bytes. `.md` and `.toml` files are content; anything else (the whitepaper PDF) is an
+/// asset that content may refer to.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
-    pub text: String,
+    pub bytes: Vec<u8>,
+}
+
+impl SourceFile {
+    pub fn text(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        SourceFile { path: path.into(), bytes: text.into().into_bytes() }
+    }
+
+    fn is_text(&self) -> bool {
+        self.path.ends_with(".md") || self.path.ends_with(".toml")
+    }
+}
+
+/// The lead magnet: sent once to every confirmed subscriber.
+#[derive(Debug, Clone)]
+pub struct Whitepaper {
+    pub title: String,
+    pub source: WhitepaperSource,
+}
+
+#[derive(Debug, Clone)]
+pub enum WhitepaperSource {
+    /// A file shipped in `content/`, served only through a signed link.
+    File { file_name: String, content_type: &'static str, bytes: std::sync::Arc<[u8]> },
+    /// A document hosted elsewhere.
+    Url(String),
 }
 
 pub const SITE_FILE: &str = "site.toml";
@@ -50,6 +76,19 @@ pub struct Site {
     pub description: Option<String>,
     /// Who sends the mail, shown in every email footer (Dutch law asks for it).
     pub identity: String,
+    /// The sentence shown with the subscribe form.
+    pub consent_text: String,
+    pub whitepaper: Whitepaper,
+}
+
+impl Site {
+    /// A short hash of the consent text, stored with every consent record as proof of what
+    /// the reader saw.
+    pub fn consent_version(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.consent_text.as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// A series from `FOLDER/series.toml`: posts that reach each subscriber one at a time.
@@ -72,11 +111,7 @@ pub struct Series {
 pub enum Placement {
     /// Part of a series: sent to each subscriber in `order`. The date, if any, is only shown
     /// on the web.
-    InSeries {
-        series: String,
-        order: u32,
-        date: Option<jiff::civil::Date>,
-    },
+    InSeries { series: String, order: u32, date: Option<jiff::civil::Date> },
     /// A broadcast: goes once to every subscriber once its date has come.
     Broadcast { date: jiff::civil::Date },
 }
@@ -109,9 +144,7 @@ pub struct Post {
 impl Post {
     /// The post a link written in this post points to, when it points to one.
     pub fn internal_link(&self, dest: &str) -> Option<(&Slug, Option<&str>)> {
-        self.internal_links
-            .get(dest)
-            .map(|(s, f)| (s, f.as_deref()))
+        self.internal_links.get(dest).map(|(s, f)| (s, f.as_deref()))
     }
 
     pub fn date(&self) -> Option<jiff::civil::Date> {
@@ -157,8 +190,26 @@ impl Catalogue {
         let mut problems = Vec::new();
         let display = |rel: &str| root.join(rel);
 
-        let site = match files.iter().find(|f| f.path == SITE_FILE) {
-            Some(file) => parse_site(&display(&file.path), &file.text, &mut problems),
+        // Content files are UTF-8 text; the rest are assets that content may refer to.
+        let mut texts: Vec<(&str, &str)> = Vec::new();
+        for file in files.iter().filter(|f| f.is_text()) {
+            match std::str::from_utf8(&file.bytes) {
+                Ok(text) => texts.push((&file.path, text)),
+                Err(e) => {
+                    let line = file.bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+                    problems.push(Problem::new(
+                        display(&file.path),
+                        line,
+                        "this file is not UTF-8 text; save it as UTF-8",
+                    ));
+                }
+            }
+        }
+        let assets: HashMap<&str, &[u8]> =
+            files.iter().filter(|f| !f.is_text()).map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
+
+        let site = match texts.iter().find(|(path, _)| *path == SITE_FILE) {
+            Some((path, text)) => parse_site(&display(path), text, &assets, &mut problems),
             None => {
                 problems.push(Problem::new(
                     display(SITE_FILE),
@@ -169,27 +220,25 @@ impl Catalogue {
             }
         };
 
-        let mut series: Vec<Series> = files
+        let mut series: Vec<Series> = texts
             .iter()
-            .filter_map(|f| {
-                let folder = f.path.strip_suffix(SERIES_FILE)?.strip_suffix('/')?;
-                (!folder.contains('/')).then_some((folder, f))
+            .filter_map(|(path, text)| {
+                let folder = path.strip_suffix(SERIES_FILE)?.strip_suffix('/')?;
+                (!folder.contains('/')).then_some((folder, path, text))
             })
-            .filter_map(|(folder, f)| {
-                parse_series(folder, &display(&f.path), &f.text, &mut problems)
-            })
+            .filter_map(|(folder, path, text)| parse_series(folder, &display(path), text, &mut problems))
             .collect();
 
         let mut posts = Vec::new();
         let mut written_links = Vec::new();
         let mut incomplete_series = std::collections::HashSet::new();
-        for file in files.iter().filter(|f| is_post_file(&f.path)) {
-            let folder = file.path.rsplit_once('/').map(|(d, _)| d);
+        for &(path, text) in texts.iter().filter(|(path, _)| is_post_file(path)) {
+            let folder = path.rsplit_once('/').map(|(d, _)| d);
             let series_id = folder.filter(|d| series.iter().any(|s| &s.id == d));
-            match parse_post(&display(&file.path), file, series_id, &mut problems) {
+            match parse_post(&display(path), text, series_id, &mut problems) {
                 Some((post, links)) => {
-                    written_links.push((file.path.clone(), links));
-                    posts.push((file.path.clone(), post));
+                    written_links.push((path.to_owned(), links));
+                    posts.push((path.to_owned(), post));
                 }
                 // Its order is unknown: checking the series' numbering would only add noise.
                 None => incomplete_series.extend(series_id.map(str::to_owned)),
@@ -203,20 +252,13 @@ impl Catalogue {
                 problems.push(Problem::new(
                     &post.source,
                     *slug_line,
-                    format!(
-                        "the slug `{}` is already used by {}",
-                        post.slug,
-                        posts[first].1.0.source.display()
-                    ),
+                    format!("the slug `{}` is already used by {}", post.slug, posts[first].1.0.source.display()),
                 ));
             } else {
                 by_slug.insert(post.slug.clone(), i);
             }
         }
-        let by_file: HashMap<&str, &Slug> = posts
-            .iter()
-            .map(|(path, (p, _))| (path.as_str(), &p.slug))
-            .collect();
+        let by_file: HashMap<&str, &Slug> = posts.iter().map(|(path, (p, _))| (path.as_str(), &p.slug)).collect();
 
         // Links to other posts must land on a post that exists.
         let mut resolved_links = Vec::new();
@@ -229,14 +271,9 @@ impl Catalogue {
                         problems.push(Problem::new(&post.source, link.line, message));
                         continue;
                     }
-                    LinkTarget::Post {
-                        slug: Some(slug),
-                        fragment,
-                        ..
-                    } => Slug::parse(&slug)
-                        .ok()
-                        .filter(|s| by_slug.contains_key(s))
-                        .map(|s| (s, fragment)),
+                    LinkTarget::Post { slug: Some(slug), fragment, .. } => {
+                        Slug::parse(&slug).ok().filter(|s| by_slug.contains_key(s)).map(|s| (s, fragment))
+                    }
                     LinkTarget::Post { file, fragment, .. } => {
                         file.and_then(|f| by_file.get(f.as_str()).map(|s| ((*s).clone(), fragment)))
                     }
@@ -248,10 +285,7 @@ impl Catalogue {
                     None => problems.push(Problem::new(
                         &post.source,
                         link.line,
-                        format!(
-                            "the link `{}` points to a post that does not exist",
-                            link.dest
-                        ),
+                        format!("the link `{}` points to a post that does not exist", link.dest),
                     )),
                 }
             }
@@ -269,31 +303,17 @@ impl Catalogue {
         // A stable order for everything downstream: series posts by order, then broadcasts by
         // date, newest last.
         posts.sort_by_key(sort_key);
-        let by_slug: HashMap<Slug, usize> = posts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.slug.clone(), i))
-            .collect();
+        let by_slug: HashMap<Slug, usize> = posts.iter().enumerate().map(|(i, p)| (p.slug.clone(), i)).collect();
 
         for s in &mut series {
             if !incomplete_series.contains(&s.id) {
                 check_series_order(s, &posts, root, &mut problems);
             }
-            s.posts = posts
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.series() == Some(&s.id))
-                .map(|(i, _)| i)
-                .collect();
+            s.posts = posts.iter().enumerate().filter(|(_, p)| p.series() == Some(&s.id)).map(|(i, _)| i).collect();
         }
 
         match site {
-            Some(site) if problems.is_empty() => Ok(Catalogue {
-                site,
-                series,
-                posts,
-                by_slug,
-            }),
+            Some(site) if problems.is_empty() => Ok(Catalogue { site, series, posts, by_slug }),
             _ => Err(Problems::new(problems)),
         }
     }
@@ -301,9 +321,7 @@ impl Catalogue {
 
 fn sort_key(post: &Post) -> (u8, String, u32, Option<jiff::civil::Date>, String) {
     match &post.placement {
-        Placement::InSeries { series, order, .. } => {
-            (0, series.clone(), *order, None, post.slug.to_string())
-        }
+        Placement::InSeries { series, order, .. } => (0, series.clone(), *order, None, post.slug.to_string()),
         Placement::Broadcast { date } => (1, String::new(), 0, Some(*date), post.slug.to_string()),
     }
 }
@@ -316,33 +334,27 @@ fn is_post_file(path: &str) -> bool {
 fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &mut Vec<Problem>) {
     let mut orders: BTreeMap<u32, &Post> = BTreeMap::new();
     for post in posts {
-        if let Placement::InSeries {
-            series: id, order, ..
-        } = &post.placement
+        if let Placement::InSeries { series: id, order, .. } = &post.placement
             && id == &series.id
             && let Some(first) = orders.insert(*order, post)
         {
             problems.push(Problem::new(
                 &post.source,
                 1,
-                format!("`order = {order}` is also used by {}; each post of a series needs its own number", first.source.display()),
+                format!(
+                    "`order = {order}` is also used by {}; each post of a series needs its own number",
+                    first.source.display()
+                ),
             ));
         }
     }
     let series_file = root.join(&series.id).join(SERIES_FILE);
     if orders.is_empty() {
-        problems.push(Problem::new(
-            series_file,
-            1,
-            format!("the series `{}` has no posts yet", series.id),
-        ));
+        problems.push(Problem::new(series_file, 1, format!("the series `{}` has no posts yet", series.id)));
         return;
     }
     let max = *orders.keys().next_back().unwrap_or(&0);
-    let missing: Vec<String> = (1..=max)
-        .filter(|o| !orders.contains_key(o))
-        .map(|o| o.to_string())
-        .collect();
+    let missing: Vec<String> = (1..=max).filter(|o| !orders.contains_key(o)).map(|o| o.to_string()).collect();
     if !missing.is_empty() {
         problems.push(Problem::new(
             series_file,
@@ -356,18 +368,72 @@ fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &m
     }
 }
 
-fn parse_site(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Option<Site> {
+fn parse_site(path: &Path, text: &str, assets: &HashMap<&str, &[u8]>, problems: &mut Vec<Problem>) -> Option<Site> {
     let mut f = Fields::parse(path, text, 1, 1);
     let title = f.required_str("title");
     let author = f.required_str("author");
     let description = f.optional_str("description");
     let identity = f.required_str("identity");
+    let consent_text = f.required_str("consent_text");
+    let whitepaper_title = f.required_str("whitepaper_title");
+    let file = f.optional_str("whitepaper_file");
+    let url = f.optional_str("whitepaper_url");
+    let mut local = Vec::new();
+    let source = match (file, url) {
+        (Some(file), None) => {
+            let content_type = match file.value.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).as_deref() {
+                Some("pdf") => Some("application/pdf"),
+                Some("epub") => Some("application/epub+zip"),
+                Some("zip") => Some("application/zip"),
+                _ => None,
+            };
+            match (assets.get(file.value.as_str()), content_type) {
+                (Some(bytes), Some(content_type)) => Some(WhitepaperSource::File {
+                    file_name: file.value.rsplit('/').next().unwrap_or(&file.value).to_owned(),
+                    content_type,
+                    bytes: std::sync::Arc::from(*bytes),
+                }),
+                (None, _) => {
+                    local.push(Problem::new(
+                        path,
+                        file.line,
+                        format!("the whitepaper file `{}` is not in the content folder", file.value),
+                    ));
+                    None
+                }
+                (_, None) => {
+                    local.push(Problem::new(path, file.line, "the whitepaper must be a PDF, EPUB or ZIP file"));
+                    None
+                }
+            }
+        }
+        (None, Some(url)) if url.value.starts_with("https://") => Some(WhitepaperSource::Url(url.value)),
+        (None, Some(url)) => {
+            local.push(Problem::new(path, url.line, "`whitepaper_url` must be an https:// address"));
+            None
+        }
+        (Some(file), Some(_)) => {
+            local.push(Problem::new(path, file.line, "set either `whitepaper_file` or `whitepaper_url`, not both"));
+            None
+        }
+        (None, None) => {
+            local.push(Problem::new(
+                path,
+                1,
+                "the whitepaper is missing: set `whitepaper_file` (a file in the content folder) or `whitepaper_url`",
+            ));
+            None
+        }
+    };
     problems.extend(f.finish());
+    problems.extend(local);
     Some(Site {
         title: title?.value,
         author: author?.value,
         description: description.map(|d| d.value),
         identity: identity?.value,
+        consent_text: consent_text?.value,
+        whitepaper: Whitepaper { title: whitepaper_title?.value, source: source? },
     })
 }
 
@@ -380,16 +446,10 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
     let window = f.required_str("send_window");
     let zone = f.optional_str("time_zone");
     let mut local = Vec::new();
-    let cadence = cadence.and_then(|c| {
-        Cadence::parse(&c.value)
-            .map_err(|m| local.push(Problem::new(path, c.line, m)))
-            .ok()
-    });
-    let send_window = window.and_then(|w| {
-        SendWindow::parse(&w.value)
-            .map_err(|m| local.push(Problem::new(path, w.line, m)))
-            .ok()
-    });
+    let cadence =
+        cadence.and_then(|c| Cadence::parse(&c.value).map_err(|m| local.push(Problem::new(path, c.line, m))).ok());
+    let send_window =
+        window.and_then(|w| SendWindow::parse(&w.value).map_err(|m| local.push(Problem::new(path, w.line, m))).ok());
     let time_zone = match zone {
         None => jiff::tz::TimeZone::get("Europe/Amsterdam").ok(),
         Some(z) => jiff::tz::TimeZone::get(&z.value)
@@ -397,10 +457,7 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
                 local.push(Problem::new(
                     path,
                     z.line,
-                    format!(
-                        "`{}` is not a known time zone; write one like `Europe/Amsterdam`",
-                        z.value
-                    ),
+                    format!("`{}` is not a known time zone; write one like `Europe/Amsterdam`", z.value),
                 ))
             })
             .ok(),
@@ -421,13 +478,8 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
 
 type ParsedPost = ((Post, usize), Vec<markdown_scan::WrittenLink>);
 
-fn parse_post(
-    path: &Path,
-    file: &SourceFile,
-    series: Option<&str>,
-    problems: &mut Vec<Problem>,
-) -> Option<ParsedPost> {
-    let split = match front_matter::split(&file.text) {
+fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<Problem>) -> Option<ParsedPost> {
+    let split = match front_matter::split(text) {
         Ok(split) => split,
         Err((line, message)) => {
             problems.push(Problem::new(path, line, message));
@@ -445,18 +497,12 @@ fn parse_post(
     let mut local = Vec::new();
 
     let slug_line = slug.as_ref().map_or(1, |s| s.line);
-    let slug = slug.and_then(|s| {
-        Slug::parse(&s.value)
-            .map_err(|m| local.push(Problem::new(path, s.line, m)))
-            .ok()
-    });
+    let slug = slug.and_then(|s| Slug::parse(&s.value).map_err(|m| local.push(Problem::new(path, s.line, m))).ok());
 
     let placement = match (series, order, date) {
-        (Some(series), Some(order), date) => Some(Placement::InSeries {
-            series: series.to_owned(),
-            order: order.value,
-            date: date.map(|d| d.value),
-        }),
+        (Some(series), Some(order), date) => {
+            Some(Placement::InSeries { series: series.to_owned(), order: order.value, date: date.map(|d| d.value) })
+        }
         (Some(series), None, _) => {
             local.push(Problem::new(
                 path,
@@ -488,18 +534,12 @@ fn parse_post(
         (None, None) => Some(None),
         (Some(img), Some(alt)) => {
             if img.value.starts_with("https://") {
-                Some(Some(Image {
-                    url: img.value,
-                    alt: alt.value,
-                }))
+                Some(Some(Image { url: img.value, alt: alt.value }))
             } else {
                 local.push(Problem::new(
                     path,
                     img.line,
-                    format!(
-                        "the image `{}` must be an absolute https:// address",
-                        img.value
-                    ),
+                    format!("the image `{}` must be an absolute https:// address", img.value),
                 ));
                 None
             }
@@ -513,21 +553,13 @@ fn parse_post(
             None
         }
         (None, Some(alt)) => {
-            local.push(Problem::new(
-                path,
-                alt.line,
-                "`image_alt` is set but there is no `image`",
-            ));
+            local.push(Problem::new(path, alt.line, "`image_alt` is set but there is no `image`"));
             None
         }
     };
 
     let scan = markdown_scan::scan(split.body, split.body_first_line);
-    local.extend(
-        scan.problems
-            .into_iter()
-            .map(|(line, m)| Problem::new(path, line, m)),
-    );
+    local.extend(scan.problems.into_iter().map(|(line, m)| Problem::new(path, line, m)));
     problems.extend(f.finish());
     problems.extend(local);
 

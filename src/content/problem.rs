@@ -15,11 +15,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(path: impl AsRef<Path>, line: usize, message: impl Into<String>) -> Self {
-        Problem {
-            path: path.as_ref().to_path_buf(),
-            line: line.max(1),
-            message: message.into(),
-        }
+        Problem { path: path.as_ref().to_path_buf(), line: line.max(1), message: message.into() }
     }
 }
 
@@ -58,12 +54,7 @@ impl fmt::Display for Problems {
         for problem in &self.0 {
             writeln!(f, "{problem}")?;
         }
-        write!(
-            f,
-            "{} problem{} found",
-            self.0.len(),
-            if self.0.len() == 1 { "" } else { "s" }
-        )
+        write!(f, "{} problem{} found", self.0.len(), if self.0.len() == 1 { "" } else { "s" })
     }
 }
 
@@ -77,9 +68,7 @@ pub(crate) struct LineIndex {
 
 impl LineIndex {
     pub(crate) fn new(text: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         LineIndex { starts }
     }
 
@@ -108,13 +97,8 @@ mod tests {
 
     #[test]
     fn problems_display_as_path_line_message() {
-        let problems = Problems::new(vec![
-            Problem::new("content/b.md", 3, "second"),
-            Problem::new("content/a.md", 7, "first"),
-        ]);
-        assert_eq!(
-            problems.to_string(),
-            "content/a.md:7: first\ncontent/b.md:3: second\n2 problems found"
-        );
+        let problems =
+            Problems::new(vec![Problem::new("content/b.md", 3, "second"), Problem::new("content/a.md", 7, "first")]);
+        assert_eq!(problems.to_string(), "content/a.md:7: first\ncontent/b.md:3: second\n2 problems found");
     }
 }

@@ -36,9 +36,7 @@ impl Cadence {
         };
         match days {
             Some(d) if (1..=366).contains(&d) => Ok(Cadence::EveryDays(d)),
-            _ => Err(format!(
-                "`{raw}` is not a cadence; write `daily`, `weekly`, `every 3 days` or `every 2 weeks`"
-            )),
+            _ => Err(format!("`{raw}` is not a cadence; write `daily`, `weekly`, `every 3 days` or `every 2 weeks`")),
         }
     }
 
@@ -79,11 +77,8 @@ impl SendWindow {
     /// assert_eq!(window.start, time(8, 0, 0, 0));
     /// ```
     pub fn parse(raw: &str) -> Result<SendWindow, String> {
-        let explain = || {
-            format!(
-                "`{raw}` is not a send window; write a day and a time, like `tuesday 08:00` or `daily 07:30`"
-            )
-        };
+        let explain =
+            || format!("`{raw}` is not a send window; write a day and a time, like `tuesday 08:00` or `daily 07:30`");
         let mut words = raw.split_whitespace();
         let (Some(day), Some(clock), None) = (words.next(), words.next(), words.next()) else {
             return Err(explain());
@@ -117,14 +112,7 @@ mod tests {
         for raw in ["daily", "weekly", "every 3 days", "every 2 weeks"] {
             assert_eq!(Cadence::parse(raw).unwrap().to_string(), raw);
         }
-        for bad in [
-            "",
-            "every",
-            "every 0 days",
-            "every x weeks",
-            "monthly",
-            "every 2 fortnights",
-        ] {
+        for bad in ["", "every", "every 0 days", "every x weeks", "monthly", "every 2 fortnights"] {
             assert!(Cadence::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -22,13 +22,9 @@ impl Slug {
             return Err("the slug is empty".into());
         }
         if raw.len() > MAX_SLUG_LEN {
-            return Err(format!(
-                "the slug `{raw}` is longer than {MAX_SLUG_LEN} characters"
-            ));
+            return Err(format!("the slug `{raw}` is longer than {MAX_SLUG_LEN} characters"));
         }
-        let valid_chars = raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let valid_chars = raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !valid_chars || raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
             return Err(format!(
                 "the slug `{raw}` may only hold lowercase letters a-z, digits and single hyphens between them (e.g. `leiderschap-en-vertrouwen`)"
@@ -55,9 +51,7 @@ mod tests {
 
     #[test]
     fn rejects_what_would_break_a_url() {
-        for bad in [
-            "", "-a", "a-", "a--b", "A", "a b", "a/b", "a.b", "één", "a_b",
-        ] {
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "a/b", "a.b", "één", "a_b"] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(Slug::parse(&"a".repeat(MAX_SLUG_LEN + 1)).is_err());

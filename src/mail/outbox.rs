@@ -18,10 +18,7 @@ impl OutboxMailer {
     pub fn new(dir: impl Into<PathBuf>) -> std::io::Result<OutboxMailer> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)?;
-        Ok(OutboxMailer {
-            dir,
-            seq: AtomicU64::new(0),
-        })
+        Ok(OutboxMailer { dir, seq: AtomicU64::new(0) })
     }
 
     pub fn dir(&self) -> &Path {
@@ -32,12 +29,7 @@ impl OutboxMailer {
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, message: Outgoing<'_>) -> Result<String, MailError> {
-        let tag: String = message
-            .tag
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .take(60)
-            .collect();
+        let tag: String = message.tag.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(60).collect();
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.6fZ");
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let name = format!("{stamp}-{seq:04}-{tag}.eml");
@@ -46,9 +38,7 @@ impl Mailer for OutboxMailer {
         tokio::fs::write(&tmp, message.mime)
             .await
             .map_err(|e| MailError::Transient(format!("{}: {e}", tmp.display())))?;
-        tokio::fs::rename(&tmp, self.dir.join(&name))
-            .await
-            .map_err(|e| MailError::Transient(e.to_string()))?;
+        tokio::fs::rename(&tmp, self.dir.join(&name)).await.map_err(|e| MailError::Transient(e.to_string()))?;
         Ok(name)
     }
 }

@@ -16,10 +16,7 @@ pub struct SesMailer {
 
 impl SesMailer {
     pub fn new(client: Client, configuration_set: Option<String>) -> SesMailer {
-        SesMailer {
-            client,
-            configuration_set,
-        }
+        SesMailer { client, configuration_set }
     }
 }
 
@@ -52,21 +49,13 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
         None => aws_smithy_error_text(&err),
     };
     match (&err, err.code()) {
-        (
-            _,
-            Some("TooManyRequestsException" | "ThrottlingException" | "LimitExceededException"),
-        ) => MailError::Throttled(text),
-        (
-            _,
-            Some(
-                "SendingPausedException"
-                | "AccountSuspendedException"
-                | "MailFromDomainNotVerifiedException",
-            ),
-        ) => MailError::Transient(text),
-        (SdkError::ServiceError(ctx), _) if ctx.raw().status().is_server_error() => {
+        (_, Some("TooManyRequestsException" | "ThrottlingException" | "LimitExceededException")) => {
+            MailError::Throttled(text)
+        }
+        (_, Some("SendingPausedException" | "AccountSuspendedException" | "MailFromDomainNotVerifiedException")) => {
             MailError::Transient(text)
         }
+        (SdkError::ServiceError(ctx), _) if ctx.raw().status().is_server_error() => MailError::Transient(text),
         (SdkError::ServiceError(_), _) => MailError::Permanent(text),
         // Timeouts, dispatch and response errors: the request may not have arrived.
         _ => MailError::Transient(text),

@@ -51,8 +51,7 @@ pub struct BaseUrl(String);
 
 impl BaseUrl {
     pub fn parse(raw: &str) -> Result<BaseUrl, String> {
-        let url = url::Url::parse(raw.trim())
-            .map_err(|e| format!("`{raw}` is not a web address: {e}"))?;
+        let url = url::Url::parse(raw.trim()).map_err(|e| format!("`{raw}` is not a web address: {e}"))?;
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         let ok = match url.scheme() {
             "https" => url.host_str().is_some(),
@@ -146,14 +145,8 @@ fn template() -> Result<&'static Template, RenderError> {
     static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
-            let inliner = css_inline::CSSInliner::options()
-                .keep_at_rules(true)
-                .load_remote_stylesheets(false)
-                .build();
-            inliner
-                .inline(include_str!("email.html"))
-                .map(|html| Template::parse(&html))
-                .map_err(|e| e.to_string())
+            let inliner = css_inline::CSSInliner::options().keep_at_rules(true).load_remote_stylesheets(false).build();
+            inliner.inline(include_str!("email.html")).map(|html| Template::parse(&html)).map_err(|e| e.to_string())
         })
         .as_ref()
         .map_err(|e| RenderError::Template(e.clone()))
@@ -196,11 +189,7 @@ pub struct PreparedEmail {
 
 impl PreparedEmail {
     /// A post as the series or broadcast mail.
-    pub fn new(
-        catalogue: &Catalogue,
-        post: &Post,
-        settings: &EmailSettings,
-    ) -> Result<PreparedEmail, RenderError> {
+    pub fn new(catalogue: &Catalogue, post: &Post, settings: &EmailSettings) -> Result<PreparedEmail, RenderError> {
         let base = &settings.base_url;
         let link = |dest: &str| match post.internal_link(dest) {
             Some((slug, fragment)) => {
@@ -214,9 +203,7 @@ impl PreparedEmail {
         };
         let masthead = match &post.placement {
             Placement::InSeries { series, order, .. } => {
-                let title = catalogue
-                    .series(series)
-                    .map_or(series.as_str(), |s| s.title.as_str());
+                let title = catalogue.series(series).map_or(series.as_str(), |s| s.title.as_str());
                 format!("{title} · deel {order}")
             }
             Placement::Broadcast { .. } => catalogue.site.title.clone(),
@@ -245,12 +232,7 @@ impl PreparedEmail {
     ) -> Result<PreparedEmail, RenderError> {
         let site = &catalogue.site;
         let mut content = String::with_capacity(letter.body_markdown.len() * 2);
-        push_html(
-            &mut content,
-            letter.body_markdown,
-            &ElementStyles::EMAIL,
-            letter.link,
-        );
+        push_html(&mut content, letter.body_markdown, &ElementStyles::EMAIL, letter.link);
         let image = letter.image.map_or(String::new(), |img| {
             let mut out = String::from("<img src=\"");
             let _ = escape_href(&mut out, &img.url);
@@ -279,24 +261,14 @@ impl PreparedEmail {
             })
         });
 
-        let mut text_head = format!(
-            "{}\n{}\n\n",
-            letter.title,
-            "=".repeat(letter.title.chars().count())
-        );
+        let mut text_head = format!("{}\n{}\n\n", letter.title, "=".repeat(letter.title.chars().count()));
         if let Some(img) = letter.image {
             text_head.push_str(&format!("[Afbeelding: {}] ({})\n\n", img.alt, img.url));
         }
         let mut text_body = String::with_capacity(letter.body_markdown.len() + 512);
         push_text(&mut text_body, letter.body_markdown, letter.link);
-        text_body.push_str(&format!(
-            "\n{}: {}\n\n-- \n{}\n",
-            letter.web_label, letter.web_url, site.identity
-        ));
-        text_body.push_str(&textwrap::fill(
-            &letter.reason,
-            textwrap::Options::new(TEXT_WIDTH).break_words(false),
-        ));
+        text_body.push_str(&format!("\n{}: {}\n\n-- \n{}\n", letter.web_label, letter.web_url, site.identity));
+        text_body.push_str(&textwrap::fill(&letter.reason, textwrap::Options::new(TEXT_WIDTH).break_words(false)));
         text_body.push('\n');
 
         let domain = settings.from.email.domain();
@@ -324,25 +296,13 @@ impl PreparedEmail {
 
     /// The email for one recipient, as MIME bytes with the same date and inputs always
     /// byte-identical.
-    pub fn render(
-        &self,
-        recipient: &Recipient,
-        date: SystemTime,
-    ) -> Result<RenderedEmail, RenderError> {
+    pub fn render(&self, recipient: &Recipient, date: SystemTime) -> Result<RenderedEmail, RenderError> {
         let unsubscribe = unsubscribe_url(&self.base_url, &recipient.unsubscribe_token);
-        let first_name = recipient
-            .first_name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
+        let first_name = recipient.first_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
 
         let html = self.html.finish(|slot| match slot {
             Slot::Greeting => first_name.map_or(String::new(), |name| {
-                format!(
-                    "<p style=\"{}\">Hoi {},</p>\n",
-                    ElementStyles::EMAIL.p,
-                    html_text(name)
-                )
+                format!("<p style=\"{}\">Hoi {},</p>\n", ElementStyles::EMAIL.p, html_text(name))
             }),
             Slot::UnsubscribeUrl => html_attr_url(&unsubscribe),
             _ => String::new(),
@@ -357,12 +317,7 @@ impl PreparedEmail {
         text.push_str(&format!("Afmelden met één klik: {unsubscribe}\n"));
 
         let mime = self.mime(recipient, &unsubscribe, &text, &html, date)?;
-        Ok(RenderedEmail {
-            subject: self.subject.clone(),
-            html,
-            text,
-            mime,
-        })
+        Ok(RenderedEmail { subject: self.subject.clone(), html, text, mime })
     }
 
     fn mime(
@@ -374,9 +329,7 @@ impl PreparedEmail {
         date: SystemTime,
     ) -> Result<Vec<u8>, RenderError> {
         let domain = self.from.email.domain();
-        let stamp = date
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let stamp = date.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let message_id = format!(
             "<{}@{domain}>",
             hex(&Sha256::digest(format!(
@@ -387,14 +340,8 @@ impl PreparedEmail {
         );
         // "=_" never occurs in quoted-printable or base64 bodies, so the boundary is safe
         // whatever the post says; hashing the parts keeps it deterministic.
-        let boundary = format!(
-            "=_{}",
-            &hex(&Sha256::digest(format!("{text}\n{html}")))[..32]
-        );
-        let mailto = format!(
-            "mailto:{}?subject=afmelden%20{}",
-            self.unsubscribe_mailbox, recipient.unsubscribe_token
-        );
+        let boundary = format!("=_{}", &hex(&Sha256::digest(format!("{text}\n{html}")))[..32]);
+        let mailto = format!("mailto:{}?subject=afmelden%20{}", self.unsubscribe_mailbox, recipient.unsubscribe_token);
         let mut builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(recipient.to.clone())
@@ -402,14 +349,8 @@ impl PreparedEmail {
             .date(date)
             .message_id(Some(message_id))
             .raw_header(header("List-Id", self.list_id.clone()))
-            .raw_header(header(
-                "List-Unsubscribe",
-                format!("<{unsubscribe}>, <{mailto}>"),
-            ))
-            .raw_header(header(
-                "List-Unsubscribe-Post",
-                "List-Unsubscribe=One-Click".into(),
-            ));
+            .raw_header(header("List-Unsubscribe", format!("<{unsubscribe}>, <{mailto}>")))
+            .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
@@ -420,10 +361,7 @@ impl PreparedEmail {
         builder
             .multipart(body)
             .map(|message| message.formatted())
-            .map_err(|source| RenderError::Mime {
-                to: recipient.to.email.to_string(),
-                source,
-            })
+            .map_err(|source| RenderError::Mime { to: recipient.to.email.to_string(), source })
     }
 }
 
@@ -434,10 +372,7 @@ fn header(name: &'static str, value: String) -> HeaderValue {
 /// `text` made safe as an RFC 5322 display phrase: the specials that would need quoting are
 /// dropped, so lettre can encode the rest word by word.
 fn phrase(text: &str) -> String {
-    let kept: String = text
-        .chars()
-        .filter(|c| !"\"(),:;<>@[\\]".contains(*c))
-        .collect();
+    let kept: String = text.chars().filter(|c| !"\"(),:;<>@[\\]".contains(*c)).collect();
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

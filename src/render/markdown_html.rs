@@ -46,20 +46,14 @@ macro_rules! heading_font {
 impl ElementStyles {
     /// Styles for the email body, matching the template's 600 px card with 32 px padding.
     pub const EMAIL: ElementStyles = ElementStyles {
-        p: concat!(
-            body_font!(),
-            "margin:0 0 18px;font-size:18px;line-height:1.6;"
-        ),
+        p: concat!(body_font!(), "margin:0 0 18px;font-size:18px;line-height:1.6;"),
         h2: concat!(heading_font!(), "margin:32px 0 12px;font-size:24px;"),
         h3: concat!(heading_font!(), "margin:28px 0 10px;font-size:20px;"),
         h4: concat!(heading_font!(), "margin:24px 0 8px;font-size:18px;"),
         a: "color:#0b6e69;text-decoration:underline;",
         ul: "margin:0 0 18px;padding:0 0 0 24px;",
         ol: "margin:0 0 18px;padding:0 0 0 24px;",
-        li: concat!(
-            body_font!(),
-            "margin:0 0 8px;font-size:18px;line-height:1.6;"
-        ),
+        li: concat!(body_font!(), "margin:0 0 8px;font-size:18px;line-height:1.6;"),
         blockquote: "margin:0 0 18px;padding:4px 0 4px 20px;border-left:4px solid #0b6e69;font-style:italic;",
         code: "font-family:Menlo,Consolas,monospace;font-size:15px;background-color:#f1efe9;padding:1px 4px;",
         pre: "margin:0 0 18px;padding:12px;background-color:#f1efe9;font-family:Menlo,Consolas,monospace;font-size:14px;line-height:1.5;white-space:pre-wrap;",
@@ -89,12 +83,7 @@ impl ElementStyles {
 
 /// Appends the HTML of `markdown` to `out`. `link` turns a destination as written into the
 /// absolute URL to use (links to other posts become `https://…/posts/slug`).
-pub fn push_html(
-    out: &mut String,
-    markdown: &str,
-    styles: &ElementStyles,
-    link: &dyn Fn(&str) -> String,
-) {
+pub fn push_html(out: &mut String, markdown: &str, styles: &ElementStyles, link: &dyn Fn(&str) -> String) {
     // Alt text of an image in progress: images hold inline events that must not be emitted.
     let mut image_alt: Option<String> = None;
     for event in pulldown_cmark::Parser::new_ext(markdown, markdown_options()) {
@@ -140,9 +129,7 @@ pub fn push_html(
                 Tag::Emphasis => out.push_str("<em>"),
                 Tag::Strong => out.push_str("<strong>"),
                 Tag::Strikethrough => out.push_str("<del>"),
-                Tag::Link {
-                    dest_url, title, ..
-                } => {
+                Tag::Link { dest_url, title, .. } => {
                     out.push_str("<a href=\"");
                     let _ = escape_href(&mut *out, &link(&dest_url));
                     out.push('"');
@@ -224,35 +211,21 @@ mod tests {
 
     fn html(md: &str, styles: &ElementStyles) -> String {
         let mut out = String::new();
-        push_html(&mut out, md, styles, &|d| {
-            d.replace("/posts/", "https://x.nl/posts/")
-        });
+        push_html(&mut out, md, styles, &|d| d.replace("/posts/", "https://x.nl/posts/"));
         out
     }
 
     #[test]
     fn emits_styled_elements() {
-        let out = html(
-            "## Kop\n\nTekst met [link](/posts/a) en `code`.\n",
-            &ElementStyles::EMAIL,
-        );
-        assert!(
-            out.starts_with("<h2 style=\"font-family:Helvetica"),
-            "{out}"
-        );
-        assert!(
-            out.contains("<a href=\"https://x.nl/posts/a\" style=\"color:#0b6e69;"),
-            "{out}"
-        );
+        let out = html("## Kop\n\nTekst met [link](/posts/a) en `code`.\n", &ElementStyles::EMAIL);
+        assert!(out.starts_with("<h2 style=\"font-family:Helvetica"), "{out}");
+        assert!(out.contains("<a href=\"https://x.nl/posts/a\" style=\"color:#0b6e69;"), "{out}");
         assert!(out.contains("<code style="), "{out}");
     }
 
     #[test]
     fn unstyled_output_has_no_style_attributes() {
-        let out = html(
-            "## Kop\n\n- een\n- twee\n\n> citaat\n",
-            &ElementStyles::NONE,
-        );
+        let out = html("## Kop\n\n- een\n- twee\n\n> citaat\n", &ElementStyles::NONE);
         assert_eq!(
             out,
             "<h2>Kop</h2>\n<ul><li>een</li>\n<li>twee</li>\n</ul>\n<blockquote><p>citaat</p>\n</blockquote>\n"
@@ -261,14 +234,9 @@ mod tests {
 
     #[test]
     fn images_carry_their_alt_text_and_escape_it() {
-        let out = html(
-            "![Een \"boom\" *groot*](https://x.nl/a.png)",
-            &ElementStyles::EMAIL,
-        );
+        let out = html("![Een \"boom\" *groot*](https://x.nl/a.png)", &ElementStyles::EMAIL);
         assert!(
-            out.contains(
-                "<img src=\"https://x.nl/a.png\" alt=\"Een &quot;boom&quot; groot\" width=\"536\""
-            ),
+            out.contains("<img src=\"https://x.nl/a.png\" alt=\"Een &quot;boom&quot; groot\" width=\"536\""),
             "{out}"
         );
     }

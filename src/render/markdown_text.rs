@@ -64,8 +64,7 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                 Event::Text(t) | Event::Code(t) => alt.push_str(&t),
                 Event::End(TagEnd::Image) => {
                     let (url, alt) = image.take().unwrap_or_default();
-                    w.inline
-                        .push_str(&format!("[Afbeelding: {}] ({url})", alt.trim()));
+                    w.inline.push_str(&format!("[Afbeelding: {}] ({url})", alt.trim()));
                 }
                 _ => {}
             }
@@ -103,10 +102,7 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                     _ => "- ".to_owned(),
                 };
                 let indent = bullet.chars().count();
-                w.stack.push(Context::Item {
-                    bullet: Some(bullet),
-                    indent,
-                });
+                w.stack.push(Context::Item { bullet: Some(bullet), indent });
             }
             Event::End(TagEnd::Item) => {
                 w.flush(false);
@@ -125,9 +121,7 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                 w.in_code = false;
                 w.blank_line();
             }
-            Event::Start(Tag::Link { dest_url, .. }) => {
-                w.links.push((link(&dest_url), w.inline.len()))
-            }
+            Event::Start(Tag::Link { dest_url, .. }) => w.links.push((link(&dest_url), w.inline.len())),
             Event::End(TagEnd::Link) => {
                 if let Some((url, start)) = w.links.pop() {
                     let text = w.inline[start..].trim();
@@ -137,9 +131,7 @@ pub fn push_text(out: &mut String, markdown: &str, link: &dyn Fn(&str) -> String
                     }
                 }
             }
-            Event::Start(Tag::Image { dest_url, .. }) => {
-                image = Some((link(&dest_url), String::new()))
-            }
+            Event::Start(Tag::Image { dest_url, .. }) => image = Some((link(&dest_url), String::new())),
             Event::Text(text) if w.in_code_block() => w.code(&text),
             Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => {
                 w.inline.push_str(&text)
@@ -251,8 +243,7 @@ impl Writer<'_> {
         self.out.push_str(text);
         self.out.push('\n');
         if let Some(ch) = underline {
-            self.out
-                .push_str(&ch.to_string().repeat(text.chars().count()));
+            self.out.push_str(&ch.to_string().repeat(text.chars().count()));
             self.out.push('\n');
         }
         self.blank_line();
@@ -265,9 +256,7 @@ mod tests {
 
     fn text(md: &str) -> String {
         let mut out = String::new();
-        push_text(&mut out, md, &|d| {
-            d.replace("/posts/", "https://x.nl/posts/")
-        });
+        push_text(&mut out, md, &|d| d.replace("/posts/", "https://x.nl/posts/"));
         out
     }
 
@@ -283,17 +272,10 @@ mod tests {
     #[test]
     fn wraps_at_the_text_width_without_breaking_addresses() {
         let long_url = format!("https://x.nl/{}", "a".repeat(90));
-        let md = format!(
-            "{} [hier]({long_url}) {}",
-            "woord ".repeat(20),
-            "woord ".repeat(20)
-        );
+        let md = format!("{} [hier]({long_url}) {}", "woord ".repeat(20), "woord ".repeat(20));
         let out = text(&md);
         for line in out.lines() {
-            assert!(
-                line.chars().count() <= TEXT_WIDTH || line.contains(&long_url),
-                "{line:?}"
-            );
+            assert!(line.chars().count() <= TEXT_WIDTH || line.contains(&long_url), "{line:?}");
         }
         assert!(out.contains(&long_url));
     }
@@ -308,9 +290,6 @@ mod tests {
 
     #[test]
     fn images_keep_alt_text_and_address() {
-        assert_eq!(
-            text("![Een boom](https://x.nl/a.png)"),
-            "[Afbeelding: Een boom] (https://x.nl/a.png)\n"
-        );
+        assert_eq!(text("![Een boom](https://x.nl/a.png)"), "[Afbeelding: Een boom] (https://x.nl/a.png)\n");
     }
 }

@@ -56,9 +56,7 @@ impl Template {
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
             let after = &rest[start + 2..];
-            let slot = after
-                .find("}}")
-                .and_then(|end| Some((Slot::from_name(&after[..end])?, end)));
+            let slot = after.find("}}").and_then(|end| Some((Slot::from_name(&after[..end])?, end)));
             match slot {
                 Some((slot, end)) => {
                     literal.push_str(&rest[..start]);
@@ -99,17 +97,7 @@ impl Template {
 
     /// Fills every remaining slot and returns the text.
     pub fn finish(&self, mut value: impl FnMut(Slot) -> String) -> String {
-        let len = self
-            .segments
-            .iter()
-            .map(|s| {
-                if let Segment::Text(t) = s {
-                    t.len()
-                } else {
-                    64
-                }
-            })
-            .sum();
+        let len = self.segments.iter().map(|s| if let Segment::Text(t) = s { t.len() } else { 64 }).sum();
         let mut out = String::with_capacity(len);
         for segment in &self.segments {
             match segment {
@@ -139,9 +127,6 @@ mod tests {
         let t = Template::parse("<a href=\"{{unsubscribe_url}}\">{{title}}</a>{{nope}}");
         let post = t.fill(|slot| (slot == Slot::Title).then(|| "Titel".to_owned()));
         assert_eq!(post.slots().collect::<Vec<_>>(), vec![Slot::UnsubscribeUrl]);
-        assert_eq!(
-            post.finish(|_| "U".into()),
-            "<a href=\"U\">Titel</a>{{nope}}"
-        );
+        assert_eq!(post.finish(|_| "U".into()), "<a href=\"U\">Titel</a>{{nope}}");
     }
 }

@@ -25,9 +25,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -56,24 +55,16 @@ fn n(v: impl ToString) -> AttributeValue {
 }
 
 fn subscriber_key(id: &SubscriberId) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_owned(), s(format!("SUB#{id}"))),
-        ("sk".to_owned(), s("SUB")),
-    ])
+    HashMap::from([("pk".to_owned(), s(format!("SUB#{id}"))), ("sk".to_owned(), s("SUB"))])
 }
 
 fn email_key(email: &SubscriberEmail) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_owned(), s(format!("EMAIL#{email}"))),
-        ("sk".to_owned(), s("EMAIL")),
-    ])
+    HashMap::from([("pk".to_owned(), s(format!("EMAIL#{email}"))), ("sk".to_owned(), s("EMAIL"))])
 }
 
 fn expires_at(subscriber: &Subscriber) -> Option<i64> {
     (subscriber.status == Status::Pending).then(|| {
-        let from = subscriber
-            .confirmation_sent_at
-            .unwrap_or(subscriber.updated_at);
+        let from = subscriber.confirmation_sent_at.unwrap_or(subscriber.updated_at);
         from.saturating_add(PENDING_TTL).unwrap_or(from).as_second()
     })
 }
@@ -83,31 +74,22 @@ fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     err: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> StoreError {
     match err.code() {
-        Some(
-            "ConditionalCheckFailedException"
-            | "TransactionCanceledException"
-            | "TransactionConflictException",
-        ) => StoreError::Conflict,
+        Some("ConditionalCheckFailedException" | "TransactionCanceledException" | "TransactionConflictException") => {
+            StoreError::Conflict
+        }
         _ => StoreError::unavailable(err),
     }
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
+        DynamoStore { client, table: table.into() }
     }
 
     /// Creates the table as the SAM template declares it (for tests and DynamoDB Local).
     pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
         let key = |name: &str, kind| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .map_err(StoreError::corrupt)
+            KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(StoreError::corrupt)
         };
         let attr = |name: &str, kind| {
             AttributeDefinition::builder()
@@ -131,11 +113,7 @@ impl DynamoStore {
                     .index_name(DUE_INDEX)
                     .key_schema(key("due_pk", KeyType::Hash)?)
                     .key_schema(key("due_at", KeyType::Range)?)
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::KeysOnly)
-                            .build(),
-                    )
+                    .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
                     .build()
                     .map_err(StoreError::corrupt)?,
             )
@@ -178,20 +156,11 @@ impl DynamoStore {
     }
 
     fn put(&self, item: HashMap<String, AttributeValue>) -> Result<Put, StoreError> {
-        Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .build()
-            .map_err(StoreError::corrupt)
+        Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(StoreError::corrupt)
     }
 
     async fn write(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(map_err)?;
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(map_err)?;
         Ok(())
     }
 }
@@ -208,15 +177,10 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(map_err)?;
-        out.item
-            .map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt))
-            .transpose()
+        out.item.map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt)).transpose()
     }
 
-    async fn subscriber_by_email(
-        &self,
-        email: &SubscriberEmail,
-    ) -> Result<Option<Subscriber>, StoreError> {
+    async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -226,17 +190,10 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(map_err)?;
-        let Some(id) = out
-            .item
-            .as_ref()
-            .and_then(|i| i.get("subscriber_id"))
-            .and_then(|v| v.as_s().ok())
-        else {
+        let Some(id) = out.item.as_ref().and_then(|i| i.get("subscriber_id")).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
-        let id: SubscriberId = id
-            .parse()
-            .map_err(|e: String| StoreError::Corrupt(e.into()))?;
+        let id: SubscriberId = id.parse().map_err(|e: String| StoreError::Corrupt(e.into()))?;
         // The address item may outlive an expired subscriber by a little (TTL is not atomic).
         self.subscriber(&id).await
     }
@@ -268,13 +225,12 @@ impl Store for DynamoStore {
         let next = subscriber.version + 1;
         let mut put = self.put(self.subscriber_item(subscriber, next)?)?;
         put.condition_expression = Some("version = :expected".into());
-        put.expression_attribute_values =
-            Some(HashMap::from([(":expected".into(), n(subscriber.version))]));
+        put.expression_attribute_values = Some(HashMap::from([(":expected".into(), n(subscriber.version))]));
         // The address item follows the subscriber's pending TTL.
         let email_update = match expires_at(subscriber) {
-            Some(expires) => Update::builder()
-                .update_expression("SET expires_at = :e")
-                .expression_attribute_values(":e", n(expires)),
+            Some(expires) => {
+                Update::builder().update_expression("SET expires_at = :e").expression_attribute_values(":e", n(expires))
+            }
             None => Update::builder().update_expression("REMOVE expires_at"),
         }
         .table_name(&self.table)

@@ -37,10 +37,7 @@ impl StoreError {
 pub trait Store: Send + Sync + 'static {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError>;
 
-    async fn subscriber_by_email(
-        &self,
-        email: &SubscriberEmail,
-    ) -> Result<Option<Subscriber>, StoreError>;
+    async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError>;
 
     /// Stores a new subscriber (with `version` 0). [`StoreError::Conflict`] when the address
     /// or the id is taken: of two racing requests for one address, exactly one succeeds.

@@ -51,13 +51,9 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(StoreError::unavailable)?;
-        conn.execute_batch(SCHEMA)
-            .map_err(StoreError::unavailable)?;
-        Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(StoreError::unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(StoreError::unavailable)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
     }
 
     /// Runs `f` on the connection off the async threads (SQLite calls block).
@@ -95,30 +91,21 @@ impl Store for SqliteStore {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
         let id = id.to_string();
         self.with(move |c| {
-            c.query_row(
-                "SELECT data, version FROM subscribers WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(StoreError::unavailable)?
-            .map(|(d, v)| from_json(d, v))
-            .transpose()
+            c.query_row("SELECT data, version FROM subscribers WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(StoreError::unavailable)?
+                .map(|(d, v)| from_json(d, v))
+                .transpose()
         })
         .await
     }
 
-    async fn subscriber_by_email(
-        &self,
-        email: &SubscriberEmail,
-    ) -> Result<Option<Subscriber>, StoreError> {
+    async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
         let email = email.to_string();
         self.with(move |c| {
-            c.query_row(
-                "SELECT data, version FROM subscribers WHERE email = ?1",
-                [email],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            c.query_row("SELECT data, version FROM subscribers WHERE email = ?1", [email], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .map_err(StoreError::unavailable)?
             .map(|(d, v)| from_json(d, v))
@@ -128,12 +115,8 @@ impl Store for SqliteStore {
     }
 
     async fn insert_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
-        let (id, email, due, data) = (
-            subscriber.id.to_string(),
-            subscriber.email.to_string(),
-            due(subscriber),
-            to_json(subscriber)?,
-        );
+        let (id, email, due, data) =
+            (subscriber.id.to_string(), subscriber.email.to_string(), due(subscriber), to_json(subscriber)?);
         self.with(move |c| {
             match c.execute(
                 "INSERT INTO subscribers (id, email, version, next_due_at, data) VALUES (?1, ?2, 0, ?3, ?4)",
@@ -150,11 +133,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
-        let (id, due, data) = (
-            subscriber.id.to_string(),
-            due(subscriber),
-            to_json(subscriber)?,
-        );
+        let (id, due, data) = (subscriber.id.to_string(), due(subscriber), to_json(subscriber)?);
         let expected = subscriber.version as i64;
         self.with(move |c| {
             let changed = c

@@ -2,9 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{
-    ConsentAction, ConsentRecord, Status, Subscriber, SubscriberEmail, SubscriberId, Welcome,
-};
+use super::{ConsentAction, ConsentRecord, Status, Subscriber, SubscriberEmail, SubscriberId, Welcome};
 
 /// What a request tells about the person acting: the evidence kept in the consent proof.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,9 +63,8 @@ pub fn subscribe(
         // Bounced and complained addresses are never mailed again from a form.
         Status::Confirmed | Status::Bounced | Status::Complained => SubscribeOutcome::Nothing,
         Status::Pending | Status::Unsubscribed => {
-            let cooling = existing
-                .confirmation_sent_at
-                .is_some_and(|at| now < at.saturating_add(cooldown).unwrap_or(at));
+            let cooling =
+                existing.confirmation_sent_at.is_some_and(|at| now < at.saturating_add(cooldown).unwrap_or(at));
             if cooling {
                 return SubscribeOutcome::Nothing;
             }
@@ -76,8 +73,7 @@ pub fn subscribe(
             next.first_name = first_name.or(next.first_name);
             next.updated_at = now;
             next.confirmation_sent_at = Some(now);
-            next.consent
-                .push(evidence.record(ConsentAction::Subscribe, now));
+            next.consent.push(evidence.record(ConsentAction::Subscribe, now));
             SubscribeOutcome::SendConfirmation(next)
         }
     }
@@ -106,9 +102,7 @@ pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp) -> 
             s.welcome = Welcome::Sending { since: now };
             true
         }
-        Welcome::Sending { since }
-            if since.saturating_add(WELCOME_LEASE).unwrap_or(since) <= now =>
-        {
+        Welcome::Sending { since } if since.saturating_add(WELCOME_LEASE).unwrap_or(since) <= now => {
             s.welcome = Welcome::Sending { since: now };
             true
         }
@@ -119,13 +113,8 @@ pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp) -> 
             let mut next = subscriber.clone();
             next.status = Status::Confirmed;
             next.updated_at = now;
-            next.consent
-                .push(evidence.record(ConsentAction::Confirm, now));
-            if claim(&mut next) {
-                ConfirmOutcome::ConfirmedSendWelcome(next)
-            } else {
-                ConfirmOutcome::Confirmed(next)
-            }
+            next.consent.push(evidence.record(ConsentAction::Confirm, now));
+            if claim(&mut next) { ConfirmOutcome::ConfirmedSendWelcome(next) } else { ConfirmOutcome::Confirmed(next) }
         }
         Status::Confirmed => {
             let mut next = subscriber.clone();
@@ -143,28 +132,20 @@ pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp) -> 
 /// Records that the welcome mail went out.
 pub fn welcome_sent(subscriber: &Subscriber, message_id: String, now: Timestamp) -> Subscriber {
     let mut next = subscriber.clone();
-    next.welcome = Welcome::Sent {
-        at: now,
-        message_id,
-    };
+    next.welcome = Welcome::Sent { at: now, message_id };
     next.updated_at = now;
     next
 }
 
 /// The POST on an unsubscribe link; `None` when there is nothing to change (already out).
-pub fn unsubscribe(
-    subscriber: &Subscriber,
-    evidence: &Evidence,
-    now: Timestamp,
-) -> Option<Subscriber> {
+pub fn unsubscribe(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp) -> Option<Subscriber> {
     match subscriber.status {
         Status::Pending | Status::Confirmed => {
             let mut next = subscriber.clone();
             next.status = Status::Unsubscribed;
             next.updated_at = now;
             next.next_due_at = None;
-            next.consent
-                .push(evidence.record(ConsentAction::Unsubscribe, now));
+            next.consent.push(evidence.record(ConsentAction::Unsubscribe, now));
             Some(next)
         }
         Status::Unsubscribed | Status::Bounced | Status::Complained => None,
@@ -186,11 +167,7 @@ mod tests {
     }
 
     fn evidence() -> Evidence {
-        Evidence {
-            ip: Some("192.0.2.1".into()),
-            consent_text_version: "v1".into(),
-            ..Evidence::default()
-        }
+        Evidence { ip: Some("192.0.2.1".into()), consent_text_version: "v1".into(), ..Evidence::default() }
     }
 
     fn pending() -> Subscriber {
@@ -212,10 +189,7 @@ mod tests {
     #[test]
     fn the_cooldown_limits_confirmation_mails() {
         let s = pending();
-        assert_eq!(
-            subscribe(Some(&s), &email(), None, &evidence(), t(60), HOUR),
-            SubscribeOutcome::Nothing
-        );
+        assert_eq!(subscribe(Some(&s), &email(), None, &evidence(), t(60), HOUR), SubscribeOutcome::Nothing);
         assert!(matches!(
             subscribe(Some(&s), &email(), None, &evidence(), t(3600), HOUR),
             SubscribeOutcome::SendConfirmation(_)
@@ -225,39 +199,22 @@ mod tests {
     #[test]
     fn confirm_claims_the_welcome_once() {
         let s = pending();
-        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, &evidence(), t(10))
-        else {
-            panic!()
-        };
+        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, &evidence(), t(10)) else { panic!() };
         assert_eq!(confirmed.status, Status::Confirmed);
-        assert_eq!(
-            confirmed.consent.last().unwrap().action,
-            ConsentAction::Confirm
-        );
+        assert_eq!(confirmed.consent.last().unwrap().action, ConsentAction::Confirm);
         // Pressed again while the first request is sending: nothing.
-        assert_eq!(
-            confirm(&confirmed, &evidence(), t(11)),
-            ConfirmOutcome::AlreadyConfirmed
-        );
+        assert_eq!(confirm(&confirmed, &evidence(), t(11)), ConfirmOutcome::AlreadyConfirmed);
         // After the welcome went out: nothing, ever.
         let sent = welcome_sent(&confirmed, "m1".into(), t(12));
-        assert_eq!(
-            confirm(&sent, &evidence(), t(100_000)),
-            ConfirmOutcome::AlreadyConfirmed
-        );
+        assert_eq!(confirm(&sent, &evidence(), t(100_000)), ConfirmOutcome::AlreadyConfirmed);
         // A claim abandoned by a crash is taken over after the lease.
-        assert!(matches!(
-            confirm(&confirmed, &evidence(), t(10 + 300)),
-            ConfirmOutcome::ConfirmedSendWelcome(_)
-        ));
+        assert!(matches!(confirm(&confirmed, &evidence(), t(10 + 300)), ConfirmOutcome::ConfirmedSendWelcome(_)));
     }
 
     #[test]
     fn unsubscribe_is_idempotent_and_resubscribe_is_possible() {
         let s = pending();
-        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, &evidence(), t(1)) else {
-            panic!()
-        };
+        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, &evidence(), t(1)) else { panic!() };
         let out = unsubscribe(&c, &evidence(), t(2)).unwrap();
         assert_eq!(out.status, Status::Unsubscribed);
         assert_eq!(unsubscribe(&out, &evidence(), t(3)), None);
@@ -267,34 +224,20 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(
-            (again.status, again.id, again.first_name.as_deref()),
-            (Status::Pending, c.id, Some("Anna"))
-        );
+        assert_eq!((again.status, again.id, again.first_name.as_deref()), (Status::Pending, c.id, Some("Anna")));
     }
 
     #[test]
     fn suppressed_addresses_get_nothing() {
         let mut s = pending();
         s.status = Status::Complained;
-        assert_eq!(
-            subscribe(Some(&s), &email(), None, &evidence(), t(100_000), HOUR),
-            SubscribeOutcome::Nothing
-        );
+        assert_eq!(subscribe(Some(&s), &email(), None, &evidence(), t(100_000), HOUR), SubscribeOutcome::Nothing);
     }
 
     #[test]
     fn first_names_are_cleaned() {
-        assert_eq!(
-            super::super::clean_first_name(Some("  Anna \u{7}  Maria ")),
-            Some("Anna Maria".into())
-        );
+        assert_eq!(super::super::clean_first_name(Some("  Anna \u{7}  Maria ")), Some("Anna Maria".into()));
         assert_eq!(super::super::clean_first_name(Some("   ")), None);
-        assert_eq!(
-            super::super::clean_first_name(Some(&"x".repeat(100)))
-                .unwrap()
-                .len(),
-            60
-        );
+        assert_eq!(super::super::clean_first_name(Some(&"x".repeat(100))).unwrap().len(), 60);
     }
 }

@@ -19,9 +19,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use email::{EmailError, SubscriberEmail};
-pub use lifecycle::{
-    ConfirmOutcome, Evidence, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
-};
+pub use lifecycle::{ConfirmOutcome, Evidence, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent};
 
 /// A subscriber's random, opaque id: what links carry instead of the address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -163,13 +161,8 @@ pub const MAX_FIRST_NAME: usize = 60;
 /// Cleans a first name from a form: trimmed, without control characters, at most
 /// [`MAX_FIRST_NAME`] characters; `None` when nothing is left.
 pub fn clean_first_name(raw: Option<&str>) -> Option<String> {
-    let cleaned: String = raw?
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let cleaned: String =
+        raw?.chars().filter(|c| !c.is_control()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
     let cut: String = cleaned.chars().take(MAX_FIRST_NAME).collect();
     (!cut.is_empty()).then_some(cut)
 }

@@ -89,17 +89,14 @@ impl fmt::Debug for TokenKey {
 impl TokenKey {
     pub fn new(secret: Vec<u8>) -> Result<TokenKey, String> {
         if secret.len() < MIN_SECRET_LEN {
-            return Err(format!(
-                "the token secret must be at least {MIN_SECRET_LEN} bytes long"
-            ));
+            return Err(format!("the token secret must be at least {MIN_SECRET_LEN} bytes long"));
         }
         Ok(TokenKey(secret))
     }
 
     fn mac(&self, body: &[u8]) -> [u8; MAC_LEN] {
         // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-        let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(body);
         let full = mac.finalize().into_bytes();
         let mut out = [0u8; MAC_LEN];
@@ -107,13 +104,7 @@ impl TokenKey {
         out
     }
 
-    pub fn sign(
-        &self,
-        purpose: Purpose,
-        subscriber: &SubscriberId,
-        version: u32,
-        issued_at: Timestamp,
-    ) -> String {
+    pub fn sign(&self, purpose: Purpose, subscriber: &SubscriberId, version: u32, issued_at: Timestamp) -> String {
         let mut bytes = Vec::with_capacity(BODY_LEN + MAC_LEN);
         bytes.push(purpose as u8);
         bytes.extend_from_slice(&version.to_be_bytes());
@@ -130,9 +121,7 @@ impl TokenKey {
         if token.len() > 2 * (BODY_LEN + MAC_LEN) {
             return Err(TokenError::Malformed);
         }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(token)
-            .map_err(|_| TokenError::Malformed)?;
+        let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| TokenError::Malformed)?;
         if bytes.len() != BODY_LEN + MAC_LEN {
             return Err(TokenError::Malformed);
         }
@@ -145,16 +134,10 @@ impl TokenKey {
             return Err(TokenError::WrongPurpose);
         }
         let version = u32::from_be_bytes(body[1..5].try_into().map_err(|_| TokenError::Malformed)?);
-        let seconds =
-            i64::from_be_bytes(body[5..13].try_into().map_err(|_| TokenError::Malformed)?);
+        let seconds = i64::from_be_bytes(body[5..13].try_into().map_err(|_| TokenError::Malformed)?);
         let issued_at = Timestamp::from_second(seconds).map_err(|_| TokenError::Malformed)?;
         let subscriber = SubscriberId::from_bytes(&body[13..]).ok_or(TokenError::Malformed)?;
-        Ok(Claims {
-            purpose: found,
-            subscriber,
-            version,
-            issued_at,
-        })
+        Ok(Claims { purpose: found, subscriber, version, issued_at })
     }
 }
 
@@ -176,24 +159,15 @@ mod tests {
         let id = SubscriberId::random();
         let token = key().sign(Purpose::Confirm, &id, 3, now());
         let claims = key().verify(&token, Purpose::Confirm).unwrap();
-        assert_eq!(
-            (claims.subscriber, claims.version, claims.issued_at),
-            (id, 3, now())
-        );
-        assert_eq!(
-            key().verify(&token, Purpose::Unsubscribe),
-            Err(TokenError::WrongPurpose)
-        );
+        assert_eq!((claims.subscriber, claims.version, claims.issued_at), (id, 3, now()));
+        assert_eq!(key().verify(&token, Purpose::Unsubscribe), Err(TokenError::WrongPurpose));
     }
 
     #[test]
     fn another_secret_rejects_it() {
         let token = key().sign(Purpose::Confirm, &SubscriberId::random(), 1, now());
         let other = TokenKey::new(vec![8u8; 32]).unwrap();
-        assert_eq!(
-            other.verify(&token, Purpose::Confirm),
-            Err(TokenError::BadSignature)
-        );
+        assert_eq!(other.verify(&token, Purpose::Confirm), Err(TokenError::BadSignature));
     }
 
     #[test]

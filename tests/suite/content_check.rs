@@ -6,8 +6,10 @@ use postbode::content::{Catalogue, SourceFile};
 
 use crate::helpers::{postbode, stderr, stdout};
 
-const SITE: &str =
-    "title = \"Blog\"\nauthor = \"René Rensen\"\nidentity = \"René Rensen, coach\"\n";
+const SITE: &str = concat!(
+    "title = \"Blog\"\nauthor = \"René Rensen\"\nidentity = \"René Rensen, coach\"\n",
+    "consent_text = \"Ja.\"\nwhitepaper_title = \"Tips\"\nwhitepaper_url = \"https://example.org/tips.pdf\"\n",
+);
 const SERIES: &str = "title = \"Leiderschap\"\ndescription = \"Reeks\"\nsender_name = \"René\"\ncadence = \"weekly\"\nsend_window = \"tuesday 08:00\"\n";
 
 /// A valid series post; tests break one thing at a time.
@@ -19,20 +21,8 @@ fn post(slug: &str, order: u32, body: &str) -> String {
 
 /// Problems for a content folder of the site, the series and `files`.
 fn problems(files: &[(&str, String)]) -> Vec<String> {
-    let mut all = vec![
-        SourceFile {
-            path: "site.toml".into(),
-            text: SITE.into(),
-        },
-        SourceFile {
-            path: "reeks/series.toml".into(),
-            text: SERIES.into(),
-        },
-    ];
-    all.extend(files.iter().map(|(p, t)| SourceFile {
-        path: (*p).into(),
-        text: t.clone(),
-    }));
+    let mut all = vec![SourceFile::text("site.toml", SITE), SourceFile::text("reeks/series.toml", SERIES)];
+    all.extend(files.iter().map(|(p, t)| SourceFile::text(*p, t.clone())));
     match Catalogue::parse(Path::new("content"), &all) {
         Ok(_) => Vec::new(),
         Err(problems) => problems.iter().map(|p| p.to_string()).collect(),
@@ -54,10 +44,7 @@ fn the_real_content_folder_is_valid() {
 
 #[test]
 fn a_valid_folder_has_no_problems() {
-    assert_eq!(
-        problems(&[("reeks/01.md", post("een", 1, "Tekst."))]),
-        Vec::<String>::new()
-    );
+    assert_eq!(problems(&[("reeks/01.md", post("een", 1, "Tekst."))]), Vec::<String>::new());
 }
 
 #[test]
@@ -72,30 +59,18 @@ fn missing_required_field() {
 #[test]
 fn empty_required_field() {
     let text = post("een", 1, "Tekst.").replace("title = \"Titel een\"", "title = \"  \"");
-    assert_eq!(
-        one_problem(&[("reeks/01.md", text)]),
-        "content/reeks/01.md:2: `title` is empty"
-    );
+    assert_eq!(one_problem(&[("reeks/01.md", text)]), "content/reeks/01.md:2: `title` is empty");
 }
 
 #[test]
 fn duplicate_slug() {
-    let found = one_problem(&[
-        ("reeks/01.md", post("een", 1, "A.")),
-        ("reeks/02.md", post("een", 2, "B.")),
-    ]);
-    assert_eq!(
-        found,
-        "content/reeks/02.md:3: the slug `een` is already used by content/reeks/01.md"
-    );
+    let found = one_problem(&[("reeks/01.md", post("een", 1, "A.")), ("reeks/02.md", post("een", 2, "B."))]);
+    assert_eq!(found, "content/reeks/02.md:3: the slug `een` is already used by content/reeks/01.md");
 }
 
 #[test]
 fn duplicate_order() {
-    let found = problems(&[
-        ("reeks/01.md", post("een", 1, "A.")),
-        ("reeks/02.md", post("twee", 1, "B.")),
-    ]);
+    let found = problems(&[("reeks/01.md", post("een", 1, "A.")), ("reeks/02.md", post("twee", 1, "B."))]);
     assert_eq!(
         found,
         [
@@ -109,17 +84,17 @@ fn missing_order_field_in_a_series() {
     let text = post("een", 1, "A.").replace("order = 1\n", "");
     let found = problems(&[("reeks/01.md", text)]);
     assert!(
-        found.contains(&"content/reeks/01.md:1: this post is in the series `reeks` and needs its place in it, like `order = 1`".to_owned()),
+        found.contains(
+            &"content/reeks/01.md:1: this post is in the series `reeks` and needs its place in it, like `order = 1`"
+                .to_owned()
+        ),
         "{found:#?}"
     );
 }
 
 #[test]
 fn gap_in_the_order() {
-    let found = one_problem(&[
-        ("reeks/01.md", post("een", 1, "A.")),
-        ("reeks/03.md", post("drie", 3, "C.")),
-    ]);
+    let found = one_problem(&[("reeks/01.md", post("een", 1, "A.")), ("reeks/03.md", post("drie", 3, "C."))]);
     assert_eq!(
         found,
         "content/reeks/series.toml:1: the series `reeks` has no post with order 2; number the posts 1, 2, 3, … without gaps"
@@ -130,16 +105,12 @@ fn gap_in_the_order() {
 fn unknown_front_matter_key() {
     let text = post("een", 1, "A.").replace("order = 1\n", "order = 1\nauteur = \"René\"\n");
     let found = one_problem(&[("reeks/01.md", text)]);
-    assert!(
-        found.starts_with("content/reeks/01.md:5: unknown field `auteur`; the fields here are"),
-        "{found}"
-    );
+    assert!(found.starts_with("content/reeks/01.md:5: unknown field `auteur`; the fields here are"), "{found}");
 }
 
 #[test]
 fn front_matter_image_without_alt_text() {
-    let text =
-        post("een", 1, "A.").replace("order = 1\n", "order = 1\nimage = \"https://x.nl/a.jpg\"\n");
+    let text = post("een", 1, "A.").replace("order = 1\n", "order = 1\nimage = \"https://x.nl/a.jpg\"\n");
     assert_eq!(
         one_problem(&[("reeks/01.md", text)]),
         "content/reeks/01.md:5: the image has no alt text; add `image_alt = \"what the image shows\"` for readers who cannot see it"
@@ -148,14 +119,8 @@ fn front_matter_image_without_alt_text() {
 
 #[test]
 fn body_image_without_alt_text() {
-    let found = one_problem(&[(
-        "reeks/01.md",
-        post("een", 1, "Tekst.\n\n![](https://x.nl/a.jpg)"),
-    )]);
-    assert!(
-        found.starts_with("content/reeks/01.md:10: the image `https://x.nl/a.jpg` has no alt text"),
-        "{found}"
-    );
+    let found = one_problem(&[("reeks/01.md", post("een", 1, "Tekst.\n\n![](https://x.nl/a.jpg)"))]);
+    assert!(found.starts_with("content/reeks/01.md:10: the image `https://x.nl/a.jpg` has no alt text"), "{found}");
 }
 
 #[test]
@@ -178,39 +143,21 @@ fn relative_link_that_is_not_a_post() {
 #[test]
 fn plain_http_link() {
     let found = one_problem(&[("reeks/01.md", post("een", 1, "Zie [hier](http://x.nl)."))]);
-    assert!(
-        found.starts_with("content/reeks/01.md:8: the link `http://x.nl` uses http://"),
-        "{found}"
-    );
+    assert!(found.starts_with("content/reeks/01.md:8: the link `http://x.nl` uses http://"), "{found}");
 }
 
 #[test]
 fn link_to_a_post_that_does_not_exist() {
     for dest in ["/posts/bestaat-niet", "02-weg.md"] {
-        let found = one_problem(&[(
-            "reeks/01.md",
-            post("een", 1, &format!("Zie [hier]({dest}).")),
-        )]);
-        assert_eq!(
-            found,
-            format!(
-                "content/reeks/01.md:8: the link `{dest}` points to a post that does not exist"
-            )
-        );
+        let found = one_problem(&[("reeks/01.md", post("een", 1, &format!("Zie [hier]({dest}).")))]);
+        assert_eq!(found, format!("content/reeks/01.md:8: the link `{dest}` points to a post that does not exist"));
     }
 }
 
 #[test]
 fn links_to_other_posts_resolve_to_their_web_address() {
     let files = [
-        (
-            "reeks/01.md",
-            post(
-                "een",
-                1,
-                "Lees [twee](02.md), [drie](/posts/drie#kop) en [mail](mailto:a@b.nl).",
-            ),
-        ),
+        ("reeks/01.md", post("een", 1, "Lees [twee](02.md), [drie](/posts/drie#kop) en [mail](mailto:a@b.nl).")),
         ("reeks/02.md", post("twee", 2, "B.")),
         ("reeks/03.md", post("drie", 3, "C.")),
     ];
@@ -231,29 +178,18 @@ fn broadcast_needs_a_date_and_series_settings_are_checked() {
     let found = problems(&[
         ("reeks/01.md", post("een", 1, "A.")),
         ("nieuws.md", broadcast.into()),
-        (
-            "andere/series.toml",
-            SERIES
-                .replace("weekly", "monthly")
-                .replace("tuesday", "dinsdagmiddag"),
-        ),
+        ("andere/series.toml", SERIES.replace("weekly", "monthly").replace("tuesday", "dinsdagmiddag")),
     ]);
     assert!(
-        found.iter().any(|p| p.starts_with(
-            "content/nieuws.md:1: this post is not in a series, so it is a broadcast"
-        )),
+        found.iter().any(|p| p.starts_with("content/nieuws.md:1: this post is not in a series, so it is a broadcast")),
         "{found:#?}"
     );
     assert!(
-        found
-            .iter()
-            .any(|p| p.starts_with("content/andere/series.toml:4: `monthly` is not a cadence")),
+        found.iter().any(|p| p.starts_with("content/andere/series.toml:4: `monthly` is not a cadence")),
         "{found:#?}"
     );
     assert!(
-        found.iter().any(|p| p.starts_with(
-            "content/andere/series.toml:5: `dinsdagmiddag 08:00` is not a send window"
-        )),
+        found.iter().any(|p| p.starts_with("content/andere/series.toml:5: `dinsdagmiddag 08:00` is not a send window")),
         "{found:#?}"
     );
     assert_eq!(found.len(), 3, "{found:#?}");
@@ -261,30 +197,18 @@ fn broadcast_needs_a_date_and_series_settings_are_checked() {
 
 #[test]
 fn series_without_posts() {
-    assert_eq!(
-        problems(&[]),
-        ["content/reeks/series.toml:1: the series `reeks` has no posts yet"]
-    );
+    assert_eq!(problems(&[]), ["content/reeks/series.toml:1: the series `reeks` has no posts yet"]);
 }
 
 #[test]
 fn invalid_toml_and_missing_fences() {
     let found = problems(&[
-        (
-            "reeks/01.md",
-            post("een", 1, "A.").replace("order = 1", "order = = 1"),
-        ),
+        ("reeks/01.md", post("een", 1, "A.").replace("order = 1", "order = = 1")),
         ("reeks/02.md", "title = \"x\"\n".into()),
     ]);
+    assert!(found.iter().any(|p| p.starts_with("content/reeks/01.md:4: this is not valid TOML")), "{found:#?}");
     assert!(
-        found
-            .iter()
-            .any(|p| p.starts_with("content/reeks/01.md:4: this is not valid TOML")),
-        "{found:#?}"
-    );
-    assert!(
-        found.iter().any(|p| p
-            .starts_with("content/reeks/02.md:1: the file must start with a front matter block")),
+        found.iter().any(|p| p.starts_with("content/reeks/02.md:1: the file must start with a front matter block")),
         "{found:#?}"
     );
 }
@@ -308,20 +232,9 @@ fn check_reports_all_problems_at_once_and_fails() {
     let lines: Vec<&str> = err.lines().collect();
     let root = dir.path().display().to_string();
     assert_eq!(lines.len(), 4, "{err}");
-    assert!(
-        lines[0].starts_with(&format!(
-            "{root}/reeks/01.md:8: the link `http://x.nl` uses http://"
-        )),
-        "{err}"
-    );
-    assert_eq!(
-        lines[1],
-        format!("{root}/reeks/02.md:3: the slug `een` is already used by {root}/reeks/01.md")
-    );
-    assert_eq!(
-        lines[2],
-        format!("{root}/reeks/02.md:7: the post has no text after the front matter")
-    );
+    assert!(lines[0].starts_with(&format!("{root}/reeks/01.md:8: the link `http://x.nl` uses http://")), "{err}");
+    assert_eq!(lines[1], format!("{root}/reeks/02.md:3: the slug `een` is already used by {root}/reeks/01.md"));
+    assert_eq!(lines[2], format!("{root}/reeks/02.md:7: the post has no text after the front matter"));
     assert_eq!(lines[3], "3 problems found");
 }
 
@@ -329,9 +242,53 @@ fn check_reports_all_problems_at_once_and_fails() {
 fn check_explains_a_missing_folder() {
     let out = postbode(&["check", "--content", "does/not/exist"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("the content folder does/not/exist does not exist"),
-        "{}",
-        stderr(&out)
+    assert!(stderr(&out).contains("the content folder does/not/exist does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn whitepaper_must_exist_and_be_a_document() {
+    let with = |lines: &str| {
+        let files = vec![
+            SourceFile::text("site.toml", SITE.replace("whitepaper_url = \"https://example.org/tips.pdf\"\n", lines)),
+            SourceFile::text("reeks/series.toml", SERIES),
+            SourceFile::text("reeks/01.md", post("een", 1, "A.")),
+            SourceFile { path: "tips.txt".into(), bytes: b"tips".to_vec() },
+        ];
+        match Catalogue::parse(Path::new("content"), &files) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(|p| p.to_string()).collect(),
+        }
+    };
+    assert_eq!(
+        with("whitepaper_file = \"weg.pdf\"\n"),
+        ["content/site.toml:6: the whitepaper file `weg.pdf` is not in the content folder"]
+    );
+    assert_eq!(
+        with("whitepaper_file = \"tips.txt\"\n"),
+        ["content/site.toml:6: the whitepaper must be a PDF, EPUB or ZIP file"]
+    );
+    assert_eq!(
+        with("whitepaper_url = \"http://x.nl/a.pdf\"\n"),
+        ["content/site.toml:6: `whitepaper_url` must be an https:// address"]
+    );
+    assert_eq!(
+        with(""),
+        [
+            "content/site.toml:1: the whitepaper is missing: set `whitepaper_file` (a file in the content folder) or `whitepaper_url`"
+        ]
+    );
+}
+
+#[test]
+fn content_files_must_be_utf8() {
+    let files = vec![
+        SourceFile::text("site.toml", SITE),
+        SourceFile::text("reeks/series.toml", SERIES),
+        SourceFile { path: "reeks/01.md".into(), bytes: b"+++\ntitle = \"caf\xe9\"\n".to_vec() },
+    ];
+    let problems = Catalogue::parse(Path::new("content"), &files).unwrap_err();
+    assert_eq!(
+        problems.iter().next().unwrap().to_string(),
+        "content/reeks/01.md:2: this file is not UTF-8 text; save it as UTF-8"
     );
 }

@@ -11,22 +11,12 @@ fn assert_golden(name: &str, actual: &[u8]) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
+    let expected = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
     if expected != actual {
-        let (e, a) = (
-            String::from_utf8_lossy(&expected),
-            String::from_utf8_lossy(actual),
-        );
-        let line = e
-            .lines()
-            .zip(a.lines())
-            .position(|(x, y)| x != y)
-            .unwrap_or(e.lines().count().min(a.lines().count()));
+        let (e, a) = (String::from_utf8_lossy(&expected), String::from_utf8_lossy(actual));
+        let line =
+            e.lines().zip(a.lines()).position(|(x, y)| x != y).unwrap_or(e.lines().count().min(a.lines().count()));
         panic!(
             "{} differs from the rendered email at line {}:\n  golden:   {:?}\n  rendered: {:?}\n(if intended: UPDATE_GOLDEN=1 cargo test golden)",
             path.display(),
@@ -39,16 +29,10 @@ fn assert_golden(name: &str, actual: &[u8]) {
 
 #[test]
 fn seed_post_eml() {
-    assert_golden(
-        &format!("{SEED_SLUG}.eml"),
-        &render(&seed_catalogue(), SEED_SLUG).mime,
-    );
+    assert_golden(&format!("{SEED_SLUG}.eml"), &render(&seed_catalogue(), SEED_SLUG).mime);
 }
 
 #[test]
 fn long_post_eml() {
-    assert_golden(
-        &format!("{LONG_SLUG}.eml"),
-        &render(&long_catalogue(), LONG_SLUG).mime,
-    );
+    assert_golden(&format!("{LONG_SLUG}.eml"), &render(&long_catalogue(), LONG_SLUG).mime);
 }

@@ -29,9 +29,7 @@ pub fn long_catalogue() -> Catalogue {
 pub fn settings() -> EmailSettings {
     EmailSettings {
         base_url: BaseUrl::parse("https://postbode.example").unwrap(),
-        from: "René Rensen <nieuwsbrief@postbode.example>"
-            .parse()
-            .unwrap(),
+        from: "René Rensen <nieuwsbrief@postbode.example>".parse().unwrap(),
         reply_to: Some("rene@postbode.example".parse().unwrap()),
         unsubscribe_mailbox: "afmelden@postbode.example".parse().unwrap(),
     }
@@ -39,18 +37,12 @@ pub fn settings() -> EmailSettings {
 
 /// Tuesday 1 December 2026, 08:00 in Amsterdam.
 pub fn fixed_date() -> SystemTime {
-    "2026-12-01T07:00:00Z"
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .into()
+    "2026-12-01T07:00:00Z".parse::<jiff::Timestamp>().unwrap().into()
 }
 
 pub fn render(catalogue: &Catalogue, slug: &str) -> RenderedEmail {
     let post = catalogue.post(slug).expect("post exists");
-    PreparedEmail::new(catalogue, post, &settings())
-        .unwrap()
-        .render(&placeholder_recipient(), fixed_date())
-        .unwrap()
+    PreparedEmail::new(catalogue, post, &settings()).unwrap().render(&placeholder_recipient(), fixed_date()).unwrap()
 }
 
 /// Runs the `postbode` binary built for this test run.

@@ -19,21 +19,12 @@ fn writes_html_text_and_eml_for_the_seed_post() {
     assert!(stdout(&out).contains(&format!("{SEED_SLUG}.eml")));
     for ext in ["html", "txt", "eml"] {
         let path = out_dir.path().join(format!("{SEED_SLUG}.{ext}"));
-        assert!(
-            std::fs::metadata(&path).unwrap().len() > 1000,
-            "{}",
-            path.display()
-        );
+        assert!(std::fs::metadata(&path).unwrap().len() > 1000, "{}", path.display());
     }
     let eml = std::fs::read(out_dir.path().join(format!("{SEED_SLUG}.eml"))).unwrap();
     let message = MessageParser::default().parse(&eml).unwrap();
     assert_eq!(message.subject(), Some("Leiderschap en vertrouwen"));
-    assert!(
-        message
-            .body_text(0)
-            .unwrap()
-            .contains("Bouwen aan vertrouwen")
-    );
+    assert!(message.body_text(0).unwrap().contains("Bouwen aan vertrouwen"));
     assert!(message.header_raw("List-Unsubscribe").is_some());
     assert!(message.header_raw("List-Unsubscribe-Post").is_some());
 }
@@ -42,36 +33,20 @@ fn writes_html_text_and_eml_for_the_seed_post() {
 fn same_date_gives_byte_identical_files() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     for dir in [&a, &b] {
-        let out = postbode(&[
-            "preview",
-            "--out",
-            dir.path().to_str().unwrap(),
-            "--date",
-            "2026-12-01T08:00:00+01:00",
-        ]);
+        let out = postbode(&["preview", "--out", dir.path().to_str().unwrap(), "--date", "2026-12-01T08:00:00+01:00"]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let eml = format!("{SEED_SLUG}.eml");
-    assert_eq!(
-        std::fs::read(a.path().join(&eml)).unwrap(),
-        std::fs::read(b.path().join(&eml)).unwrap()
-    );
+    assert_eq!(std::fs::read(a.path().join(&eml)).unwrap(), std::fs::read(b.path().join(&eml)).unwrap());
 }
 
 #[test]
 fn renders_a_folder_with_many_posts() {
     let content = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        repo_path("content/site.toml"),
-        content.path().join("site.toml"),
-    )
-    .unwrap();
+    std::fs::copy(repo_path("content/site.toml"), content.path().join("site.toml")).unwrap();
     let posts = content.path().join("posts");
     std::fs::create_dir(&posts).unwrap();
-    let body = std::fs::read_to_string(repo_path(
-        "content/leiderschap/01-leiderschap-en-vertrouwen.md",
-    ))
-    .unwrap();
+    let body = std::fs::read_to_string(repo_path("content/leiderschap/01-leiderschap-en-vertrouwen.md")).unwrap();
     let body = body.split("+++").nth(2).unwrap();
     for i in 0..500 {
         let text = format!(
@@ -88,40 +63,23 @@ fn renders_a_folder_with_many_posts() {
         out_dir.path().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("Wrote 500 post(s)"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("Wrote 500 post(s)"), "{}", stdout(&out));
     assert_eq!(std::fs::read_dir(out_dir.path()).unwrap().count(), 1500);
 }
 
 #[test]
 fn unknown_slug_is_explained() {
     let out_dir = tempfile::tempdir().unwrap();
-    let out = postbode(&[
-        "preview",
-        "bestaat-niet",
-        "--out",
-        out_dir.path().to_str().unwrap(),
-    ]);
+    let out = postbode(&["preview", "bestaat-niet", "--out", out_dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("there is no post with slug `bestaat-niet`"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("there is no post with slug `bestaat-niet`"), "{}", stderr(&out));
 }
 
 #[test]
 fn missing_content_folder_is_explained() {
     let out = postbode(&["preview", "--content", "nergens"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("the content folder nergens does not exist"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("the content folder nergens does not exist"), "{}", stderr(&out));
 }
 
 #[test]
@@ -131,13 +89,7 @@ fn unwritable_out_folder_is_explained() {
     let out = postbode(&["preview", "--out", out_dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(
-        err.contains(&format!(
-            "cannot write to the out folder {}",
-            out_dir.display()
-        )),
-        "{err}"
-    );
+    assert!(err.contains(&format!("cannot write to the out folder {}", out_dir.display())), "{err}");
 }
 
 #[test]
@@ -146,9 +98,5 @@ fn broken_content_stops_the_preview_with_its_problems() {
     std::fs::write(content.path().join("site.toml"), "title = \"x\"\n").unwrap();
     let out = postbode(&["preview", "--content", content.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("site.toml:1: the required field `author` is missing"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("site.toml:1: the required field `author` is missing"), "{}", stderr(&out));
 }
