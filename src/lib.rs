@@ -25,11 +25,28 @@
 //! Module map, and the house rule: the core (`content`, `render`) does no I/O and knows no AWS;
 //! reading and writing files for the author's CLI lives in [`files`].
 
+pub mod config;
 pub mod content;
+pub mod embedded;
 pub mod files;
+pub mod http;
+pub mod local;
 pub mod mail;
 pub mod preview;
 pub mod render;
 pub mod store;
 pub mod subscribers;
+pub mod telemetry;
 pub mod tokens;
+
+/// An error with its causes on one line: "cannot write to X: permission denied".
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

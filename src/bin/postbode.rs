@@ -38,6 +38,20 @@ enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Run the whole system locally on 127.0.0.1: the HTTP API on an embedded store, with
+    /// every email written to DATA/outbox/ as an .eml file. No AWS account needed.
+    Dev {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Where subscribers, the outbox and the local token secret live.
+        #[arg(long, default_value = ".postbode")]
+        data: PathBuf,
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// The address links in emails point to (default: http://127.0.0.1:PORT).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -52,6 +66,25 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Dev { port, data, content, base_url } => {
+            let catalogue = match load_catalogue(&content) {
+                Ok(c) => c,
+                Err(ContentError::Invalid(problems)) => {
+                    eprintln!("{problems}");
+                    return Ok(ExitCode::from(1));
+                }
+                Err(e) => return Err(chain(&e)),
+            };
+            let base_url = base_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            runtime.block_on(postbode::local::serve(postbode::local::DevOptions {
+                port,
+                data,
+                catalogue,
+                base_url,
+            }))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { content } => match load_catalogue(&content) {
             Ok(catalogue) => {
                 println!(
@@ -113,14 +146,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-/// An error with its causes, on one line: "cannot write to X: permission denied".
 fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
+    postbode::error_chain(error)
 }

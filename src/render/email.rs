@@ -40,7 +40,7 @@ use pulldown_cmark_escape::{escape_href, escape_html};
 use sha2::{Digest, Sha256};
 
 use super::markdown_html::{ElementStyles, push_html};
-use super::markdown_text::{TEXT_WIDTH, push_text};
+use super::markdown_text::{TEXT_WIDTH, push_text, wrap_options};
 use super::template::{Slot, Template};
 use crate::content::{Catalogue, Image, Placement, Post};
 
@@ -98,6 +98,16 @@ pub fn subscribed_reason(catalogue: &Catalogue, base: &BaseUrl) -> String {
         catalogue.site.author,
         base.host()
     )
+}
+
+/// The confirmation address for a token.
+pub fn confirm_url(base: &BaseUrl, token: &str) -> String {
+    base.join(&format!("/confirm/{token}"))
+}
+
+/// The whitepaper download address for a token.
+pub fn whitepaper_url(base: &BaseUrl, token: &str) -> String {
+    base.join(&format!("/whitepaper/{token}"))
 }
 
 /// Fixed per deployment: where the site lives and who sends.
@@ -268,7 +278,7 @@ impl PreparedEmail {
         let mut text_body = String::with_capacity(letter.body_markdown.len() + 512);
         push_text(&mut text_body, letter.body_markdown, letter.link);
         text_body.push_str(&format!("\n{}: {}\n\n-- \n{}\n", letter.web_label, letter.web_url, site.identity));
-        text_body.push_str(&textwrap::fill(&letter.reason, textwrap::Options::new(TEXT_WIDTH).break_words(false)));
+        text_body.push_str(&textwrap::fill(&letter.reason, wrap_options(TEXT_WIDTH)));
         text_body.push('\n');
 
         let domain = settings.from.email.domain();

@@ -24,6 +24,11 @@ use crate::content::markdown_options;
 /// Wrap width of the text part: comfortable in every client and below RFC 5322's 78.
 pub const TEXT_WIDTH: usize = 72;
 
+/// Wrapping at spaces only: never inside a word, a hyphenated word or an address.
+pub fn wrap_options<'a>(width: usize) -> textwrap::Options<'a> {
+    textwrap::Options::new(width).break_words(false).word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
 enum Context {
     Quote,
     List {
@@ -218,10 +223,7 @@ impl Writer<'_> {
         let (first, rest) = self.prefixes();
         let mut first_prefix = first;
         for hard_line in text.split('\n') {
-            let options = textwrap::Options::new(TEXT_WIDTH)
-                .break_words(false)
-                .initial_indent(&first_prefix)
-                .subsequent_indent(&rest);
+            let options = wrap_options(TEXT_WIDTH).initial_indent(&first_prefix).subsequent_indent(&rest);
             for line in textwrap::wrap(hard_line.trim(), &options) {
                 self.out.push_str(line.trim_end());
                 self.out.push('\n');
@@ -278,6 +280,14 @@ mod tests {
             assert!(line.chars().count() <= TEXT_WIDTH || line.contains(&long_url), "{line:?}");
         }
         assert!(out.contains(&long_url));
+    }
+
+    #[test]
+    fn never_breaks_at_hyphens() {
+        let url = "https://x.nl/confirm/AQAAAAEAAAAAawlU5h8-AT9z80r0nTEy6nN2CKgOkpfXhMRjgEGt9p2CgnYy";
+        let out = text(&format!("{} e-mailadres <{url}>", "woord ".repeat(10)));
+        assert!(out.contains("e-mailadres"), "{out}");
+        assert!(out.contains(url), "{out}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! modules, to web pages. Pure code: no I/O, no clock (the caller passes the date).
 
 pub mod email;
+pub mod letters;
 pub mod markdown_html;
 pub mod markdown_text;
 mod template;

@@ -29,7 +29,7 @@ impl Evidence {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubscribeOutcome {
     /// Store this subscriber (new or changed) and send it one confirmation mail.
-    SendConfirmation(Subscriber),
+    SendConfirmation(Box<Subscriber>),
     /// Nothing to store or send: already confirmed, within the cooldown, or suppressed.
     Nothing,
 }
@@ -44,7 +44,7 @@ pub fn subscribe(
     cooldown: SignedDuration,
 ) -> SubscribeOutcome {
     let Some(existing) = existing else {
-        return SubscribeOutcome::SendConfirmation(Subscriber {
+        return SubscribeOutcome::SendConfirmation(Box::new(Subscriber {
             id: SubscriberId::random(),
             email: email.clone(),
             first_name,
@@ -57,7 +57,7 @@ pub fn subscribe(
             welcome: Welcome::NotSent,
             next_due_at: None,
             version: 0,
-        });
+        }));
     };
     match existing.status {
         // Bounced and complained addresses are never mailed again from a form.
@@ -74,7 +74,7 @@ pub fn subscribe(
             next.updated_at = now;
             next.confirmation_sent_at = Some(now);
             next.consent.push(evidence.record(ConsentAction::Subscribe, now));
-            SubscribeOutcome::SendConfirmation(next)
+            SubscribeOutcome::SendConfirmation(Box::new(next))
         }
     }
 }
@@ -172,7 +172,7 @@ mod tests {
 
     fn pending() -> Subscriber {
         match subscribe(None, &email(), Some("Anna".into()), &evidence(), t(0), HOUR) {
-            SubscribeOutcome::SendConfirmation(s) => s,
+            SubscribeOutcome::SendConfirmation(s) => *s,
             SubscribeOutcome::Nothing => unreachable!(),
         }
     }
@@ -224,7 +224,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!((again.status, again.id, again.first_name.as_deref()), (Status::Pending, c.id, Some("Anna")));
+        assert_eq!((again.status, &again.id, again.first_name.as_deref()), (Status::Pending, &c.id, Some("Anna")));
     }
 
     #[test]

@@ -1,0 +1,28 @@
+//! The `api` Lambda: the HTTP router behind API Gateway.
+
+use std::sync::Arc;
+
+use postbode::config::ApiConfig;
+use postbode::http::{App, DEFAULT_CONFIRM_TTL, router};
+use postbode::mail::ses::SesMailer;
+use postbode::store::dynamodb::DynamoStore;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    postbode::telemetry::init();
+    // Everything is built once per cold start, outside the handler.
+    let config = ApiConfig::from_env()?;
+    let catalogue = postbode::embedded::catalogue()?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let app = App {
+        store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table)),
+        mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&aws), config.configuration_set)),
+        catalogue,
+        email: config.email,
+        tokens: config.tokens,
+        clock: Arc::new(jiff::Timestamp::now),
+        confirm_cooldown: config.confirm_cooldown,
+        confirm_ttl: DEFAULT_CONFIRM_TTL,
+    };
+    lambda_http::run(router(Arc::new(app))).await
+}

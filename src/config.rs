@@ -1,0 +1,88 @@
+//! Settings of a deployment, read once at start-up: from the environment in Lambda (set by
+//! the SAM template), from flags locally. Secrets never come from the repository.
+
+use jiff::SignedDuration;
+use lettre::message::Mailbox;
+
+use crate::render::{BaseUrl, EmailSettings};
+use crate::tokens::TokenKey;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn var(name: &str) -> Result<String, ConfigError> {
+    std::env::var(name).map_err(|_| ConfigError(format!("the environment variable {name} is not set")))
+}
+
+fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The email settings from a base URL and a `From` line such as
+/// `René Rensen <nieuwsbrief@voorbeeld.nl>`.
+pub fn email_settings(base_url: &str, from: &str, reply_to: Option<&str>) -> Result<EmailSettings, ConfigError> {
+    let base_url = BaseUrl::parse(base_url).map_err(ConfigError)?;
+    let from: Mailbox = from.parse().map_err(|e| ConfigError(format!("the sender `{from}` is not an address: {e}")))?;
+    let reply_to = reply_to
+        .map(|r| r.parse::<Mailbox>().map_err(|e| ConfigError(format!("the reply-to `{r}` is not an address: {e}"))))
+        .transpose()?;
+    let unsubscribe_mailbox = format!("afmelden@{}", from.email.domain())
+        .parse()
+        .map_err(|e| ConfigError(format!("no unsubscribe mailbox for {}: {e}", from.email.domain())))?;
+    Ok(EmailSettings { base_url, from, reply_to, unsubscribe_mailbox })
+}
+
+/// What the `api` Lambda needs.
+#[derive(Debug)]
+pub struct ApiConfig {
+    pub email: EmailSettings,
+    pub table: String,
+    pub configuration_set: Option<String>,
+    pub tokens: TokenKey,
+    pub confirm_cooldown: SignedDuration,
+}
+
+impl ApiConfig {
+    pub fn from_env() -> Result<ApiConfig, ConfigError> {
+        let email = email_settings(
+            &var("POSTBODE_BASE_URL")?,
+            &var("POSTBODE_FROM")?,
+            optional("POSTBODE_REPLY_TO").as_deref(),
+        )?;
+        let tokens = TokenKey::new(var("POSTBODE_TOKEN_SECRET")?.into_bytes()).map_err(ConfigError)?;
+        let confirm_cooldown = match optional("POSTBODE_CONFIRM_COOLDOWN_MINUTES") {
+            Some(m) => SignedDuration::from_mins(
+                m.parse()
+                    .map_err(|_| ConfigError(format!("POSTBODE_CONFIRM_COOLDOWN_MINUTES `{m}` is not a number")))?,
+            ),
+            None => crate::http::DEFAULT_CONFIRM_COOLDOWN,
+        };
+        Ok(ApiConfig {
+            email,
+            table: var("POSTBODE_TABLE")?,
+            configuration_set: optional("POSTBODE_CONFIGURATION_SET"),
+            tokens,
+            confirm_cooldown,
+        })
+    }
+}
+
+/// The local token secret: `DATA/token-secret`, made once with 32 random bytes and readable
+/// only by its owner. Local links keep working across restarts.
+pub fn local_token_key(data_dir: &std::path::Path) -> Result<TokenKey, ConfigError> {
+    let path = data_dir.join("token-secret");
+    let io = |e: std::io::Error| ConfigError(format!("{}: {e}", path.display()));
+    if !path.exists() {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| ConfigError(format!("no randomness for the token secret: {e}")))?;
+        std::fs::create_dir_all(data_dir).map_err(io)?;
+        std::fs::write(&path, secret).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+    }
+    TokenKey::new(std::fs::read(&path).map_err(io)?).map_err(ConfigError)
+}

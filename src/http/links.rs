@@ -1,0 +1,204 @@
+//! The links in emails: confirm, unsubscribe, whitepaper. Each carries a signed token, never
+//! an address. GET shows a page; only POST changes anything.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+
+use super::error::AppError;
+use super::subscribe::recipient;
+use super::{AppState, pages, request_info};
+use crate::content::WhitepaperSource;
+use crate::mail::Outgoing;
+use crate::render::email::whitepaper_url;
+use crate::store::StoreError;
+use crate::subscribers::{self, ConfirmOutcome, Evidence, Status, Subscriber};
+use crate::tokens::{Purpose, TokenError};
+
+/// Checks a token and loads its subscriber; refuses tampered, misdirected, revoked and (for
+/// confirmation) expired links.
+async fn resolve(app: &AppState, token: &str, purpose: Purpose) -> Result<Subscriber, AppError> {
+    let claims = app.tokens.verify(token, purpose).map_err(|e| {
+        tracing::info!(error = %e, ?purpose, "link refused");
+        match e {
+            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongPurpose => AppError::bad_link(),
+        }
+    })?;
+    if purpose == Purpose::Confirm
+        && claims.issued_at.saturating_add(app.confirm_ttl).unwrap_or(claims.issued_at) < app.now()
+    {
+        return Err(AppError::expired_link());
+    }
+    let subscriber = app.store.subscriber(&claims.subscriber).await?.ok_or_else(AppError::unknown_subscriber)?;
+    if subscriber.token_version != claims.version {
+        return Err(AppError::expired_link());
+    }
+    Ok(subscriber)
+}
+
+fn evidence(app: &AppState, parts: &axum::http::request::Parts) -> Evidence {
+    Evidence {
+        ip: request_info::client_ip(parts),
+        user_agent: request_info::user_agent(&parts.headers),
+        source_url: None,
+        consent_text_version: app.catalogue.site.consent_version(),
+    }
+}
+
+#[tracing::instrument(name = "confirm_page", skip_all)]
+pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
+    let subscriber = resolve(&app, &token, Purpose::Confirm).await?;
+    if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
+        return Err(AppError::expired_link());
+    }
+    Ok(pages::confirm_button(
+        "Bevestig je aanmelding",
+        &format!(
+            "Nog één stap: bevestig dat je de whitepaper „{}” en de artikelen van {} per e-mail wilt ontvangen.",
+            app.catalogue.site.whitepaper.title, app.catalogue.site.author
+        ),
+        "Ja, bevestig mijn aanmelding",
+    )
+    .into_response())
+}
+
+#[tracing::instrument(name = "confirm", skip_all)]
+pub async fn confirm(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let evidence = evidence(&app, &parts);
+    let mut subscriber = resolve(&app, &token, Purpose::Confirm).await?;
+    for _ in 0..3 {
+        let now = app.now();
+        let (mut next, send_welcome) = match subscribers::confirm(&subscriber, &evidence, now) {
+            ConfirmOutcome::ConfirmedSendWelcome(next) => (next, true),
+            ConfirmOutcome::Confirmed(next) => (next, false),
+            ConfirmOutcome::AlreadyConfirmed => return Ok(confirmed_page(&app, &subscriber, now)),
+            ConfirmOutcome::NotPending => return Err(AppError::expired_link()),
+        };
+        match app.store.update_subscriber(&next).await {
+            Ok(version) => next.version = version,
+            Err(StoreError::Conflict) => {
+                subscriber = app.store.subscriber(&subscriber.id).await?.ok_or_else(AppError::unknown_subscriber)?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(subscriber = %next.id, "confirmed");
+        if send_welcome {
+            send_welcome_mail(&app, next.clone(), now).await;
+        }
+        return Ok(confirmed_page(&app, &next, now));
+    }
+    Err(AppError::unavailable())
+}
+
+fn confirmed_page(app: &AppState, subscriber: &Subscriber, now: Timestamp) -> Response {
+    let token = app.tokens.sign(Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
+    pages::confirmed(&app.catalogue.site.whitepaper.title, &whitepaper_url(&app.email.base_url, &token)).into_response()
+}
+
+/// Sends the welcome mail this request has claimed, then records it. A failure leaves the
+/// claim to expire, so a later press of the button tries again; the reader already has the
+/// download link on the page.
+async fn send_welcome_mail(app: &AppState, mut subscriber: Subscriber, now: Timestamp) {
+    let Ok(recipient) = recipient(app, &subscriber, now) else { return };
+    let token = app.tokens.sign(Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
+    let rendered = crate::render::letters::welcome(
+        &app.catalogue,
+        &app.email,
+        &recipient,
+        &whitepaper_url(&app.email.base_url, &token),
+        now.into(),
+    );
+    let email = match rendered {
+        Ok(email) => email,
+        Err(e) => return tracing::error!(error = %crate::error_chain(&e), "welcome mail could not be rendered"),
+    };
+    let message_id =
+        match app.mailer.send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "welcome" }).await {
+            Ok(id) => id,
+            Err(e) => return tracing::error!(subscriber = %subscriber.id, error = %e, "welcome mail not sent"),
+        };
+    for _ in 0..3 {
+        let done = subscribers::welcome_sent(&subscriber, message_id.clone(), app.now());
+        match app.store.update_subscriber(&done).await {
+            Ok(_) => return tracing::info!(subscriber = %subscriber.id, "welcome mail sent"),
+            Err(StoreError::Conflict) => match app.store.subscriber(&subscriber.id).await {
+                Ok(Some(fresh)) => subscriber = fresh,
+                _ => break,
+            },
+            Err(_) => break,
+        }
+    }
+    tracing::warn!(subscriber = %subscriber.id, "welcome mail sent but not recorded");
+}
+
+#[tracing::instrument(name = "unsubscribe_page", skip_all)]
+pub async fn unsubscribe_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
+    let subscriber = resolve(&app, &token, Purpose::Unsubscribe).await?;
+    if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
+        return Ok(pages::unsubscribed().into_response());
+    }
+    Ok(pages::confirm_button(
+        "Afmelden",
+        &format!("Wil je geen e-mails meer ontvangen van {}? Met één klik ben je afgemeld.", app.catalogue.site.author),
+        "Afmelden",
+    )
+    .into_response())
+}
+
+/// Also the RFC 8058 one-click POST: whatever its body, the answer is 200 and a page, at once.
+#[tracing::instrument(name = "unsubscribe", skip_all)]
+pub async fn unsubscribe(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let evidence = evidence(&app, &parts);
+    let mut subscriber = resolve(&app, &token, Purpose::Unsubscribe).await?;
+    for _ in 0..3 {
+        let Some(next) = subscribers::unsubscribe(&subscriber, &evidence, app.now()) else {
+            return Ok(pages::unsubscribed().into_response());
+        };
+        match app.store.update_subscriber(&next).await {
+            Ok(_) => {
+                tracing::info!(subscriber = %next.id, "unsubscribed");
+                return Ok(pages::unsubscribed().into_response());
+            }
+            Err(StoreError::Conflict) => {
+                subscriber = app.store.subscriber(&subscriber.id).await?.ok_or_else(AppError::unknown_subscriber)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::unavailable())
+}
+
+#[tracing::instrument(name = "whitepaper", skip_all)]
+pub async fn whitepaper(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
+    let subscriber = resolve(&app, &token, Purpose::Whitepaper).await?;
+    if subscriber.status != Status::Confirmed {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "De whitepaper is er voor bevestigde abonnees. Meld je (opnieuw) aan via de website.",
+        ));
+    }
+    Ok(match &app.catalogue.site.whitepaper.source {
+        WhitepaperSource::File { file_name, content_type, bytes } => (
+            [
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+                (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            ],
+            bytes.to_vec(),
+        )
+            .into_response(),
+        WhitepaperSource::Url(url) => Redirect::to(url).into_response(),
+    })
+}

@@ -1,0 +1,98 @@
+//! The HTTP API: one axum [`Router`] for API Gateway (through `lambda_http`) and for the local
+//! server alike.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `POST /subscribe` | form or JSON: store a pending subscriber, send one confirmation mail |
+//! | `GET /confirm/{token}` | a page with a button (mail scanners follow GETs: nothing changes) |
+//! | `POST /confirm/{token}` | confirm; the welcome mail with the whitepaper goes out once |
+//! | `GET /unsubscribe/{token}` | a page with a button |
+//! | `POST /unsubscribe/{token}` | unsubscribe at once (also RFC 8058 one-click), 200, no redirect |
+//! | `GET /whitepaper/{token}` | the whitepaper, for confirmed subscribers |
+//! | `GET /health` | liveness |
+
+mod error;
+mod links;
+pub mod pages;
+mod request_info;
+mod subscribe;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use jiff::{SignedDuration, Timestamp};
+
+pub use error::{AppError, Format};
+
+use crate::content::Catalogue;
+use crate::mail::Mailer;
+use crate::render::EmailSettings;
+use crate::store::Store;
+use crate::tokens::TokenKey;
+
+/// Largest request body accepted (a subscribe form is a few hundred bytes).
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// The clock, injectable so tests can move time.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Everything the handlers share; built once per process (per Lambda cold start).
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub catalogue: Arc<Catalogue>,
+    pub email: EmailSettings,
+    pub tokens: TokenKey,
+    pub clock: Clock,
+    /// At most one confirmation mail per address per this long.
+    pub confirm_cooldown: SignedDuration,
+    /// How long a confirmation link works.
+    pub confirm_ttl: SignedDuration,
+}
+
+pub const DEFAULT_CONFIRM_COOLDOWN: SignedDuration = SignedDuration::from_hours(1);
+pub const DEFAULT_CONFIRM_TTL: SignedDuration = SignedDuration::from_hours(24 * 7);
+
+impl App {
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+}
+
+pub type AppState = Arc<App>;
+
+/// The one router of postbode.
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .route("/subscribe", post(subscribe::subscribe))
+        .route("/confirm/{token}", get(links::confirm_page).post(links::confirm))
+        .route("/unsubscribe/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
+        .route("/whitepaper/{token}", get(links::whitepaper))
+        .route("/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .fallback(|| async { AppError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            AppError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Dit kan op deze pagina niet.")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+/// Headers on every answer. `no-referrer` matters most: links carry tokens, which must not
+/// leak to other sites through the `Referer` header.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,55 @@
+//! The local mode: the same router as the `api` Lambda, on 127.0.0.1, with the embedded
+//! SQLite store and the `.eml` outbox under one data folder.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::content::Catalogue;
+use crate::http::{App, DEFAULT_CONFIRM_COOLDOWN, DEFAULT_CONFIRM_TTL, router};
+use crate::mail::outbox::OutboxMailer;
+use crate::store::sqlite::SqliteStore;
+
+pub struct DevOptions {
+    pub port: u16,
+    pub data: PathBuf,
+    pub catalogue: Catalogue,
+    pub base_url: String,
+}
+
+/// The app of the local mode, on the data folder.
+pub fn local_app(data: &std::path::Path, catalogue: Catalogue, base_url: &str) -> Result<App, String> {
+    let from = format!("{} <nieuwsbrief@postbode.example>", catalogue.site.author.replace(['<', '>', '"'], ""));
+    let email = crate::config::email_settings(base_url, &from, None).map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&data.join("postbode.sqlite")).map_err(|e| crate::error_chain(&e))?;
+    let outbox = data.join("outbox");
+    let mailer = OutboxMailer::new(&outbox).map_err(|e| format!("{}: {e}", outbox.display()))?;
+    Ok(App {
+        store: Arc::new(store),
+        mailer: Arc::new(mailer),
+        catalogue: Arc::new(catalogue),
+        email,
+        tokens: crate::config::local_token_key(data).map_err(|e| e.to_string())?,
+        clock: Arc::new(jiff::Timestamp::now),
+        confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
+        confirm_ttl: DEFAULT_CONFIRM_TTL,
+    })
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(options: DevOptions) -> Result<(), String> {
+    crate::telemetry::init();
+    let app = local_app(&options.data, options.catalogue, &options.base_url)?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    println!("postbode runs on http://{addr}  (Ctrl-C stops it)");
+    println!("  data:   {}  (subscribers in postbode.sqlite, mails in outbox/)", options.data.display());
+    println!("  try:    curl -d email=anna@example.nl -d first_name=Anna http://{addr}/subscribe");
+    println!("          then open the newest .eml in {}", options.data.join("outbox").display());
+    axum::serve(listener, router(Arc::new(app)).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
+}
