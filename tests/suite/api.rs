@@ -1,6 +1,8 @@
 //! The subscription flow through the router: double opt-in, consent proof, one-click
 //! unsubscribe, and every bad input.
 
+use std::sync::Arc;
+
 use axum::http::{Method, StatusCode};
 use jiff::SignedDuration;
 use postbode::subscribers::{ConsentAction, Status, SubscriberEmail, Welcome};
@@ -15,8 +17,34 @@ async fn status_of(app: &TestApp, email: &str) -> Option<Status> {
 
 #[tokio::test]
 async fn the_whole_double_opt_in_flow() {
-    let app = TestApp::spawn().await;
+    whole_flow(TestApp::spawn().await).await;
+}
 
+#[tokio::test]
+async fn the_whole_double_opt_in_flow_on_dynamodb() {
+    whole_flow(TestApp::with_store(Arc::new(crate::aws::dynamo_store().await.0))).await;
+}
+
+/// Two (and more) subscribe calls for one address at the same moment, against DynamoDB
+/// Local: one subscriber, one confirmation mail, the same answer for all.
+#[tokio::test]
+async fn concurrent_subscribes_on_dynamodb_leave_one_subscriber_and_one_mail() {
+    let app = Arc::new(TestApp::with_store(Arc::new(crate::aws::dynamo_store().await.0)));
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.subscribe("race@example.nl").await })
+        })
+        .collect();
+    for call in calls {
+        let response = call.await.unwrap();
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    }
+    assert_eq!(app.emails_tagged("confirm").len(), 1);
+    assert_eq!(status_of(&app, "race@example.nl").await, Some(Status::Pending));
+}
+
+async fn whole_flow(app: TestApp) {
     // Subscribe: pending, one confirmation mail.
     let response = app.subscribe("Anna@Example.nl").await;
     assert_eq!(response.status, StatusCode::OK);
@@ -27,6 +55,7 @@ async fn the_whole_double_opt_in_flow() {
     assert_eq!(confirmations[0].to, "anna@example.nl");
     assert_eq!(confirmations[0].subject, "Bevestig je aanmelding");
     let confirm = confirmations[0].path("/confirm/");
+    assert!(confirmations[0].html.contains(&format!("href=\"{}\"", confirmations[0].link("/confirm/"))));
     assert!(!confirm.contains('@') && !confirm.to_lowercase().contains("anna"), "no address in the link: {confirm}");
 
     // GET shows a button and changes nothing (mail scanners follow links).
@@ -72,7 +101,8 @@ async fn the_whole_double_opt_in_flow() {
     assert_eq!(app.get(&welcome[0].path("/whitepaper/")).await.status, StatusCode::FORBIDDEN);
 
     // The consent proof: subscribe, confirm and unsubscribe with time, IP, agent, source, text version.
-    let stored = app.store.subscriber_by_email(&SubscriberEmail::parse("anna@example.nl").unwrap()).await.unwrap().unwrap();
+    let stored =
+        app.store.subscriber_by_email(&SubscriberEmail::parse("anna@example.nl").unwrap()).await.unwrap().unwrap();
     let actions: Vec<ConsentAction> = stored.consent.iter().map(|c| c.action).collect();
     assert_eq!(actions, [ConsentAction::Subscribe, ConsentAction::Confirm, ConsentAction::Unsubscribe]);
     let subscribe = &stored.consent[0];
@@ -158,14 +188,29 @@ async fn one_confirmation_mail_per_cooldown() {
 async fn bad_input_gets_a_dutch_4xx_and_never_a_500() {
     let app = TestApp::spawn().await;
     let cases: Vec<(&str, Option<&str>, String, StatusCode)> = vec![
-        ("invalid address", Some("application/x-www-form-urlencoded"), "email=geen-adres".into(), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "invalid address",
+            Some("application/x-www-form-urlencoded"),
+            "email=geen-adres".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("empty form", Some("application/x-www-form-urlencoded"), String::new(), StatusCode::UNPROCESSABLE_ENTITY),
-        ("malformed form", Some("application/x-www-form-urlencoded"), "email=a%40b.nl&email=c%40d.nl".into(), StatusCode::BAD_REQUEST),
+        (
+            "malformed form",
+            Some("application/x-www-form-urlencoded"),
+            "email=a%40b.nl&email=c%40d.nl".into(),
+            StatusCode::BAD_REQUEST,
+        ),
         ("malformed JSON", Some("application/json"), "{\"email\":".into(), StatusCode::BAD_REQUEST),
         ("JSON of the wrong shape", Some("application/json"), "[1,2]".into(), StatusCode::BAD_REQUEST),
         ("wrong content type", Some("text/plain"), "email=a@b.nl".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
         ("no content type", None, "email=a@b.nl".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("oversized body", Some("application/x-www-form-urlencoded"), format!("email=a@b.nl&x={}", "a".repeat(20_000)), StatusCode::PAYLOAD_TOO_LARGE),
+        (
+            "oversized body",
+            Some("application/x-www-form-urlencoded"),
+            format!("email=a@b.nl&x={}", "a".repeat(20_000)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
     ];
     for (what, content_type, body, expected) in cases {
         let response = app.request(Method::POST, "/subscribe", content_type, body).await;

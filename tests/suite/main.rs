@@ -4,7 +4,11 @@ mod helpers;
 mod test_app;
 
 mod api;
+mod aws;
 mod content_check;
 mod email_checklist;
 mod golden;
+mod lambda_events;
 mod preview_cli;
+mod ses;
+mod store_contract;

@@ -93,7 +93,13 @@ impl TestApp {
         *now = now.checked_add(by).unwrap();
     }
 
-    pub async fn request(&self, method: Method, path: &str, content_type: Option<&str>, body: impl Into<Body>) -> TestResponse {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<Body>,
+    ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(path).header(header::USER_AGENT, "TestBrowser/1.0");
         if let Some(ct) = content_type {
             builder = builder.header(header::CONTENT_TYPE, ct);

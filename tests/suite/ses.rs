@@ -1,0 +1,52 @@
+//! The SES adapter against a real SES-API server (moto): the raw MIME goes out unchanged.
+
+use postbode::mail::ses::SesMailer;
+use postbode::mail::{MailError, Mailer, Outgoing};
+
+use crate::helpers::{SEED_SLUG, render, seed_catalogue};
+
+async fn verified_client() -> aws_sdk_sesv2::Client {
+    let client = crate::aws::sesv2().await;
+    client.create_email_identity().email_identity("postbode.example").send().await.expect("moto creates the identity");
+    client
+}
+
+async fn sent_raw_messages() -> Vec<String> {
+    let data: serde_json::Value =
+        reqwest::get(crate::aws::moto_url("/moto-api/data.json")).await.unwrap().json().await.unwrap();
+    data["ses"]["RawMessage"]
+        .as_array()
+        .map(|messages| messages.iter().filter_map(|m| m["raw_data"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sends_the_rendered_mime_bytes_through_sesv2() {
+    let mailer = SesMailer::new(verified_client().await, None);
+    let email = render(&seed_catalogue(), SEED_SLUG);
+    let message_id = mailer
+        .send(Outgoing { to: "anna@lezer.example", mime: &email.mime, tag: SEED_SLUG })
+        .await
+        .expect("moto accepts the raw message");
+    assert!(!message_id.is_empty());
+
+    let sent = sent_raw_messages().await;
+    let ours: Vec<&String> =
+        sent.iter().filter(|raw| raw.contains(&email.subject) && raw.contains("anna@lezer.example")).collect();
+    assert_eq!(ours.len(), 1, "one raw message for this test in {} sent", sent.len());
+    // Read back from the server: the headers and the body are what was rendered.
+    let message = mail_parser::MessageParser::default().parse(ours[0].as_bytes()).unwrap();
+    assert_eq!(message.subject(), Some("Leiderschap en vertrouwen"));
+    assert_eq!(message.header_raw("List-Unsubscribe-Post").map(str::trim), Some("List-Unsubscribe=One-Click"));
+    assert!(message.header_raw("List-Unsubscribe").unwrap().contains("https://postbode.example/unsubscribe/"));
+    assert_eq!(message.body_text(0).unwrap().replace("\r\n", "\n"), email.text);
+    assert_eq!(message.body_html(0).unwrap().replace("\r\n", "\n"), email.html.replace("\r\n", "\n"));
+}
+
+#[tokio::test]
+async fn an_unverified_sender_is_a_permanent_error() {
+    let mailer = SesMailer::new(crate::aws::sesv2().await, None);
+    let mime = b"From: someone@not-verified.example\r\nTo: a@b.example\r\nSubject: x\r\n\r\nx\r\n";
+    let error = mailer.send(Outgoing { to: "a@b.example", mime, tag: "x" }).await.unwrap_err();
+    assert!(matches!(error, MailError::Permanent(_)), "{error:?}");
+}

@@ -1,0 +1,197 @@
+//! One contract, two stores: the embedded SQLite store and the DynamoDB store (against
+//! DynamoDB Local) must behave the same.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use postbode::store::sqlite::SqliteStore;
+use postbode::store::{Store, StoreError};
+use postbode::subscribers::{ConsentAction, ConsentRecord, Status, Subscriber, SubscriberEmail, SubscriberId, Welcome};
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + secs).unwrap()
+}
+
+pub fn subscriber(email: &str) -> Subscriber {
+    Subscriber {
+        id: SubscriberId::random(),
+        email: SubscriberEmail::parse(email).unwrap(),
+        first_name: Some("Anna".into()),
+        status: Status::Pending,
+        created_at: at(0),
+        updated_at: at(0),
+        token_version: 1,
+        consent: vec![ConsentRecord {
+            action: ConsentAction::Subscribe,
+            at: at(0),
+            ip: Some("192.0.2.1".into()),
+            user_agent: Some("Firefox".into()),
+            source_url: Some("https://postbode.example/".into()),
+            consent_text_version: "abcdef0123456789".into(),
+        }],
+        confirmation_sent_at: Some(at(0)),
+        welcome: Welcome::NotSent,
+        next_due_at: None,
+        version: 0,
+    }
+}
+
+pub async fn insert_and_read_back(store: Arc<dyn Store>) {
+    let s = subscriber("anna@example.nl");
+    store.insert_subscriber(&s).await.unwrap();
+    assert_eq!(store.subscriber(&s.id).await.unwrap().as_ref(), Some(&s));
+    assert_eq!(store.subscriber_by_email(&s.email).await.unwrap().as_ref(), Some(&s));
+    assert_eq!(store.subscriber(&SubscriberId::random()).await.unwrap(), None);
+    assert_eq!(store.subscriber_by_email(&SubscriberEmail::parse("x@example.nl").unwrap()).await.unwrap(), None);
+}
+
+pub async fn one_subscriber_per_address(store: Arc<dyn Store>) {
+    let first = subscriber("anna@example.nl");
+    store.insert_subscriber(&first).await.unwrap();
+    let second = subscriber("anna@example.nl");
+    assert!(matches!(store.insert_subscriber(&second).await, Err(StoreError::Conflict)));
+    assert_eq!(store.subscriber_by_email(&first.email).await.unwrap().unwrap().id, first.id);
+    assert_eq!(store.subscriber(&second.id).await.unwrap(), None, "no half-written record");
+}
+
+pub async fn racing_inserts_leave_one(store: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_subscriber(&subscriber("race@example.nl")).await })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::Conflict) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+pub async fn updates_are_conditional_on_the_version(store: Arc<dyn Store>) {
+    let mut s = subscriber("anna@example.nl");
+    store.insert_subscriber(&s).await.unwrap();
+    let stale = s.clone();
+    s.status = Status::Confirmed;
+    s.welcome = Welcome::Sent { at: at(5), message_id: "m-1".into() };
+    s.next_due_at = Some(at(3600));
+    s.version = store.update_subscriber(&s).await.unwrap();
+    assert_eq!(s.version, 1);
+    assert_eq!(store.subscriber(&s.id).await.unwrap().as_ref(), Some(&s));
+    assert!(matches!(store.update_subscriber(&stale).await, Err(StoreError::Conflict)));
+    assert_eq!(store.subscriber(&s.id).await.unwrap().unwrap().status, Status::Confirmed);
+    // Racing updates from one read: one wins.
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let (store, mut s) = (store.clone(), s.clone());
+            tokio::spawn(async move {
+                s.first_name = Some(format!("naam {i}"));
+                store.update_subscriber(&s).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        if task.await.unwrap().is_ok() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.subscriber(&s.id).await.unwrap().unwrap().version, 2);
+}
+
+macro_rules! contract {
+    ($name:ident, $store:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn insert_and_read_back() {
+                super::insert_and_read_back($store).await
+            }
+
+            #[tokio::test]
+            async fn one_subscriber_per_address() {
+                super::one_subscriber_per_address($store).await
+            }
+
+            #[tokio::test]
+            async fn racing_inserts_leave_one() {
+                super::racing_inserts_leave_one($store).await
+            }
+
+            #[tokio::test]
+            async fn updates_are_conditional_on_the_version() {
+                super::updates_are_conditional_on_the_version($store).await
+            }
+        }
+    };
+}
+
+contract!(sqlite, Arc::new(SqliteStore::in_memory().unwrap()) as Arc<dyn Store>);
+contract!(dynamodb, Arc::new(crate::aws::dynamo_store().await.0) as Arc<dyn Store>);
+
+#[tokio::test]
+async fn sqlite_keeps_everything_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postbode.sqlite");
+    let s = subscriber("anna@example.nl");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.insert_subscriber(&s).await.unwrap();
+    }
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(reopened.subscriber_by_email(&s.email).await.unwrap(), Some(s));
+}
+
+/// DynamoDB specifics the contract cannot see: pending items expire by TTL (and confirming
+/// keeps them), and only due subscribers are in the sparse index.
+#[tokio::test]
+async fn dynamodb_ttl_and_sparse_index() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (store, client, table) = crate::aws::dynamo_store().await;
+    let mut s = subscriber("ttl@example.nl");
+    store.insert_subscriber(&s).await.unwrap();
+    let item = |pk: String| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            client
+                .get_item()
+                .table_name(table)
+                .key("pk", AttributeValue::S(pk.clone()))
+                .key("sk", AttributeValue::S(if pk.starts_with("SUB#") { "SUB".into() } else { "EMAIL".into() }))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap()
+        }
+    };
+    let pending = item(format!("SUB#{}", s.id)).await;
+    assert!(pending.contains_key("expires_at"));
+    assert!(item("EMAIL#ttl@example.nl".into()).await.contains_key("expires_at"));
+    assert!(!pending.contains_key("due_pk"), "nothing due: not in the index");
+
+    s.status = Status::Confirmed;
+    s.next_due_at = Some(at(100));
+    store.update_subscriber(&s).await.unwrap();
+    let confirmed = item(format!("SUB#{}", s.id)).await;
+    assert!(!confirmed.contains_key("expires_at"));
+    assert!(!item("EMAIL#ttl@example.nl".into()).await.contains_key("expires_at"));
+    let due = client
+        .query()
+        .table_name(&table)
+        .index_name(postbode::store::dynamodb::DUE_INDEX)
+        .key_condition_expression("due_pk = :p AND due_at <= :t")
+        .expression_attribute_values(":p", AttributeValue::S("DUE".into()))
+        .expression_attribute_values(":t", AttributeValue::N(at(200).as_second().to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(due.count, 1);
+}
