@@ -24,6 +24,7 @@ pub fn local_app(data: &std::path::Path, catalogue: Catalogue, base_url: &str) -
     let store = SqliteStore::open(&data.join("postbode.sqlite")).map_err(|e| crate::error_chain(&e))?;
     let outbox = data.join("outbox");
     let mailer = OutboxMailer::new(&outbox).map_err(|e| format!("{}: {e}", outbox.display()))?;
+    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
     Ok(App {
         store: Arc::new(store),
         mailer: Arc::new(mailer),
@@ -33,6 +34,7 @@ pub fn local_app(data: &std::path::Path, catalogue: Catalogue, base_url: &str) -
         clock: Arc::new(jiff::Timestamp::now),
         confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
         confirm_ttl: DEFAULT_CONFIRM_TTL,
+        schedule,
     })
 }
 

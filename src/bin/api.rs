@@ -13,6 +13,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Everything is built once per cold start, outside the handler.
     let config = ApiConfig::from_env()?;
     let catalogue = postbode::embedded::catalogue()?;
+    let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let app = App {
         store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table)),
@@ -23,6 +24,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock: Arc::new(jiff::Timestamp::now),
         confirm_cooldown: config.confirm_cooldown,
         confirm_ttl: DEFAULT_CONFIRM_TTL,
+        schedule,
     };
     lambda_http::run(router(Arc::new(app))).await
 }

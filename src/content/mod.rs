@@ -102,6 +102,8 @@ pub struct Series {
     pub cadence: Cadence,
     pub send_window: SendWindow,
     pub time_zone: jiff::tz::TimeZone,
+    /// `first_post = "at_once"`: post 1 goes right after confirming, not at the next window.
+    pub first_post_at_once: bool,
     /// Posts of the series by `order`, as indexes into [`Catalogue::posts`].
     pub posts: Vec<usize>,
 }
@@ -445,7 +447,20 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
     let cadence = f.required_str("cadence");
     let window = f.required_str("send_window");
     let zone = f.optional_str("time_zone");
+    let first_post = f.optional_str("first_post");
     let mut local = Vec::new();
+    let first_post_at_once = match first_post.as_ref().map(|p| (p.value.as_str(), p.line)) {
+        None | Some(("next_window", _)) => false,
+        Some(("at_once", _)) => true,
+        Some((other, line)) => {
+            local.push(Problem::new(
+                path,
+                line,
+                format!("`first_post = \"{other}\"` is not known; write `next_window` (the default) or `at_once`"),
+            ));
+            false
+        }
+    };
     let cadence =
         cadence.and_then(|c| Cadence::parse(&c.value).map_err(|m| local.push(Problem::new(path, c.line, m))).ok());
     let send_window =
@@ -472,6 +487,7 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
         cadence: cadence?,
         send_window: send_window?,
         time_zone: time_zone?,
+        first_post_at_once,
         posts: Vec::new(),
     })
 }

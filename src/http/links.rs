@@ -74,7 +74,8 @@ pub async fn confirm(
     let mut subscriber = resolve(&app, &token, Purpose::Confirm).await?;
     for _ in 0..3 {
         let now = app.now();
-        let (mut next, send_welcome) = match subscribers::confirm(&subscriber, &evidence, now) {
+        let first_visit = app.schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
+        let (mut next, send_welcome) = match subscribers::confirm(&subscriber, &evidence, now, first_visit) {
             ConfirmOutcome::ConfirmedSendWelcome(next) => (next, true),
             ConfirmOutcome::Confirmed(next) => (next, false),
             ConfirmOutcome::AlreadyConfirmed => return Ok(confirmed_page(&app, &subscriber, now)),

@@ -28,6 +28,7 @@ use jiff::{SignedDuration, Timestamp};
 pub use error::{AppError, Format};
 
 use crate::content::Catalogue;
+use crate::schedule::Schedule;
 use crate::mail::Mailer;
 use crate::render::EmailSettings;
 use crate::store::Store;
@@ -51,6 +52,8 @@ pub struct App {
     pub confirm_cooldown: SignedDuration,
     /// How long a confirmation link works.
     pub confirm_ttl: SignedDuration,
+    /// The series' schedule, for booking a new subscriber's first visit by the sender.
+    pub schedule: Option<Schedule>,
 }
 
 pub const DEFAULT_CONFIRM_COOLDOWN: SignedDuration = SignedDuration::from_hours(1);

@@ -155,14 +155,8 @@ async fn send_confirmation(app: &AppState, subscriber: &Subscriber, now: jiff::T
 
 /// The recipient parts of any mail to `subscriber`.
 pub fn recipient(app: &AppState, subscriber: &Subscriber, now: jiff::Timestamp) -> Result<Recipient, AppError> {
-    // A parsed SubscriberEmail is a subset of what lettre accepts, so this does not fail.
-    let address = subscriber.email.as_str().parse::<lettre::Address>().map_err(|e| {
+    subscriber.recipient(&app.tokens, now).map_err(|e| {
         tracing::error!(subscriber = %subscriber.id, error = %e, "stored address is not mailable");
         AppError::unavailable()
-    })?;
-    Ok(Recipient {
-        to: lettre::message::Mailbox::new(subscriber.first_name.clone(), address),
-        first_name: subscriber.first_name.clone(),
-        unsubscribe_token: app.tokens.sign(Purpose::Unsubscribe, &subscriber.id, subscriber.token_version, now),
     })
 }

@@ -38,4 +38,9 @@ pub enum MailError {
 pub trait Mailer: Send + Sync + 'static {
     /// Sends the message; returns the delivery system's message id.
     async fn send(&self, message: Outgoing<'_>) -> Result<String, MailError>;
+
+    /// The most messages per second the delivery system accepts, if it has a limit.
+    async fn max_send_rate(&self) -> Result<Option<f64>, MailError> {
+        Ok(None)
+    }
 }

@@ -38,6 +38,12 @@ impl Mailer for SesMailer {
             .map_err(classify)?;
         Ok(out.message_id.unwrap_or_default())
     }
+
+    /// SES's `MaxSendRate` from `GetAccount` (1 in the sandbox, 14 and up in production).
+    async fn max_send_rate(&self) -> Result<Option<f64>, MailError> {
+        let account = self.client.get_account().send().await.map_err(classify)?;
+        Ok(account.send_quota.map(|q| q.max_send_rate).filter(|r| *r > 0.0))
+    }
 }
 
 /// Sorts SES failures into wait-and-retry or give-up.

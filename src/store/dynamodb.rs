@@ -6,6 +6,7 @@
 //! |---|---|---|---|
 //! | subscriber | `SUB#<id>` | `SUB` | the [`Subscriber`] fields; `version`; `due_pk` + `due_at` while something is due; `expires_at` while pending |
 //! | address lookup | `EMAIL#<address>` | `EMAIL` | `subscriber_id`; `expires_at` while pending |
+//! | send claim | `SUB#<id>` | `SEND#<slug>` | `state` (claimed/sent/failed), `lease_until`, the [`SendRecord`] fields |
 //!
 //! - **Unique addresses.** A new subscriber is written in one transaction with its address
 //!   item, on the condition that the address item does not exist (or has expired): of two
@@ -29,8 +30,9 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use jiff::{SignedDuration, Timestamp};
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
-use super::{Store, StoreError};
+use super::{Claim, DueCursor, DuePage, SendRecord, SendResult, SendState, Store, StoreError};
 use crate::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Name of the sparse index the sender reads.
@@ -245,5 +247,144 @@ impl Store for DynamoStore {
         ])
         .await?;
         Ok(next)
+    }
+
+    async fn due_subscribers(&self, now: Timestamp, after: Option<&DueCursor>, limit: usize) -> Result<DuePage, StoreError> {
+        let start_key = after.map(|c| {
+            let mut key = subscriber_key(&c.id);
+            key.insert("due_pk".into(), s(DUE_PARTITION));
+            key.insert("due_at".into(), n(c.due_at));
+            key
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :p AND due_at <= :now")
+            .expression_attribute_values(":p", s(DUE_PARTITION))
+            .expression_attribute_values(":now", n(now.as_second()))
+            .set_exclusive_start_key(start_key)
+            .limit(limit.min(1000) as i32)
+            .send()
+            .await
+            .map_err(map_err)?;
+        let mut page = DuePage::default();
+        for item in out.items() {
+            let id = item.get("pk").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("SUB#"));
+            let id: SubscriberId = id.unwrap_or_default().parse().map_err(|e: String| StoreError::Corrupt(e.into()))?;
+            page.subscribers.push(id);
+        }
+        page.next = out.last_evaluated_key().and_then(|key| {
+            let due_at = key.get("due_at")?.as_n().ok()?.parse().ok()?;
+            let id = key.get("pk")?.as_s().ok()?.strip_prefix("SUB#")?.parse().ok()?;
+            Some(DueCursor { due_at, id })
+        });
+        Ok(page)
+    }
+
+    async fn claim_send(&self, subscriber: &SubscriberId, slug: &str, now: Timestamp, lease: SignedDuration) -> Result<Claim, StoreError> {
+        let lease_until = now.saturating_add(lease).unwrap_or(now);
+        let record = SendRecord {
+            slug: slug.to_owned(),
+            state: SendState::Claimed,
+            claimed_at: now,
+            lease_until,
+            finished_at: None,
+            message_id: None,
+            reason: None,
+        };
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&record).map_err(StoreError::corrupt)?;
+        item.extend(send_key(subscriber, slug));
+        item.insert("lease_until_s".into(), n(lease_until.as_second()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR (#state = :claimed AND lease_until_s < :now)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":claimed", s("claimed"))
+            .expression_attribute_values(":now", n(now.as_second()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(e) => match map_err(e) {
+                StoreError::Conflict => {
+                    let held = self.send_record(subscriber, slug).await?.is_some_and(|r| r.state == SendState::Claimed);
+                    Ok(if held { Claim::HeldElsewhere } else { Claim::Done })
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn finish_send(&self, subscriber: &SubscriberId, slug: &str, result: &SendResult, now: Timestamp) -> Result<(), StoreError> {
+        let (state, field, value) = match result {
+            SendResult::Sent { message_id } => ("sent", "message_id", message_id),
+            SendResult::Failed { reason } => ("failed", "reason", reason),
+        };
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(send_key(subscriber, slug)))
+            .update_expression("SET #state = :state, #field = :value, finished_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#field", field)
+            .expression_attribute_values(":state", s(state))
+            .expression_attribute_values(":value", s(value.clone()))
+            .expression_attribute_values(":at", s(now.to_string()))
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :send)")
+                .expression_attribute_values(":pk", s(format!("SUB#{subscriber}")))
+                .expression_attribute_values(":send", s("SEND#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(map_err)?;
+            for item in out.items() {
+                records.push(serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(records);
+            }
+        }
+    }
+}
+
+fn send_key(subscriber: &SubscriberId, slug: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), s(format!("SUB#{subscriber}"))), ("sk".to_owned(), s(format!("SEND#{slug}")))])
+}
+
+impl DynamoStore {
+    async fn send_record(&self, subscriber: &SubscriberId, slug: &str) -> Result<Option<SendRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(send_key(subscriber, slug)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        out.item.map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt)).transpose()
     }
 }

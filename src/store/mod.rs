@@ -8,8 +8,62 @@ pub mod dynamodb;
 pub mod sqlite;
 
 use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
 
 use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
+
+/// Where a page of the due queue ended; pass it back for the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueCursor {
+    pub due_at: i64,
+    pub id: SubscriberId,
+}
+
+/// One page of subscribers whose visit is due.
+#[derive(Debug, Clone, Default)]
+pub struct DuePage {
+    pub subscribers: Vec<SubscriberId>,
+    /// `None` when this was the last page.
+    pub next: Option<DueCursor>,
+}
+
+/// The answer to "may I send this post to this subscriber?"
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Yours: send, then record the result.
+    Claimed,
+    /// Sent (or failed for good) before: never again.
+    Done,
+    /// Another run holds an unexpired claim.
+    HeldElsewhere,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendState {
+    Claimed,
+    Sent,
+    Failed,
+}
+
+/// One (subscriber, post) send, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendRecord {
+    pub slug: String,
+    pub state: SendState,
+    pub claimed_at: Timestamp,
+    pub lease_until: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub message_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendResult {
+    Sent { message_id: String },
+    Failed { reason: String },
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,4 +100,19 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a subscriber if the stored `version` equals `subscriber.version`, storing it
     /// with the version raised by one (returned). [`StoreError::Conflict`] otherwise.
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError>;
+
+    /// Subscribers whose `next_due_at` is at or before `now`, oldest first, a page at a time
+    /// (from the sparse index: never a scan).
+    async fn due_subscribers(&self, now: Timestamp, after: Option<&DueCursor>, limit: usize) -> Result<DuePage, StoreError>;
+
+    /// Claims (subscriber, post) before sending, with a conditional write: granted when there
+    /// is no record yet, or when an earlier claim's lease ran out without a result (a run
+    /// that died between claim and send).
+    async fn claim_send(&self, subscriber: &SubscriberId, slug: &str, now: Timestamp, lease: SignedDuration) -> Result<Claim, StoreError>;
+
+    /// Records the result of a claimed send.
+    async fn finish_send(&self, subscriber: &SubscriberId, slug: &str, result: &SendResult, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Every send to a subscriber, for their history and export.
+    async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError>;
 }

@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+
+use super::{Claim, DueCursor, DuePage, SendRecord, SendResult, SendState, Store, StoreError};
 use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
 
 #[derive(Clone)]
@@ -33,7 +35,15 @@ CREATE TABLE IF NOT EXISTS subscribers (
     next_due_at INTEGER,
     data        TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS subscribers_due ON subscribers (next_due_at) WHERE next_due_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS subscribers_due ON subscribers (next_due_at, id) WHERE next_due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sends (
+    subscriber_id TEXT NOT NULL,
+    slug          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    lease_until   INTEGER NOT NULL,
+    data          TEXT NOT NULL,
+    PRIMARY KEY (subscriber_id, slug)
+);
 ";
 
 impl SqliteStore {
@@ -145,5 +155,122 @@ impl Store for SqliteStore {
             if changed == 1 { Ok(expected as u64 + 1) } else { Err(StoreError::Conflict) }
         })
         .await
+    }
+
+    async fn due_subscribers(&self, now: Timestamp, after: Option<&DueCursor>, limit: usize) -> Result<DuePage, StoreError> {
+        let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |c| (c.due_at, c.id.to_string()));
+        let now = now.as_second();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT id, next_due_at FROM subscribers
+                     WHERE next_due_at IS NOT NULL AND next_due_at <= ?1 AND (next_due_at, id) > (?2, ?3)
+                     ORDER BY next_due_at, id LIMIT ?4",
+                )
+                .map_err(StoreError::unavailable)?;
+            let rows = stmt
+                .query_map(params![now, after_at, after_id, limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(StoreError::unavailable)?;
+            let mut page = DuePage::default();
+            let mut last = None;
+            for row in rows {
+                let (id, due_at) = row.map_err(StoreError::unavailable)?;
+                let id: SubscriberId = id.parse().map_err(|e: String| StoreError::Corrupt(e.into()))?;
+                last = Some(DueCursor { due_at, id: id.clone() });
+                page.subscribers.push(id);
+            }
+            if page.subscribers.len() == limit {
+                page.next = last;
+            }
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn claim_send(&self, subscriber: &SubscriberId, slug: &str, now: Timestamp, lease: SignedDuration) -> Result<Claim, StoreError> {
+        let (id, slug) = (subscriber.to_string(), slug.to_owned());
+        let lease_until = now.saturating_add(lease).unwrap_or(now);
+        let record = SendRecord {
+            slug: slug.clone(),
+            state: SendState::Claimed,
+            claimed_at: now,
+            lease_until,
+            finished_at: None,
+            message_id: None,
+            reason: None,
+        };
+        let data = serde_json::to_string(&record).map_err(StoreError::corrupt)?;
+        self.with(move |c| {
+            let changed = c
+                .execute(
+                    "INSERT INTO sends (subscriber_id, slug, state, lease_until, data) VALUES (?1, ?2, 'claimed', ?3, ?4)
+                     ON CONFLICT (subscriber_id, slug) DO UPDATE SET lease_until = excluded.lease_until, data = excluded.data
+                     WHERE sends.state = 'claimed' AND sends.lease_until < ?5",
+                    params![id, slug, lease_until.as_second(), data, now.as_second()],
+                )
+                .map_err(StoreError::unavailable)?;
+            if changed == 1 {
+                return Ok(Claim::Claimed);
+            }
+            Ok(match Self::read_send(c, &id, &slug)?.map(|r| r.state) {
+                Some(SendState::Claimed) => Claim::HeldElsewhere,
+                _ => Claim::Done,
+            })
+        })
+        .await
+    }
+
+    async fn finish_send(&self, subscriber: &SubscriberId, slug: &str, result: &SendResult, now: Timestamp) -> Result<(), StoreError> {
+        let (id, slug, result) = (subscriber.to_string(), slug.to_owned(), result.clone());
+        self.with(move |c| {
+            let mut record = Self::read_send(c, &id, &slug)?.ok_or(StoreError::Conflict)?;
+            record.finished_at = Some(now);
+            match result {
+                SendResult::Sent { message_id } => {
+                    record.state = SendState::Sent;
+                    record.message_id = Some(message_id);
+                }
+                SendResult::Failed { reason } => {
+                    record.state = SendState::Failed;
+                    record.reason = Some(reason);
+                }
+            }
+            let data = serde_json::to_string(&record).map_err(StoreError::corrupt)?;
+            c.execute(
+                "UPDATE sends SET state = ?3, data = ?4 WHERE subscriber_id = ?1 AND slug = ?2",
+                params![id, slug, state_name(record.state), data],
+            )
+            .map_err(StoreError::unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
+        let id = subscriber.to_string();
+        self.with(move |c| {
+            let mut stmt = c.prepare("SELECT data FROM sends WHERE subscriber_id = ?1 ORDER BY rowid").map_err(StoreError::unavailable)?;
+            let rows = stmt.query_map([id], |r| r.get::<_, String>(0)).map_err(StoreError::unavailable)?;
+            rows.map(|r| serde_json::from_str(&r.map_err(StoreError::unavailable)?).map_err(StoreError::corrupt)).collect()
+        })
+        .await
+    }
+}
+
+fn state_name(state: SendState) -> &'static str {
+    match state {
+        SendState::Claimed => "claimed",
+        SendState::Sent => "sent",
+        SendState::Failed => "failed",
+    }
+}
+
+impl SqliteStore {
+    fn read_send(c: &Connection, id: &str, slug: &str) -> Result<Option<SendRecord>, StoreError> {
+        c.query_row("SELECT data FROM sends WHERE subscriber_id = ?1 AND slug = ?2", params![id, slug], |r| r.get::<_, String>(0))
+            .optional()
+            .map_err(StoreError::unavailable)?
+            .map(|d| serde_json::from_str(&d).map_err(StoreError::corrupt))
+            .transpose()
     }
 }

@@ -54,7 +54,9 @@ pub fn subscribe(
             token_version: 1,
             consent: vec![evidence.record(ConsentAction::Subscribe, now)],
             confirmation_sent_at: Some(now),
+            confirmed_at: None,
             welcome: Welcome::NotSent,
+            drip: Default::default(),
             next_due_at: None,
             version: 0,
         }));
@@ -95,8 +97,9 @@ pub enum ConfirmOutcome {
 /// take over (a crash between claim and send must not lose the welcome for good).
 pub const WELCOME_LEASE: SignedDuration = SignedDuration::from_mins(5);
 
-/// The POST on a confirmation link.
-pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp) -> ConfirmOutcome {
+/// The POST on a confirmation link. `first_visit` is when the sender first looks at the new
+/// subscriber (see `schedule::first_visit`).
+pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp, first_visit: Timestamp) -> ConfirmOutcome {
     let claim = |s: &mut Subscriber| match s.welcome {
         Welcome::NotSent => {
             s.welcome = Welcome::Sending { since: now };
@@ -113,6 +116,8 @@ pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp) -> 
             let mut next = subscriber.clone();
             next.status = Status::Confirmed;
             next.updated_at = now;
+            next.confirmed_at = Some(now);
+            next.next_due_at = Some(first_visit);
             next.consent.push(evidence.record(ConsentAction::Confirm, now));
             if claim(&mut next) { ConfirmOutcome::ConfirmedSendWelcome(next) } else { ConfirmOutcome::Confirmed(next) }
         }
@@ -199,26 +204,26 @@ mod tests {
     #[test]
     fn confirm_claims_the_welcome_once() {
         let s = pending();
-        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, &evidence(), t(10)) else { panic!() };
+        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, &evidence(), t(10), t(10)) else { panic!() };
         assert_eq!(confirmed.status, Status::Confirmed);
         assert_eq!(confirmed.consent.last().unwrap().action, ConsentAction::Confirm);
         // Pressed again while the first request is sending: nothing.
-        assert_eq!(confirm(&confirmed, &evidence(), t(11)), ConfirmOutcome::AlreadyConfirmed);
+        assert_eq!(confirm(&confirmed, &evidence(), t(11), t(11)), ConfirmOutcome::AlreadyConfirmed);
         // After the welcome went out: nothing, ever.
         let sent = welcome_sent(&confirmed, "m1".into(), t(12));
-        assert_eq!(confirm(&sent, &evidence(), t(100_000)), ConfirmOutcome::AlreadyConfirmed);
+        assert_eq!(confirm(&sent, &evidence(), t(100_000), t(100_000)), ConfirmOutcome::AlreadyConfirmed);
         // A claim abandoned by a crash is taken over after the lease.
-        assert!(matches!(confirm(&confirmed, &evidence(), t(10 + 300)), ConfirmOutcome::ConfirmedSendWelcome(_)));
+        assert!(matches!(confirm(&confirmed, &evidence(), t(10 + 300), t(10 + 300)), ConfirmOutcome::ConfirmedSendWelcome(_)));
     }
 
     #[test]
     fn unsubscribe_is_idempotent_and_resubscribe_is_possible() {
         let s = pending();
-        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, &evidence(), t(1)) else { panic!() };
+        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, &evidence(), t(1), t(1)) else { panic!() };
         let out = unsubscribe(&c, &evidence(), t(2)).unwrap();
         assert_eq!(out.status, Status::Unsubscribed);
         assert_eq!(unsubscribe(&out, &evidence(), t(3)), None);
-        assert_eq!(confirm(&out, &evidence(), t(4)), ConfirmOutcome::NotPending);
+        assert_eq!(confirm(&out, &evidence(), t(4), t(4)), ConfirmOutcome::NotPending);
         let SubscribeOutcome::SendConfirmation(again) =
             subscribe(Some(&out), &email(), None, &evidence(), t(7200), HOUR)
         else {

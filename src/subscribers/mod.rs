@@ -19,6 +19,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use email::{EmailError, SubscriberEmail};
+
+use crate::schedule::DripState;
 pub use lifecycle::{ConfirmOutcome, Evidence, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent};
 
 /// A subscriber's random, opaque id: what links carry instead of the address.
@@ -147,7 +149,13 @@ pub struct Subscriber {
     pub token_version: u32,
     pub consent: Vec<ConsentRecord>,
     pub confirmation_sent_at: Option<Timestamp>,
+    /// The latest confirmation; broadcasts dated before it are not sent to this subscriber.
+    #[serde(default)]
+    pub confirmed_at: Option<Timestamp>,
     pub welcome: Welcome,
+    /// Where the subscriber is in the series and the broadcasts.
+    #[serde(default)]
+    pub drip: DripState,
     /// When the sender should next look at this subscriber; `None` keeps them out of the
     /// sender's index altogether.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,4 +173,17 @@ pub fn clean_first_name(raw: Option<&str>) -> Option<String> {
         raw?.chars().filter(|c| !c.is_control()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
     let cut: String = cleaned.chars().take(MAX_FIRST_NAME).collect();
     (!cut.is_empty()).then_some(cut)
+}
+
+impl Subscriber {
+    /// The recipient parts of a mail to this subscriber, with a fresh unsubscribe token.
+    pub fn recipient(&self, tokens: &crate::tokens::TokenKey, now: Timestamp) -> Result<crate::render::Recipient, String> {
+        // A parsed SubscriberEmail is a subset of what lettre accepts, so this does not fail.
+        let address: lettre::Address = self.email.as_str().parse().map_err(|e| format!("{e}"))?;
+        Ok(crate::render::Recipient {
+            to: lettre::message::Mailbox::new(self.first_name.clone(), address),
+            first_name: self.first_name.clone(),
+            unsubscribe_token: tokens.sign(crate::tokens::Purpose::Unsubscribe, &self.id, self.token_version, now),
+        })
+    }
 }

@@ -71,15 +71,18 @@ impl TestApp {
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = now.clone();
         let tokens = TokenKey::new(b"test secret of thirty-two bytes or more".to_vec()).unwrap();
+        let catalogue = seed_catalogue();
+        let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
         let app = App {
             store: store.clone(),
             mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
-            catalogue: Arc::new(seed_catalogue()),
+            catalogue: Arc::new(catalogue),
             email: settings(),
             tokens: tokens.clone(),
             clock: Arc::new(move || *clock_now.lock().unwrap()),
             confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
             confirm_ttl: DEFAULT_CONFIRM_TTL,
+            schedule,
         };
         TestApp { router: router(Arc::new(app)), store, tokens, outbox, now }
     }

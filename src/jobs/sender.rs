@@ -1,0 +1,347 @@
+//! The sender: one pass over the subscribers whose visit is due.
+//!
+//! For each due subscriber (from the store's due index, a page at a time, so memory stays
+//! flat however long the list), [`crate::schedule::plan`] says what to send. Each email is
+//! claimed first with a conditional write on (subscriber, post): a retry, a crash, a timeout
+//! or two runs at once never send twice, and a claim whose send never happened is taken over
+//! after its lease by a later run, so nobody is skipped. Only when every send of a visit is
+//! settled does the subscriber move on to the next visit.
+//!
+//! Sends are paced to the mail system's rate (SES `MaxSendRate`, or a lower configured cap);
+//! throttling and 5xx mean wait and retry; a permanent rejection is recorded with its reason.
+//! Near the Lambda deadline the run stops taking work; the next run continues.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::content::Catalogue;
+use crate::mail::{MailError, Mailer, Outgoing};
+use crate::render::{EmailSettings, PreparedEmail, RenderError};
+use crate::schedule::{Plan, Programme, Schedule};
+use crate::store::{Claim, DueCursor, SendResult, Store, StoreError};
+use crate::subscribers::{Status, Subscriber, SubscriberId};
+use crate::tokens::TokenKey;
+
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    /// Subscribers read per page of the due index.
+    pub page_size: usize,
+    /// How long a claim holds before another run may take over an unfinished send.
+    pub lease: SignedDuration,
+    /// A run that starts this much after its scheduled moment sends nothing.
+    pub max_lateness: SignedDuration,
+    /// An upper bound on sends per second, below the mail system's own.
+    pub rate_cap: Option<f64>,
+    /// Stop taking work when less than this is left before the deadline.
+    pub deadline_margin: Duration,
+    /// Attempts per email on throttling or a transient failure.
+    pub attempts: u32,
+    /// First backoff; doubles per attempt.
+    pub backoff: Duration,
+}
+
+impl Default for SenderConfig {
+    fn default() -> Self {
+        SenderConfig {
+            page_size: 100,
+            lease: SignedDuration::from_mins(10),
+            max_lateness: SignedDuration::from_mins(30),
+            rate_cap: None,
+            deadline_margin: Duration::from_secs(20),
+            attempts: 5,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// One run's moment and limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// The moment the run acts for (decisions use it throughout the run).
+    pub now: Timestamp,
+    /// When the schedule meant the run to start, if a scheduler started it.
+    pub scheduled_at: Option<Timestamp>,
+    /// When the run must be done (the Lambda deadline).
+    pub deadline: Option<Instant>,
+}
+
+/// What a run did, logged as JSON and printed by `postbode send`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Report {
+    pub now: String,
+    /// Set when the run was too late to send anything.
+    pub late: Option<String>,
+    pub visited: u32,
+    pub sent: u32,
+    pub sent_by_post: BTreeMap<String, u32>,
+    /// Subscribers looked at but not sent to, by reason.
+    pub skipped: BTreeMap<String, u32>,
+    pub failed: Vec<Failure>,
+    pub throttled_retries: u32,
+    /// Subscribers still due when the run ended (deadline, transient failures, claims held).
+    pub remaining: u32,
+    /// True when the run stopped early at the deadline.
+    pub stopped_at_deadline: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Failure {
+    pub subscriber: String,
+    pub slug: String,
+    pub reason: String,
+}
+
+impl Report {
+    fn skip(&mut self, reason: &str) {
+        *self.skipped.entry(reason.to_owned()).or_default() += 1;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    #[error("the store failed")]
+    Store(#[from] StoreError),
+    #[error("a post could not be rendered")]
+    Render(#[from] RenderError),
+}
+
+pub struct Sender {
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    tokens: TokenKey,
+    schedule: Option<Schedule>,
+    programme: Programme,
+    /// Every post rendered once; per recipient only the personal parts are filled in.
+    prepared: HashMap<String, PreparedEmail>,
+    config: SenderConfig,
+}
+
+enum Outcome {
+    Sent(String),
+    Permanent(String),
+    GaveUp,
+}
+
+impl Sender {
+    pub fn new(
+        store: Arc<dyn Store>,
+        mailer: Arc<dyn Mailer>,
+        catalogue: &Catalogue,
+        email: &EmailSettings,
+        tokens: TokenKey,
+        window_length: SignedDuration,
+        config: SenderConfig,
+    ) -> Result<Sender, SenderError> {
+        let prepared = catalogue
+            .posts
+            .iter()
+            .map(|post| Ok((post.slug.to_string(), PreparedEmail::new(catalogue, post, email)?)))
+            .collect::<Result<HashMap<_, _>, RenderError>>()?;
+        let series = catalogue.series.first();
+        Ok(Sender {
+            store,
+            mailer,
+            tokens,
+            schedule: series.map(|s| Schedule::for_series(s, window_length)),
+            programme: series.map_or(Programme { series: Vec::new(), broadcasts: Vec::new() }, |s| Programme::new(catalogue, s)),
+            prepared,
+            config,
+        })
+    }
+
+    /// One pass over everyone due at `run.now`.
+    pub async fn run(&self, run: Run) -> Result<Report, SenderError> {
+        let mut report = Report { now: run.now.to_string(), ..Report::default() };
+        if let Some(scheduled) = run.scheduled_at {
+            let late = run.now.duration_since(scheduled);
+            if late > self.config.max_lateness {
+                report.late = Some(format!(
+                    "started {}s after its scheduled moment {scheduled} (limit {}s): nothing sent; the next on-time run does this window's work",
+                    late.as_secs(),
+                    self.config.max_lateness.as_secs()
+                ));
+                tracing::warn!(report = ?report.late, "late run");
+                return Ok(report);
+            }
+        }
+        let Some(schedule) = &self.schedule else {
+            return Ok(report);
+        };
+        let mut pacer = Pacer::new(self.rate().await);
+        let mut cursor: Option<DueCursor> = None;
+        loop {
+            let page = self.store.due_subscribers(run.now, cursor.as_ref(), self.config.page_size).await?;
+            for (i, id) in page.subscribers.iter().enumerate() {
+                if run.deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) < self.config.deadline_margin) {
+                    report.stopped_at_deadline = true;
+                    report.remaining += (page.subscribers.len() - i) as u32;
+                    if page.next.is_some() {
+                        report.remaining += self.count_due(run.now, page.next.clone()).await?;
+                    }
+                    return Ok(report);
+                }
+                report.visited += 1;
+                self.visit(schedule, id, run.now, &mut pacer, &mut report).await?;
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(report),
+            }
+        }
+    }
+
+    async fn count_due(&self, now: Timestamp, mut cursor: Option<DueCursor>) -> Result<u32, StoreError> {
+        let mut count = 0;
+        while let Some(c) = cursor {
+            let page = self.store.due_subscribers(now, Some(&c), self.config.page_size).await?;
+            count += page.subscribers.len() as u32;
+            cursor = page.next;
+        }
+        Ok(count)
+    }
+
+    async fn rate(&self) -> Option<f64> {
+        let account = match self.mailer.max_send_rate().await {
+            Ok(rate) => rate,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the sending rate; using the configured cap");
+                None
+            }
+        };
+        match (account, self.config.rate_cap) {
+            (Some(a), Some(c)) => Some(a.min(c)),
+            (a, c) => a.or(c),
+        }
+    }
+
+    async fn visit(
+        &self,
+        schedule: &Schedule,
+        id: &SubscriberId,
+        now: Timestamp,
+        pacer: &mut Pacer,
+        report: &mut Report,
+    ) -> Result<(), SenderError> {
+        let Some(mut subscriber) = self.store.subscriber(id).await? else {
+            report.skip("subscriber gone");
+            return Ok(());
+        };
+        if subscriber.status != Status::Confirmed {
+            // Out of the queue: unsubscribed, bounced or complained people get nothing.
+            subscriber.next_due_at = None;
+            report.skip(&format!("not confirmed ({})", subscriber.status.as_str()));
+            return self.save(&subscriber).await;
+        }
+        let confirmed_at = subscriber.confirmed_at.unwrap_or(subscriber.created_at);
+        let plan: Plan = crate::schedule::plan(schedule, &self.programme, &subscriber.drip, confirmed_at, now);
+        if plan.outside_window {
+            subscriber.next_due_at = Some(plan.next_visit);
+            report.skip("no send window open; booked for the next window");
+            return self.save(&subscriber).await;
+        }
+        let mut settled = true;
+        let mut sent_series = None;
+        for send in &plan.sends {
+            match self.store.claim_send(id, &send.slug, now, self.config.lease).await? {
+                Claim::Done => report.skip("already sent"),
+                Claim::HeldElsewhere => {
+                    report.skip("claimed by another run");
+                    settled = false;
+                }
+                Claim::Claimed => match self.deliver(&subscriber, &send.slug, now, pacer, report).await {
+                    Outcome::Sent(message_id) => {
+                        self.store.finish_send(id, &send.slug, &SendResult::Sent { message_id }, now).await?;
+                        report.sent += 1;
+                        *report.sent_by_post.entry(send.slug.clone()).or_default() += 1;
+                    }
+                    Outcome::Permanent(reason) => {
+                        self.store.finish_send(id, &send.slug, &SendResult::Failed { reason: reason.clone() }, now).await?;
+                        report.failed.push(Failure { subscriber: id.to_string(), slug: send.slug.clone(), reason });
+                    }
+                    // The claim's lease runs out and a later run tries again.
+                    Outcome::GaveUp => settled = false,
+                },
+            }
+            if send.order.is_some() {
+                sent_series = send.order;
+            }
+        }
+        if !settled {
+            report.remaining += 1;
+            return Ok(());
+        }
+        if let Some(order) = sent_series {
+            subscriber.drip.position = order;
+            subscriber.drip.last_sent_at = Some(now);
+        }
+        subscriber.drip.broadcasts_through = Some(plan.broadcasts_through);
+        subscriber.next_due_at = Some(plan.next_visit);
+        if plan.sends.is_empty() {
+            report.skip("nothing new to send");
+        }
+        self.save(&subscriber).await
+    }
+
+    /// Writes the visit's result; a lost race (the subscriber unsubscribed meanwhile) leaves
+    /// the record to the other writer: the next run looks again.
+    async fn save(&self, subscriber: &Subscriber) -> Result<(), SenderError> {
+        match self.store.update_subscriber(subscriber).await {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn deliver(&self, subscriber: &Subscriber, slug: &str, now: Timestamp, pacer: &mut Pacer, report: &mut Report) -> Outcome {
+        let Some(prepared) = self.prepared.get(slug) else {
+            return Outcome::Permanent(format!("post {slug} is not in this build"));
+        };
+        let email = match subscriber.recipient(&self.tokens, now).map(|r| prepared.render(&r, now.into())) {
+            Ok(Ok(email)) => email,
+            Ok(Err(e)) => return Outcome::Permanent(crate::error_chain(&e)),
+            Err(e) => return Outcome::Permanent(e),
+        };
+        let mut backoff = self.config.backoff;
+        for attempt in 1..=self.config.attempts {
+            pacer.wait().await;
+            match self.mailer.send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: slug }).await {
+                Ok(message_id) => return Outcome::Sent(message_id),
+                Err(MailError::Permanent(reason)) => return Outcome::Permanent(reason),
+                Err(e @ (MailError::Throttled(_) | MailError::Transient(_))) => {
+                    report.throttled_retries += 1;
+                    tracing::warn!(subscriber = %subscriber.id, slug, attempt, error = %e, "send failed for now; backing off");
+                    if attempt < self.config.attempts {
+                        tokio::time::sleep(backoff).await;
+                        backoff = backoff.saturating_mul(2);
+                    }
+                }
+            }
+        }
+        Outcome::GaveUp
+    }
+}
+
+/// Spaces sends evenly at the allowed rate.
+struct Pacer {
+    interval: Option<Duration>,
+    next: Instant,
+}
+
+impl Pacer {
+    fn new(rate: Option<f64>) -> Pacer {
+        let interval = rate.filter(|r| r.is_finite() && *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
+        Pacer { interval, next: Instant::now() }
+    }
+
+    async fn wait(&mut self) {
+        let Some(interval) = self.interval else { return };
+        let now = Instant::now();
+        if self.next > now {
+            tokio::time::sleep(self.next - now).await;
+        }
+        self.next = self.next.max(now) + interval;
+    }
+}
