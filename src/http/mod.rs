@@ -28,9 +28,9 @@ use jiff::{SignedDuration, Timestamp};
 pub use error::{AppError, Format};
 
 use crate::content::Catalogue;
-use crate::schedule::Schedule;
 use crate::mail::Mailer;
 use crate::render::EmailSettings;
+use crate::schedule::Schedule;
 use crate::store::Store;
 use crate::tokens::TokenKey;
 

@@ -147,7 +147,8 @@ impl Sender {
             mailer,
             tokens,
             schedule: series.map(|s| Schedule::for_series(s, window_length)),
-            programme: series.map_or(Programme { series: Vec::new(), broadcasts: Vec::new() }, |s| Programme::new(catalogue, s)),
+            programme: series
+                .map_or(Programme { series: Vec::new(), broadcasts: Vec::new() }, |s| Programme::new(catalogue, s)),
             prepared,
             config,
         })
@@ -176,7 +177,10 @@ impl Sender {
         loop {
             let page = self.store.due_subscribers(run.now, cursor.as_ref(), self.config.page_size).await?;
             for (i, id) in page.subscribers.iter().enumerate() {
-                if run.deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) < self.config.deadline_margin) {
+                if run
+                    .deadline
+                    .is_some_and(|d| d.saturating_duration_since(Instant::now()) < self.config.deadline_margin)
+                {
                     report.stopped_at_deadline = true;
                     report.remaining += (page.subscribers.len() - i) as u32;
                     if page.next.is_some() {
@@ -259,7 +263,9 @@ impl Sender {
                         *report.sent_by_post.entry(send.slug.clone()).or_default() += 1;
                     }
                     Outcome::Permanent(reason) => {
-                        self.store.finish_send(id, &send.slug, &SendResult::Failed { reason: reason.clone() }, now).await?;
+                        self.store
+                            .finish_send(id, &send.slug, &SendResult::Failed { reason: reason.clone() }, now)
+                            .await?;
                         report.failed.push(Failure { subscriber: id.to_string(), slug: send.slug.clone(), reason });
                     }
                     // The claim's lease runs out and a later run tries again.
@@ -295,7 +301,14 @@ impl Sender {
         }
     }
 
-    async fn deliver(&self, subscriber: &Subscriber, slug: &str, now: Timestamp, pacer: &mut Pacer, report: &mut Report) -> Outcome {
+    async fn deliver(
+        &self,
+        subscriber: &Subscriber,
+        slug: &str,
+        now: Timestamp,
+        pacer: &mut Pacer,
+        report: &mut Report,
+    ) -> Outcome {
         let Some(prepared) = self.prepared.get(slug) else {
             return Outcome::Permanent(format!("post {slug} is not in this build"));
         };

@@ -146,7 +146,13 @@ impl Programme {
 }
 
 /// What to send to a subscriber visited at `now`.
-pub fn plan(schedule: &Schedule, programme: &Programme, state: &DripState, confirmed_at: Timestamp, now: Timestamp) -> Plan {
+pub fn plan(
+    schedule: &Schedule,
+    programme: &Programme,
+    state: &DripState,
+    confirmed_at: Timestamp,
+    now: Timestamp,
+) -> Plan {
     let next_post = programme.series.iter().find(|(order, _)| *order > state.position);
     let at_once = state.position == 0 && schedule.first_post_at_once;
     let Some(window) = schedule.open_window(now) else {

@@ -25,12 +25,12 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use jiff::{SignedDuration, Timestamp};
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 use super::{Claim, DueCursor, DuePage, SendRecord, SendResult, SendState, Store, StoreError};
 use crate::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
@@ -249,7 +249,12 @@ impl Store for DynamoStore {
         Ok(next)
     }
 
-    async fn due_subscribers(&self, now: Timestamp, after: Option<&DueCursor>, limit: usize) -> Result<DuePage, StoreError> {
+    async fn due_subscribers(
+        &self,
+        now: Timestamp,
+        after: Option<&DueCursor>,
+        limit: usize,
+    ) -> Result<DuePage, StoreError> {
         let start_key = after.map(|c| {
             let mut key = subscriber_key(&c.id);
             key.insert("due_pk".into(), s(DUE_PARTITION));
@@ -283,7 +288,13 @@ impl Store for DynamoStore {
         Ok(page)
     }
 
-    async fn claim_send(&self, subscriber: &SubscriberId, slug: &str, now: Timestamp, lease: SignedDuration) -> Result<Claim, StoreError> {
+    async fn claim_send(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        now: Timestamp,
+        lease: SignedDuration,
+    ) -> Result<Claim, StoreError> {
         let lease_until = now.saturating_add(lease).unwrap_or(now);
         let record = SendRecord {
             slug: slug.to_owned(),
@@ -321,7 +332,13 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn finish_send(&self, subscriber: &SubscriberId, slug: &str, result: &SendResult, now: Timestamp) -> Result<(), StoreError> {
+    async fn finish_send(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        result: &SendResult,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let (state, field, value) = match result {
             SendResult::Sent { message_id } => ("sent", "message_id", message_id),
             SendResult::Failed { reason } => ("failed", "reason", reason),

@@ -103,15 +103,32 @@ pub trait Store: Send + Sync + 'static {
 
     /// Subscribers whose `next_due_at` is at or before `now`, oldest first, a page at a time
     /// (from the sparse index: never a scan).
-    async fn due_subscribers(&self, now: Timestamp, after: Option<&DueCursor>, limit: usize) -> Result<DuePage, StoreError>;
+    async fn due_subscribers(
+        &self,
+        now: Timestamp,
+        after: Option<&DueCursor>,
+        limit: usize,
+    ) -> Result<DuePage, StoreError>;
 
     /// Claims (subscriber, post) before sending, with a conditional write: granted when there
     /// is no record yet, or when an earlier claim's lease ran out without a result (a run
     /// that died between claim and send).
-    async fn claim_send(&self, subscriber: &SubscriberId, slug: &str, now: Timestamp, lease: SignedDuration) -> Result<Claim, StoreError>;
+    async fn claim_send(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        now: Timestamp,
+        lease: SignedDuration,
+    ) -> Result<Claim, StoreError>;
 
     /// Records the result of a claimed send.
-    async fn finish_send(&self, subscriber: &SubscriberId, slug: &str, result: &SendResult, now: Timestamp) -> Result<(), StoreError>;
+    async fn finish_send(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        result: &SendResult,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Every send to a subscriber, for their history and export.
     async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError>;

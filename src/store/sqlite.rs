@@ -157,7 +157,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn due_subscribers(&self, now: Timestamp, after: Option<&DueCursor>, limit: usize) -> Result<DuePage, StoreError> {
+    async fn due_subscribers(
+        &self,
+        now: Timestamp,
+        after: Option<&DueCursor>,
+        limit: usize,
+    ) -> Result<DuePage, StoreError> {
         let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |c| (c.due_at, c.id.to_string()));
         let now = now.as_second();
         self.with(move |c| {
@@ -169,7 +174,9 @@ impl Store for SqliteStore {
                 )
                 .map_err(StoreError::unavailable)?;
             let rows = stmt
-                .query_map(params![now, after_at, after_id, limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .query_map(params![now, after_at, after_id, limit as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
                 .map_err(StoreError::unavailable)?;
             let mut page = DuePage::default();
             let mut last = None;
@@ -187,7 +194,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn claim_send(&self, subscriber: &SubscriberId, slug: &str, now: Timestamp, lease: SignedDuration) -> Result<Claim, StoreError> {
+    async fn claim_send(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        now: Timestamp,
+        lease: SignedDuration,
+    ) -> Result<Claim, StoreError> {
         let (id, slug) = (subscriber.to_string(), slug.to_owned());
         let lease_until = now.saturating_add(lease).unwrap_or(now);
         let record = SendRecord {
@@ -220,7 +233,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn finish_send(&self, subscriber: &SubscriberId, slug: &str, result: &SendResult, now: Timestamp) -> Result<(), StoreError> {
+    async fn finish_send(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        result: &SendResult,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let (id, slug, result) = (subscriber.to_string(), slug.to_owned(), result.clone());
         self.with(move |c| {
             let mut record = Self::read_send(c, &id, &slug)?.ok_or(StoreError::Conflict)?;
@@ -249,9 +268,12 @@ impl Store for SqliteStore {
     async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
         let id = subscriber.to_string();
         self.with(move |c| {
-            let mut stmt = c.prepare("SELECT data FROM sends WHERE subscriber_id = ?1 ORDER BY rowid").map_err(StoreError::unavailable)?;
+            let mut stmt = c
+                .prepare("SELECT data FROM sends WHERE subscriber_id = ?1 ORDER BY rowid")
+                .map_err(StoreError::unavailable)?;
             let rows = stmt.query_map([id], |r| r.get::<_, String>(0)).map_err(StoreError::unavailable)?;
-            rows.map(|r| serde_json::from_str(&r.map_err(StoreError::unavailable)?).map_err(StoreError::corrupt)).collect()
+            rows.map(|r| serde_json::from_str(&r.map_err(StoreError::unavailable)?).map_err(StoreError::corrupt))
+                .collect()
         })
         .await
     }
@@ -267,10 +289,12 @@ fn state_name(state: SendState) -> &'static str {
 
 impl SqliteStore {
     fn read_send(c: &Connection, id: &str, slug: &str) -> Result<Option<SendRecord>, StoreError> {
-        c.query_row("SELECT data FROM sends WHERE subscriber_id = ?1 AND slug = ?2", params![id, slug], |r| r.get::<_, String>(0))
-            .optional()
-            .map_err(StoreError::unavailable)?
-            .map(|d| serde_json::from_str(&d).map_err(StoreError::corrupt))
-            .transpose()
+        c.query_row("SELECT data FROM sends WHERE subscriber_id = ?1 AND slug = ?2", params![id, slug], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()
+        .map_err(StoreError::unavailable)?
+        .map(|d| serde_json::from_str(&d).map_err(StoreError::corrupt))
+        .transpose()
     }
 }

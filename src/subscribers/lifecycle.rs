@@ -213,7 +213,10 @@ mod tests {
         let sent = welcome_sent(&confirmed, "m1".into(), t(12));
         assert_eq!(confirm(&sent, &evidence(), t(100_000), t(100_000)), ConfirmOutcome::AlreadyConfirmed);
         // A claim abandoned by a crash is taken over after the lease.
-        assert!(matches!(confirm(&confirmed, &evidence(), t(10 + 300), t(10 + 300)), ConfirmOutcome::ConfirmedSendWelcome(_)));
+        assert!(matches!(
+            confirm(&confirmed, &evidence(), t(10 + 300), t(10 + 300)),
+            ConfirmOutcome::ConfirmedSendWelcome(_)
+        ));
     }
 
     #[test]

@@ -177,7 +177,11 @@ pub fn clean_first_name(raw: Option<&str>) -> Option<String> {
 
 impl Subscriber {
     /// The recipient parts of a mail to this subscriber, with a fresh unsubscribe token.
-    pub fn recipient(&self, tokens: &crate::tokens::TokenKey, now: Timestamp) -> Result<crate::render::Recipient, String> {
+    pub fn recipient(
+        &self,
+        tokens: &crate::tokens::TokenKey,
+        now: Timestamp,
+    ) -> Result<crate::render::Recipient, String> {
         // A parsed SubscriberEmail is a subset of what lettre accepts, so this does not fail.
         let address: lettre::Address = self.email.as_str().parse().map_err(|e| format!("{e}"))?;
         Ok(crate::render::Recipient {
