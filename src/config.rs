@@ -33,6 +33,34 @@ pub fn email_settings(base_url: &str, from: &str, reply_to: Option<&str>) -> Res
     Ok(EmailSettings { base_url, from, reply_to, unsubscribe_mailbox })
 }
 
+/// What the `sender` Lambda needs.
+#[derive(Debug)]
+pub struct SenderConfigEnv {
+    pub email: EmailSettings,
+    pub table: String,
+    pub configuration_set: Option<String>,
+    pub tokens: TokenKey,
+    pub sender: crate::jobs::sender::SenderConfig,
+}
+
+impl SenderConfigEnv {
+    pub fn from_env() -> Result<SenderConfigEnv, ConfigError> {
+        let api = ApiConfig::from_env()?;
+        let mut sender = crate::jobs::sender::SenderConfig::default();
+        if let Some(cap) = optional("POSTBODE_MAX_SEND_RATE") {
+            sender.rate_cap =
+                Some(cap.parse().map_err(|_| ConfigError(format!("POSTBODE_MAX_SEND_RATE `{cap}` is not a number")))?);
+        }
+        Ok(SenderConfigEnv {
+            email: api.email,
+            table: api.table,
+            configuration_set: api.configuration_set,
+            tokens: api.tokens,
+            sender,
+        })
+    }
+}
+
 /// What the `api` Lambda needs.
 #[derive(Debug)]
 pub struct ApiConfig {

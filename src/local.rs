@@ -55,3 +55,27 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("the server stopped: {e}"))
 }
+
+/// One sender pass at `now` on the data folder, as `postbode send` and the dev timer run it.
+pub async fn send_once(
+    data: &std::path::Path,
+    catalogue: Catalogue,
+    base_url: &str,
+    now: jiff::Timestamp,
+) -> Result<crate::jobs::sender::Report, String> {
+    let app = local_app(data, catalogue, base_url)?;
+    let sender = crate::jobs::sender::Sender::new(
+        app.store.clone(),
+        app.mailer.clone(),
+        &app.catalogue,
+        &app.email,
+        app.tokens.clone(),
+        crate::schedule::DEFAULT_WINDOW_LENGTH,
+        crate::jobs::sender::SenderConfig::default(),
+    )
+    .map_err(|e| crate::error_chain(&e))?;
+    sender
+        .run(crate::jobs::sender::Run { now, scheduled_at: None, deadline: None })
+        .await
+        .map_err(|e| crate::error_chain(&e))
+}

@@ -52,6 +52,19 @@ enum Command {
         #[arg(long)]
         base_url: Option<String>,
     },
+    /// Run one pass of the sender against the local store, into the outbox, and print its
+    /// report. Runs with an advancing --now behave like the scheduled Lambda at those moments.
+    Send {
+        /// The moment to act for, RFC 3339 (default: now).
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long, default_value = ".postbode")]
+        data: PathBuf,
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        base_url: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -66,6 +79,26 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Send { now, data, content, base_url } => {
+            let catalogue = match load_catalogue(&content) {
+                Ok(c) => c,
+                Err(ContentError::Invalid(problems)) => {
+                    eprintln!("{problems}");
+                    return Ok(ExitCode::from(1));
+                }
+                Err(e) => return Err(chain(&e)),
+            };
+            let now = match now {
+                Some(t) => {
+                    t.parse::<jiff::Timestamp>().map_err(|e| format!("--now `{t}` is not an RFC 3339 time: {e}"))?
+                }
+                None => jiff::Timestamp::now(),
+            };
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            let report = runtime.block_on(postbode::local::send_once(&data, catalogue, &base_url, now))?;
+            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Dev { port, data, content, base_url } => {
             let catalogue = match load_catalogue(&content) {
                 Ok(c) => c,

@@ -10,5 +10,6 @@ mod email_checklist;
 mod golden;
 mod lambda_events;
 mod preview_cli;
+mod sender;
 mod ses;
 mod store_contract;

@@ -30,7 +30,9 @@ pub fn subscriber(email: &str) -> Subscriber {
             consent_text_version: "abcdef0123456789".into(),
         }],
         confirmation_sent_at: Some(at(0)),
+        confirmed_at: None,
         welcome: Welcome::NotSent,
+        drip: Default::default(),
         next_due_at: None,
         version: 0,
     }
@@ -104,6 +106,76 @@ pub async fn updates_are_conditional_on_the_version(store: Arc<dyn Store>) {
     assert_eq!(store.subscriber(&s.id).await.unwrap().unwrap().version, 2);
 }
 
+pub async fn due_subscribers_come_page_by_page_in_due_order(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let mut s = subscriber(&format!("due{i}@example.nl"));
+        s.status = Status::Confirmed;
+        // Due at 10, 20, … 70 seconds; one not due at all, one due later than now.
+        s.next_due_at = Some(at(10 * (7 - i)));
+        store.insert_subscriber(&s).await.unwrap();
+        ids.push((10 * (7 - i), s.id));
+    }
+    let never = subscriber("never@example.nl");
+    store.insert_subscriber(&never).await.unwrap();
+    let mut later = subscriber("later@example.nl");
+    later.next_due_at = Some(at(1000));
+    store.insert_subscriber(&later).await.unwrap();
+
+    ids.sort();
+    let expected: Vec<SubscriberId> = ids.into_iter().map(|(_, id)| id).collect();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.due_subscribers(at(100), cursor.as_ref(), 3).await.unwrap();
+        assert!(page.subscribers.len() <= 3);
+        seen.extend(page.subscribers);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    assert_eq!(store.due_subscribers(at(5), None, 10).await.unwrap().subscribers.len(), 0);
+}
+
+pub async fn a_send_is_claimed_once(store: Arc<dyn Store>) {
+    use jiff::SignedDuration;
+    use postbode::store::{Claim, SendResult, SendState};
+    let s = subscriber("claim@example.nl");
+    store.insert_subscriber(&s).await.unwrap();
+    let lease = SignedDuration::from_mins(10);
+    // Racing claims: one wins.
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (store, id) = (store.clone(), s.id.clone());
+            tokio::spawn(async move { store.claim_send(&id, "deel-1", at(0), lease).await.unwrap() })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for task in tasks {
+        claims.push(task.await.unwrap());
+    }
+    assert_eq!(claims.iter().filter(|c| **c == Claim::Claimed).count(), 1);
+    assert!(claims.iter().all(|c| *c != Claim::Done));
+    // Within the lease another run keeps off; after it, the claim is taken over.
+    assert_eq!(store.claim_send(&s.id, "deel-1", at(599), lease).await.unwrap(), Claim::HeldElsewhere);
+    assert_eq!(store.claim_send(&s.id, "deel-1", at(601), lease).await.unwrap(), Claim::Claimed);
+    store.finish_send(&s.id, "deel-1", &SendResult::Sent { message_id: "m-1".into() }, at(602)).await.unwrap();
+    // Sent: done for good, even long after.
+    assert_eq!(store.claim_send(&s.id, "deel-1", at(100_000), lease).await.unwrap(), Claim::Done);
+    // A permanent failure is final too.
+    assert_eq!(store.claim_send(&s.id, "deel-2", at(0), lease).await.unwrap(), Claim::Claimed);
+    store.finish_send(&s.id, "deel-2", &SendResult::Failed { reason: "rejected".into() }, at(1)).await.unwrap();
+    assert_eq!(store.claim_send(&s.id, "deel-2", at(100_000), lease).await.unwrap(), Claim::Done);
+    let mut history = store.sends(&s.id).await.unwrap();
+    history.sort_by(|a, b| a.slug.cmp(&b.slug));
+    assert_eq!(history.len(), 2);
+    assert_eq!((history[0].state, history[0].message_id.as_deref()), (SendState::Sent, Some("m-1")));
+    assert_eq!((history[1].state, history[1].reason.as_deref()), (SendState::Failed, Some("rejected")));
+    assert_eq!(history[0].finished_at, Some(at(602)));
+}
+
 macro_rules! contract {
     ($name:ident, $store:expr) => {
         mod $name {
@@ -128,6 +200,16 @@ macro_rules! contract {
             #[tokio::test]
             async fn updates_are_conditional_on_the_version() {
                 super::updates_are_conditional_on_the_version($store).await
+            }
+
+            #[tokio::test]
+            async fn due_subscribers_come_page_by_page_in_due_order() {
+                super::due_subscribers_come_page_by_page_in_due_order($store).await
+            }
+
+            #[tokio::test]
+            async fn a_send_is_claimed_once() {
+                super::a_send_is_claimed_once($store).await
             }
         }
     };

@@ -1,0 +1,430 @@
+//! The sender over simulated weeks and under faults: every subscriber gets every post exactly
+//! once, in order, inside the window, across a daylight-saving change; 0 duplicates and
+//! 0 skipped for throttling, 5xx, a crash between claim and send, a deadline mid-run, two
+//! runs at once and a replayed late schedule.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use mail_parser::MessageParser;
+use postbode::content::Catalogue;
+use postbode::files::load_catalogue;
+use postbode::jobs::sender::{Report, Run, Sender, SenderConfig};
+use postbode::mail::outbox::OutboxMailer;
+use postbode::mail::{MailError, Mailer, Outgoing};
+use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
+use postbode::store::sqlite::SqliteStore;
+use postbode::store::{Claim, DueCursor, DuePage, SendRecord, SendResult, Store, StoreError};
+use postbode::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
+use postbode::tokens::TokenKey;
+
+use crate::helpers::{repo_path, settings};
+use crate::store_contract::subscriber;
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn catalogue() -> Catalogue {
+    load_catalogue(&repo_path("tests/fixtures/sender")).unwrap()
+}
+
+fn tokens() -> TokenKey {
+    TokenKey::new(vec![42; 32]).unwrap()
+}
+
+fn sender(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: SenderConfig) -> Sender {
+    Sender::new(store, mailer, &catalogue(), &settings(), tokens(), DEFAULT_WINDOW_LENGTH, config).unwrap()
+}
+
+/// Adds `n` confirmed subscribers, confirmed at `at`, booked as confirming would book them.
+async fn add_confirmed(store: &dyn Store, n: usize, at: Timestamp) -> Vec<String> {
+    let schedule = site_schedule(&catalogue(), DEFAULT_WINDOW_LENGTH).unwrap();
+    let mut emails = Vec::new();
+    for i in 0..n {
+        let email = format!("lezer{i}@example.nl");
+        let mut s = subscriber(&email);
+        s.status = Status::Confirmed;
+        s.confirmed_at = Some(at);
+        s.next_due_at = Some(first_visit(&schedule, at));
+        store.insert_subscriber(&s).await.unwrap();
+        emails.push(email);
+    }
+    emails
+}
+
+fn run_at(now: Timestamp) -> Run {
+    Run { now, scheduled_at: Some(now), deadline: None }
+}
+
+/// (recipient, subject, date) of every raw message.
+fn parse_sent(raw: &[Vec<u8>]) -> Vec<(String, String, Timestamp)> {
+    raw.iter()
+        .map(|bytes| {
+            let m = MessageParser::default().parse(bytes).unwrap();
+            let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_owned();
+            let date = Timestamp::from_second(m.date().unwrap().to_timestamp()).unwrap();
+            (to, m.subject().unwrap().to_owned(), date)
+        })
+        .collect()
+}
+
+fn outbox_raw(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.iter().filter(|p| p.extension().is_some_and(|e| e == "eml")).map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// Asserts each address got exactly `subjects`, once each, in that order.
+fn assert_exactly_once(sent: &[(String, String, Timestamp)], emails: &[String], subjects: &[&str]) {
+    let mut by_address: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (to, subject, _) in sent {
+        by_address.entry(to).or_default().push(subject);
+    }
+    assert_eq!(by_address.len(), emails.len(), "every subscriber got mail");
+    for email in emails {
+        assert_eq!(by_address.get(email.as_str()).map(Vec::as_slice), Some(subjects), "{email}");
+    }
+}
+
+/// Runs the sender every 15 minutes from `from` to `to`, as EventBridge Scheduler would.
+async fn every_quarter_hour(sender: &Sender, from: Timestamp, to: Timestamp) -> Vec<Report> {
+    let mut reports = Vec::new();
+    let mut now = from;
+    while now <= to {
+        let report = sender.run(run_at(now)).await.unwrap();
+        if report.visited > 0 {
+            reports.push(report);
+        }
+        now = now.checked_add(SignedDuration::from_mins(15)).unwrap();
+    }
+    reports
+}
+
+const WALK_FROM: &str = "2026-03-12T15:00:00Z";
+const WALK_TO: &str = "2026-04-08T12:00:00Z";
+
+/// Confirmed on Thursday 12 March; windows on Tuesdays 08:00 Amsterdam: 17 and 24 March in
+/// winter time (07:00 UTC), 31 March in summer time (06:00 UTC). The broadcast of Thursday
+/// 26 March goes in the window of 31 March.
+fn check_walk(sent: &[(String, String, Timestamp)], emails: &[String]) {
+    // In the window of 31 March the broadcast goes first, then the series post.
+    assert_exactly_once(sent, emails, &["Deel 1", "Deel 2", "Nieuws", "Deel 3"]);
+    for (_, subject, date) in sent {
+        let (earliest, latest) = match subject.as_str() {
+            "Deel 1" => ("2026-03-17T07:00:00Z", "2026-03-17T13:00:00Z"),
+            "Deel 2" => ("2026-03-24T07:00:00Z", "2026-03-24T13:00:00Z"),
+            _ => ("2026-03-31T06:00:00Z", "2026-03-31T12:00:00Z"),
+        };
+        assert!(*date >= ts(earliest) && *date < ts(latest), "{subject} at {date}, window {earliest}..{latest}");
+    }
+}
+
+#[tokio::test]
+async fn a_list_walks_the_series_over_weeks_across_the_march_change_locally() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let outbox = tempfile::tempdir().unwrap();
+    let emails = add_confirmed(store.as_ref(), 25, ts(WALK_FROM)).await;
+    let sender = sender(store, Arc::new(OutboxMailer::new(outbox.path()).unwrap()), SenderConfig::default());
+    let reports = every_quarter_hour(&sender, ts(WALK_FROM), ts(WALK_TO)).await;
+    check_walk(&parse_sent(&outbox_raw(outbox.path())), &emails);
+    assert!(reports.iter().all(|r| r.failed.is_empty() && r.remaining == 0));
+}
+
+#[tokio::test]
+async fn a_list_walks_the_series_on_dynamodb_and_ses() {
+    let (store, ..) = crate::aws::dynamo_store().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let ses = crate::aws::sesv2().await;
+    ses.create_email_identity().email_identity("postbode.example").send().await.unwrap();
+    // Addresses unique to this test, as moto keeps the mail of every test.
+    let emails: Vec<String> = add_confirmed(store.as_ref(), 10, ts(WALK_FROM)).await;
+    let sender =
+        sender(store.clone(), Arc::new(postbode::mail::ses::SesMailer::new(ses, None)), SenderConfig::default());
+    every_quarter_hour(&sender, ts(WALK_FROM), ts(WALK_TO)).await;
+    let data: serde_json::Value =
+        reqwest::get(crate::aws::moto_url("/moto-api/data.json")).await.unwrap().json().await.unwrap();
+    // Only mail sent to this test's subscribers: their addresses are in this store.
+    let mut raw = Vec::new();
+    for m in data["ses"]["RawMessage"].as_array().unwrap() {
+        let bytes = m["raw_data"].as_str().unwrap().as_bytes().to_vec();
+        let parsed = parse_sent(std::slice::from_ref(&bytes));
+        let to = SubscriberEmail::parse(&parsed[0].0).unwrap();
+        if let Some(s) = store.subscriber_by_email(&to).await.unwrap()
+            && parsed[0].2 >= ts(WALK_FROM)
+            && s.confirmed_at == Some(ts(WALK_FROM))
+        {
+            raw.push(bytes);
+        }
+    }
+    check_walk(&parse_sent(&raw), &emails);
+}
+
+// ---- faults ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    Throttle,
+    ServerError,
+    Pass,
+}
+
+/// The real outbox, with faults injected in front of it: what no stand-in can produce on cue.
+struct FaultyMailer {
+    inner: OutboxMailer,
+    faults: Mutex<VecDeque<Fault>>,
+    rate: Option<f64>,
+}
+
+#[async_trait]
+impl Mailer for FaultyMailer {
+    async fn send(&self, message: Outgoing<'_>) -> Result<String, MailError> {
+        let fault = self.faults.lock().unwrap().pop_front().unwrap_or(Fault::Pass);
+        match fault {
+            Fault::Throttle => Err(MailError::Throttled("Maximum sending rate exceeded".into())),
+            Fault::ServerError => Err(MailError::Transient("503 Service Unavailable".into())),
+            Fault::Pass if message.to.starts_with("bestaat-niet") => {
+                Err(MailError::Permanent("address rejected".into()))
+            }
+            Fault::Pass => self.inner.send(message).await,
+        }
+    }
+
+    async fn max_send_rate(&self) -> Result<Option<f64>, MailError> {
+        Ok(self.rate)
+    }
+}
+
+/// The real SQLite store; claims go through, then the process "dies" (an error) before
+/// anything is sent, for the first `crashes` claims.
+struct CrashAfterClaim {
+    inner: SqliteStore,
+    crashes: Mutex<u32>,
+}
+
+#[async_trait]
+impl Store for CrashAfterClaim {
+    async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
+        self.inner.subscriber(id).await
+    }
+    async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
+        self.inner.subscriber_by_email(email).await
+    }
+    async fn insert_subscriber(&self, s: &Subscriber) -> Result<(), StoreError> {
+        self.inner.insert_subscriber(s).await
+    }
+    async fn update_subscriber(&self, s: &Subscriber) -> Result<u64, StoreError> {
+        self.inner.update_subscriber(s).await
+    }
+    async fn due_subscribers(
+        &self,
+        now: Timestamp,
+        after: Option<&DueCursor>,
+        limit: usize,
+    ) -> Result<DuePage, StoreError> {
+        self.inner.due_subscribers(now, after, limit).await
+    }
+    async fn claim_send(
+        &self,
+        s: &SubscriberId,
+        slug: &str,
+        now: Timestamp,
+        lease: SignedDuration,
+    ) -> Result<Claim, StoreError> {
+        let claim = self.inner.claim_send(s, slug, now, lease).await?;
+        let mut crashes = self.crashes.lock().unwrap();
+        if claim == Claim::Claimed && *crashes > 0 {
+            *crashes -= 1;
+            return Err(StoreError::Unavailable("the process died after claiming".into()));
+        }
+        Ok(claim)
+    }
+    async fn finish_send(
+        &self,
+        s: &SubscriberId,
+        slug: &str,
+        r: &SendResult,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.finish_send(s, slug, r, now).await
+    }
+    async fn sends(&self, s: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
+        self.inner.sends(s).await
+    }
+}
+
+struct Harness {
+    store: Arc<dyn Store>,
+    outbox: tempfile::TempDir,
+    emails: Vec<String>,
+}
+
+/// 30 subscribers due in the window of Tuesday 17 March 2026.
+async fn harness(store: Arc<dyn Store>) -> Harness {
+    let outbox = tempfile::tempdir().unwrap();
+    let emails = add_confirmed(store.as_ref(), 30, ts(WALK_FROM)).await;
+    Harness { store, outbox, emails }
+}
+
+const WINDOW: &str = "2026-03-17T07:00:00Z";
+
+impl Harness {
+    fn mailer(&self, faults: Vec<Fault>, rate: Option<f64>) -> Arc<FaultyMailer> {
+        Arc::new(FaultyMailer {
+            inner: OutboxMailer::new(self.outbox.path()).unwrap(),
+            faults: Mutex::new(faults.into()),
+            rate,
+        })
+    }
+
+    fn fast() -> SenderConfig {
+        SenderConfig { backoff: Duration::from_millis(1), ..SenderConfig::default() }
+    }
+
+    fn sent(&self) -> Vec<(String, String, Timestamp)> {
+        parse_sent(&outbox_raw(self.outbox.path()))
+    }
+
+    fn assert_everyone_once(&self) {
+        assert_exactly_once(&self.sent(), &self.emails, &["Deel 1"]);
+    }
+}
+
+fn minutes(m: i64) -> Timestamp {
+    ts(WINDOW).checked_add(SignedDuration::from_mins(m)).unwrap()
+}
+
+#[tokio::test]
+async fn throttling_means_wait_and_retry() {
+    let h = harness(Arc::new(SqliteStore::in_memory().unwrap())).await;
+    let mailer = h.mailer(vec![Fault::Throttle, Fault::Throttle, Fault::Throttle, Fault::Pass, Fault::Throttle], None);
+    let report = sender(h.store.clone(), mailer, Harness::fast()).run(run_at(minutes(0))).await.unwrap();
+    assert_eq!((report.sent, report.throttled_retries, report.remaining), (30, 4, 0));
+    h.assert_everyone_once();
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_what_is_left_goes_next_run() {
+    let h = harness(Arc::new(SqliteStore::in_memory().unwrap())).await;
+    // One subscriber meets five 5xx in a row: given up for this run, not lost.
+    let mailer = h.mailer(vec![Fault::ServerError; 5], None);
+    let report = sender(h.store.clone(), mailer, Harness::fast()).run(run_at(minutes(0))).await.unwrap();
+    assert_eq!((report.sent, report.remaining, report.throttled_retries), (29, 1, 5));
+    // Next runs: within the claim's lease the subscriber waits; after it, the mail goes.
+    let next = sender(h.store.clone(), h.mailer(vec![], None), Harness::fast());
+    assert_eq!(next.run(run_at(minutes(5))).await.unwrap().sent, 0);
+    assert_eq!(next.run(run_at(minutes(15))).await.unwrap().sent, 1);
+    h.assert_everyone_once();
+}
+
+#[tokio::test]
+async fn a_crash_between_claim_and_send_loses_nobody_and_sends_nothing_twice() {
+    let store = Arc::new(CrashAfterClaim { inner: SqliteStore::in_memory().unwrap(), crashes: Mutex::new(1) });
+    let h = harness(store.clone()).await;
+    // The first run dies right after its first claim.
+    assert!(sender(store.clone(), h.mailer(vec![], None), Harness::fast()).run(run_at(minutes(0))).await.is_err());
+    let sender = sender(store, h.mailer(vec![], None), Harness::fast());
+    let first = sender.run(run_at(minutes(1))).await.unwrap();
+    assert_eq!((first.sent, first.remaining), (29, 1), "the claimed subscriber waits for the lease");
+    let second = sender.run(run_at(minutes(15))).await.unwrap();
+    assert_eq!(second.sent, 1);
+    h.assert_everyone_once();
+}
+
+#[tokio::test]
+async fn a_deadline_mid_run_stops_taking_work_and_the_next_run_continues() {
+    let h = harness(Arc::new(SqliteStore::in_memory().unwrap())).await;
+    // Paced at 100 mails/s, with 150 ms before the deadline margin: about 15 mails fit.
+    let config = SenderConfig { deadline_margin: Duration::from_millis(50), ..Harness::fast() };
+    let first = sender(h.store.clone(), h.mailer(vec![], Some(100.0)), config.clone())
+        .run(Run {
+            now: minutes(0),
+            scheduled_at: Some(minutes(0)),
+            deadline: Some(Instant::now() + Duration::from_millis(200)),
+        })
+        .await
+        .unwrap();
+    assert!(first.stopped_at_deadline, "{first:?}");
+    assert!(first.sent > 0 && first.sent < 30, "{first:?}");
+    assert_eq!(first.sent + first.remaining, 30);
+    let second = sender(h.store.clone(), h.mailer(vec![], None), config).run(run_at(minutes(15))).await.unwrap();
+    assert_eq!(second.sent, first.remaining);
+    h.assert_everyone_once();
+}
+
+#[tokio::test]
+async fn two_runs_at_once_send_everything_once() {
+    for store in [
+        Arc::new(SqliteStore::in_memory().unwrap()) as Arc<dyn Store>,
+        Arc::new(crate::aws::dynamo_store().await.0) as Arc<dyn Store>,
+    ] {
+        let h = harness(store).await;
+        let a = sender(h.store.clone(), h.mailer(vec![], None), Harness::fast());
+        let b = sender(h.store.clone(), h.mailer(vec![], None), Harness::fast());
+        let (ra, rb) = tokio::join!(a.run(run_at(minutes(0))), b.run(run_at(minutes(0))));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        // Whatever one run held when the other came by goes at the next run.
+        let rest = a.run(run_at(minutes(15))).await.unwrap();
+        assert_eq!(ra.sent + rb.sent + rest.sent, 30, "{ra:?} {rb:?} {rest:?}");
+        h.assert_everyone_once();
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_late_schedule_sends_nothing_and_says_so() {
+    let h = harness(Arc::new(SqliteStore::in_memory().unwrap())).await;
+    let sender = sender(h.store.clone(), h.mailer(vec![], None), Harness::fast());
+    // The run meant for Tuesday 10 March, replayed a week later.
+    let late = sender
+        .run(Run { now: minutes(0), scheduled_at: Some(ts("2026-03-10T07:00:00Z")), deadline: None })
+        .await
+        .unwrap();
+    assert_eq!(late.sent, 0);
+    assert!(late.late.as_deref().unwrap().contains("nothing sent"), "{late:?}");
+    assert!(h.sent().is_empty());
+    assert_eq!(sender.run(run_at(minutes(15))).await.unwrap().sent, 30);
+    h.assert_everyone_once();
+}
+
+#[tokio::test]
+async fn a_rejected_address_is_recorded_and_the_rest_goes_on() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let h = harness(store.clone()).await;
+    let mut s = subscriber("bestaat-niet@example.nl");
+    s.status = Status::Confirmed;
+    s.confirmed_at = Some(ts(WALK_FROM));
+    s.next_due_at = Some(ts(WINDOW));
+    store.insert_subscriber(&s).await.unwrap();
+    let report = sender(store.clone(), h.mailer(vec![], None), Harness::fast()).run(run_at(minutes(0))).await.unwrap();
+    assert_eq!(report.sent, 30);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!((report.failed[0].slug.as_str(), report.failed[0].reason.as_str()), ("deel-1", "address rejected"));
+    let history = store.sends(&s.id).await.unwrap();
+    assert_eq!(history[0].reason.as_deref(), Some("address rejected"));
+    // Not retried at the next window's visit; the series moves on.
+    let next =
+        sender(store.clone(), h.mailer(vec![], None), Harness::fast()).run(run_at(minutes(60 * 24 * 7))).await.unwrap();
+    assert!(next.failed.iter().all(|f| f.slug != "deel-1"));
+    let sent = h.sent();
+    assert!(sent.iter().all(|(to, ..)| !to.starts_with("bestaat-niet")));
+    for email in &h.emails {
+        assert_eq!(sent.iter().filter(|(to, s, _)| to == email && s == "Deel 1").count(), 1, "{email}");
+    }
+}
+
+#[tokio::test]
+async fn unsubscribed_people_leave_the_queue() {
+    let h = harness(Arc::new(SqliteStore::in_memory().unwrap())).await;
+    let first = SubscriberEmail::parse(&h.emails[0]).unwrap();
+    let mut s = h.store.subscriber_by_email(&first).await.unwrap().unwrap();
+    s.status = Status::Unsubscribed;
+    h.store.update_subscriber(&s).await.unwrap();
+    let report =
+        sender(h.store.clone(), h.mailer(vec![], None), Harness::fast()).run(run_at(minutes(0))).await.unwrap();
+    assert_eq!(report.sent, 29);
+    assert_eq!(report.skipped.get("not confirmed (unsubscribed)"), Some(&1));
+    assert!(h.store.subscriber_by_email(&first).await.unwrap().unwrap().next_due_at.is_none());
+}
