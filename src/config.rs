@@ -114,3 +114,21 @@ pub fn local_token_key(data_dir: &std::path::Path) -> Result<TokenKey, ConfigErr
     }
     TokenKey::new(std::fs::read(&path).map_err(io)?).map_err(ConfigError)
 }
+
+/// The circuit breaker's thresholds: `POSTBODE_MAX_BOUNCE_RATE` and
+/// `POSTBODE_MAX_COMPLAINT_RATE` as fractions (defaults 0.04 and 0.0008).
+pub fn breaker_from_env() -> Result<crate::jobs::ses_events::Breaker, ConfigError> {
+    let mut breaker = crate::jobs::ses_events::Breaker::default();
+    let rate = |name: &str| -> Result<Option<f64>, ConfigError> {
+        optional(name)
+            .map(|v| v.parse::<f64>().map_err(|_| ConfigError(format!("{name} `{v}` is not a number like 0.04"))))
+            .transpose()
+    };
+    if let Some(r) = rate("POSTBODE_MAX_BOUNCE_RATE")? {
+        breaker.max_bounce_rate = r;
+    }
+    if let Some(r) = rate("POSTBODE_MAX_COMPLAINT_RATE")? {
+        breaker.max_complaint_rate = r;
+    }
+    Ok(breaker)
+}

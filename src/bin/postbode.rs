@@ -65,6 +65,49 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:3000")]
         base_url: String,
     },
+    /// The circuit breaker: `sending status` shows whether sending is paused (and why);
+    /// `sending resume` lifts a pause after the cause is dealt with.
+    Sending {
+        #[command(subcommand)]
+        action: SendingAction,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Subcommand)]
+enum SendingAction {
+    Status,
+    Resume,
+}
+
+/// Which store an operator command works on.
+#[derive(clap::Args)]
+struct Target {
+    /// The local store in this data folder.
+    #[arg(long, global = true, conflicts_with = "table")]
+    local: Option<PathBuf>,
+    /// The stack's DynamoDB table (credentials and region from the usual AWS settings).
+    #[arg(long, global = true, env = "POSTBODE_TABLE")]
+    table: Option<String>,
+}
+
+impl Target {
+    async fn store(&self) -> Result<std::sync::Arc<dyn postbode::store::Store>, String> {
+        match (&self.local, &self.table) {
+            (Some(dir), _) => Ok(std::sync::Arc::new(
+                postbode::store::sqlite::SqliteStore::open(&dir.join("postbode.sqlite")).map_err(|e| chain(&e))?,
+            )),
+            (None, Some(table)) => {
+                let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                Ok(std::sync::Arc::new(postbode::store::dynamodb::DynamoStore::new(
+                    aws_sdk_dynamodb::Client::new(&aws),
+                    table,
+                )))
+            }
+            (None, None) => Err("say which store: --local DATA_DIR, or --table NAME (or POSTBODE_TABLE)".into()),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -79,6 +122,28 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Sending { action, target } => {
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            runtime.block_on(async {
+                let store = target.store().await?;
+                match action {
+                    SendingAction::Status => match store.sending_state().await.map_err(|e| chain(&e))?.paused {
+                        Some(p) => {
+                            println!("paused since {}: {}\nresume with: postbode sending resume", p.since, p.reason)
+                        }
+                        None => println!("sending is on"),
+                    },
+                    SendingAction::Resume => {
+                        match postbode::jobs::ses_events::resume(store.as_ref()).await.map_err(|e| chain(&e))? {
+                            Some(p) => println!("resumed; the pause since {} ({}) is lifted", p.since, p.reason),
+                            None => println!("sending was not paused; nothing changed"),
+                        }
+                    }
+                }
+                Ok::<_, String>(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Send { now, data, content, base_url } => {
             let catalogue = match load_catalogue(&content) {
                 Ok(c) => c,

@@ -75,6 +75,8 @@ pub struct Report {
     pub now: String,
     /// Set when the run was too late to send anything.
     pub late: Option<String>,
+    /// Set when the circuit breaker has paused sending (lift with `postbode sending resume`).
+    pub paused: Option<String>,
     pub visited: u32,
     pub sent: u32,
     pub sent_by_post: BTreeMap<String, u32>,
@@ -169,9 +171,26 @@ impl Sender {
                 return Ok(report);
             }
         }
+        if let Some(pause) = self.store.sending_state().await?.paused {
+            report.paused = Some(format!("sending paused since {}: {}", pause.since, pause.reason));
+            tracing::warn!(paused = ?report.paused, "nothing sent");
+            return Ok(report);
+        }
         let Some(schedule) = &self.schedule else {
             return Ok(report);
         };
+        let result = self.work(schedule, run, &mut report).await;
+        // Count what went out, for the bounce and complaint rates, even if the run failed.
+        if report.sent > 0 {
+            let day = run.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+            self.store
+                .add_stats(day, crate::store::DayStats { sent: u64::from(report.sent), ..Default::default() })
+                .await?;
+        }
+        result.map(|()| report)
+    }
+
+    async fn work(&self, schedule: &Schedule, run: Run, report: &mut Report) -> Result<(), SenderError> {
         let mut pacer = Pacer::new(self.rate().await);
         let mut cursor: Option<DueCursor> = None;
         loop {
@@ -186,14 +205,14 @@ impl Sender {
                     if page.next.is_some() {
                         report.remaining += self.count_due(run.now, page.next.clone()).await?;
                     }
-                    return Ok(report);
+                    return Ok(());
                 }
                 report.visited += 1;
-                self.visit(schedule, id, run.now, &mut pacer, &mut report).await?;
+                self.visit(schedule, id, run.now, &mut pacer, report).await?;
             }
             match page.next {
                 Some(next) => cursor = Some(next),
-                None => return Ok(report),
+                None => return Ok(()),
             }
         }
     }

@@ -7,6 +7,8 @@
 //! | subscriber | `SUB#<id>` | `SUB` | the [`Subscriber`] fields; `version`; `due_pk` + `due_at` while something is due; `expires_at` while pending |
 //! | address lookup | `EMAIL#<address>` | `EMAIL` | `subscriber_id`; `expires_at` while pending |
 //! | send claim | `SUB#<id>` | `SEND#<slug>` | `state` (claimed/sent/failed), `lease_until`, the [`SendRecord`] fields |
+//! | day counters | `STATS` | `DAY#<yyyy-mm-dd>` | `sent`, `bounced`, `complained` (atomic `ADD`) |
+//! | sending state | `SENDING` | `STATE` | `state`: the circuit breaker's pause, as JSON |
 //!
 //! - **Unique addresses.** A new subscriber is written in one transaction with its address
 //!   item, on the condition that the address item does not exist (or has expired): of two
@@ -32,7 +34,7 @@ use aws_sdk_dynamodb::types::{
 };
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Claim, DueCursor, DuePage, SendRecord, SendResult, SendState, Store, StoreError};
+use super::{Claim, DayStats, DueCursor, DuePage, SendRecord, SendResult, SendState, SendingState, Store, StoreError};
 use crate::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Name of the sparse index the sender reads.
@@ -384,6 +386,80 @@ impl Store for DynamoStore {
                 return Ok(records);
             }
         }
+    }
+
+    async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s("STATS"))
+            .key("sk", s(format!("DAY#{day}")))
+            .update_expression("ADD sent :s, bounced :b, complained :c")
+            .expression_attribute_values(":s", n(delta.sent))
+            .expression_attribute_values(":b", n(delta.bounced))
+            .expression_attribute_values(":c", n(delta.complained))
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn stats(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<DayStats, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s("STATS"))
+            .expression_attribute_values(":from", s(format!("DAY#{from}")))
+            .expression_attribute_values(":to", s(format!("DAY#{to}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        let count = |item: &HashMap<String, AttributeValue>, k: &str| {
+            item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        };
+        let mut total = DayStats::default();
+        for item in out.items() {
+            total += DayStats {
+                sent: count(item, "sent"),
+                bounced: count(item, "bounced"),
+                complained: count(item, "complained"),
+            };
+        }
+        Ok(total)
+    }
+
+    async fn sending_state(&self) -> Result<SendingState, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s("SENDING"))
+            .key("sk", s("STATE"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        match out.item.as_ref().and_then(|i| i.get("state")).and_then(|v| v.as_s().ok()) {
+            Some(json) => serde_json::from_str(json).map_err(StoreError::corrupt),
+            None => Ok(SendingState::default()),
+        }
+    }
+
+    async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError> {
+        let json = serde_json::to_string(state).map_err(StoreError::corrupt)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s("SENDING"))
+            .item("sk", s("STATE"))
+            .item("state", s(json))
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 }
 

@@ -59,6 +59,34 @@ pub struct SendRecord {
     pub reason: Option<String>,
 }
 
+/// Counts of one day, for the bounce and complaint rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayStats {
+    pub sent: u64,
+    pub bounced: u64,
+    pub complained: u64,
+}
+
+impl std::ops::AddAssign for DayStats {
+    fn add_assign(&mut self, other: DayStats) {
+        self.sent += other.sent;
+        self.bounced += other.bounced;
+        self.complained += other.complained;
+    }
+}
+
+/// Whether sending is paused by the circuit breaker, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendingState {
+    pub paused: Option<Pause>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    pub since: Timestamp,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendResult {
     Sent { message_id: String },
@@ -132,4 +160,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every send to a subscriber, for their history and export.
     async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError>;
+
+    /// Adds to the counters of `day` (atomically: concurrent writers all count).
+    async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError>;
+
+    /// The counters of the days `from..=to`, summed.
+    async fn stats(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<DayStats, StoreError>;
+
+    async fn sending_state(&self) -> Result<SendingState, StoreError>;
+
+    async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError>;
 }

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Claim, DueCursor, DuePage, SendRecord, SendResult, SendState, Store, StoreError};
+use super::{Claim, DayStats, DueCursor, DuePage, SendRecord, SendResult, SendState, SendingState, Store, StoreError};
 use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
 
 #[derive(Clone)]
@@ -43,6 +43,16 @@ CREATE TABLE IF NOT EXISTS sends (
     lease_until   INTEGER NOT NULL,
     data          TEXT NOT NULL,
     PRIMARY KEY (subscriber_id, slug)
+);
+CREATE TABLE IF NOT EXISTS day_stats (
+    day        TEXT PRIMARY KEY,
+    sent       INTEGER NOT NULL DEFAULT 0,
+    bounced    INTEGER NOT NULL DEFAULT 0,
+    complained INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 ";
 
@@ -274,6 +284,64 @@ impl Store for SqliteStore {
             let rows = stmt.query_map([id], |r| r.get::<_, String>(0)).map_err(StoreError::unavailable)?;
             rows.map(|r| serde_json::from_str(&r.map_err(StoreError::unavailable)?).map_err(StoreError::corrupt))
                 .collect()
+        })
+        .await
+    }
+
+    async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
+        let day = day.to_string();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO day_stats (day, sent, bounced, complained) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent, bounced = bounced + excluded.bounced,
+                 complained = complained + excluded.complained",
+                params![day, delta.sent as i64, delta.bounced as i64, delta.complained as i64],
+            )
+            .map_err(StoreError::unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn stats(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<DayStats, StoreError> {
+        let (from, to) = (from.to_string(), to.to_string());
+        self.with(move |c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(sent), 0), COALESCE(SUM(bounced), 0), COALESCE(SUM(complained), 0)
+                 FROM day_stats WHERE day >= ?1 AND day <= ?2",
+                params![from, to],
+                |r| {
+                    Ok(DayStats {
+                        sent: r.get::<_, i64>(0)? as u64,
+                        bounced: r.get::<_, i64>(1)? as u64,
+                        complained: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .map_err(StoreError::unavailable)
+        })
+        .await
+    }
+
+    async fn sending_state(&self) -> Result<SendingState, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT value FROM settings WHERE key = 'sending'", [], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(StoreError::unavailable)?
+                .map_or(Ok(SendingState::default()), |v| serde_json::from_str(&v).map_err(StoreError::corrupt))
+        })
+        .await
+    }
+
+    async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError> {
+        let value = serde_json::to_string(state).map_err(StoreError::corrupt)?;
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES ('sending', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [value],
+            )
+            .map_err(StoreError::unavailable)?;
+            Ok(())
         })
         .await
     }

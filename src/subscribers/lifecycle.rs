@@ -58,6 +58,7 @@ pub fn subscribe(
             welcome: Welcome::NotSent,
             drip: Default::default(),
             next_due_at: None,
+            transient_bounces: 0,
             version: 0,
         }));
     };

@@ -160,6 +160,9 @@ pub struct Subscriber {
     /// sender's index altogether.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_due_at: Option<Timestamp>,
+    /// Soft bounces seen (mailbox full and the like); counted, not acted on.
+    #[serde(default)]
+    pub transient_bounces: u32,
     pub version: u64,
 }
 

@@ -12,4 +12,5 @@ mod lambda_events;
 mod preview_cli;
 mod sender;
 mod ses;
+mod ses_events;
 mod store_contract;

@@ -17,7 +17,7 @@ use postbode::mail::outbox::OutboxMailer;
 use postbode::mail::{MailError, Mailer, Outgoing};
 use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
 use postbode::store::sqlite::SqliteStore;
-use postbode::store::{Claim, DueCursor, DuePage, SendRecord, SendResult, Store, StoreError};
+use postbode::store::{Claim, DayStats, DueCursor, DuePage, SendRecord, SendResult, SendingState, Store, StoreError};
 use postbode::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
 use postbode::tokens::TokenKey;
 
@@ -253,6 +253,18 @@ impl Store for CrashAfterClaim {
     }
     async fn sends(&self, s: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
         self.inner.sends(s).await
+    }
+    async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
+        self.inner.add_stats(day, delta).await
+    }
+    async fn stats(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<DayStats, StoreError> {
+        self.inner.stats(from, to).await
+    }
+    async fn sending_state(&self) -> Result<SendingState, StoreError> {
+        self.inner.sending_state().await
+    }
+    async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError> {
+        self.inner.set_sending_state(state).await
     }
 }
 
