@@ -440,3 +440,46 @@ async fn unsubscribed_people_leave_the_queue() {
     assert_eq!(report.skipped.get("not confirmed (unsubscribed)"), Some(&1));
     assert!(h.store.subscriber_by_email(&first).await.unwrap().unwrap().next_due_at.is_none());
 }
+
+/// `postbode send --now …`, run again and again with the clock moving on, on a local data
+/// folder: the series arrives week by week, once per post.
+#[tokio::test]
+async fn postbode_send_walks_the_series_with_an_advancing_now() {
+    let data = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(&data.path().join("postbode.sqlite")).unwrap();
+        add_confirmed(&store, 3, ts(WALK_FROM)).await;
+    }
+    let dir = data.path().to_str().unwrap();
+    let content = repo_path("tests/fixtures/sender");
+    let mut now = ts(WALK_FROM);
+    while now <= ts(WALK_TO) {
+        let out = crate::helpers::postbode(&[
+            "send",
+            "--now",
+            &now.to_string(),
+            "--data",
+            dir,
+            "--content",
+            content.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+        now = now.checked_add(SignedDuration::from_hours(6)).unwrap();
+    }
+    let sent = parse_sent(&outbox_raw(&data.path().join("outbox")));
+    let emails: Vec<String> = (0..3).map(|i| format!("lezer{i}@example.nl")).collect();
+    check_walk(&sent, &emails);
+    // The report is printed as JSON.
+    let out = crate::helpers::postbode(&[
+        "send",
+        "--now",
+        "2026-04-14T07:00:00Z",
+        "--data",
+        dir,
+        "--content",
+        content.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["visited"], 3);
+    assert_eq!(report["sent"], 0);
+}
