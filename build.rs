@@ -1,16 +1,41 @@
 //! Embeds the `content/` folder in the binaries, so `sam build && sam deploy` publishes a new
-//! post with nothing else to upload. The files are validated when the catalogue is first
-//! built (and by `postbode check` in the build).
+//! post with nothing else to upload, and validates it with the same code as `postbode
+//! check`: a broken post fails the build with its `path:line: message`.
+//!
+//! `POSTBODE_CONTENT_DIR` builds from another folder (used by the test that proves a broken
+//! post stops the build).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+#[allow(dead_code, unused_imports)]
+#[path = "src/content/mod.rs"]
+mod content;
+
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("content");
-    println!("cargo:rerun-if-changed={}", root.display());
+    println!("cargo::rerun-if-env-changed=POSTBODE_CONTENT_DIR");
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let root = match std::env::var_os("POSTBODE_CONTENT_DIR") {
+        Some(dir) => manifest.join(dir),
+        None => manifest.join("content"),
+    };
+    println!("cargo::rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
+
+    let sources: Vec<content::SourceFile> = files
+        .iter()
+        .map(|(rel, abs)| content::SourceFile { path: rel.clone(), bytes: std::fs::read(abs).unwrap_or_default() })
+        .collect();
+    let shown = root.strip_prefix(&manifest).unwrap_or(&root);
+    if let Err(problems) = content::Catalogue::parse(shown, &sources) {
+        for problem in problems.iter() {
+            println!("cargo::error={problem}");
+        }
+        return;
+    }
+
     let mut out = String::from(
         "/// Every file of `content/` at build time: (relative path, bytes).\npub static FILES: &[(&str, &[u8])] = &[\n",
     );

@@ -48,6 +48,13 @@ ensure_moto() {
   ensure_python_tools "moto[server]==5.*" "cfn-lint==1.*"
 }
 
+# The SAM CLI and cargo-lambda (which brings zig, the cross linker) for `sam build`, and the
+# arm64 standard library for the Lambda target.
+ensure_sam() {
+  ensure_python_tools "aws-sam-cli==1.*" "cargo-lambda==1.*" "cfn-lint==1.*"
+  rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -82,6 +89,7 @@ start_stand_ins() {
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-1
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
   export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$ses_port"
+  export AWS_ENDPOINT_URL_SSM="http://127.0.0.1:$ses_port"
   export POSTBODE_TEST_MOTO="http://127.0.0.1:$ses_port"
   echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES) on $AWS_ENDPOINT_URL_SESV2"
 }

@@ -39,7 +39,6 @@ pub struct SenderConfigEnv {
     pub email: EmailSettings,
     pub table: String,
     pub configuration_set: Option<String>,
-    pub tokens: TokenKey,
     pub sender: crate::jobs::sender::SenderConfig,
 }
 
@@ -51,14 +50,30 @@ impl SenderConfigEnv {
             sender.rate_cap =
                 Some(cap.parse().map_err(|_| ConfigError(format!("POSTBODE_MAX_SEND_RATE `{cap}` is not a number")))?);
         }
-        Ok(SenderConfigEnv {
-            email: api.email,
-            table: api.table,
-            configuration_set: api.configuration_set,
-            tokens: api.tokens,
-            sender,
-        })
+        Ok(SenderConfigEnv { email: api.email, table: api.table, configuration_set: api.configuration_set, sender })
     }
+}
+
+/// The link-signing secret, read once per cold start: from the SSM SecureString named by
+/// `POSTBODE_TOKEN_SECRET_PARAMETER` (how the stack runs), else from `POSTBODE_TOKEN_SECRET`
+/// (for running a bin by hand). Never from the repository or a template default.
+pub async fn token_key(aws: &aws_config::SdkConfig) -> Result<TokenKey, ConfigError> {
+    let secret = match optional("POSTBODE_TOKEN_SECRET_PARAMETER") {
+        Some(name) => aws_sdk_ssm::Client::new(aws)
+            .get_parameter()
+            .name(&name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| {
+                ConfigError(format!("cannot read the token secret {name} from SSM: {}", crate::error_chain(&e)))
+            })?
+            .parameter
+            .and_then(|p| p.value)
+            .ok_or_else(|| ConfigError(format!("the SSM parameter {name} has no value")))?,
+        None => var("POSTBODE_TOKEN_SECRET")?,
+    };
+    TokenKey::new(secret.trim().as_bytes().to_vec()).map_err(ConfigError)
 }
 
 /// What the `api` Lambda needs.
@@ -67,7 +82,6 @@ pub struct ApiConfig {
     pub email: EmailSettings,
     pub table: String,
     pub configuration_set: Option<String>,
-    pub tokens: TokenKey,
     pub confirm_cooldown: SignedDuration,
 }
 
@@ -78,7 +92,6 @@ impl ApiConfig {
             &var("POSTBODE_FROM")?,
             optional("POSTBODE_REPLY_TO").as_deref(),
         )?;
-        let tokens = TokenKey::new(var("POSTBODE_TOKEN_SECRET")?.into_bytes()).map_err(ConfigError)?;
         let confirm_cooldown = match optional("POSTBODE_CONFIRM_COOLDOWN_MINUTES") {
             Some(m) => SignedDuration::from_mins(
                 m.parse()
@@ -90,7 +103,6 @@ impl ApiConfig {
             email,
             table: var("POSTBODE_TABLE")?,
             configuration_set: optional("POSTBODE_CONFIGURATION_SET"),
-            tokens,
             confirm_cooldown,
         })
     }

@@ -20,7 +20,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&aws), config.configuration_set)),
         catalogue,
         email: config.email,
-        tokens: config.tokens,
+        tokens: postbode::config::token_key(&aws).await?,
         clock: Arc::new(jiff::Timestamp::now),
         confirm_cooldown: config.confirm_cooldown,
         confirm_ttl: DEFAULT_CONFIRM_TTL,

@@ -28,7 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&aws), config.configuration_set)),
         &catalogue,
         &config.email,
-        config.tokens,
+        postbode::config::token_key(&aws).await?,
         postbode::schedule::DEFAULT_WINDOW_LENGTH,
         config.sender,
     )?);

@@ -5,6 +5,7 @@ mod test_app;
 
 mod api;
 mod aws;
+mod config;
 mod content_check;
 mod email_checklist;
 mod golden;

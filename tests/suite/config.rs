@@ -1,0 +1,28 @@
+//! Deployment settings: the token secret comes from an SSM SecureString (read back from moto).
+
+use postbode::config::token_key;
+use postbode::subscribers::SubscriberId;
+use postbode::tokens::{Purpose, TokenKey};
+
+#[tokio::test]
+async fn the_token_secret_is_read_from_ssm() {
+    let aws = crate::aws::config().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let name = format!("/postbode-test/{}", uuid::Uuid::new_v4().simple());
+    let secret = "a secret of at least thirty-two characters, from ssm";
+    ssm.put_parameter()
+        .name(&name)
+        .value(secret)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("moto stores the parameter");
+    // SAFETY: this test binary's other tests do not read this variable.
+    unsafe { std::env::set_var("POSTBODE_TOKEN_SECRET_PARAMETER", &name) };
+    let key = token_key(&aws).await.unwrap();
+    unsafe { std::env::remove_var("POSTBODE_TOKEN_SECRET_PARAMETER") };
+    let id = SubscriberId::random();
+    let now = jiff::Timestamp::now();
+    let expected = TokenKey::new(secret.as_bytes().to_vec()).unwrap();
+    assert_eq!(key.sign(Purpose::Unsubscribe, &id, 1, now), expected.sign(Purpose::Unsubscribe, &id, 1, now));
+}
