@@ -33,6 +33,7 @@ pub mod http;
 pub mod jobs;
 pub mod local;
 pub mod mail;
+pub mod operator;
 pub mod preview;
 pub mod render;
 pub mod schedule;

@@ -73,12 +73,60 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Subscribers: list, show, export, erase.
+    Subscribers {
+        #[command(subcommand)]
+        action: SubscribersAction,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Subscribers by status, sends per post, bounce and complaint rates.
+    Stats {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Render a post for a test recipient and send it (through SES, or into the local outbox
+    /// with --local), to see it in a real inbox.
+    SendTest {
+        slug: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// The site address (default: POSTBODE_BASE_URL).
+        #[arg(long, env = "POSTBODE_BASE_URL")]
+        base_url: String,
+        /// The From line (default: POSTBODE_FROM).
+        #[arg(long, env = "POSTBODE_FROM")]
+        from: String,
+        #[arg(long, env = "POSTBODE_CONFIGURATION_SET")]
+        configuration_set: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Subcommand)]
 enum SendingAction {
     Status,
     Resume,
+}
+
+#[derive(Subcommand)]
+enum SubscribersAction {
+    /// One line per subscriber: status, address, name, since.
+    List {
+        /// Only this status: pending, confirmed, unsubscribed, bounced or complained.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// A subscriber with their consent proof and send history.
+    Show { email: String },
+    /// Everything held about a person, as JSON (AVG art. 15).
+    Export { email: String },
+    /// Removes a person's data; keeps a salted hash so the address is not mailed again unless
+    /// it subscribes anew (AVG art. 17).
+    Erase { email: String },
 }
 
 /// Which store an operator command works on.
@@ -93,6 +141,18 @@ struct Target {
 }
 
 impl Target {
+    /// The secret behind the suppression hashes: the local one, or the stack's (from SSM or
+    /// POSTBODE_TOKEN_SECRET).
+    async fn tokens(&self) -> Result<postbode::tokens::TokenKey, String> {
+        match &self.local {
+            Some(dir) => postbode::config::local_token_key(dir).map_err(|e| e.to_string()),
+            None => {
+                let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                postbode::config::token_key(&aws).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
     async fn store(&self) -> Result<std::sync::Arc<dyn postbode::store::Store>, String> {
         match (&self.local, &self.table) {
             (Some(dir), _) => Ok(std::sync::Arc::new(
@@ -120,8 +180,150 @@ fn main() -> ExitCode {
     }
 }
 
+fn email_arg(raw: &str) -> Result<postbode::subscribers::SubscriberEmail, String> {
+    postbode::subscribers::SubscriberEmail::parse(raw).map_err(|e| format!("`{raw}` is not an email address: {e}"))
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, String> {
+    serde_json::to_string_pretty(value).map_err(|e| e.to_string())
+}
+
+async fn subscribers(action: SubscribersAction, target: &Target) -> Result<ExitCode, String> {
+    use postbode::operator;
+    let store = target.store().await?;
+    let now = jiff::Timestamp::now();
+    let not_found = |email: &str| {
+        eprintln!("no subscriber with address {email}");
+        Ok(ExitCode::from(1))
+    };
+    match action {
+        SubscribersAction::List { status } => {
+            let mut all = store.all_subscribers().await.map_err(|e| chain(&e))?;
+            if let Some(status) = &status {
+                all.retain(|s| s.status.as_str() == status);
+            }
+            all.sort_by_key(|s| s.created_at);
+            for s in &all {
+                println!(
+                    "{:<12} {:<40} {:<20} since {}",
+                    s.status.as_str(),
+                    s.email,
+                    s.first_name.as_deref().unwrap_or("-"),
+                    s.created_at
+                );
+            }
+            println!("{} subscriber(s)", all.len());
+        }
+        SubscribersAction::Show { email } => {
+            let Some(export) =
+                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))?
+            else {
+                return not_found(&email);
+            };
+            let s = &export.subscriber;
+            println!("{} ({}), {}", s.email, s.first_name.as_deref().unwrap_or("no name"), s.status.as_str());
+            println!("id {}, since {}, series position {}", s.id, s.created_at, s.drip.position);
+            println!("consent:");
+            for c in &s.consent {
+                println!(
+                    "  {:?} at {} from {} ({}), page {}, consent text {}",
+                    c.action,
+                    c.at,
+                    c.ip.as_deref().unwrap_or("?"),
+                    c.user_agent.as_deref().unwrap_or("?"),
+                    c.source_url.as_deref().unwrap_or("-"),
+                    c.consent_text_version
+                );
+            }
+            println!("sends:");
+            for send in &export.sends {
+                println!(
+                    "  {:<40} {:?} {}",
+                    send.slug,
+                    send.state,
+                    send.finished_at.map(|t| t.to_string()).unwrap_or_default()
+                );
+            }
+        }
+        SubscribersAction::Export { email } => {
+            let Some(export) =
+                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))?
+            else {
+                return not_found(&email);
+            };
+            println!("{}", json(&export)?);
+        }
+        SubscribersAction::Erase { email } => {
+            let tokens = target.tokens().await?;
+            if !operator::erase(store.as_ref(), &tokens, &email_arg(&email)?, now).await.map_err(|e| chain(&e))? {
+                return not_found(&email);
+            }
+            println!(
+                "erased {email}: record, consent proof and send history removed; the address is on the suppression list"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Subscribers { action, target } => runtime()?.block_on(subscribers(action, &target)),
+        Command::Stats { target } => runtime()?.block_on(async {
+            let store = target.store().await?;
+            let stats =
+                postbode::operator::stats(store.as_ref(), jiff::Timestamp::now()).await.map_err(|e| chain(&e))?;
+            println!("{}", json(&stats)?);
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::SendTest { slug, to, content, base_url, from, configuration_set, target } => {
+            let catalogue = load_catalogue(&content).map_err(|e| chain(&e))?;
+            let post = catalogue.post(&slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?;
+            let settings = postbode::config::email_settings(&base_url, &from, None).map_err(|e| e.to_string())?;
+            let address: lettre::Address = to.parse().map_err(|e| format!("`{to}` is not an email address: {e}"))?;
+            runtime()?.block_on(async {
+                let store = target.store().await?;
+                let tokens = target.tokens().await?;
+                if postbode::operator::is_suppressed(store.as_ref(), &tokens, &email_arg(&to)?)
+                    .await
+                    .map_err(|e| chain(&e))?
+                {
+                    return Err(format!("{to} was erased and is on the suppression list; it is not mailed"));
+                }
+                let now = jiff::Timestamp::now();
+                let recipient = postbode::render::Recipient {
+                    to: lettre::message::Mailbox::new(None, address),
+                    first_name: None,
+                    unsubscribe_token: tokens.sign(
+                        postbode::tokens::Purpose::Unsubscribe,
+                        &postbode::subscribers::SubscriberId::random(),
+                        1,
+                        now,
+                    ),
+                };
+                let email = postbode::render::PreparedEmail::new(&catalogue, post, &settings)
+                    .and_then(|p| p.render(&recipient, now.into()))
+                    .map_err(|e| chain(&e))?;
+                let mailer: Box<dyn postbode::mail::Mailer> = match &target.local {
+                    Some(dir) => Box::new(
+                        postbode::mail::outbox::OutboxMailer::new(dir.join("outbox")).map_err(|e| e.to_string())?,
+                    ),
+                    None => {
+                        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                        Box::new(postbode::mail::ses::SesMailer::new(
+                            aws_sdk_sesv2::Client::new(&aws),
+                            configuration_set,
+                        ))
+                    }
+                };
+                let id = mailer
+                    .send(postbode::mail::Outgoing { to: &to, mime: &email.mime, tag: &slug })
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("sent `{}` to {to} (message id {id})", email.subject);
+                Ok(ExitCode::SUCCESS)
+            })
+        }
         Command::Sending { action, target } => {
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
             runtime.block_on(async {
@@ -242,6 +444,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
 fn chain(error: &dyn std::error::Error) -> String {

@@ -108,7 +108,17 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
         };
         let mut subscriber = *subscriber;
         let written = match existing {
-            None => app.store.insert_subscriber(&subscriber).await.map(|()| 0),
+            None => {
+                // Subscribing anew lifts an earlier erase's suppression: this is new consent.
+                let hash = app.tokens.suppression_hash(email.as_str());
+                if app.store.is_suppressed(&hash).await.map_err(|e| AppError::from(e).with_format(format))? {
+                    app.store
+                        .set_suppressed(&hash, false, now)
+                        .await
+                        .map_err(|e| AppError::from(e).with_format(format))?;
+                }
+                app.store.insert_subscriber(&subscriber).await.map(|()| 0)
+            }
             Some(_) => app.store.update_subscriber(&subscriber).await,
         };
         match written {

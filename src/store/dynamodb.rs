@@ -9,6 +9,7 @@
 //! | send claim | `SUB#<id>` | `SEND#<slug>` | `state` (claimed/sent/failed), `lease_until`, the [`SendRecord`] fields |
 //! | day counters | `STATS` | `DAY#<yyyy-mm-dd>` | `sent`, `bounced`, `complained` (atomic `ADD`) |
 //! | sending state | `SENDING` | `STATE` | `state`: the circuit breaker's pause, as JSON |
+//! | suppression | `SUPPRESS#<salted hash>` | `SUPPRESS` | `since`: an erased address, never mailed again |
 //!
 //! - **Unique addresses.** A new subscriber is written in one transaction with its address
 //!   item, on the condition that the address item does not exist (or has expired): of two
@@ -460,6 +461,79 @@ impl Store for DynamoStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk = :sub")
+                .expression_attribute_values(":sub", s("SUB"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(map_err)?;
+            for item in out.items() {
+                all.push(serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+
+    async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
+        let mut keys = vec![subscriber_key(&subscriber.id), email_key(&subscriber.email)];
+        keys.extend(self.sends(&subscriber.id).await?.iter().map(|r| send_key(&subscriber.id, &r.slug)));
+        // At most 100 items per transaction: the profile and lookup go in the first.
+        for chunk in keys.chunks(100) {
+            let items = chunk
+                .iter()
+                .map(|key| {
+                    let delete = aws_sdk_dynamodb::types::Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key.clone()))
+                        .build()
+                        .map_err(StoreError::corrupt)?;
+                    Ok(TransactWriteItem::builder().delete(delete).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            self.write(items).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_suppressed(&self, hash: &str, suppressed: bool, now: Timestamp) -> Result<(), StoreError> {
+        let key =
+            || HashMap::from([("pk".to_owned(), s(format!("SUPPRESS#{hash}"))), ("sk".to_owned(), s("SUPPRESS"))]);
+        if suppressed {
+            let mut item = key();
+            item.insert("since".into(), n(now.as_second()));
+            self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(map_err)?;
+        } else {
+            self.client.delete_item().table_name(&self.table).set_key(Some(key())).send().await.map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SUPPRESS#{hash}")))
+            .key("sk", s("SUPPRESS"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(out.item.is_some())
     }
 }
 

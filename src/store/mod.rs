@@ -170,4 +170,16 @@ pub trait Store: Send + Sync + 'static {
     async fn sending_state(&self) -> Result<SendingState, StoreError>;
 
     async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError>;
+
+    /// Every subscriber, for the operator's `subscribers list` and `stats`. In DynamoDB this
+    /// is a scan: fine for an operator now and then, never used by the sender.
+    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError>;
+
+    /// Removes the subscriber, their address lookup and their send history (AVG art. 17).
+    async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError>;
+
+    /// The suppression list: salted hashes of erased addresses.
+    async fn set_suppressed(&self, hash: &str, suppressed: bool, now: Timestamp) -> Result<(), StoreError>;
+
+    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError>;
 }

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS day_stats (
     bounced    INTEGER NOT NULL DEFAULT 0,
     complained INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS suppressed (
+    hash  TEXT PRIMARY KEY,
+    since INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -342,6 +346,55 @@ impl Store for SqliteStore {
             )
             .map_err(StoreError::unavailable)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT data, version FROM subscribers ORDER BY rowid").map_err(StoreError::unavailable)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(StoreError::unavailable)?;
+            rows.map(|r| r.map_err(StoreError::unavailable).and_then(|(d, v)| from_json(d, v))).collect()
+        })
+        .await
+    }
+
+    async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
+        let id = subscriber.id.to_string();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(StoreError::unavailable)?;
+            tx.execute("DELETE FROM sends WHERE subscriber_id = ?1", [&id]).map_err(StoreError::unavailable)?;
+            tx.execute("DELETE FROM subscribers WHERE id = ?1", [&id]).map_err(StoreError::unavailable)?;
+            tx.commit().map_err(StoreError::unavailable)
+        })
+        .await
+    }
+
+    async fn set_suppressed(&self, hash: &str, suppressed: bool, now: Timestamp) -> Result<(), StoreError> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            if suppressed {
+                c.execute(
+                    "INSERT OR IGNORE INTO suppressed (hash, since) VALUES (?1, ?2)",
+                    params![hash, now.as_second()],
+                )
+            } else {
+                c.execute("DELETE FROM suppressed WHERE hash = ?1", [hash])
+            }
+            .map_err(StoreError::unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row("SELECT 1 FROM suppressed WHERE hash = ?1", [hash], |_| Ok(()))
+                .optional()
+                .map(|found| found.is_some())
+                .map_err(StoreError::unavailable)
         })
         .await
     }

@@ -115,6 +115,15 @@ impl TokenKey {
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
+    /// A salted, keyed hash of an address for the suppression list: the address itself is
+    /// gone after an erase, but a later mail to it can still be recognised and refused.
+    pub fn suppression_hash(&self, email: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"postbode suppression list\0");
+        mac.update(email.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Checks the signature and the purpose. Expiry and version are the caller's to judge,
     /// since they depend on the purpose and the stored subscriber.
     pub fn verify(&self, token: &str, purpose: Purpose) -> Result<Claims, TokenError> {

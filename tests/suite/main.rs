@@ -10,6 +10,7 @@ mod content_check;
 mod email_checklist;
 mod golden;
 mod lambda_events;
+mod operator;
 mod preview_cli;
 mod sender;
 mod ses;

@@ -1,0 +1,90 @@
+//! The operator's commands (AVG requests, statistics), on either store.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::store::{DayStats, SendRecord, SendState, Store, StoreError};
+use crate::subscribers::{Status, Subscriber, SubscriberEmail};
+use crate::tokens::TokenKey;
+
+/// Everything held about one person (AVG art. 15): the subscriber record with its consent
+/// proof, and every send.
+#[derive(Debug, Serialize)]
+pub struct Export {
+    pub exported_at: Timestamp,
+    pub subscriber: Subscriber,
+    pub sends: Vec<SendRecord>,
+}
+
+pub async fn find(store: &dyn Store, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
+    store.subscriber_by_email(email).await
+}
+
+pub async fn export(store: &dyn Store, email: &SubscriberEmail, now: Timestamp) -> Result<Option<Export>, StoreError> {
+    let Some(subscriber) = store.subscriber_by_email(email).await? else {
+        return Ok(None);
+    };
+    let sends = store.sends(&subscriber.id).await?;
+    Ok(Some(Export { exported_at: now, subscriber, sends }))
+}
+
+/// Erases a person (AVG art. 17): their record, consent proof and send history go; a salted
+/// hash of the address stays on the suppression list, so it is not mailed again unless the
+/// person subscribes anew. Returns false when the address is unknown.
+pub async fn erase(
+    store: &dyn Store,
+    tokens: &TokenKey,
+    email: &SubscriberEmail,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(subscriber) = store.subscriber_by_email(email).await? else {
+        return Ok(false);
+    };
+    store.set_suppressed(&tokens.suppression_hash(email.as_str()), true, now).await?;
+    store.erase_subscriber(&subscriber).await?;
+    Ok(true)
+}
+
+pub async fn is_suppressed(store: &dyn Store, tokens: &TokenKey, email: &SubscriberEmail) -> Result<bool, StoreError> {
+    store.is_suppressed(&tokens.suppression_hash(email.as_str())).await
+}
+
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Stats {
+    pub subscribers: BTreeMap<String, u64>,
+    /// Sent emails per post slug.
+    pub sends_per_post: BTreeMap<String, u64>,
+    pub failed_sends: u64,
+    /// The last 7 days, as the circuit breaker sees them.
+    pub last_7_days: DayStats,
+    pub bounce_rate_percent: f64,
+    pub complaint_rate_percent: f64,
+    pub paused: Option<String>,
+}
+
+pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreError> {
+    let mut stats = Stats::default();
+    for subscriber in store.all_subscribers().await? {
+        *stats.subscribers.entry(subscriber.status.as_str().to_owned()).or_default() += 1;
+        if matches!(subscriber.status, Status::Pending) {
+            continue;
+        }
+        for send in store.sends(&subscriber.id).await? {
+            match send.state {
+                SendState::Sent => *stats.sends_per_post.entry(send.slug).or_default() += 1,
+                SendState::Failed => stats.failed_sends += 1,
+                SendState::Claimed => {}
+            }
+        }
+    }
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let from = today.checked_sub(jiff::Span::new().days(6)).unwrap_or(today);
+    stats.last_7_days = store.stats(from, today).await?;
+    let sent = stats.last_7_days.sent.max(1) as f64;
+    stats.bounce_rate_percent = stats.last_7_days.bounced as f64 * 100.0 / sent;
+    stats.complaint_rate_percent = stats.last_7_days.complained as f64 * 100.0 / sent;
+    stats.paused = store.sending_state().await?.paused.map(|p| format!("since {}: {}", p.since, p.reason));
+    Ok(stats)
+}

@@ -1,0 +1,151 @@
+//! The operator's commands against DynamoDB Local and the SES API server (moto), through the
+//! `postbode` binary as an operator runs them.
+
+use std::sync::Arc;
+
+use postbode::jobs::sender::{Run, Sender};
+use postbode::subscribers::SubscriberEmail;
+
+use crate::helpers::{SEED_SLUG, seed_catalogue, settings};
+use crate::test_app::TestApp;
+
+const SECRET: &str = "test secret of thirty-two bytes or more";
+
+/// Runs `postbode ARGS --table TABLE` with the stack's secret in the environment.
+fn operator(table: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_postbode"))
+        .args(args)
+        .args(["--table", table])
+        .env("POSTBODE_TOKEN_SECRET", SECRET)
+        .env_remove("POSTBODE_TOKEN_SECRET_PARAMETER")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn list_show_export_stats_and_erase_on_dynamodb() {
+    let (store, _, table) = crate::aws::dynamo_store().await;
+    let store = Arc::new(store);
+    let app = TestApp::with_store(store.clone());
+    // Anna subscribes, confirms and gets post 1 from the sender; Bob stays pending.
+    app.subscribe("anna@example.nl").await;
+    app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
+    app.subscribe("bob@example.nl").await;
+    let outbox = tempfile::tempdir().unwrap();
+    let sender = Sender::new(
+        store.clone(),
+        Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
+        &seed_catalogue(),
+        &settings(),
+        postbode::tokens::TokenKey::new(SECRET.as_bytes().to_vec()).unwrap(),
+        postbode::schedule::DEFAULT_WINDOW_LENGTH,
+        Default::default(),
+    )
+    .unwrap();
+    // Tuesday 1 December 2026, 10:30 in Amsterdam: the window is open and Anna is due.
+    let report = sender
+        .run(Run { now: "2026-12-01T09:30:00Z".parse().unwrap(), scheduled_at: None, deadline: None })
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1);
+
+    let list = text(&operator(&table, &["subscribers", "list"]));
+    assert!(
+        list.contains("confirmed") && list.contains("anna@example.nl") && list.contains("bob@example.nl"),
+        "{list}"
+    );
+    assert!(list.ends_with("2 subscriber(s)\n"));
+    let pending = text(&operator(&table, &["subscribers", "list", "--status", "pending"]));
+    assert!(!pending.contains("anna@") && pending.contains("bob@"));
+
+    let show = text(&operator(&table, &["subscribers", "show", "Anna@Example.nl"]));
+    assert!(show.contains("Subscribe at") && show.contains("Confirm at") && show.contains("192.0.2.7"), "{show}");
+    assert!(show.contains(SEED_SLUG), "{show}");
+
+    let export: serde_json::Value =
+        serde_json::from_str(&text(&operator(&table, &["subscribers", "export", "anna@example.nl"]))).unwrap();
+    assert_eq!(export["subscriber"]["email"], "anna@example.nl");
+    assert_eq!(export["subscriber"]["consent"].as_array().unwrap().len(), 2);
+    assert_eq!(export["subscriber"]["consent"][0]["user_agent"], "TestBrowser/1.0");
+    assert_eq!(export["sends"][0]["slug"], SEED_SLUG);
+    assert_eq!(export["sends"][0]["state"], "sent");
+
+    let stats: serde_json::Value = serde_json::from_str(&text(&operator(&table, &["stats"]))).unwrap();
+    assert_eq!(stats["subscribers"]["confirmed"], 1);
+    assert_eq!(stats["subscribers"]["pending"], 1);
+    assert_eq!(stats["sends_per_post"][SEED_SLUG], 1);
+    // (The run above is dated 1 December 2026; the rates cover the 7 days up to the real today.)
+    assert!(stats["last_7_days"]["sent"].is_u64() && stats["bounce_rate_percent"].is_f64());
+
+    // Erase: everything about Anna goes; her address hash stays suppressed.
+    let erased = text(&operator(&table, &["subscribers", "erase", "anna@example.nl"]));
+    assert!(erased.starts_with("erased anna@example.nl"));
+    let anna = SubscriberEmail::parse("anna@example.nl").unwrap();
+    assert!(app.store.subscriber_by_email(&anna).await.unwrap().is_none());
+    assert!(!operator(&table, &["subscribers", "export", "anna@example.nl"]).status.success());
+    let tokens = postbode::tokens::TokenKey::new(SECRET.as_bytes().to_vec()).unwrap();
+    assert!(postbode::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
+    // Nothing of her remains in the table but the hash.
+    let client = crate::aws::dynamodb().await;
+    let scan = client.scan().table_name(&table).send().await.unwrap();
+    for item in scan.items() {
+        let dump = format!("{item:?}");
+        assert!(!dump.contains("anna"), "{dump}");
+    }
+    // The test send refuses a suppressed address.
+    let refused = operator(
+        &table,
+        &[
+            "send-test",
+            SEED_SLUG,
+            "--to",
+            "anna@example.nl",
+            "--base-url",
+            "https://postbode.example",
+            "--from",
+            "René <nieuwsbrief@postbode.example>",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("suppression list"));
+    // Subscribing anew is new consent: allowed, and the suppression is lifted.
+    app.subscribe("anna@example.nl").await;
+    assert!(app.store.subscriber_by_email(&anna).await.unwrap().is_some());
+    assert!(!postbode::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
+}
+
+#[tokio::test]
+async fn send_test_goes_through_ses() {
+    let (_, _, table) = crate::aws::dynamo_store().await;
+    let ses = crate::aws::sesv2().await;
+    ses.create_email_identity().email_identity("postbode.example").send().await.unwrap();
+    let to = format!("test-{}@postbode.example", uuid::Uuid::new_v4().simple());
+    let out = operator(
+        &table,
+        &[
+            "send-test",
+            SEED_SLUG,
+            "--to",
+            &to,
+            "--base-url",
+            "https://postbode.example",
+            "--from",
+            "René Rensen <nieuwsbrief@postbode.example>",
+        ],
+    );
+    assert!(text(&out).starts_with("sent `Leiderschap en vertrouwen`"));
+    let data: serde_json::Value =
+        reqwest::get(crate::aws::moto_url("/moto-api/data.json")).await.unwrap().json().await.unwrap();
+    let found = data["ses"]["RawMessage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["raw_data"].as_str().unwrap().contains(&to))
+        .count();
+    assert_eq!(found, 1);
+}
