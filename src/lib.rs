@@ -32,6 +32,7 @@ pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod local;
+pub mod local_outbox;
 pub mod mail;
 pub mod operator;
 pub mod preview;

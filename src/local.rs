@@ -15,6 +15,19 @@ pub struct DevOptions {
     pub data: PathBuf,
     pub catalogue: Catalogue,
     pub base_url: String,
+    /// How often the sender runs, in real time.
+    pub send_every: std::time::Duration,
+    /// How much faster than real time the simulated clock runs (1 = real time).
+    pub clock_speed: f64,
+}
+
+/// A clock that starts now and runs `speed` times faster than real time.
+pub fn simulated_clock(speed: f64) -> crate::http::Clock {
+    let (start, real) = (jiff::Timestamp::now(), std::time::Instant::now());
+    Arc::new(move || {
+        let elapsed = real.elapsed().as_secs_f64() * speed;
+        start.checked_add(jiff::SignedDuration::from_secs_f64(elapsed)).unwrap_or(start)
+    })
 }
 
 /// The app of the local mode, on the data folder.
@@ -38,22 +51,57 @@ pub fn local_app(data: &std::path::Path, catalogue: Catalogue, base_url: &str) -
     })
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C: the router, the outbox pages, and the sender on a timer.
 pub async fn serve(options: DevOptions) -> Result<(), String> {
     crate::telemetry::init();
-    let app = local_app(&options.data, options.catalogue, &options.base_url)?;
+    let mut app = local_app(&options.data, options.catalogue, &options.base_url)?;
+    app.clock = simulated_clock(options.clock_speed);
+    let app = Arc::new(app);
+    let sender = crate::jobs::sender::Sender::new(
+        app.store.clone(),
+        app.mailer.clone(),
+        &app.catalogue,
+        &app.email,
+        app.tokens.clone(),
+        crate::schedule::DEFAULT_WINDOW_LENGTH,
+        crate::jobs::sender::SenderConfig::default(),
+    )
+    .map_err(|e| crate::error_chain(&e))?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     println!("postbode runs on http://{addr}  (Ctrl-C stops it)");
-    println!("  data:   {}  (subscribers in postbode.sqlite, mails in outbox/)", options.data.display());
-    println!("  try:    curl -d email=anna@example.nl -d first_name=Anna http://{addr}/subscribe");
-    println!("          then open the newest .eml in {}", options.data.join("outbox").display());
-    axum::serve(listener, router(Arc::new(app)).into_make_service_with_connect_info::<SocketAddr>())
+    println!("  the blog:    http://{addr}/  (subscribe with the form on any post)");
+    println!("  the outbox:  http://{addr}/_outbox  (every email sent, as the reader sees it)");
+    println!("  data:        {}  (subscribers in postbode.sqlite, mails in outbox/)", options.data.display());
+    if options.clock_speed != 1.0 {
+        println!("  clock:       {}x real time; the sender runs every {:?}", options.clock_speed, options.send_every);
+    }
+    let timer_app = app.clone();
+    let send_every = options.send_every;
+    let timer = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(send_every);
+        loop {
+            ticks.tick().await;
+            let now = timer_app.now();
+            match sender.run(crate::jobs::sender::Run { now, scheduled_at: None, deadline: None }).await {
+                Ok(report) if report.sent > 0 || !report.failed.is_empty() => {
+                    println!("sender at {now}: {} sent, {} failed", report.sent, report.failed.len())
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("sender at {now}: {}", crate::error_chain(&e)),
+            }
+        }
+    });
+    let web = router(app).merge(crate::local_outbox::router(options.data.join("outbox")));
+    let served = axum::serve(listener, web.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|e| format!("the server stopped: {e}"))
+        .map_err(|e| format!("the server stopped: {e}"));
+    timer.abort();
+    println!("postbode stopped; everything is kept in {}", options.data.display());
+    served
 }
 
 /// One sender pass at `now` on the data folder, as `postbode send` and the dev timer run it.

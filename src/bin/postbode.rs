@@ -51,6 +51,13 @@ enum Command {
         /// The address links in emails point to (default: http://127.0.0.1:PORT).
         #[arg(long)]
         base_url: Option<String>,
+        /// Seconds between sender runs.
+        #[arg(long, default_value_t = 60)]
+        send_every: u64,
+        /// Let simulated time run this many times faster (10080: a week per minute), to watch
+        /// the series arrive week after week.
+        #[arg(long, default_value_t = 1.0)]
+        clock: f64,
     },
     /// Run one pass of the sender against the local store, into the outbox, and print its
     /// report. Runs with an advancing --now behave like the scheduled Lambda at those moments.
@@ -366,7 +373,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Dev { port, data, content, base_url } => {
+        Command::Dev { port, data, content, base_url, send_every, clock } => {
             let catalogue = match load_catalogue(&content) {
                 Ok(c) => c,
                 Err(ContentError::Invalid(problems)) => {
@@ -377,12 +384,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let base_url = base_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
-            runtime.block_on(postbode::local::serve(postbode::local::DevOptions {
-                port,
-                data,
-                catalogue,
-                base_url,
-            }))?;
+            if !(clock.is_finite() && clock > 0.0) {
+                return Err(format!("--clock {clock} must be a positive number"));
+            }
+            let send_every = std::time::Duration::from_secs(send_every.max(1));
+            let options =
+                postbode::local::DevOptions { port, data, catalogue, base_url, send_every, clock_speed: clock };
+            runtime.block_on(postbode::local::serve(options))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { content } => match load_catalogue(&content) {

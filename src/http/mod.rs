@@ -16,6 +16,7 @@ mod links;
 pub mod pages;
 mod request_info;
 mod subscribe;
+mod web;
 
 use std::sync::Arc;
 
@@ -75,6 +76,10 @@ pub fn router(app: AppState) -> Router {
         .route("/unsubscribe/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
         .route("/whitepaper/{token}", get(links::whitepaper))
         .route("/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/", get(web::home))
+        .route("/posts/{slug}", get(web::post))
+        .route("/feed.xml", get(web::feed))
+        .route(crate::render::web::STYLESHEET_PATH, get(web::stylesheet))
         .fallback(|| async { AppError::not_found() })
         .method_not_allowed_fallback(|| async {
             AppError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Dit kan op deze pagina niet.")
@@ -90,12 +95,11 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     let h = response.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    // No script at all; styles only from our stylesheet. A handler may set its own policy
+    // (the local outbox shows emails, which carry inline styles).
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }

@@ -6,5 +6,6 @@ pub mod letters;
 pub mod markdown_html;
 pub mod markdown_text;
 mod template;
+pub mod web;
 
 pub use email::{BaseUrl, EmailSettings, PreparedEmail, Recipient, RenderError, RenderedEmail};

@@ -1,0 +1,39 @@
+//! The reader's web: the blog, the posts, the feed, the stylesheet.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::render::web;
+
+fn cached(max_age: u32, content_type: &'static str, body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+
+pub async fn home(State(app): State<AppState>) -> Response {
+    cached(300, "text/html; charset=utf-8", web::home(&app.catalogue, &app.email.base_url))
+}
+
+pub async fn post(State(app): State<AppState>, Path(slug): Path<String>) -> Response {
+    match app.catalogue.post(&slug) {
+        Some(post) => {
+            cached(300, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url))
+        }
+        None => (StatusCode::NOT_FOUND, web::not_found(Some(&app.catalogue))).into_response(),
+    }
+}
+
+pub async fn feed(State(app): State<AppState>) -> Response {
+    cached(900, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url))
+}
+
+pub async fn stylesheet() -> Response {
+    cached(86400, "text/css; charset=utf-8", web::STYLESHEET)
+}

@@ -1,0 +1,135 @@
+//! `/_outbox`: the local outbox as web pages, newest first, each mail shown as the reader
+//! sees it, with its links pointing at the local server. Only `postbode dev` mounts it; the
+//! Lambda router never has these routes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use mail_parser::MessageParser;
+use maud::html;
+
+use crate::http::AppError;
+use crate::render::web::layout;
+
+pub fn router(dir: PathBuf) -> Router {
+    Router::new()
+        .route("/_outbox", get(list))
+        .route("/_outbox/{name}", get(show))
+        .route("/_outbox/{name}/html", get(html_part))
+        .with_state(Arc::new(dir))
+}
+
+/// Only plain file names from the outbox itself: no paths, no traversal.
+fn file(dir: &std::path::Path, name: &str) -> Result<Vec<u8>, AppError> {
+    let ok = name.ends_with(".eml")
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !ok {
+        return Err(AppError::not_found());
+    }
+    std::fs::read(dir.join(name)).map_err(|_| AppError::not_found())
+}
+
+async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
+    let mut names: Vec<String> = std::fs::read_dir(dir.as_ref())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".eml") && !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort_by(|a, b| b.cmp(a));
+    let rows: Vec<(String, String, String, String)> = names
+        .into_iter()
+        .map(|name| {
+            let raw = std::fs::read(dir.join(&name)).unwrap_or_default();
+            let message = MessageParser::default().parse(&raw);
+            let field = |f: &dyn Fn(&mail_parser::Message) -> Option<String>| {
+                message.as_ref().and_then(|m| f(m)).unwrap_or_default()
+            };
+            let to = field(&|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned));
+            let subject = field(&|m| m.subject().map(str::to_owned));
+            let date = field(&|m| m.date().map(|d| d.to_rfc3339()));
+            (name, date, to, subject)
+        })
+        .collect();
+    let page = layout(
+        "Outbox",
+        None,
+        None,
+        html! {
+            h1 { "Outbox" }
+            p.muted { "Alle e-mails die deze lokale postbode verstuurde, nieuwste eerst." }
+            @if rows.is_empty() {
+                p { "Nog geen e-mails. Meld je aan via het formulier op " a href="/" { "de blog" } "." }
+            } @else {
+                table.outbox {
+                    thead { tr { th { "Datum" } th { "Aan" } th { "Onderwerp" } } }
+                    tbody {
+                        @for (name, date, to, subject) in &rows {
+                            tr { td { (date) } td { (to) } td { a href={ "/_outbox/" (name) } { (subject) } } }
+                        }
+                    }
+                }
+            }
+        },
+    );
+    page.into_response()
+}
+
+async fn show(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Result<Response, AppError> {
+    let raw = file(&dir, &name)?;
+    let message = MessageParser::default().parse(&raw).ok_or_else(AppError::not_found)?;
+    let headers: Vec<(String, String)> =
+        ["From", "To", "Subject", "Date", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"]
+            .iter()
+            .filter_map(|h| {
+                message.header_raw(*h).map(|v| (h.to_string(), v.split_whitespace().collect::<Vec<_>>().join(" ")))
+            })
+            .collect();
+    let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let subject = message.subject().unwrap_or("(geen onderwerp)").to_owned();
+    let page = layout(
+        &subject,
+        None,
+        None,
+        html! {
+            p { a href="/_outbox" { "← Outbox" } }
+            h1 { (subject) }
+            table.outbox { tbody { @for (k, v) in &headers { tr { th { (k) } td { (v) } } } } }
+            h2 { "HTML" }
+            iframe.mail src={ "/_outbox/" (name) "/html" } title={ "De e-mail: " (subject) } {}
+            h2 { "Tekst" }
+            pre { (text) }
+        },
+    );
+    let mut response = page.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    Ok(response)
+}
+
+/// The HTML part alone, for the frame; links open in the whole window.
+async fn html_part(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Result<Response, AppError> {
+    let raw = file(&dir, &name)?;
+    let message = MessageParser::default().parse(&raw).ok_or_else(AppError::not_found)?;
+    let html = message.body_html(0).map(|h| h.into_owned()).ok_or_else(AppError::not_found)?;
+    let html = html.replacen("<head>", "<head><base target=\"_top\">", 1);
+    let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; frame-ancestors 'self'; base-uri 'self'"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,223 @@
+//! The reader's web, in Dutch: the blog, the post pages and the Atom feed, rendered from the
+//! same content as the emails (the Markdown goes through the same renderer, without inline
+//! styles: the pages use one stylesheet, `site.css`).
+//!
+//! No JavaScript anywhere; every action is a plain form.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::email::{BaseUrl, post_url};
+use super::markdown_html::{ElementStyles, push_html};
+use crate::content::{Catalogue, Placement, Post, Site};
+
+/// The stylesheet of every page, served at [`STYLESHEET_PATH`].
+pub const STYLESHEET: &str = include_str!("site.css");
+pub const STYLESHEET_PATH: &str = "/assets/site.css";
+
+/// The frame of every page: Dutch, one `h1` (in the body), landmarks, a skip link.
+pub fn layout(title: &str, description: Option<&str>, site_title: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="nl" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) @if let Some(site) = site_title { " · " (site) } }
+                @if let Some(d) = description { meta name="description" content=(d); }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="alternate" type="application/atom+xml" href="/feed.xml" title="Atom-feed";
+            }
+            body {
+                a.skip href="#inhoud" { "Direct naar de inhoud" }
+                header.site { a href="/" { (site_title.unwrap_or("Naar de blog")) } }
+                main id="inhoud" { (body) }
+                footer.site {
+                    p { a href="/feed.xml" { "Atom-feed" } " · Geen JavaScript, geen trackers." }
+                }
+            }
+        }
+    }
+}
+
+fn when(post: &Post, catalogue: &Catalogue) -> String {
+    let date = post.date().map(|d| d.strftime("%-d %B %Y").to_string()).map(|d| dutch_months(&d));
+    match &post.placement {
+        Placement::InSeries { series, order, .. } => {
+            let title = catalogue.series(series).map_or(series.as_str(), |s| s.title.as_str());
+            match date {
+                Some(d) => format!("{title} · deel {order} · {d}"),
+                None => format!("{title} · deel {order}"),
+            }
+        }
+        Placement::Broadcast { .. } => date.unwrap_or_default(),
+    }
+}
+
+fn dutch_months(text: &str) -> String {
+    const MONTHS: [(&str, &str); 12] = [
+        ("January", "januari"),
+        ("February", "februari"),
+        ("March", "maart"),
+        ("April", "april"),
+        ("May", "mei"),
+        ("June", "juni"),
+        ("July", "juli"),
+        ("August", "augustus"),
+        ("September", "september"),
+        ("October", "oktober"),
+        ("November", "november"),
+        ("December", "december"),
+    ];
+    MONTHS.iter().fold(text.to_owned(), |t, (en, nl)| t.replace(en, nl))
+}
+
+/// The posts newest first: broadcasts by date, series posts last-to-first.
+fn newest_first(catalogue: &Catalogue) -> Vec<&Post> {
+    let mut posts: Vec<&Post> = catalogue.posts.iter().collect();
+    posts.sort_by_key(|p| {
+        let order = match p.placement {
+            Placement::InSeries { order, .. } => order,
+            Placement::Broadcast { .. } => 0,
+        };
+        (std::cmp::Reverse(p.date()), std::cmp::Reverse(order))
+    });
+    posts
+}
+
+/// The subscribe form with the whitepaper offer. `source` is the page it is on.
+pub fn subscribe_form(site: &Site, source: &str) -> Markup {
+    html! {
+        section.subscribe aria-labelledby="aanmelden" {
+            h2 id="aanmelden" { "Ontvang de whitepaper met 22 tips voor jouw leiderschap" }
+            p { "Meld je aan en ontvang „" (site.whitepaper.title) "”, daarna de artikelen uit de reeks, één per keer." }
+            form method="post" action="/subscribe" {
+                label for="email" { "Je e-mailadres" }
+                input id="email" name="email" type="email" required autocomplete="email" inputmode="email";
+                label for="first_name" { "Je voornaam (mag leeg blijven)" }
+                input id="first_name" name="first_name" type="text" autocomplete="given-name" maxlength="60";
+                input type="hidden" name="source_url" value=(source);
+                div.hp aria-hidden="true" {
+                    label for="website" { "Laat dit veld leeg" }
+                    input id="website" name="website" type="text" tabindex="-1" autocomplete="off";
+                }
+                p.consent { (site.consent_text) }
+                button type="submit" { "Ontvang de whitepaper" }
+            }
+        }
+    }
+}
+
+pub fn home(catalogue: &Catalogue, base: &BaseUrl) -> Markup {
+    let site = &catalogue.site;
+    layout(
+        &site.title,
+        site.description.as_deref(),
+        None,
+        html! {
+            h1 { (site.title) }
+            @if let Some(d) = &site.description { p { (d) } }
+            h2 { "Artikelen" }
+            ul.posts {
+                @for post in newest_first(catalogue) {
+                    li {
+                        h2 { a href={ "/posts/" (post.slug) } { (post.title) } }
+                        p.meta { (when(post, catalogue)) }
+                        p { (post.summary) }
+                    }
+                }
+            }
+            (subscribe_form(site, &base.join("/")))
+        },
+    )
+}
+
+/// The post as a web page, with share links and the subscribe form.
+pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
+    let site = &catalogue.site;
+    let url = post_url(base, post.slug.as_str());
+    let mut body = String::with_capacity(post.body.len() * 2);
+    push_html(&mut body, &post.body, &ElementStyles::NONE, &|dest| match post.internal_link(dest) {
+        Some((slug, Some(fragment))) => format!("/posts/{slug}#{fragment}"),
+        Some((slug, None)) => format!("/posts/{slug}"),
+        None => dest.to_owned(),
+    });
+    let encoded = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let share_text = format!("{} {url}", post.title);
+    html! {
+        (layout(&post.title, Some(&post.summary), Some(&site.title), html! {
+            article {
+                h1 { (post.title) }
+                p.meta { (when(post, catalogue)) " · " (site.author) }
+                @if let Some(image) = &post.image { img src=(image.url) alt=(image.alt); }
+                (PreEscaped(body))
+                nav.share aria-label="Artikel delen" {
+                    "Artikel delen: "
+                    ul {
+                        li { a href={ "https://www.linkedin.com/sharing/share-offsite/?url=" (encoded(&url)) } { "LinkedIn" } }
+                        li { a href={ "https://wa.me/?text=" (encoded(&share_text)) } { "WhatsApp" } }
+                        li { a href={ "mailto:?subject=" (encoded(&post.title).replace('+', "%20")) "&body=" (encoded(&url)) } { "E-mail" } }
+                    }
+                }
+            }
+            (subscribe_form(site, &url))
+        }))
+    }
+}
+
+pub fn not_found(catalogue: Option<&Catalogue>) -> Markup {
+    layout(
+        "Pagina niet gevonden",
+        None,
+        catalogue.map(|c| c.site.title.as_str()),
+        html! {
+            h1 { "Pagina niet gevonden" }
+            p { "Deze pagina bestaat niet (meer). " a href="/" { "Naar alle artikelen" } }
+        },
+    )
+}
+
+/// The Atom feed (RFC 4287) with every post in full.
+pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl) -> String {
+    let site = &catalogue.site;
+    let posts = newest_first(catalogue);
+    // A post without a date takes the newest date there is (or the epoch), so the feed is the
+    // same for the same content.
+    let newest = posts.iter().filter_map(|p| p.date()).max();
+    let stamp = |date: Option<jiff::civil::Date>| {
+        date.or(newest).map_or("1970-01-01T00:00:00Z".to_owned(), |d| format!("{d}T00:00:00Z"))
+    };
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"nl\">\n",
+    );
+    xml.push_str(&format!("  <id>{}</id>\n", escape(&base.join("/"))));
+    xml.push_str(&format!("  <title>{}</title>\n", escape(&site.title)));
+    if let Some(d) = &site.description {
+        xml.push_str(&format!("  <subtitle>{}</subtitle>\n", escape(d)));
+    }
+    xml.push_str(&format!("  <updated>{}</updated>\n", stamp(newest)));
+    xml.push_str(&format!(
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
+        escape(&base.join("/feed.xml"))
+    ));
+    xml.push_str(&format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&base.join("/"))));
+    xml.push_str(&format!("  <author><name>{}</name></author>\n", escape(&site.author)));
+    for post in posts {
+        let url = post_url(base, post.slug.as_str());
+        let mut html = String::new();
+        push_html(&mut html, &post.body, &ElementStyles::NONE, &|dest| match post.internal_link(dest) {
+            Some((slug, _)) => post_url(base, slug.as_str()),
+            None => dest.to_owned(),
+        });
+        xml.push_str("  <entry>\n");
+        xml.push_str(&format!("    <id>{}</id>\n", escape(&url)));
+        xml.push_str(&format!("    <title>{}</title>\n", escape(&post.title)));
+        xml.push_str(&format!("    <updated>{}</updated>\n", stamp(post.date())));
+        xml.push_str(&format!("    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&url)));
+        xml.push_str(&format!("    <summary>{}</summary>\n", escape(&post.summary)));
+        xml.push_str(&format!("    <content type=\"html\">{}</content>\n", escape(&html)));
+        xml.push_str("  </entry>\n");
+    }
+    xml.push_str("</feed>\n");
+    xml
+}
