@@ -2,6 +2,7 @@
 
 mod helpers;
 mod test_app;
+mod web;
 
 mod api;
 mod aws;

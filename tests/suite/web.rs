@@ -1,0 +1,111 @@
+//! The reader's web through the router: pages, feed, status codes and headers.
+
+use axum::http::StatusCode;
+use scraper::{Html, Selector};
+
+use crate::test_app::TestApp;
+
+fn count(doc: &Html, css: &str) -> usize {
+    doc.select(&Selector::parse(css).unwrap()).count()
+}
+
+fn assert_good_page(body: &str) {
+    let doc = Html::parse_document(body);
+    assert_eq!(count(&doc, "html[lang='nl']"), 1);
+    assert_eq!(count(&doc, "h1"), 1, "one h1");
+    assert_eq!(count(&doc, "main"), 1);
+    assert_eq!(count(&doc, "header"), 1);
+    assert_eq!(count(&doc, "footer"), 1);
+    assert_eq!(count(&doc, "script"), 0);
+    assert_eq!(count(&doc, "meta[name='viewport']"), 1);
+    assert_eq!(count(&doc, "[style]"), 0, "no inline styles (the CSP allows none)");
+    for input in doc.select(&Selector::parse("input:not([type='hidden'])").unwrap()) {
+        let id = input.value().attr("id").expect("every field has an id");
+        assert_eq!(count(&doc, &format!("label[for='{id}']")), 1, "a label for #{id}");
+    }
+}
+
+#[tokio::test]
+async fn the_blog_lists_posts_and_offers_the_whitepaper() {
+    let app = TestApp::spawn().await;
+    let home = app.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_good_page(&home.body);
+    assert!(home.body.contains("Ontvang de whitepaper met 22 tips voor jouw leiderschap"));
+    assert!(home.body.contains("href=\"/posts/leiderschap-en-vertrouwen\""));
+    assert!(home.body.contains("27 november 2026"));
+    assert_eq!(home.headers["cache-control"], "public, max-age=300");
+    let csp = home.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("style-src 'self'") && !csp.contains("unsafe-inline"));
+    assert_eq!(home.headers["x-content-type-options"], "nosniff");
+    assert_eq!(home.headers["referrer-policy"], "no-referrer");
+}
+
+#[tokio::test]
+async fn a_post_page_has_the_article_share_links_and_the_form() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/posts/leiderschap-en-vertrouwen").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_good_page(&page.body);
+    let doc = Html::parse_document(&page.body);
+    assert_eq!(
+        doc.select(&Selector::parse("h1").unwrap()).next().unwrap().text().collect::<String>(),
+        "Leiderschap en vertrouwen"
+    );
+    assert!(page.body.contains("<h2>Bouwen aan vertrouwen</h2>"));
+    assert!(page.body.contains("Laat een reactie achter"));
+    assert!(page.body.contains("https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fpostbode.example%2Fposts%2Fleiderschap-en-vertrouwen"));
+    assert!(page.body.contains("https://wa.me/?text="));
+    assert!(page.body.contains("mailto:?subject=Leiderschap%20en%20vertrouwen"));
+    assert_eq!(count(&doc, "form[method='post'][action='/subscribe']"), 1);
+    assert_eq!(count(&doc, "input[name='website']"), 1, "the honeypot");
+    assert!(page.body.contains("value=\"https://postbode.example/posts/leiderschap-en-vertrouwen\""), "source_url");
+}
+
+#[tokio::test]
+async fn unknown_pages_are_a_dutch_404() {
+    let app = TestApp::spawn().await;
+    let missing = app.get("/posts/bestaat-niet").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("Pagina niet gevonden"));
+    assert_good_page(&missing.body);
+    // The local outbox is never part of the Lambda router.
+    assert_eq!(app.get("/_outbox").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_atom_feed_is_valid_and_has_full_content() {
+    let app = TestApp::spawn().await;
+    let feed = app.get("/feed.xml").await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(feed.headers["content-type"], "application/atom+xml; charset=utf-8");
+    let xml = roxmltree::Document::parse(&feed.body).expect("well-formed XML");
+    let root = xml.root_element();
+    const ATOM: &str = "http://www.w3.org/2005/Atom";
+    assert_eq!((root.tag_name().namespace(), root.tag_name().name()), (Some(ATOM), "feed"));
+    // RFC 4287 §4.1.1: a feed has exactly one id, title and updated, and an author.
+    for name in ["id", "title", "updated", "author"] {
+        assert_eq!(root.children().filter(|c| c.has_tag_name((ATOM, name))).count(), 1, "feed/{name}");
+    }
+    assert!(child(root, "updated").unwrap().text().unwrap().parse::<jiff::Timestamp>().is_ok());
+    assert!(root.children().any(|c| c.has_tag_name((ATOM, "link")) && c.attribute("rel") == Some("self")));
+    let entries: Vec<_> = root.children().filter(|c| c.has_tag_name((ATOM, "entry"))).collect();
+    assert_eq!(entries.len(), 1);
+    for entry in entries {
+        for name in ["id", "title", "updated", "summary", "content"] {
+            assert_eq!(entry.children().filter(|c| c.has_tag_name((ATOM, name))).count(), 1, "entry/{name}");
+        }
+        assert_eq!(child(entry, "updated").unwrap().text(), Some("2026-11-27T00:00:00Z"));
+        let content = child(entry, "content").unwrap();
+        assert_eq!(content.attribute("type"), Some("html"));
+        let html = content.text().unwrap();
+        assert!(
+            html.contains("<h2>Aandacht</h2>") && html.contains("Je kunt dus vertrouwen niet nabootsen"),
+            "full content"
+        );
+    }
+}
+
+fn child<'a, 'input>(node: roxmltree::Node<'a, 'input>, name: &str) -> Option<roxmltree::Node<'a, 'input>> {
+    node.children().find(|c| c.has_tag_name(("http://www.w3.org/2005/Atom", name)))
+}
