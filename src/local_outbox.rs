@@ -52,7 +52,7 @@ async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
             let raw = std::fs::read(dir.join(&name)).unwrap_or_default();
             let message = MessageParser::default().parse(&raw);
             let field = |f: &dyn Fn(&mail_parser::Message) -> Option<String>| {
-                message.as_ref().and_then(|m| f(m)).unwrap_or_default()
+                message.as_ref().and_then(f).unwrap_or_default()
             };
             let to = field(&|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned));
             let subject = field(&|m| m.subject().map(str::to_owned));
