@@ -93,3 +93,14 @@ start_stand_ins() {
   export POSTBODE_TEST_MOTO="http://127.0.0.1:$ses_port"
   echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES) on $AWS_ENDPOINT_URL_SESV2"
 }
+
+# Debian's Chromium for the browser test, and playwright-core (pinned in tests/e2e) to drive it.
+ensure_browser() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+    (cd tests/e2e && npm ci --silent --no-audit --no-fund)
+  fi
+}

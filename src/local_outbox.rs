@@ -51,9 +51,8 @@ async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
         .map(|name| {
             let raw = std::fs::read(dir.join(&name)).unwrap_or_default();
             let message = MessageParser::default().parse(&raw);
-            let field = |f: &dyn Fn(&mail_parser::Message) -> Option<String>| {
-                message.as_ref().and_then(f).unwrap_or_default()
-            };
+            let field =
+                |f: &dyn Fn(&mail_parser::Message) -> Option<String>| message.as_ref().and_then(f).unwrap_or_default();
             let to = field(&|m| m.to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned));
             let subject = field(&|m| m.subject().map(str::to_owned));
             let date = field(&|m| m.date().map(|d| d.to_rfc3339()));
@@ -114,7 +113,7 @@ async fn show(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Resu
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'",
         ),
     );
     Ok(response)

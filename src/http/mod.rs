@@ -80,6 +80,7 @@ pub fn router(app: AppState) -> Router {
         .route("/posts/{slug}", get(web::post))
         .route("/feed.xml", get(web::feed))
         .route(crate::render::web::STYLESHEET_PATH, get(web::stylesheet))
+        .route(crate::render::web::FAVICON_PATH, get(web::favicon))
         .fallback(|| async { AppError::not_found() })
         .method_not_allowed_fallback(|| async {
             AppError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Dit kan op deze pagina niet.")

@@ -37,3 +37,7 @@ pub async fn feed(State(app): State<AppState>) -> Response {
 pub async fn stylesheet() -> Response {
     cached(86400, "text/css; charset=utf-8", web::STYLESHEET)
 }
+
+pub async fn favicon() -> Response {
+    cached(86400, "image/svg+xml", web::FAVICON)
+}

@@ -14,6 +14,10 @@ use crate::content::{Catalogue, Placement, Post, Site};
 pub const STYLESHEET: &str = include_str!("site.css");
 pub const STYLESHEET_PATH: &str = "/assets/site.css";
 
+/// A small icon (a letter P on the site's colour), so browsers need not ask for /favicon.ico.
+pub const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#0b6e69\"/><text x=\"16\" y=\"23\" font-family=\"Georgia,serif\" font-size=\"20\" text-anchor=\"middle\" fill=\"#fff\">P</text></svg>";
+pub const FAVICON_PATH: &str = "/assets/favicon.svg";
+
 /// The frame of every page: Dutch, one `h1` (in the body), landmarks, a skip link.
 pub fn layout(title: &str, description: Option<&str>, site_title: Option<&str>, body: Markup) -> Markup {
     html! {
@@ -25,6 +29,7 @@ pub fn layout(title: &str, description: Option<&str>, site_title: Option<&str>, 
                 title { (title) @if let Some(site) = site_title { " · " (site) } }
                 @if let Some(d) = description { meta name="description" content=(d); }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="icon" href=(FAVICON_PATH) type="image/svg+xml";
                 link rel="alternate" type="application/atom+xml" href="/feed.xml" title="Atom-feed";
             }
             body {
