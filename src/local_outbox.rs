@@ -86,13 +86,24 @@ async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
 async fn show(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Result<Response, AppError> {
     let raw = file(&dir, &name)?;
     let message = MessageParser::default().parse(&raw).ok_or_else(AppError::not_found)?;
-    let headers: Vec<(String, String)> =
-        ["From", "To", "Subject", "Date", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"]
-            .iter()
-            .filter_map(|h| {
-                message.header_raw(*h).map(|v| (h.to_string(), v.split_whitespace().collect::<Vec<_>>().join(" ")))
+    let address = |a: Option<&mail_parser::Address>| {
+        a.and_then(|a| a.first())
+            .map(|a| match a.name() {
+                Some(name) => format!("{name} <{}>", a.address().unwrap_or_default()),
+                None => a.address().unwrap_or_default().to_owned(),
             })
-            .collect();
+            .unwrap_or_default()
+    };
+    let mut headers = vec![
+        ("From".to_owned(), address(message.from())),
+        ("To".to_owned(), address(message.to())),
+        ("Subject".to_owned(), message.subject().unwrap_or_default().to_owned()),
+    ];
+    for h in ["Date", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"] {
+        if let Some(v) = message.header_raw(h) {
+            headers.push((h.to_owned(), v.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
+    }
     let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let subject = message.subject().unwrap_or("(geen onderwerp)").to_owned();
     let page = layout(
