@@ -33,7 +33,24 @@ pub async fn sesv2() -> aws_sdk_sesv2::Client {
     aws_sdk_sesv2::Client::new(&config().await)
 }
 
-/// The moto server's own API (sent mail, reset).
-pub fn moto_url(path: &str) -> String {
-    format!("{}{path}", endpoint("POSTBODE_TEST_MOTO"))
+/// GETs a path of the moto server's own API (`/moto-api/data.json`: everything it holds,
+/// sent mail included) as JSON. Plain HTTP/1.0 over loopback: no HTTP client crate, whose
+/// features would change how the AWS SDK's dependencies are built for tests.
+pub async fn moto_json(path: &str) -> serde_json::Value {
+    let base = endpoint("POSTBODE_TEST_MOTO");
+    let host = base.trim_start_matches("http://").to_owned();
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&host).expect("moto is listening");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let text = String::from_utf8_lossy(&response);
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(head.starts_with("HTTP/1.") && head.contains(" 200 "), "{head}");
+        serde_json::from_str(body).expect("JSON from moto")
+    })
+    .await
+    .unwrap()
 }

@@ -139,8 +139,7 @@ async fn send_test_goes_through_ses() {
         ],
     );
     assert!(text(&out).starts_with("sent `Leiderschap en vertrouwen`"));
-    let data: serde_json::Value =
-        reqwest::get(crate::aws::moto_url("/moto-api/data.json")).await.unwrap().json().await.unwrap();
+    let data: serde_json::Value = crate::aws::moto_json("/moto-api/data.json").await;
     let found = data["ses"]["RawMessage"]
         .as_array()
         .unwrap()
@@ -148,4 +147,23 @@ async fn send_test_goes_through_ses() {
         .filter(|m| m["raw_data"].as_str().unwrap().contains(&to))
         .count();
     assert_eq!(found, 1);
+}
+
+#[tokio::test]
+async fn sending_status_and_resume_on_dynamodb() {
+    let (store, _, table) = crate::aws::dynamo_store().await;
+    assert_eq!(text(&operator(&table, &["sending", "status"])).trim(), "sending is on");
+    let pause = postbode::store::Pause {
+        since: "2026-12-01T09:00:00Z".parse().unwrap(),
+        reason: "complaint rate 0.150%".into(),
+    };
+    postbode::store::Store::set_sending_state(&store, &postbode::store::SendingState { paused: Some(pause) })
+        .await
+        .unwrap();
+    assert!(
+        text(&operator(&table, &["sending", "status"]))
+            .starts_with("paused since 2026-12-01T09:00:00Z: complaint rate 0.150%")
+    );
+    assert!(text(&operator(&table, &["sending", "resume"])).starts_with("resumed"));
+    assert!(postbode::store::Store::sending_state(&store).await.unwrap().paused.is_none());
 }

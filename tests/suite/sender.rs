@@ -145,8 +145,7 @@ async fn a_list_walks_the_series_on_dynamodb_and_ses() {
     let sender =
         sender(store.clone(), Arc::new(postbode::mail::ses::SesMailer::new(ses, None)), SenderConfig::default());
     every_quarter_hour(&sender, ts(WALK_FROM), ts(WALK_TO)).await;
-    let data: serde_json::Value =
-        reqwest::get(crate::aws::moto_url("/moto-api/data.json")).await.unwrap().json().await.unwrap();
+    let data: serde_json::Value = crate::aws::moto_json("/moto-api/data.json").await;
     // Only mail sent to this test's subscribers: their addresses are in this store.
     let mut raw = Vec::new();
     for m in data["ses"]["RawMessage"].as_array().unwrap() {

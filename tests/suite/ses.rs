@@ -12,8 +12,7 @@ async fn verified_client() -> aws_sdk_sesv2::Client {
 }
 
 async fn sent_raw_messages() -> Vec<String> {
-    let data: serde_json::Value =
-        reqwest::get(crate::aws::moto_url("/moto-api/data.json")).await.unwrap().json().await.unwrap();
+    let data: serde_json::Value = crate::aws::moto_json("/moto-api/data.json").await;
     data["ses"]["RawMessage"]
         .as_array()
         .map(|messages| messages.iter().filter_map(|m| m["raw_data"].as_str().map(str::to_owned)).collect())
