@@ -51,13 +51,9 @@ pub fn local_app(data: &std::path::Path, catalogue: Catalogue, base_url: &str) -
     })
 }
 
-/// Serves until Ctrl-C: the router, the outbox pages, and the sender on a timer.
-pub async fn serve(options: DevOptions) -> Result<(), String> {
-    crate::telemetry::init();
-    let mut app = local_app(&options.data, options.catalogue, &options.base_url)?;
-    app.clock = simulated_clock(options.clock_speed);
-    let app = Arc::new(app);
-    let sender = crate::jobs::sender::Sender::new(
+/// The sender of the local mode, on the app's store and outbox.
+fn local_sender(app: &App) -> Result<crate::jobs::sender::Sender, String> {
+    crate::jobs::sender::Sender::new(
         app.store.clone(),
         app.mailer.clone(),
         &app.catalogue,
@@ -66,7 +62,16 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
         crate::schedule::DEFAULT_WINDOW_LENGTH,
         crate::jobs::sender::SenderConfig::default(),
     )
-    .map_err(|e| crate::error_chain(&e))?;
+    .map_err(|e| crate::error_chain(&e))
+}
+
+/// Serves until Ctrl-C: the router, the outbox pages, and the sender on a timer.
+pub async fn serve(options: DevOptions) -> Result<(), String> {
+    crate::telemetry::init();
+    let mut app = local_app(&options.data, options.catalogue, &options.base_url)?;
+    app.clock = simulated_clock(options.clock_speed);
+    let app = Arc::new(app);
+    let sender = local_sender(&app)?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     println!("postbode runs on http://{addr}  (Ctrl-C stops it)");
@@ -112,16 +117,7 @@ pub async fn send_once(
     now: jiff::Timestamp,
 ) -> Result<crate::jobs::sender::Report, String> {
     let app = local_app(data, catalogue, base_url)?;
-    let sender = crate::jobs::sender::Sender::new(
-        app.store.clone(),
-        app.mailer.clone(),
-        &app.catalogue,
-        &app.email,
-        app.tokens.clone(),
-        crate::schedule::DEFAULT_WINDOW_LENGTH,
-        crate::jobs::sender::SenderConfig::default(),
-    )
-    .map_err(|e| crate::error_chain(&e))?;
+    let sender = local_sender(&app)?;
     sender
         .run(crate::jobs::sender::Run { now, scheduled_at: None, deadline: None })
         .await

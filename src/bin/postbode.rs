@@ -180,11 +180,42 @@ impl Target {
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
-        Err(message) => {
+        // Content problems: every one as path:line: message, exit 1.
+        Err(Failure::Problems(problems)) => {
+            eprintln!("{problems}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Message(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Why a command failed: the author's content, or anything else.
+enum Failure {
+    Problems(postbode::content::Problems),
+    Message(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Message(message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        Failure::Message(message.to_owned())
+    }
+}
+
+/// The content folder, validated.
+fn catalogue(content: &std::path::Path) -> Result<postbode::content::Catalogue, Failure> {
+    load_catalogue(content).map_err(|e| match e {
+        ContentError::Invalid(problems) => Failure::Problems(problems),
+        other => Failure::Message(chain(&other)),
+    })
 }
 
 fn email_arg(raw: &str) -> Result<postbode::subscribers::SubscriberEmail, String> {
@@ -273,9 +304,9 @@ async fn subscribers(action: SubscribersAction, target: &Target) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(cli: Cli) -> Result<ExitCode, String> {
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        Command::Subscribers { action, target } => runtime()?.block_on(subscribers(action, &target)),
+        Command::Subscribers { action, target } => Ok(runtime()?.block_on(subscribers(action, &target))?),
         Command::Stats { target } => runtime()?.block_on(async {
             let store = target.store().await?;
             let stats =
@@ -288,7 +319,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let post = catalogue.post(&slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?;
             let settings = postbode::config::email_settings(&base_url, &from, None).map_err(|e| e.to_string())?;
             let address: lettre::Address = to.parse().map_err(|e| format!("`{to}` is not an email address: {e}"))?;
-            runtime()?.block_on(async {
+            Ok(runtime()?.block_on(async {
                 let store = target.store().await?;
                 let tokens = target.tokens().await?;
                 if postbode::operator::is_suppressed(store.as_ref(), &tokens, &email_arg(&to)?)
@@ -328,8 +359,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     .await
                     .map_err(|e| e.to_string())?;
                 println!("sent `{}` to {to} (message id {id})", email.subject);
-                Ok(ExitCode::SUCCESS)
-            })
+                Ok::<_, String>(ExitCode::SUCCESS)
+            })?)
         }
         Command::Sending { action, target } => {
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
@@ -354,14 +385,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Send { now, data, content, base_url } => {
-            let catalogue = match load_catalogue(&content) {
-                Ok(c) => c,
-                Err(ContentError::Invalid(problems)) => {
-                    eprintln!("{problems}");
-                    return Ok(ExitCode::from(1));
-                }
-                Err(e) => return Err(chain(&e)),
-            };
+            let catalogue = catalogue(&content)?;
             let now = match now {
                 Some(t) => {
                     t.parse::<jiff::Timestamp>().map_err(|e| format!("--now `{t}` is not an RFC 3339 time: {e}"))?
@@ -374,18 +398,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Dev { port, data, content, base_url, send_every, clock } => {
-            let catalogue = match load_catalogue(&content) {
-                Ok(c) => c,
-                Err(ContentError::Invalid(problems)) => {
-                    eprintln!("{problems}");
-                    return Ok(ExitCode::from(1));
-                }
-                Err(e) => return Err(chain(&e)),
-            };
+            let catalogue = catalogue(&content)?;
             let base_url = base_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
             if !(clock.is_finite() && clock > 0.0) {
-                return Err(format!("--clock {clock} must be a positive number"));
+                return Err(format!("--clock {clock} must be a positive number").into());
             }
             let send_every = std::time::Duration::from_secs(send_every.max(1));
             let options =
@@ -393,32 +410,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             runtime.block_on(postbode::local::serve(options))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { content } => match load_catalogue(&content) {
-            Ok(catalogue) => {
-                println!(
-                    "{}: no problems (posts: {}, series: {}, broadcasts: {})",
-                    content.display(),
-                    catalogue.posts.len(),
-                    catalogue.series.len(),
-                    catalogue.posts.iter().filter(|p| p.series().is_none()).count()
-                );
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(ContentError::Invalid(problems)) => {
-                eprintln!("{problems}");
-                Ok(ExitCode::from(1))
-            }
-            Err(e) => Err(chain(&e)),
-        },
+        Command::Check { content } => {
+            let catalogue = catalogue(&content)?;
+            println!(
+                "{}: no problems (posts: {}, series: {}, broadcasts: {})",
+                content.display(),
+                catalogue.posts.len(),
+                catalogue.series.len(),
+                catalogue.posts.iter().filter(|p| p.series().is_none()).count()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Preview { slug, content, out, base_url, date } => {
-            let catalogue = match load_catalogue(&content) {
-                Ok(c) => c,
-                Err(ContentError::Invalid(problems)) => {
-                    eprintln!("{problems}");
-                    return Ok(ExitCode::from(1));
-                }
-                Err(e) => return Err(chain(&e)),
-            };
+            let catalogue = catalogue(&content)?;
             let base_url = BaseUrl::parse(&base_url)?;
             let date = match date {
                 Some(d) => d
