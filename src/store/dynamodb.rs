@@ -298,16 +298,8 @@ impl Store for DynamoStore {
         now: Timestamp,
         lease: SignedDuration,
     ) -> Result<Claim, StoreError> {
-        let lease_until = now.saturating_add(lease).unwrap_or(now);
-        let record = SendRecord {
-            slug: slug.to_owned(),
-            state: SendState::Claimed,
-            claimed_at: now,
-            lease_until,
-            finished_at: None,
-            message_id: None,
-            reason: None,
-        };
+        let record = SendRecord::claimed(slug, now, lease);
+        let lease_until = record.lease_until;
         let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&record).map_err(StoreError::corrupt)?;
         item.extend(send_key(subscriber, slug));
         item.insert("lease_until_s".into(), n(lease_until.as_second()));

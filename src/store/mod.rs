@@ -87,6 +87,21 @@ pub struct Pause {
     pub reason: String,
 }
 
+impl SendRecord {
+    /// A fresh claim on `slug`, held until `now + lease`.
+    pub fn claimed(slug: &str, now: Timestamp, lease: SignedDuration) -> SendRecord {
+        SendRecord {
+            slug: slug.to_owned(),
+            state: SendState::Claimed,
+            claimed_at: now,
+            lease_until: now.saturating_add(lease).unwrap_or(now),
+            finished_at: None,
+            message_id: None,
+            reason: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendResult {
     Sent { message_id: String },

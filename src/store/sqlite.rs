@@ -216,16 +216,8 @@ impl Store for SqliteStore {
         lease: SignedDuration,
     ) -> Result<Claim, StoreError> {
         let (id, slug) = (subscriber.to_string(), slug.to_owned());
-        let lease_until = now.saturating_add(lease).unwrap_or(now);
-        let record = SendRecord {
-            slug: slug.clone(),
-            state: SendState::Claimed,
-            claimed_at: now,
-            lease_until,
-            finished_at: None,
-            message_id: None,
-            reason: None,
-        };
+        let record = SendRecord::claimed(&slug, now, lease);
+        let lease_until = record.lease_until;
         let data = serde_json::to_string(&record).map_err(StoreError::corrupt)?;
         self.with(move |c| {
             let changed = c
