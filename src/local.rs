@@ -123,3 +123,19 @@ pub async fn send_once(
         .await
         .map_err(|e| crate::error_chain(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulated_clock_runs_faster_by_its_factor() {
+        let clock = simulated_clock(3600.0);
+        let start = clock();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let elapsed = clock().duration_since(start);
+        // 50 ms of real time is at least 3 simulated minutes at 3,600×.
+        assert!(elapsed >= jiff::SignedDuration::from_secs(180), "{elapsed:?}");
+        assert!(elapsed < jiff::SignedDuration::from_hours(2), "{elapsed:?}");
+    }
+}
