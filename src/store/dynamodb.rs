@@ -356,29 +356,23 @@ impl Store for DynamoStore {
     }
 
     async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start = None;
-        loop {
+        let pk = format!("SUB#{subscriber}");
+        all_pages(|start| async {
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND begins_with(sk, :send)")
-                .expression_attribute_values(":pk", s(format!("SUB#{subscriber}")))
+                .expression_attribute_values(":pk", s(pk.clone()))
                 .expression_attribute_values(":send", s("SEND#"))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(map_err)?;
-            for item in out.items() {
-                records.push(serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(records);
-            }
-        }
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        })
+        .await
     }
 
     async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
@@ -456,9 +450,7 @@ impl Store for DynamoStore {
     }
 
     async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
-        let mut all = Vec::new();
-        let mut start = None;
-        loop {
+        all_pages(|start| async {
             let out = self
                 .client
                 .scan()
@@ -470,14 +462,9 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(map_err)?;
-            for item in out.items() {
-                all.push(serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(all);
-            }
-        }
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        })
+        .await
     }
 
     async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
@@ -526,6 +513,30 @@ impl Store for DynamoStore {
             .await
             .map_err(map_err)?;
         Ok(out.item.is_some())
+    }
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Every item of a paged query or scan: `page` fetches one page from a start key and returns
+/// its items and the next start key.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, StoreError>
+where
+    T: serde::de::DeserializeOwned,
+    F: FnMut(Option<Item>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<Item>, Option<Item>), StoreError>>,
+{
+    let mut all = Vec::new();
+    let mut start = None;
+    loop {
+        let (items, next) = page(start).await?;
+        for item in items {
+            all.push(serde_dynamo::from_item(item).map_err(StoreError::corrupt)?);
+        }
+        match next {
+            Some(next) => start = Some(next),
+            None => return Ok(all),
+        }
     }
 }
 
