@@ -160,6 +160,20 @@ impl DynamoStore {
         Ok(item)
     }
 
+    /// A strongly consistent read of one item.
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(out.item)
+    }
+
     fn put(&self, item: HashMap<String, AttributeValue>) -> Result<Put, StoreError> {
         Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(StoreError::corrupt)
     }
@@ -173,29 +187,13 @@ impl DynamoStore {
 #[async_trait]
 impl Store for DynamoStore {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(subscriber_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_err)?;
-        out.item.map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt)).transpose()
+        let item = self.get(subscriber_key(id)).await?;
+        item.map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt)).transpose()
     }
 
     async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(email_key(email)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_err)?;
-        let Some(id) = out.item.as_ref().and_then(|i| i.get("subscriber_id")).and_then(|v| v.as_s().ok()) else {
+        let item = self.get(email_key(email)).await?;
+        let Some(id) = item.as_ref().and_then(|i| i.get("subscriber_id")).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
         let id: SubscriberId = id.parse().map_err(|e: String| StoreError::Corrupt(e.into()))?;
@@ -419,17 +417,8 @@ impl Store for DynamoStore {
     }
 
     async fn sending_state(&self) -> Result<SendingState, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s("SENDING"))
-            .key("sk", s("STATE"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_err)?;
-        match out.item.as_ref().and_then(|i| i.get("state")).and_then(|v| v.as_s().ok()) {
+        let item = self.get(HashMap::from([("pk".to_owned(), s("SENDING")), ("sk".to_owned(), s("STATE"))])).await?;
+        match item.as_ref().and_then(|i| i.get("state")).and_then(|v| v.as_s().ok()) {
             Some(json) => serde_json::from_str(json).map_err(StoreError::corrupt),
             None => Ok(SendingState::default()),
         }
@@ -502,17 +491,10 @@ impl Store for DynamoStore {
     }
 
     async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("SUPPRESS#{hash}")))
-            .key("sk", s("SUPPRESS"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_err)?;
-        Ok(out.item.is_some())
+        let item = self
+            .get(HashMap::from([("pk".to_owned(), s(format!("SUPPRESS#{hash}"))), ("sk".to_owned(), s("SUPPRESS"))]))
+            .await?;
+        Ok(item.is_some())
     }
 }
 
@@ -546,15 +528,7 @@ fn send_key(subscriber: &SubscriberId, slug: &str) -> HashMap<String, AttributeV
 
 impl DynamoStore {
     async fn send_record(&self, subscriber: &SubscriberId, slug: &str) -> Result<Option<SendRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(send_key(subscriber, slug)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_err)?;
-        out.item.map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt)).transpose()
+        let item = self.get(send_key(subscriber, slug)).await?;
+        item.map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt)).transpose()
     }
 }
