@@ -18,7 +18,6 @@ fn settings() -> EmailSettings {
         base_url: BaseUrl::parse("https://postbode.example").unwrap(),
         from: "René Rensen <nieuwsbrief@postbode.example>".parse().unwrap(),
         reply_to: None,
-        unsubscribe_mailbox: "afmelden@postbode.example".parse().unwrap(),
     }
 }
 

@@ -80,7 +80,6 @@ async fn measure(n: usize) {
         base_url: BaseUrl::parse("https://postbode.example").unwrap(),
         from: "René Rensen <nieuwsbrief@postbode.example>".parse().unwrap(),
         reply_to: None,
-        unsubscribe_mailbox: "afmelden@postbode.example".parse().unwrap(),
     };
     let mailer = Arc::new(CountingMailer(AtomicU64::new(0)));
     let sender = Sender::new(

@@ -27,10 +27,7 @@ pub fn email_settings(base_url: &str, from: &str, reply_to: Option<&str>) -> Res
     let reply_to = reply_to
         .map(|r| r.parse::<Mailbox>().map_err(|e| ConfigError(format!("the reply-to `{r}` is not an address: {e}"))))
         .transpose()?;
-    let unsubscribe_mailbox = format!("afmelden@{}", from.email.domain())
-        .parse()
-        .map_err(|e| ConfigError(format!("no unsubscribe mailbox for {}: {e}", from.email.domain())))?;
-    Ok(EmailSettings { base_url, from, reply_to, unsubscribe_mailbox })
+    Ok(EmailSettings { base_url, from, reply_to })
 }
 
 /// What the `sender` Lambda needs.

@@ -14,8 +14,9 @@
 //!     SourceFile::text("site.toml", concat!(
 //!         "title = \"Blog\"\nauthor = \"René\"\nidentity = \"René Rensen\"\n",
 //!         "consent_text = \"Ja, mail mij.\"\nwhitepaper_title = \"Tips\"\n",
-//!         "whitepaper_url = \"https://example.org/tips.pdf\"\n",
+//!         "whitepaper_url = \"https://example.org/tips.pdf\"\ncontact_email = \"rene@example.org\"\n",
 //!     )),
+//!     SourceFile::text("privacy.md", "+++\ntitle = \"Privacy\"\n+++\nMail {{contact_email}}.\n"),
 //!     SourceFile::text("posts/hallo.md", "+++\ntitle = \"Hallo\"\nslug = \"hallo\"\nsummary = \"Een groet.\"\ndate = 2026-12-01\n+++\nHallo lezer!\n"),
 //! ];
 //! let catalogue = Catalogue::parse(Path::new("content"), &files).unwrap();

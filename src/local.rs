@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::content::Catalogue;
-use crate::http::{App, DEFAULT_CONFIRM_COOLDOWN, DEFAULT_CONFIRM_TTL, router};
+use crate::http::{App, DEFAULT_CONFIRM_COOLDOWN, DEFAULT_CONFIRM_TTL};
 use crate::mail::outbox::OutboxMailer;
 use crate::store::sqlite::SqliteStore;
 
@@ -97,7 +97,7 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
             }
         }
     });
-    let web = router(app).merge(crate::local_outbox::router(options.data.join("outbox")));
+    let web = crate::http::router_with(app, crate::local_outbox::router(options.data.join("outbox")));
     let served = axum::serve(listener, web.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

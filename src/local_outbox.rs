@@ -5,23 +5,28 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
+use axum::{Extension, Router};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mail_parser::MessageParser;
 use maud::html;
 
-use crate::http::AppError;
+use crate::http::{AppError, AppState};
 use crate::render::web::layout;
 
-pub fn router(dir: PathBuf) -> Router {
+/// Where the outbox lives, for the handlers.
+#[derive(Clone)]
+struct OutboxDir(Arc<PathBuf>);
+
+/// The outbox pages, to be merged into the app's router ([`crate::http::router_with`]).
+pub fn router(dir: PathBuf) -> Router<AppState> {
     Router::new()
         .route("/_outbox", get(list))
         .route("/_outbox/{name}", get(show))
         .route("/_outbox/{name}/html", get(html_part))
-        .with_state(Arc::new(dir))
+        .layer(Extension(OutboxDir(Arc::new(dir))))
 }
 
 /// Only plain file names from the outbox itself: no paths, no traversal.
@@ -35,7 +40,7 @@ fn file(dir: &std::path::Path, name: &str) -> Result<Vec<u8>, AppError> {
     std::fs::read(dir.join(name)).map_err(|_| AppError::not_found())
 }
 
-async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
+async fn list(State(app): State<AppState>, Extension(OutboxDir(dir)): Extension<OutboxDir>) -> Response {
     let mut names: Vec<String> = std::fs::read_dir(dir.as_ref())
         .map(|entries| {
             entries
@@ -60,9 +65,10 @@ async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
         })
         .collect();
     let page = layout(
+        &app.catalogue.site,
         "Outbox",
         None,
-        None,
+        false,
         html! {
             h1 { "Outbox" }
             p.muted { "Alle e-mails die deze lokale postbode verstuurde, nieuwste eerst." }
@@ -83,7 +89,11 @@ async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
     page.into_response()
 }
 
-async fn show(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Result<Response, AppError> {
+async fn show(
+    State(app): State<AppState>,
+    Extension(OutboxDir(dir)): Extension<OutboxDir>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
     let raw = file(&dir, &name)?;
     let message = MessageParser::default().parse(&raw).ok_or_else(AppError::not_found)?;
     let address = |a: Option<&mail_parser::Address>| {
@@ -107,9 +117,10 @@ async fn show(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Resu
     let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let subject = message.subject().unwrap_or("(geen onderwerp)").to_owned();
     let page = layout(
+        &app.catalogue.site,
         &subject,
         None,
-        None,
+        false,
         html! {
             p { a href="/_outbox" { "← Outbox" } }
             h1 { (subject) }
@@ -131,7 +142,10 @@ async fn show(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Resu
 }
 
 /// The HTML part alone, for the frame; links open in the whole window.
-async fn html_part(State(dir): State<Arc<PathBuf>>, Path(name): Path<String>) -> Result<Response, AppError> {
+async fn html_part(
+    Extension(OutboxDir(dir)): Extension<OutboxDir>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
     let raw = file(&dir, &name)?;
     let message = MessageParser::default().parse(&raw).ok_or_else(AppError::not_found)?;
     let html = message.body_html(0).map(|h| h.into_owned()).ok_or_else(AppError::not_found)?;

@@ -440,7 +440,6 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let settings = EmailSettings {
                 from: lettre::message::Mailbox::new(Some(catalogue.site.author.clone()), address("nieuwsbrief")?),
                 reply_to: None,
-                unsubscribe_mailbox: address("afmelden")?,
                 base_url,
             };
             let slugs = postbode::preview::write_previews(&catalogue, slug.as_deref(), &settings, &out, date)

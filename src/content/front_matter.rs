@@ -144,6 +144,28 @@ impl<'a> Fields<'a> {
         self.optional_str(key)
     }
 
+    /// A list of strings, like `form_origins = ["https://a.nl", "https://b.nl"]`.
+    pub(crate) fn optional_str_list(&mut self, key: &'static str) -> Option<Located<Vec<String>>> {
+        let (value, line) = self.get(key)?;
+        let items: Option<Vec<String>> = match &value {
+            DeValue::Array(items) => items
+                .iter()
+                .map(|item| match item.get_ref() {
+                    DeValue::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        };
+        match items {
+            Some(value) => Some(Located { value, line }),
+            None => {
+                self.problem(line, format!("`{key}` must be a list of texts in quotes, like `{key} = [\"…\"]`"));
+                None
+            }
+        }
+    }
+
     /// A whole number of at least 1.
     pub(crate) fn optional_positive(&mut self, key: &'static str) -> Option<Located<u32>> {
         let (value, line) = self.get(key)?;

@@ -18,6 +18,7 @@ mod front_matter;
 mod markdown_scan;
 mod problem;
 mod series;
+mod site;
 mod slug;
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,6 +30,9 @@ use markdown_scan::LinkTarget;
 pub use markdown_scan::markdown_options;
 pub use problem::{Problem, Problems};
 pub use series::{Cadence, SendWindow};
+pub use site::{
+    DEFAULT_RETENTION_MONTHS, PRIVACY_FILE, Page, SERIES_FILE, SITE_FILE, Site, Whitepaper, WhitepaperSource,
+};
 pub use slug::Slug;
 
 /// A file of the content folder: its path relative to the folder (with `/` separators) and
@@ -47,47 +51,6 @@ impl SourceFile {
 
     fn is_text(&self) -> bool {
         self.path.ends_with(".md") || self.path.ends_with(".toml")
-    }
-}
-
-/// The lead magnet: sent once to every confirmed subscriber.
-#[derive(Debug, Clone)]
-pub struct Whitepaper {
-    pub title: String,
-    pub source: WhitepaperSource,
-}
-
-#[derive(Debug, Clone)]
-pub enum WhitepaperSource {
-    /// A file shipped in `content/`, served only through a signed link.
-    File { file_name: String, content_type: &'static str, bytes: std::sync::Arc<[u8]> },
-    /// A document hosted elsewhere.
-    Url(String),
-}
-
-pub const SITE_FILE: &str = "site.toml";
-pub const SERIES_FILE: &str = "series.toml";
-
-/// Site-wide settings from `site.toml`.
-#[derive(Debug, Clone)]
-pub struct Site {
-    pub title: String,
-    pub author: String,
-    pub description: Option<String>,
-    /// Who sends the mail, shown in every email footer (Dutch law asks for it).
-    pub identity: String,
-    /// The sentence shown with the subscribe form.
-    pub consent_text: String,
-    pub whitepaper: Whitepaper,
-}
-
-impl Site {
-    /// A short hash of the consent text, stored with every consent record as proof of what
-    /// the reader saw.
-    pub fn consent_version(&self) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.consent_text.as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -168,6 +131,8 @@ impl Post {
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     pub site: Site,
+    /// The privacy statement (`privacy.md`), linked from every page, form and mail.
+    pub privacy: Page,
     pub series: Vec<Series>,
     pub posts: Vec<Post>,
     by_slug: HashMap<Slug, usize>,
@@ -211,12 +176,23 @@ impl Catalogue {
             files.iter().filter(|f| !f.is_text()).map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
 
         let site = match texts.iter().find(|(path, _)| *path == SITE_FILE) {
-            Some((path, text)) => parse_site(&display(path), text, &assets, &mut problems),
+            Some((path, text)) => site::parse_site(&display(path), text, &assets, &mut problems),
             None => {
                 problems.push(Problem::new(
                     display(SITE_FILE),
                     1,
                     "the content folder has no site.toml with the site's title, author and identity",
+                ));
+                None
+            }
+        };
+        let privacy = match texts.iter().find(|(path, _)| *path == PRIVACY_FILE) {
+            Some((path, text)) => site::parse_page(&display(path), text, site.as_ref(), &mut problems),
+            None => {
+                problems.push(Problem::new(
+                    display(PRIVACY_FILE),
+                    1,
+                    "the content folder has no privacy.md: the privacy statement every page, form and mail links to",
                 ));
                 None
             }
@@ -315,7 +291,10 @@ impl Catalogue {
         }
 
         match site {
-            Some(site) if problems.is_empty() => Ok(Catalogue { site, series, posts, by_slug }),
+            Some(site) if problems.is_empty() => match privacy {
+                Some(privacy) => Ok(Catalogue { site, privacy, series, posts, by_slug }),
+                None => Err(Problems::new(problems)),
+            },
             _ => Err(Problems::new(problems)),
         }
     }
@@ -330,7 +309,7 @@ fn sort_key(post: &Post) -> (u8, String, u32, Option<jiff::civil::Date>, String)
 
 fn is_post_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    path.ends_with(".md") && !name.eq_ignore_ascii_case("README.md")
+    path.ends_with(".md") && !name.eq_ignore_ascii_case("README.md") && path != PRIVACY_FILE
 }
 
 fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &mut Vec<Problem>) {
@@ -368,75 +347,6 @@ fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &m
             ),
         ));
     }
-}
-
-fn parse_site(path: &Path, text: &str, assets: &HashMap<&str, &[u8]>, problems: &mut Vec<Problem>) -> Option<Site> {
-    let mut f = Fields::parse(path, text, 1, 1);
-    let title = f.required_str("title");
-    let author = f.required_str("author");
-    let description = f.optional_str("description");
-    let identity = f.required_str("identity");
-    let consent_text = f.required_str("consent_text");
-    let whitepaper_title = f.required_str("whitepaper_title");
-    let file = f.optional_str("whitepaper_file");
-    let url = f.optional_str("whitepaper_url");
-    let mut local = Vec::new();
-    let source = match (file, url) {
-        (Some(file), None) => {
-            let content_type = match file.value.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).as_deref() {
-                Some("pdf") => Some("application/pdf"),
-                Some("epub") => Some("application/epub+zip"),
-                Some("zip") => Some("application/zip"),
-                _ => None,
-            };
-            match (assets.get(file.value.as_str()), content_type) {
-                (Some(bytes), Some(content_type)) => Some(WhitepaperSource::File {
-                    file_name: file.value.rsplit('/').next().unwrap_or(&file.value).to_owned(),
-                    content_type,
-                    bytes: std::sync::Arc::from(*bytes),
-                }),
-                (None, _) => {
-                    local.push(Problem::new(
-                        path,
-                        file.line,
-                        format!("the whitepaper file `{}` is not in the content folder", file.value),
-                    ));
-                    None
-                }
-                (_, None) => {
-                    local.push(Problem::new(path, file.line, "the whitepaper must be a PDF, EPUB or ZIP file"));
-                    None
-                }
-            }
-        }
-        (None, Some(url)) if url.value.starts_with("https://") => Some(WhitepaperSource::Url(url.value)),
-        (None, Some(url)) => {
-            local.push(Problem::new(path, url.line, "`whitepaper_url` must be an https:// address"));
-            None
-        }
-        (Some(file), Some(_)) => {
-            local.push(Problem::new(path, file.line, "set either `whitepaper_file` or `whitepaper_url`, not both"));
-            None
-        }
-        (None, None) => {
-            local.push(Problem::new(
-                path,
-                1,
-                "the whitepaper is missing: set `whitepaper_file` (a file in the content folder) or `whitepaper_url`",
-            ));
-            None
-        }
-    };
-    problems.extend(f.finish());
-    problems.extend(local);
-    Some(Site {
-        title: title?.value,
-        author: author?.value,
-        description: description.map(|d| d.value),
-        identity: identity?.value,
-        consent_text: consent_text?.value,
-        whitepaper: Whitepaper { title: whitepaper_title?.value, source: source? },
-    })
 }
 
 fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) -> Option<Series> {

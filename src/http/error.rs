@@ -3,10 +3,11 @@
 //! those never show internals.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::pages;
+use super::{AppState, pages};
 
 /// How the client wants its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,13 +67,36 @@ impl AppError {
     }
 }
 
+/// Marks an HTML error answer whose page is still to be drawn: [`render_error_pages`] draws
+/// it in the site's frame (with the contact address and the privacy link), which the error
+/// itself cannot know.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorPage(pub &'static str);
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self.format {
             Format::Json => (self.status, Json(serde_json::json!({ "error": self.message }))).into_response(),
-            Format::Html => (self.status, pages::message("Dat lukte niet", self.message)).into_response(),
+            Format::Html => {
+                // Plain text until the middleware draws the page (it always runs in the router).
+                let mut response = (self.status, self.message).into_response();
+                response.extensions_mut().insert(ErrorPage(self.message));
+                response
+            }
         }
     }
+}
+
+/// Draws the pages of HTML error answers, for every route of the router it wraps.
+pub async fn render_error_pages(State(app): State<AppState>, response: Response) -> Response {
+    let Some(ErrorPage(message)) = response.extensions().get::<ErrorPage>().copied() else {
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.extensions.remove::<ErrorPage>();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    let page = pages::message(&app.catalogue.site, "Dat lukte niet", message);
+    Response::from_parts(parts, page.into_string().into())
 }
 
 impl From<crate::store::StoreError> for AppError {

@@ -53,6 +53,7 @@ pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>
         return Err(AppError::expired_link());
     }
     Ok(pages::confirm_button(
+        &app.catalogue.site,
         "Bevestig je aanmelding",
         &format!(
             "Nog één stap: bevestig dat je de whitepaper „{}” en de artikelen van {} per e-mail wilt ontvangen.",
@@ -98,9 +99,15 @@ pub async fn confirm(
     Err(AppError::unavailable())
 }
 
+/// After confirming: the author's own page when `after_confirm_url` is set (the welcome mail
+/// carries the whitepaper link), else ours with the download link.
 fn confirmed_page(app: &AppState, subscriber: &Subscriber, now: Timestamp) -> Response {
+    let site = &app.catalogue.site;
+    if let Some(url) = &site.after_confirm_url {
+        return Redirect::to(url).into_response();
+    }
     let token = app.tokens.sign(Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
-    pages::confirmed(&app.catalogue.site.whitepaper.title, &whitepaper_url(&app.email.base_url, &token)).into_response()
+    pages::confirmed(site, &whitepaper_url(&app.email.base_url, &token)).into_response()
 }
 
 /// Sends the welcome mail this request has claimed, then records it. A failure leaves the
@@ -143,9 +150,10 @@ async fn send_welcome_mail(app: &AppState, mut subscriber: Subscriber, now: Time
 pub async fn unsubscribe_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     let subscriber = resolve(&app, &token, Purpose::Unsubscribe).await?;
     if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
-        return Ok(pages::unsubscribed().into_response());
+        return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
     }
     Ok(pages::confirm_button(
+        &app.catalogue.site,
         "Afmelden",
         &format!("Wil je geen e-mails meer ontvangen van {}? Met één klik ben je afgemeld.", app.catalogue.site.author),
         "Afmelden",
@@ -165,12 +173,12 @@ pub async fn unsubscribe(
     let mut subscriber = resolve(&app, &token, Purpose::Unsubscribe).await?;
     for _ in 0..3 {
         let Some(next) = subscribers::unsubscribe(&subscriber, &evidence, app.now()) else {
-            return Ok(pages::unsubscribed().into_response());
+            return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
         };
         match app.store.update_subscriber(&next).await {
             Ok(_) => {
                 tracing::info!(subscriber = %next.id, "unsubscribed");
-                return Ok(pages::unsubscribed().into_response());
+                return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
             }
             Err(StoreError::Conflict) => {
                 subscriber = app.store.subscriber(&subscriber.id).await?.ok_or_else(AppError::unknown_subscriber)?;

@@ -9,7 +9,8 @@
 //! | `GET /unsubscribe/{token}` | a page with a button |
 //! | `POST /unsubscribe/{token}` | unsubscribe at once (also RFC 8058 one-click), 200, no redirect |
 //! | `GET /whitepaper/{token}` | the whitepaper, for confirmed subscribers |
-//! | `GET /health` | liveness |
+//! | `GET /privacy` | the privacy statement (`content/privacy.md`) |
+//! | `GET /health` | liveness, and the base URL every link in mail is built on (`postbode smoke` checks it) |
 
 mod error;
 mod links;
@@ -23,10 +24,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use jiff::{SignedDuration, Timestamp};
 
-pub use error::{AppError, Format};
+pub use error::{AppError, Format, render_error_pages};
 
 use crate::content::Catalogue;
 use crate::mail::Mailer;
@@ -70,24 +72,48 @@ pub type AppState = Arc<App>;
 
 /// The one router of postbode.
 pub fn router(app: AppState) -> Router {
+    router_with(app, Router::new())
+}
+
+/// The router with `extra` routes (the local mode's outbox pages) in the same frame: error
+/// pages drawn in the site's layout, and the headers every answer carries.
+pub fn router_with(app: AppState, extra: Router<AppState>) -> Router {
+    routes(app.clone())
+        .merge(extra)
+        .layer(axum::middleware::map_response_with_state(app.clone(), render_error_pages))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+fn routes(app: AppState) -> Router<AppState> {
     Router::new()
-        .route("/subscribe", post(subscribe::subscribe))
+        .route("/subscribe", post(subscribe::subscribe).layer(subscribe::cors(&app.catalogue.site)))
         .route("/confirm/{token}", get(links::confirm_page).post(links::confirm))
         .route("/unsubscribe/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
         .route("/whitepaper/{token}", get(links::whitepaper))
-        .route("/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/health", get(health))
         .route("/", get(web::home))
+        .route(crate::render::web::PRIVACY_PATH, get(web::privacy))
         .route("/posts/{slug}", get(web::post))
         .route("/feed.xml", get(web::feed))
         .route(crate::render::web::STYLESHEET_PATH, get(web::stylesheet))
         .route(crate::render::web::FAVICON_PATH, get(web::favicon))
-        .fallback(|| async { AppError::not_found() })
+        .fallback(web::not_found)
         .method_not_allowed_fallback(|| async {
             AppError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Dit kan op deze pagina niet.")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(app)
+}
+
+/// Liveness, and which address this deployment builds its links on: `postbode smoke URL`
+/// compares it with the URL it reached, so a stack whose mails point elsewhere is caught.
+async fn health(axum::extract::State(app): axum::extract::State<AppState>) -> axum::response::Response {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "service": "postbode",
+        "base_url": app.email.base_url.as_str(),
+    }))
+    .into_response()
 }
 
 /// Headers on every answer. `no-referrer` matters most: links carry tokens, which must not
@@ -96,6 +122,8 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     let h = response.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Browsers honour it only over https (API Gateway and the custom domain serve nothing else).
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     // No script at all; styles only from our stylesheet. A handler may set its own policy
     // (the local outbox shows emails, which carry inline styles).
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(

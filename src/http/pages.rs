@@ -3,20 +3,23 @@
 
 use maud::{Markup, html};
 
+use crate::content::Site;
+
 /// The frame of these pages: the site's layout, without the site's name (they are
 /// rendered where only the message matters, errors included).
-pub fn layout(title: &str, body: Markup) -> Markup {
-    crate::render::web::layout(title, None, None, html! { h1 { (title) } (body) })
+pub fn layout(site: &Site, title: &str, body: Markup) -> Markup {
+    crate::render::web::layout(site, title, None, false, html! { h1 { (title) } (body) })
 }
 
 /// A page with one message.
-pub fn message(title: &str, text: &str) -> Markup {
-    layout(title, html! { p { (text) } })
+pub fn message(site: &Site, title: &str, text: &str) -> Markup {
+    layout(site, title, html! { p { (text) } })
 }
 
 /// A page whose only action is one button that POSTs to the same address.
-pub fn confirm_button(title: &str, text: &str, button: &str) -> Markup {
+pub fn confirm_button(site: &Site, title: &str, text: &str, button: &str) -> Markup {
     layout(
+        site,
         title,
         html! {
             p { (text) }
@@ -27,8 +30,9 @@ pub fn confirm_button(title: &str, text: &str, button: &str) -> Markup {
     )
 }
 
-pub fn subscribed() -> Markup {
+pub fn subscribed(site: &Site) -> Markup {
     layout(
+        site,
         "Bijna klaar!",
         html! {
             p { "We hebben je een e-mail gestuurd. Klik op de link in die e-mail om je aanmelding te bevestigen; daarna ontvang je de whitepaper." }
@@ -37,19 +41,21 @@ pub fn subscribed() -> Markup {
     )
 }
 
-pub fn confirmed(whitepaper_title: &str, whitepaper_url: &str) -> Markup {
+pub fn confirmed(site: &Site, whitepaper_url: &str) -> Markup {
     layout(
+        site,
         "Gelukt, je bent aangemeld!",
         html! {
             p { "Dank je wel voor het bevestigen. De whitepaper is ook onderweg naar je inbox." }
-            p { a href=(whitepaper_url) { "Download „" (whitepaper_title) "” nu" } }
+            p { a href=(whitepaper_url) { "Download „" (site.whitepaper.title) "” nu" } }
             p.muted { "Afmelden kan altijd, met één klik onderaan elke e-mail." }
         },
     )
 }
 
-pub fn unsubscribed() -> Markup {
+pub fn unsubscribed(site: &Site) -> Markup {
     layout(
+        site,
         "Je bent afgemeld",
         html! {
             p { "Je ontvangt geen e-mails meer van ons. Jammer dat je gaat, en dank je wel voor het lezen." }

@@ -2,12 +2,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use serde::Deserialize;
 
 use super::error::{AppError, Format};
 use super::{AppState, MAX_BODY, pages, request_info};
+use crate::content::Site;
 use crate::mail::Outgoing;
 use crate::render::Recipient;
 use crate::render::email::confirm_url;
@@ -62,9 +64,29 @@ impl<S: Send + Sync> FromRequest<S> for SubscribeRequest {
     }
 }
 
-fn accepted(format: Format) -> Response {
+/// JSON requests from the author's own pages (`form_origins` in `site.toml`) get the CORS
+/// headers they need, preflight included; any other origin gets none, so a browser keeps
+/// other sites' scripts from posting addresses through a visitor.
+pub fn cors(site: &Site) -> CorsLayer {
+    let origins = site.form_origins.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin.to_str().is_ok_and(|o| origins.iter().any(|allowed| allowed == o))
+        }))
+        .allow_methods([Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
+/// The answer to an accepted request: the same for every address. A form POST goes to
+/// `after_subscribe_url` when the author set one (never to an address from the request: no
+/// open redirect), else gets the "Bijna klaar!" page.
+fn accepted(site: &Site, format: Format) -> Response {
     match format {
-        Format::Html => pages::subscribed().into_response(),
+        Format::Html => match &site.after_subscribe_url {
+            Some(url) => Redirect::to(url).into_response(),
+            None => pages::subscribed(site).into_response(),
+        },
         Format::Json => axum::Json(serde_json::json!({
             "status": "ok",
             "message": "Bijna klaar! Bevestig je aanmelding via de link in de e-mail die we je stuurden.",
@@ -80,7 +102,7 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
     let format = req.format;
     if req.fields.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
         tracing::info!("honeypot filled in; nothing stored or sent");
-        return Ok(accepted(format));
+        return Ok(accepted(&app.catalogue.site, format));
     }
     let email = SubscriberEmail::parse(&req.fields.email).map_err(|_| {
         AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.")
@@ -104,7 +126,7 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
             subscribers::subscribe(existing.as_ref(), &email, first_name.clone(), &evidence, now, app.confirm_cooldown);
         let SubscribeOutcome::SendConfirmation(subscriber) = outcome else {
             tracing::info!("no confirmation mail: confirmed, suppressed or within the cooldown");
-            return Ok(accepted(format));
+            return Ok(accepted(&app.catalogue.site, format));
         };
         let mut subscriber = *subscriber;
         let written = match existing {
@@ -128,7 +150,7 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
         }
         tracing::info!(subscriber = %subscriber.id, "pending; sending confirmation");
         return match send_confirmation(&app, &subscriber, now).await {
-            Ok(()) => Ok(accepted(format)),
+            Ok(()) => Ok(accepted(&app.catalogue.site, format)),
             Err(e) => {
                 // Lift the cooldown again so the reader can simply try once more.
                 subscriber.confirmation_sent_at = None;

@@ -26,8 +26,17 @@ pub async fn post(State(app): State<AppState>, Path(slug): Path<String>) -> Resp
         Some(post) => {
             cached(300, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url))
         }
-        None => (StatusCode::NOT_FOUND, web::not_found(Some(&app.catalogue))).into_response(),
+        None => not_found(State(app)).await,
     }
+}
+
+/// The one 404 page, for unknown posts and unknown addresses alike.
+pub async fn not_found(State(app): State<AppState>) -> Response {
+    (StatusCode::NOT_FOUND, web::not_found(&app.catalogue.site)).into_response()
+}
+
+pub async fn privacy(State(app): State<AppState>) -> Response {
+    cached(300, "text/html; charset=utf-8", web::privacy_page(&app.catalogue))
 }
 
 pub async fn feed(State(app): State<AppState>) -> Response {

@@ -9,8 +9,7 @@
 //! To: Anna <anna@example.nl>
 //! Subject: Leiderschap en vertrouwen
 //! List-Id: "Leiderschap" <nieuwsbrief.postbode.example>
-//! List-Unsubscribe: <https://postbode.example/unsubscribe/TOKEN>,
-//!  <mailto:afmelden@postbode.example?subject=afmelden%20TOKEN>
+//! List-Unsubscribe: <https://postbode.example/unsubscribe/TOKEN>
 //! List-Unsubscribe-Post: List-Unsubscribe=One-Click
 //! MIME-Version: 1.0
 //! Content-Type: multipart/alternative; boundary="=_5f0c…"
@@ -100,6 +99,11 @@ pub fn subscribed_reason(catalogue: &Catalogue, base: &BaseUrl) -> String {
     )
 }
 
+/// The privacy statement on the web.
+pub fn privacy_url(base: &BaseUrl) -> String {
+    base.join("/privacy")
+}
+
 /// The confirmation address for a token.
 pub fn confirm_url(base: &BaseUrl, token: &str) -> String {
     base.join(&format!("/confirm/{token}"))
@@ -115,9 +119,8 @@ pub fn whitepaper_url(base: &BaseUrl, token: &str) -> String {
 pub struct EmailSettings {
     pub base_url: BaseUrl,
     pub from: Mailbox,
+    /// A mailbox the author reads. Only with one do mails invite the reader to reply.
     pub reply_to: Option<Mailbox>,
-    /// Mailbox for `List-Unsubscribe: <mailto:…>`.
-    pub unsubscribe_mailbox: lettre::Address,
 }
 
 /// The few things that differ per recipient. Never holds more than the mail needs.
@@ -191,7 +194,6 @@ pub struct PreparedEmail {
     reply_to: Option<Mailbox>,
     list_id: String,
     base_url: BaseUrl,
-    unsubscribe_mailbox: lettre::Address,
     html: Template,
     text_head: String,
     text_body: String,
@@ -266,6 +268,9 @@ impl PreparedEmail {
                 Slot::WebUrl => html_attr_url(&letter.web_url),
                 Slot::WebLabel => html_text(&letter.web_label),
                 Slot::Identity => html_text(&site.identity),
+                Slot::ContactEmail => html_text(&site.contact_email),
+                Slot::ContactHref => html_attr_url(&format!("mailto:{}", site.contact_email)),
+                Slot::PrivacyUrl => html_attr_url(&privacy_url(&settings.base_url)),
                 Slot::Reason => html_text(&letter.reason),
                 Slot::Greeting | Slot::UnsubscribeUrl => return None,
             })
@@ -277,7 +282,14 @@ impl PreparedEmail {
         }
         let mut text_body = String::with_capacity(letter.body_markdown.len() + 512);
         push_text(&mut text_body, letter.body_markdown, letter.link);
-        text_body.push_str(&format!("\n{}: {}\n\n-- \n{}\n", letter.web_label, letter.web_url, site.identity));
+        text_body.push_str(&format!(
+            "\n{}: {}\n\n-- \n{}\nContact: {}\nPrivacyverklaring: {}\n",
+            letter.web_label,
+            letter.web_url,
+            site.identity,
+            site.contact_email,
+            privacy_url(&settings.base_url)
+        ));
         text_body.push_str(&textwrap::fill(&letter.reason, wrap_options(TEXT_WIDTH)));
         text_body.push('\n');
 
@@ -289,7 +301,6 @@ impl PreparedEmail {
             reply_to: settings.reply_to.clone(),
             list_id: format!("{} <nieuwsbrief.{domain}>", phrase(&site.title)),
             base_url: settings.base_url.clone(),
-            unsubscribe_mailbox: settings.unsubscribe_mailbox.clone(),
             html,
             text_head,
             text_body,
@@ -351,7 +362,6 @@ impl PreparedEmail {
         // "=_" never occurs in quoted-printable or base64 bodies, so the boundary is safe
         // whatever the post says; hashing the parts keeps it deterministic.
         let boundary = format!("=_{}", &hex(&Sha256::digest(format!("{text}\n{html}")))[..32]);
-        let mailto = format!("mailto:{}?subject=afmelden%20{}", self.unsubscribe_mailbox, recipient.unsubscribe_token);
         let mut builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(recipient.to.clone())
@@ -359,7 +369,9 @@ impl PreparedEmail {
             .date(date)
             .message_id(Some(message_id))
             .raw_header(header("List-Id", self.list_id.clone()))
-            .raw_header(header("List-Unsubscribe", format!("<{unsubscribe}>, <{mailto}>")))
+            // https only: RFC 8058 one-click is what Gmail and Yahoo require, and no mailbox
+            // of this stack receives mail, so a mailto: would name an address nobody reads.
+            .raw_header(header("List-Unsubscribe", format!("<{unsubscribe}>")))
             .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());

@@ -65,11 +65,20 @@ pub fn welcome(
             )
         })
         .unwrap_or_default();
+    // Invite a reply only when replies reach someone (a Reply-To the author reads); the
+    // From mailbox receives nothing.
+    let questions = match &settings.reply_to {
+        Some(_) => "Heb je een vraag of wil je reageren? Beantwoord deze e-mail gerust.".to_owned(),
+        None => format!(
+            "Heb je een vraag of wil je reageren? Mail me gerust op [{contact}](mailto:{contact}).",
+            contact = site.contact_email
+        ),
+    };
     let body = format!(
         "Fijn dat je erbij bent! Zoals beloofd: hier is de whitepaper.\n\n\
          **[Download „{whitepaper}”]({whitepaper_url})**\n\n\
          {series}\n\n\
-         Heb je een vraag of wil je reageren? Beantwoord deze e-mail gerust.\n\n\
+         {questions}\n\n\
          Hartelijke groet,  \n{author}",
         whitepaper = site.whitepaper.title,
         author = site.author,

@@ -13,12 +13,15 @@ pub enum Slot {
     WebUrl,
     WebLabel,
     Identity,
+    ContactEmail,
+    ContactHref,
+    PrivacyUrl,
     Reason,
     UnsubscribeUrl,
 }
 
 impl Slot {
-    const ALL: [(&'static str, Slot); 11] = [
+    const ALL: [(&'static str, Slot); 14] = [
         ("title", Slot::Title),
         ("preheader", Slot::Preheader),
         ("masthead", Slot::Masthead),
@@ -28,6 +31,9 @@ impl Slot {
         ("web_url", Slot::WebUrl),
         ("web_label", Slot::WebLabel),
         ("identity", Slot::Identity),
+        ("contact_email", Slot::ContactEmail),
+        ("contact_href", Slot::ContactHref),
+        ("privacy_url", Slot::PrivacyUrl),
         ("reason", Slot::Reason),
         ("unsubscribe_url", Slot::UnsubscribeUrl),
     ];

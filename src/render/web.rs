@@ -18,8 +18,15 @@ pub const STYLESHEET_PATH: &str = "/assets/site.css";
 pub const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#0b6e69\"/><text x=\"16\" y=\"23\" font-family=\"Georgia,serif\" font-size=\"20\" text-anchor=\"middle\" fill=\"#fff\">P</text></svg>";
 pub const FAVICON_PATH: &str = "/assets/favicon.svg";
 
-/// The frame of every page: Dutch, one `h1` (in the body), landmarks, a skip link.
-pub fn layout(title: &str, description: Option<&str>, site_title: Option<&str>, body: Markup) -> Markup {
+/// Where the privacy statement is served.
+pub const PRIVACY_PATH: &str = "/privacy";
+
+/// The frame of every page: Dutch, one `h1` (in the body), landmarks, a skip link, and a
+/// footer with the sender's identity, the contact address and the privacy statement (Dutch
+/// law asks for the first two on every page that collects addresses, the AVG for the third).
+/// `with_site_title` puts the site's name in the `<title>` and the header.
+pub fn layout(site: &Site, title: &str, description: Option<&str>, with_site_title: bool, body: Markup) -> Markup {
+    let site_title = with_site_title.then_some(site.title.as_str());
     html! {
         (DOCTYPE)
         html lang="nl" {
@@ -37,7 +44,14 @@ pub fn layout(title: &str, description: Option<&str>, site_title: Option<&str>, 
                 header.site { a href="/" { (site_title.unwrap_or("Naar de blog")) } }
                 main id="inhoud" { (body) }
                 footer.site {
-                    p { a href="/feed.xml" { "Atom-feed" } " · Geen JavaScript, geen trackers." }
+                    p.identity {
+                        (site.identity) " · "
+                        a href={ "mailto:" (site.contact_email) } { (site.contact_email) }
+                    }
+                    p {
+                        a href=(PRIVACY_PATH) { "Privacyverklaring" } " · "
+                        a href="/feed.xml" { "Atom-feed" } " · Geen JavaScript, geen trackers."
+                    }
                 }
             }
         }
@@ -106,6 +120,7 @@ pub fn subscribe_form(site: &Site, source: &str) -> Markup {
                     input id="website" name="website" type="text" tabindex="-1" autocomplete="off";
                 }
                 p.consent { (site.consent_text) }
+                p.privacy { "Wat ik met je gegevens doe, lees je in mijn " a href=(PRIVACY_PATH) { "privacyverklaring" } "." }
                 button type="submit" { "Ontvang de whitepaper" }
             }
         }
@@ -115,9 +130,10 @@ pub fn subscribe_form(site: &Site, source: &str) -> Markup {
 pub fn home(catalogue: &Catalogue, base: &BaseUrl) -> Markup {
     let site = &catalogue.site;
     layout(
+        site,
         &site.title,
         site.description.as_deref(),
-        None,
+        false,
         html! {
             h1 { (site.title) }
             @if let Some(d) = &site.description { p { (d) } }
@@ -149,7 +165,7 @@ pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
     let encoded = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let share_text = format!("{} {url}", post.title);
     html! {
-        (layout(&post.title, Some(&post.summary), Some(&site.title), html! {
+        (layout(site, &post.title, Some(&post.summary), true, html! {
             article {
                 h1 { (post.title) }
                 p.meta { (when(post, catalogue)) " · " (site.author) }
@@ -169,11 +185,31 @@ pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
     }
 }
 
-pub fn not_found(catalogue: Option<&Catalogue>) -> Markup {
+/// The privacy statement from `content/privacy.md`.
+pub fn privacy_page(catalogue: &Catalogue) -> Markup {
+    let page = &catalogue.privacy;
+    let mut body = String::with_capacity(page.body.len() * 2);
+    push_html(&mut body, &page.body, &ElementStyles::NONE, &|dest| dest.to_owned());
     layout(
+        &catalogue.site,
+        &page.title,
+        None,
+        true,
+        html! {
+            article {
+                h1 { (page.title) }
+                (PreEscaped(body))
+            }
+        },
+    )
+}
+
+pub fn not_found(site: &Site) -> Markup {
+    layout(
+        site,
         "Pagina niet gevonden",
         None,
-        catalogue.map(|c| c.site.title.as_str()),
+        true,
         html! {
             h1 { "Pagina niet gevonden" }
             p { "Deze pagina bestaat niet (meer). " a href="/" { "Naar alle artikelen" } }

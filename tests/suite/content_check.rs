@@ -9,7 +9,9 @@ use crate::helpers::{postbode, stderr, stdout};
 const SITE: &str = concat!(
     "title = \"Blog\"\nauthor = \"René Rensen\"\nidentity = \"René Rensen, coach\"\n",
     "consent_text = \"Ja.\"\nwhitepaper_title = \"Tips\"\nwhitepaper_url = \"https://example.org/tips.pdf\"\n",
+    "contact_email = \"rene@example.org\"\n",
 );
+const PRIVACY: &str = "+++\ntitle = \"Privacyverklaring\"\n+++\n\nMail [{{contact_email}}](mailto:{{contact_email}}).\n";
 const SERIES: &str = "title = \"Leiderschap\"\ndescription = \"Reeks\"\nsender_name = \"René\"\ncadence = \"weekly\"\nsend_window = \"tuesday 08:00\"\n";
 
 /// A valid series post; tests break one thing at a time.
@@ -21,7 +23,11 @@ fn post(slug: &str, order: u32, body: &str) -> String {
 
 /// Problems for a content folder of the site, the series and `files`.
 fn problems(files: &[(&str, String)]) -> Vec<String> {
-    let mut all = vec![SourceFile::text("site.toml", SITE), SourceFile::text("reeks/series.toml", SERIES)];
+    let mut all = vec![
+        SourceFile::text("site.toml", SITE),
+        SourceFile::text("privacy.md", PRIVACY),
+        SourceFile::text("reeks/series.toml", SERIES),
+    ];
     all.extend(files.iter().map(|(p, t)| SourceFile::text(*p, t.clone())));
     match Catalogue::parse(Path::new("content"), &all) {
         Ok(_) => Vec::new(),
@@ -223,6 +229,7 @@ fn check_reports_all_problems_at_once_and_fails() {
         std::fs::write(path, text).unwrap();
     };
     write("site.toml", SITE);
+    write("privacy.md", PRIVACY);
     write("reeks/series.toml", SERIES);
     write("reeks/01.md", &post("een", 1, "Zie [x](http://x.nl)."));
     write("reeks/02.md", &post("een", 2, ""));
@@ -250,6 +257,7 @@ fn whitepaper_must_exist_and_be_a_document() {
     let with = |lines: &str| {
         let files = vec![
             SourceFile::text("site.toml", SITE.replace("whitepaper_url = \"https://example.org/tips.pdf\"\n", lines)),
+            SourceFile::text("privacy.md", PRIVACY),
             SourceFile::text("reeks/series.toml", SERIES),
             SourceFile::text("reeks/01.md", post("een", 1, "A.")),
             SourceFile { path: "tips.txt".into(), bytes: b"tips".to_vec() },
@@ -283,6 +291,7 @@ fn whitepaper_must_exist_and_be_a_document() {
 fn content_files_must_be_utf8() {
     let files = vec![
         SourceFile::text("site.toml", SITE),
+        SourceFile::text("privacy.md", PRIVACY),
         SourceFile::text("reeks/series.toml", SERIES),
         SourceFile { path: "reeks/01.md".into(), bytes: b"+++\ntitle = \"caf\xe9\"\n".to_vec() },
     ];
@@ -290,5 +299,90 @@ fn content_files_must_be_utf8() {
     assert_eq!(
         problems.iter().next().unwrap().to_string(),
         "content/reeks/01.md:2: this file is not UTF-8 text; save it as UTF-8"
+    );
+}
+
+/// Problems of a content folder with `site` as its site.toml and `privacy` as privacy.md.
+fn site_problems(site: &str, privacy: Option<&str>) -> Vec<String> {
+    let mut files = vec![
+        SourceFile::text("site.toml", site),
+        SourceFile::text("reeks/series.toml", SERIES),
+        SourceFile::text("reeks/01.md", post("een", 1, "A.")),
+    ];
+    files.extend(privacy.map(|p| SourceFile::text("privacy.md", p)));
+    match Catalogue::parse(Path::new("content"), &files) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_contact_address_is_required_and_checked() {
+    let without = SITE.replace("contact_email = \"rene@example.org\"\n", "");
+    assert_eq!(site_problems(&without, Some(PRIVACY)), ["content/site.toml:1: the required field `contact_email` is missing"]);
+    let wrong = SITE.replace("rene@example.org", "rene at example");
+    assert_eq!(
+        site_problems(&wrong, Some(PRIVACY)),
+        ["content/site.toml:7: `contact_email` `rene at example` is not an email address, like rene@voorbeeld.nl"]
+    );
+}
+
+#[test]
+fn the_privacy_statement_is_required_and_its_markers_are_known() {
+    assert_eq!(
+        site_problems(SITE, None),
+        ["content/privacy.md:1: the content folder has no privacy.md: the privacy statement every page, form and mail links to"]
+    );
+    let unknown = "+++\ntitle = \"Privacy\"\n+++\n\nWe bewaren het {{bewaartermijn}} maanden.\n";
+    assert_eq!(
+        site_problems(SITE, Some(unknown)),
+        [
+            "content/privacy.md:5: unknown marker `{{bewaartermijn}}`; the markers are `{{author}}`, `{{identity}}`, `{{contact_email}}`, `{{retention_months}}`"
+        ]
+    );
+    let relative = "+++\ntitle = \"Privacy\"\n+++\n\nZie [hier](/posts/een).\n";
+    assert_eq!(
+        site_problems(SITE, Some(relative)),
+        ["content/privacy.md:5: the link `/posts/een` must be an https:// or mailto: address"]
+    );
+    let untitled = "+++\n+++\n\nTekst.\n";
+    assert_eq!(site_problems(SITE, Some(untitled)), ["content/privacy.md:1: the required field `title` is missing"]);
+}
+
+#[test]
+fn the_privacy_statement_says_what_the_settings_say() {
+    let site = format!("{SITE}retention_months = 18\n");
+    let privacy = "+++\ntitle = \"Privacy\"\n+++\n\n{{identity}}: na {{retention_months}} maanden weg; {{contact_email}}.\n";
+    let files = vec![
+        SourceFile::text("site.toml", site),
+        SourceFile::text("privacy.md", privacy),
+        SourceFile::text("reeks/series.toml", SERIES),
+        SourceFile::text("reeks/01.md", post("een", 1, "A.")),
+    ];
+    let catalogue = Catalogue::parse(Path::new("content"), &files).unwrap();
+    assert_eq!(catalogue.site.retention_months, 18);
+    assert_eq!(catalogue.privacy.body.trim(), "René Rensen, coach: na 18 maanden weg; rene@example.org.");
+    assert!(catalogue.post("privacy").is_none(), "privacy.md is a page, not a broadcast");
+}
+
+#[test]
+fn redirects_and_form_origins_must_be_https_addresses_of_the_right_shape() {
+    let with = |lines: &str| site_problems(&format!("{SITE}{lines}"), Some(PRIVACY));
+    assert_eq!(with("after_subscribe_url = \"https://www.voorbeeld.nl/bedankt\"\nafter_confirm_url = \"https://www.voorbeeld.nl/welkom\"\nform_origins = [\"https://www.voorbeeld.nl\", \"https://voorbeeld.nl:8443\"]\n"), Vec::<String>::new());
+    assert_eq!(
+        with("after_subscribe_url = \"http://www.voorbeeld.nl/bedankt\"\n"),
+        ["content/site.toml:8: `after_subscribe_url`: `http://www.voorbeeld.nl/bedankt` must be an absolute https:// address"]
+    );
+    assert_eq!(
+        with("after_confirm_url = \"/welkom\"\n"),
+        ["content/site.toml:8: `after_confirm_url`: `/welkom` must be an absolute https:// address"]
+    );
+    assert_eq!(
+        with("form_origins = [\"https://www.voorbeeld.nl/aanmelden\"]\n"),
+        ["content/site.toml:8: `form_origins`: `https://www.voorbeeld.nl/aanmelden` must be an origin only, like https://www.voorbeeld.nl (no path)"]
+    );
+    assert_eq!(
+        with("form_origins = \"https://www.voorbeeld.nl\"\n"),
+        ["content/site.toml:8: `form_origins` must be a list of texts in quotes, like `form_origins = [\"…\"]`"]
     );
 }

@@ -31,7 +31,6 @@ pub fn settings() -> EmailSettings {
         base_url: BaseUrl::parse("https://postbode.example").unwrap(),
         from: "René Rensen <nieuwsbrief@postbode.example>".parse().unwrap(),
         reply_to: Some("rene@postbode.example".parse().unwrap()),
-        unsubscribe_mailbox: "afmelden@postbode.example".parse().unwrap(),
     }
 }
 

@@ -43,7 +43,9 @@ fn same_date_gives_byte_identical_files() {
 #[test]
 fn renders_a_folder_with_many_posts() {
     let content = tempfile::tempdir().unwrap();
-    std::fs::copy(repo_path("tests/fixtures/long-post/site.toml"), content.path().join("site.toml")).unwrap();
+    for file in ["site.toml", "privacy.md"] {
+        std::fs::copy(repo_path(&format!("tests/fixtures/long-post/{file}")), content.path().join(file)).unwrap();
+    }
     let posts = content.path().join("posts");
     std::fs::create_dir(&posts).unwrap();
     let body = std::fs::read_to_string(repo_path("content/leiderschap/01-leiderschap-en-vertrouwen.md")).unwrap();

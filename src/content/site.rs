@@ -1,0 +1,333 @@
+//! Site-wide settings (`site.toml`) and the privacy statement (`privacy.md`).
+//!
+//! ```toml
+//! title = "René Rensen · Leiderschap"
+//! author = "René Rensen"
+//! identity = "René Rensen, leiderschapscoach"
+//! contact_email = "rene@voorbeeld.nl"
+//! consent_text = "Ja, stuur mij de whitepaper en de artikelen van René Rensen per e-mail."
+//! whitepaper_title = "22 tips voor jouw leiderschap"
+//! whitepaper_file = "whitepaper/22-tips.pdf"
+//! retention_months = 12                                   # optional
+//! after_subscribe_url = "https://www.voorbeeld.nl/bedankt" # optional
+//! after_confirm_url = "https://www.voorbeeld.nl/welkom"    # optional
+//! form_origins = ["https://www.voorbeeld.nl"]              # optional
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::front_matter::{self, Fields, Located};
+use super::markdown_scan::{self, LinkTarget};
+use super::problem::Problem;
+
+pub const SITE_FILE: &str = "site.toml";
+pub const SERIES_FILE: &str = "series.toml";
+pub const PRIVACY_FILE: &str = "privacy.md";
+
+/// How long the consent proof of someone who left is kept when `site.toml` does not say.
+pub const DEFAULT_RETENTION_MONTHS: u32 = 12;
+
+/// The lead magnet: sent once to every confirmed subscriber.
+#[derive(Debug, Clone)]
+pub struct Whitepaper {
+    pub title: String,
+    pub source: WhitepaperSource,
+}
+
+#[derive(Debug, Clone)]
+pub enum WhitepaperSource {
+    /// A file shipped in `content/`, served only through a signed link.
+    File { file_name: String, content_type: &'static str, bytes: std::sync::Arc<[u8]> },
+    /// A document hosted elsewhere.
+    Url(String),
+}
+
+/// Site-wide settings from `site.toml`.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub title: String,
+    pub author: String,
+    pub description: Option<String>,
+    /// Who sends the mail, shown in every email footer (Dutch law asks for it).
+    pub identity: String,
+    /// Where readers reach a person: shown in every page and mail footer.
+    pub contact_email: String,
+    /// The sentence shown with the subscribe form.
+    pub consent_text: String,
+    pub whitepaper: Whitepaper,
+    /// Months after someone unsubscribes, bounces or complains before their record, consent
+    /// proof (with IP and user agent) and send history are erased.
+    pub retention_months: u32,
+    /// Where a form POST to `/subscribe` is sent after it is accepted (`303 See Other`).
+    pub after_subscribe_url: Option<String>,
+    /// Where a successful confirmation is sent (`303 See Other`).
+    pub after_confirm_url: Option<String>,
+    /// Web origins (`https://host[:port]`) whose pages may POST JSON to `/subscribe` (CORS).
+    pub form_origins: Vec<String>,
+}
+
+impl Site {
+    /// A short hash of the consent text, stored with every consent record as proof of what
+    /// the reader saw.
+    pub fn consent_version(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.consent_text.as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.form_origins.iter().any(|o| o == origin)
+    }
+}
+
+/// A page of the site written by the author as Markdown (the privacy statement).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub title: String,
+    /// The Markdown with its `{{markers}}` filled in.
+    pub body: String,
+}
+
+/// The markers a page may use; each is replaced by the site's setting, so the statement
+/// always says what the code does (the retention period, the contact address).
+const PAGE_MARKERS: [&str; 4] = ["author", "identity", "contact_email", "retention_months"];
+
+fn marker_value(site: &Site, name: &str) -> Option<String> {
+    Some(match name {
+        "author" => site.author.clone(),
+        "identity" => site.identity.clone(),
+        "contact_email" => site.contact_email.clone(),
+        "retention_months" => site.retention_months.to_string(),
+        _ => return None,
+    })
+}
+
+/// A plausible address: something@domain.tld, no spaces. (The mail library checks it again
+/// where it is used; this runs in the build script, which has no mail library.)
+fn looks_like_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.contains(char::is_whitespace)
+        && !domain.contains('@')
+}
+
+/// An absolute https address, or the reason it is not one.
+fn https_url(value: &str) -> Result<url::Url, String> {
+    match url::Url::parse(value) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(url),
+        _ => Err(format!("`{value}` must be an absolute https:// address")),
+    }
+}
+
+pub(super) fn parse_site(
+    path: &Path,
+    text: &str,
+    assets: &HashMap<&str, &[u8]>,
+    problems: &mut Vec<Problem>,
+) -> Option<Site> {
+    let mut f = Fields::parse(path, text, 1, 1);
+    let title = f.required_str("title");
+    let author = f.required_str("author");
+    let description = f.optional_str("description");
+    let identity = f.required_str("identity");
+    let contact_email = f.required_str("contact_email");
+    let consent_text = f.required_str("consent_text");
+    let whitepaper_title = f.required_str("whitepaper_title");
+    let file = f.optional_str("whitepaper_file");
+    let url = f.optional_str("whitepaper_url");
+    let retention = f.optional_positive("retention_months");
+    let after_subscribe = f.optional_str("after_subscribe_url");
+    let after_confirm = f.optional_str("after_confirm_url");
+    let origins = f.optional_str_list("form_origins");
+    let mut local = Vec::new();
+
+    let contact_email = contact_email.and_then(|c| {
+        if looks_like_email(&c.value) {
+            Some(c.value)
+        } else {
+            local.push(Problem::new(
+                path,
+                c.line,
+                format!("`contact_email` `{}` is not an email address, like rene@voorbeeld.nl", c.value),
+            ));
+            None
+        }
+    });
+    let mut redirect = |field: Option<Located<String>>, key: &str| -> Option<Option<String>> {
+        match field {
+            None => Some(None),
+            Some(f) => match https_url(&f.value) {
+                Ok(url) => Some(Some(url.to_string())),
+                Err(message) => {
+                    local.push(Problem::new(path, f.line, format!("`{key}`: {message}")));
+                    None
+                }
+            },
+        }
+    };
+    let after_subscribe_url = redirect(after_subscribe, "after_subscribe_url");
+    let after_confirm_url = redirect(after_confirm, "after_confirm_url");
+    let form_origins = match origins {
+        None => Some(Vec::new()),
+        Some(list) => {
+            let mut ok = Vec::new();
+            for origin in &list.value {
+                match https_url(origin) {
+                    Ok(url) if url.path() == "/" && url.query().is_none() && url.fragment().is_none() => {
+                        ok.push(url.origin().ascii_serialization())
+                    }
+                    Ok(_) => local.push(Problem::new(
+                        path,
+                        list.line,
+                        format!("`form_origins`: `{origin}` must be an origin only, like https://www.voorbeeld.nl (no path)"),
+                    )),
+                    Err(message) => local.push(Problem::new(path, list.line, format!("`form_origins`: {message}"))),
+                }
+            }
+            (ok.len() == list.value.len()).then_some(ok)
+        }
+    };
+
+    let source = match (file, url) {
+        (Some(file), None) => {
+            let content_type = match file.value.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).as_deref() {
+                Some("pdf") => Some("application/pdf"),
+                Some("epub") => Some("application/epub+zip"),
+                Some("zip") => Some("application/zip"),
+                _ => None,
+            };
+            match (assets.get(file.value.as_str()), content_type) {
+                (Some(bytes), Some(content_type)) => Some(WhitepaperSource::File {
+                    file_name: file.value.rsplit('/').next().unwrap_or(&file.value).to_owned(),
+                    content_type,
+                    bytes: std::sync::Arc::from(*bytes),
+                }),
+                (None, _) => {
+                    local.push(Problem::new(
+                        path,
+                        file.line,
+                        format!("the whitepaper file `{}` is not in the content folder", file.value),
+                    ));
+                    None
+                }
+                (_, None) => {
+                    local.push(Problem::new(path, file.line, "the whitepaper must be a PDF, EPUB or ZIP file"));
+                    None
+                }
+            }
+        }
+        (None, Some(url)) if url.value.starts_with("https://") => Some(WhitepaperSource::Url(url.value)),
+        (None, Some(url)) => {
+            local.push(Problem::new(path, url.line, "`whitepaper_url` must be an https:// address"));
+            None
+        }
+        (Some(file), Some(_)) => {
+            local.push(Problem::new(path, file.line, "set either `whitepaper_file` or `whitepaper_url`, not both"));
+            None
+        }
+        (None, None) => {
+            local.push(Problem::new(
+                path,
+                1,
+                "the whitepaper is missing: set `whitepaper_file` (a file in the content folder) or `whitepaper_url`",
+            ));
+            None
+        }
+    };
+    problems.extend(f.finish());
+    problems.extend(local);
+    Some(Site {
+        title: title?.value,
+        author: author?.value,
+        description: description.map(|d| d.value),
+        identity: identity?.value,
+        contact_email: contact_email?,
+        consent_text: consent_text?.value,
+        whitepaper: Whitepaper { title: whitepaper_title?.value, source: source? },
+        retention_months: retention.map_or(DEFAULT_RETENTION_MONTHS, |r| r.value),
+        after_subscribe_url: after_subscribe_url?,
+        after_confirm_url: after_confirm_url?,
+        form_origins: form_origins?,
+    })
+}
+
+/// Parses `privacy.md`: front matter with a `title`, then Markdown that may use the markers
+/// `{{author}}`, `{{identity}}`, `{{contact_email}}` and `{{retention_months}}`. `site` is
+/// `None` when `site.toml` has problems of its own; the page is still checked.
+pub(super) fn parse_page(path: &Path, text: &str, site: Option<&Site>, problems: &mut Vec<Problem>) -> Option<Page> {
+    let split = match front_matter::split(text) {
+        Ok(split) => split,
+        Err((line, message)) => {
+            problems.push(Problem::new(path, line, message));
+            return None;
+        }
+    };
+    let mut f = Fields::parse(path, split.toml, split.toml_first_line, 1);
+    let title = f.required_str("title");
+    problems.extend(f.finish());
+
+    let mut body = String::with_capacity(split.body.len());
+    let mut rest = split.body;
+    let mut ok = true;
+    while let Some(start) = rest.find("{{") {
+        body.push_str(&rest[..start]);
+        let line = split.body_first_line + split.body[..split.body.len() - rest.len() + start].matches('\n').count();
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            problems.push(Problem::new(path, line, "a `{{` is never closed with `}}`"));
+            return None;
+        };
+        let name = after[..end].trim();
+        if !PAGE_MARKERS.contains(&name) {
+            problems.push(Problem::new(
+                path,
+                line,
+                format!("unknown marker `{{{{{name}}}}}`; the markers are `{{{{{}}}}}`", PAGE_MARKERS.join("}}`, `{{")),
+            ));
+            ok = false;
+        } else {
+            // Without a valid site.toml the page is still checked, with a stand-in value.
+            let stand_in = || if name == "contact_email" { "contact@example.org".to_owned() } else { name.to_owned() };
+            body.push_str(&site.and_then(|s| marker_value(s, name)).unwrap_or_else(stand_in));
+        }
+        rest = &after[end + 2..];
+    }
+    body.push_str(rest);
+
+    // Checked as filled in: the values are single lines, so line numbers stay true.
+    let scan = markdown_scan::scan(&body, split.body_first_line);
+    let before = problems.len();
+    problems.extend(scan.problems.into_iter().map(|(line, m)| Problem::new(path, line, m)));
+    for link in &scan.links {
+        match markdown_scan::classify_link(&link.dest, Path::new(PRIVACY_FILE)) {
+            LinkTarget::External => {}
+            LinkTarget::Invalid(message) => problems.push(Problem::new(path, link.line, message)),
+            LinkTarget::Post { .. } => problems.push(Problem::new(
+                path,
+                link.line,
+                format!("the link `{}` must be an https:// or mailto: address", link.dest),
+            )),
+        }
+    }
+    if !ok || problems.len() > before {
+        return None;
+    }
+    Some(Page { title: title?.value, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses_are_checked_loosely_but_surely() {
+        assert!(looks_like_email("rene@voorbeeld.nl"));
+        for bad in ["rene", "rene@", "@voorbeeld.nl", "rene@voorbeeld", "re ne@voorbeeld.nl", "a@b@c.nl", "a@.nl"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}
