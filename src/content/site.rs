@@ -183,7 +183,9 @@ pub(super) fn parse_site(
                     Ok(_) => local.push(Problem::new(
                         path,
                         list.line,
-                        format!("`form_origins`: `{origin}` must be an origin only, like https://www.voorbeeld.nl (no path)"),
+                        format!(
+                            "`form_origins`: `{origin}` must be an origin only, like https://www.voorbeeld.nl (no path)"
+                        ),
                     )),
                     Err(message) => local.push(Problem::new(path, list.line, format!("`form_origins`: {message}"))),
                 }

@@ -87,7 +87,13 @@ pub fn router_with(app: AppState, extra: Router<AppState>) -> Router {
 
 fn routes(app: AppState) -> Router<AppState> {
     Router::new()
-        .route("/subscribe", post(subscribe::subscribe).layer(subscribe::cors(&app.catalogue.site)))
+        // OPTIONS is routed so that the CORS layer sees preflights (it answers them itself).
+        .route(
+            "/subscribe",
+            post(subscribe::subscribe)
+                .options(|| async { axum::http::StatusCode::NO_CONTENT })
+                .layer(subscribe::cors(&app.catalogue.site)),
+        )
         .route("/confirm/{token}", get(links::confirm_page).post(links::confirm))
         .route("/unsubscribe/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
         .route("/whitepaper/{token}", get(links::whitepaper))

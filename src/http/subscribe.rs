@@ -4,8 +4,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use serde::Deserialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::{AppError, Format};
 use super::{AppState, MAX_BODY, pages, request_info};

@@ -11,7 +11,8 @@ const SITE: &str = concat!(
     "consent_text = \"Ja.\"\nwhitepaper_title = \"Tips\"\nwhitepaper_url = \"https://example.org/tips.pdf\"\n",
     "contact_email = \"rene@example.org\"\n",
 );
-const PRIVACY: &str = "+++\ntitle = \"Privacyverklaring\"\n+++\n\nMail [{{contact_email}}](mailto:{{contact_email}}).\n";
+const PRIVACY: &str =
+    "+++\ntitle = \"Privacyverklaring\"\n+++\n\nMail [{{contact_email}}](mailto:{{contact_email}}).\n";
 const SERIES: &str = "title = \"Leiderschap\"\ndescription = \"Reeks\"\nsender_name = \"René\"\ncadence = \"weekly\"\nsend_window = \"tuesday 08:00\"\n";
 
 /// A valid series post; tests break one thing at a time.
@@ -319,7 +320,10 @@ fn site_problems(site: &str, privacy: Option<&str>) -> Vec<String> {
 #[test]
 fn the_contact_address_is_required_and_checked() {
     let without = SITE.replace("contact_email = \"rene@example.org\"\n", "");
-    assert_eq!(site_problems(&without, Some(PRIVACY)), ["content/site.toml:1: the required field `contact_email` is missing"]);
+    assert_eq!(
+        site_problems(&without, Some(PRIVACY)),
+        ["content/site.toml:1: the required field `contact_email` is missing"]
+    );
     let wrong = SITE.replace("rene@example.org", "rene at example");
     assert_eq!(
         site_problems(&wrong, Some(PRIVACY)),
@@ -331,7 +335,9 @@ fn the_contact_address_is_required_and_checked() {
 fn the_privacy_statement_is_required_and_its_markers_are_known() {
     assert_eq!(
         site_problems(SITE, None),
-        ["content/privacy.md:1: the content folder has no privacy.md: the privacy statement every page, form and mail links to"]
+        [
+            "content/privacy.md:1: the content folder has no privacy.md: the privacy statement every page, form and mail links to"
+        ]
     );
     let unknown = "+++\ntitle = \"Privacy\"\n+++\n\nWe bewaren het {{bewaartermijn}} maanden.\n";
     assert_eq!(
@@ -352,7 +358,8 @@ fn the_privacy_statement_is_required_and_its_markers_are_known() {
 #[test]
 fn the_privacy_statement_says_what_the_settings_say() {
     let site = format!("{SITE}retention_months = 18\n");
-    let privacy = "+++\ntitle = \"Privacy\"\n+++\n\n{{identity}}: na {{retention_months}} maanden weg; {{contact_email}}.\n";
+    let privacy =
+        "+++\ntitle = \"Privacy\"\n+++\n\n{{identity}}: na {{retention_months}} maanden weg; {{contact_email}}.\n";
     let files = vec![
         SourceFile::text("site.toml", site),
         SourceFile::text("privacy.md", privacy),
@@ -368,10 +375,17 @@ fn the_privacy_statement_says_what_the_settings_say() {
 #[test]
 fn redirects_and_form_origins_must_be_https_addresses_of_the_right_shape() {
     let with = |lines: &str| site_problems(&format!("{SITE}{lines}"), Some(PRIVACY));
-    assert_eq!(with("after_subscribe_url = \"https://www.voorbeeld.nl/bedankt\"\nafter_confirm_url = \"https://www.voorbeeld.nl/welkom\"\nform_origins = [\"https://www.voorbeeld.nl\", \"https://voorbeeld.nl:8443\"]\n"), Vec::<String>::new());
+    assert_eq!(
+        with(
+            "after_subscribe_url = \"https://www.voorbeeld.nl/bedankt\"\nafter_confirm_url = \"https://www.voorbeeld.nl/welkom\"\nform_origins = [\"https://www.voorbeeld.nl\", \"https://voorbeeld.nl:8443\"]\n"
+        ),
+        Vec::<String>::new()
+    );
     assert_eq!(
         with("after_subscribe_url = \"http://www.voorbeeld.nl/bedankt\"\n"),
-        ["content/site.toml:8: `after_subscribe_url`: `http://www.voorbeeld.nl/bedankt` must be an absolute https:// address"]
+        [
+            "content/site.toml:8: `after_subscribe_url`: `http://www.voorbeeld.nl/bedankt` must be an absolute https:// address"
+        ]
     );
     assert_eq!(
         with("after_confirm_url = \"/welkom\"\n"),
@@ -379,7 +393,9 @@ fn redirects_and_form_origins_must_be_https_addresses_of_the_right_shape() {
     );
     assert_eq!(
         with("form_origins = [\"https://www.voorbeeld.nl/aanmelden\"]\n"),
-        ["content/site.toml:8: `form_origins`: `https://www.voorbeeld.nl/aanmelden` must be an origin only, like https://www.voorbeeld.nl (no path)"]
+        [
+            "content/site.toml:8: `form_origins`: `https://www.voorbeeld.nl/aanmelden` must be an origin only, like https://www.voorbeeld.nl (no path)"
+        ]
     );
     assert_eq!(
         with("form_origins = \"https://www.voorbeeld.nl\"\n"),

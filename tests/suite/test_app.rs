@@ -67,11 +67,21 @@ impl TestApp {
     }
 
     pub fn with_store(store: Arc<dyn Store>) -> TestApp {
+        TestApp::build(store, |_| {})
+    }
+
+    /// The app with the site settings changed by `edit` (redirects, form origins, …).
+    pub fn with_site(edit: impl FnOnce(&mut postbode::content::Site)) -> TestApp {
+        TestApp::build(Arc::new(SqliteStore::in_memory().unwrap()), edit)
+    }
+
+    fn build(store: Arc<dyn Store>, edit: impl FnOnce(&mut postbode::content::Site)) -> TestApp {
         let outbox = tempfile::tempdir().unwrap();
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = now.clone();
         let tokens = TokenKey::new(b"test secret of thirty-two bytes or more".to_vec()).unwrap();
-        let catalogue = seed_catalogue();
+        let mut catalogue = seed_catalogue();
+        edit(&mut catalogue.site);
         let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
         let app = App {
             store: store.clone(),
@@ -103,7 +113,22 @@ impl TestApp {
         content_type: Option<&str>,
         body: impl Into<Body>,
     ) -> TestResponse {
+        self.request_with(method, path, content_type, &[], body).await
+    }
+
+    /// A request with extra headers (`Origin`, preflight headers, …).
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(path).header(header::USER_AGENT, "TestBrowser/1.0");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
         if let Some(ct) = content_type {
             builder = builder.header(header::CONTENT_TYPE, ct);
         }

@@ -1,0 +1,299 @@
+//! The deployed shape, read from `template.yaml`: which address every link in mail uses, that
+//! the stack routes it (the API's own host, or the custom domain with its certificate,
+//! mapping and alias record), and that the From address cannot leave the verified domain.
+//!
+//! The template is evaluated for given parameters with a small interpreter of the intrinsic
+//! functions it uses (`!Ref`, `!Sub`, `!If`, `!Equals`, `!Not`, `!And`, `!Condition`,
+//! `!GetAtt`); references to resources stay symbolic (`{HttpApi}`, `{ApiDomain.RegionalDomainName}`).
+
+use std::collections::BTreeMap;
+
+use serde_norway::Value;
+
+use crate::helpers::repo_path;
+
+const REGION: &str = "eu-west-1";
+
+struct Stack {
+    template: Value,
+    params: BTreeMap<String, String>,
+}
+
+fn tag_name(tagged: &serde_norway::value::TaggedValue) -> String {
+    tagged.tag.to_string().trim_start_matches('!').to_owned()
+}
+
+fn seq(value: &Value) -> &Vec<Value> {
+    value.as_sequence().unwrap_or_else(|| panic!("a list: {value:?}"))
+}
+
+impl Stack {
+    /// The template with these parameter values (the rest at their defaults).
+    fn deploy(values: &[(&str, &str)]) -> Stack {
+        let text = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+        let template: Value = serde_norway::from_str(&text).unwrap();
+        let mut params = BTreeMap::new();
+        for (name, spec) in template["Parameters"].as_mapping().unwrap() {
+            if let Some(default) = spec.get("Default") {
+                let default = match default {
+                    Value::Number(n) => n.to_string(),
+                    other => other.as_str().unwrap().to_owned(),
+                };
+                params.insert(name.as_str().unwrap().to_owned(), default);
+            }
+        }
+        for (k, v) in [("SenderName", "René Rensen"), ("SenderDomain", "voorbeeld.nl")].iter().chain(values) {
+            assert!(template["Parameters"].get(*k).is_some(), "no parameter {k}");
+            params.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Stack { template, params }
+    }
+
+    fn condition(&self, name: &str) -> bool {
+        let value = self.eval(&self.template["Conditions"][name]);
+        value.as_bool().unwrap_or_else(|| panic!("condition {name}: {value:?}"))
+    }
+
+    fn resource(&self, name: &str) -> Option<&Value> {
+        let resource = self.template["Resources"].get(name)?;
+        match resource.get("Condition").and_then(Value::as_str) {
+            Some(condition) if !self.condition(condition) => None,
+            _ => Some(resource),
+        }
+    }
+
+    /// A property of a resource that exists in this deployment, evaluated.
+    fn property(&self, resource: &str, path: &[&str]) -> Value {
+        let mut value = &self.resource(resource).unwrap_or_else(|| panic!("{resource} is not deployed"))["Properties"];
+        for key in path {
+            value = &value[*key];
+        }
+        self.eval(value)
+    }
+
+    fn eval(&self, value: &Value) -> Value {
+        match value {
+            Value::Tagged(tagged) => self.intrinsic(&tag_name(tagged), &tagged.value),
+            Value::Sequence(items) => Value::Sequence(items.iter().map(|v| self.eval(v)).collect()),
+            Value::Mapping(map) => {
+                if map.len() == 1 {
+                    let (k, v) = map.iter().next().unwrap();
+                    if let Some(name) = k.as_str().and_then(|k| k.strip_prefix("Fn::")) {
+                        return self.intrinsic(name, v);
+                    }
+                }
+                Value::Mapping(map.iter().map(|(k, v)| (k.clone(), self.eval(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn reference(&self, name: &str) -> String {
+        match name {
+            "AWS::Region" => REGION.into(),
+            "AWS::URLSuffix" => "amazonaws.com".into(),
+            "AWS::Partition" => "aws".into(),
+            "AWS::AccountId" => "123456789012".into(),
+            "AWS::StackName" => "postbode".into(),
+            name => match self.params.get(name) {
+                Some(value) => value.clone(),
+                None => {
+                    assert!(
+                        self.template["Resources"].get(name.split('.').next().unwrap()).is_some(),
+                        "unknown {name}"
+                    );
+                    format!("{{{name}}}")
+                }
+            },
+        }
+    }
+
+    fn intrinsic(&self, name: &str, arg: &Value) -> Value {
+        match name {
+            "Ref" if arg.as_str() == Some("AWS::NoValue") => Value::Null,
+            "Ref" => Value::String(self.reference(arg.as_str().unwrap())),
+            "GetAtt" => Value::String(format!("{{{}}}", arg.as_str().unwrap())),
+            "Sub" => {
+                let mut text = arg.as_str().unwrap().to_owned();
+                while let Some(start) = text.find("${") {
+                    let end = start + text[start..].find('}').unwrap();
+                    let value = self.reference(&text[start + 2..end]);
+                    text.replace_range(start..=end, &value);
+                }
+                Value::String(text)
+            }
+            "If" => {
+                let args = seq(arg);
+                let branch = if self.condition(args[0].as_str().unwrap()) { &args[1] } else { &args[2] };
+                self.eval(branch)
+            }
+            "Condition" => Value::Bool(self.condition(arg.as_str().unwrap())),
+            "Equals" => {
+                let args = seq(arg);
+                Value::Bool(self.eval(&args[0]) == self.eval(&args[1]))
+            }
+            "Not" => Value::Bool(!self.eval(&seq(arg)[0]).as_bool().unwrap()),
+            "And" => Value::Bool(seq(arg).iter().all(|v| self.eval(v).as_bool().unwrap())),
+            other => panic!("the test's interpreter does not know !{other}"),
+        }
+    }
+
+    /// The environment every function gets (Globals), evaluated.
+    fn global_env(&self, name: &str) -> Value {
+        self.eval(&self.template["Globals"]["Function"]["Environment"]["Variables"][name])
+    }
+
+    fn output(&self, name: &str) -> Value {
+        self.eval(&self.template["Outputs"][name]["Value"])
+    }
+
+    fn functions(&self) -> Vec<&str> {
+        let resources = self.template["Resources"].as_mapping().unwrap();
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+            .map(|(name, _)| name.as_str().unwrap())
+            .collect()
+    }
+}
+
+fn s(value: &str) -> Value {
+    Value::String(value.to_owned())
+}
+
+#[test]
+fn no_parameter_can_point_links_elsewhere() {
+    let stack = Stack::deploy(&[]);
+    let params = stack.template["Parameters"].as_mapping().unwrap();
+    assert!(params.get("SiteBaseUrl").is_none(), "the base URL is derived, never typed");
+    // No function overrides the derived address.
+    for function in stack.functions() {
+        let env = &stack.template["Resources"][function]["Properties"]["Environment"]["Variables"];
+        assert!(env.get("POSTBODE_BASE_URL").is_none(), "{function} overrides POSTBODE_BASE_URL");
+    }
+    assert_eq!(stack.functions().len(), 3);
+}
+
+#[test]
+fn without_a_domain_links_use_the_apis_own_address_and_it_is_routed() {
+    let stack = Stack::deploy(&[]);
+    let base = s("https://{HttpApi}.execute-api.eu-west-1.amazonaws.com");
+    assert_eq!(stack.global_env("POSTBODE_BASE_URL"), base);
+    assert_eq!(stack.output("PublicUrl"), base);
+    assert_eq!(stack.resource("HttpApi").unwrap()["Type"].as_str(), Some("AWS::ApiGatewayV2::Api"));
+    assert_eq!(stack.property("HttpApi", &["DisableExecuteApiEndpoint"]), Value::Bool(false));
+    for resource in ["Certificate", "ApiDomain", "ApiMapping", "DomainAliasA", "DomainAliasAAAA"] {
+        assert!(stack.resource(resource).is_none(), "{resource} without a domain");
+    }
+    assert_routes_every_request_to_the_api_function(&stack);
+}
+
+/// The API's `$default` route sends every method and path (CORS preflights too) to the api
+/// function, on the auto-deployed `$default` stage, and API Gateway may invoke it.
+fn assert_routes_every_request_to_the_api_function(stack: &Stack) {
+    assert_eq!(stack.property("ApiDefaultRoute", &["RouteKey"]), s("$default"));
+    assert_eq!(stack.property("ApiDefaultRoute", &["ApiId"]), s("{HttpApi}"));
+    assert_eq!(stack.property("ApiDefaultRoute", &["Target"]), s("integrations/{ApiIntegration}"));
+    assert_eq!(stack.property("ApiIntegration", &["IntegrationUri"]), s("{ApiFunction.Arn}"));
+    assert_eq!(stack.property("ApiIntegration", &["IntegrationType"]), s("AWS_PROXY"));
+    assert_eq!(stack.property("ApiIntegration", &["PayloadFormatVersion"]), s("2.0"));
+    assert_eq!(stack.property("ApiStage", &["StageName"]), s("$default"));
+    assert_eq!(stack.property("ApiStage", &["AutoDeploy"]), Value::Bool(true));
+    assert_eq!(stack.property("ApiInvokePermission", &["FunctionName"]), s("{ApiFunction}"));
+    assert_eq!(stack.property("ApiInvokePermission", &["Principal"]), s("apigateway.amazonaws.com"));
+    assert_eq!(
+        stack.property("ApiInvokePermission", &["SourceArn"]),
+        s("arn:aws:execute-api:eu-west-1:123456789012:{HttpApi}/*")
+    );
+}
+
+#[test]
+fn with_a_domain_and_zone_the_stack_makes_certificate_mapping_and_alias() {
+    let stack = Stack::deploy(&[("DomainName", "nieuwsbrief.voorbeeld.nl"), ("HostedZoneId", "Z0123456789ABC")]);
+    let base = s("https://nieuwsbrief.voorbeeld.nl");
+    assert_eq!(stack.global_env("POSTBODE_BASE_URL"), base);
+    assert_eq!(stack.output("PublicUrl"), base);
+    // The certificate, validated through the zone.
+    assert_eq!(stack.property("Certificate", &["DomainName"]), s("nieuwsbrief.voorbeeld.nl"));
+    assert_eq!(stack.property("Certificate", &["ValidationMethod"]), s("DNS"));
+    let validation = stack.property("Certificate", &["DomainValidationOptions"]);
+    assert_eq!(validation[0]["HostedZoneId"], s("Z0123456789ABC"));
+    assert_eq!(validation[0]["DomainName"], s("nieuwsbrief.voorbeeld.nl"));
+    // The custom domain with that certificate, mapped to this API's stage.
+    assert_eq!(stack.property("ApiDomain", &["DomainName"]), s("nieuwsbrief.voorbeeld.nl"));
+    let config = &stack.property("ApiDomain", &["DomainNameConfigurations"])[0];
+    assert_eq!(config["CertificateArn"], s("{Certificate}"));
+    assert_eq!(config["EndpointType"], s("REGIONAL"));
+    assert_eq!(config["SecurityPolicy"], s("TLS_1_2"));
+    assert_eq!(stack.property("ApiMapping", &["ApiId"]), s("{HttpApi}"));
+    assert_eq!(stack.property("ApiMapping", &["DomainName"]), s("{ApiDomain}"));
+    assert_eq!(stack.property("ApiMapping", &["Stage"]), s("{ApiStage}"));
+    // DNS: A and AAAA aliases of the domain to the API's regional endpoint.
+    for alias in ["DomainAliasA", "DomainAliasAAAA"] {
+        assert_eq!(stack.property(alias, &["HostedZoneId"]), s("Z0123456789ABC"));
+        assert_eq!(stack.property(alias, &["Name"]), s("nieuwsbrief.voorbeeld.nl"));
+        let target = stack.property(alias, &["AliasTarget"]);
+        assert_eq!(target["DNSName"], s("{ApiDomain.RegionalDomainName}"));
+        assert_eq!(target["HostedZoneId"], s("{ApiDomain.RegionalHostedZoneId}"));
+    }
+    // One address: the execute-api host is switched off, so no mail can name it.
+    assert_eq!(stack.property("HttpApi", &["DisableExecuteApiEndpoint"]), Value::Bool(true));
+    assert_routes_every_request_to_the_api_function(&stack);
+}
+
+#[test]
+fn with_a_domain_but_no_zone_the_records_are_added_by_hand() {
+    let stack = Stack::deploy(&[("DomainName", "nieuwsbrief.voorbeeld.nl")]);
+    assert_eq!(stack.global_env("POSTBODE_BASE_URL"), s("https://nieuwsbrief.voorbeeld.nl"));
+    assert_eq!(stack.property("Certificate", &["DomainValidationOptions"]), Value::Null);
+    assert!(stack.resource("DomainAliasA").is_none() && stack.resource("DomainAliasAAAA").is_none());
+    assert!(stack.resource("ApiMapping").is_some());
+    // The output names the record to add.
+    assert_eq!(stack.output("DomainTarget"), s("nieuwsbrief.voorbeeld.nl CNAME {ApiDomain.RegionalDomainName}"));
+}
+
+#[test]
+fn with_an_existing_certificate_none_is_made() {
+    let arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0b5e4a1c-1111-2222-3333-444455556666";
+    let stack = Stack::deploy(&[("DomainName", "nieuwsbrief.voorbeeld.nl"), ("CertificateArn", arn)]);
+    assert!(stack.resource("Certificate").is_none());
+    assert_eq!(stack.property("ApiDomain", &["DomainNameConfigurations"])[0]["CertificateArn"], s(arn));
+}
+
+#[test]
+fn zone_or_certificate_without_a_domain_is_refused_by_a_rule() {
+    let stack = Stack::deploy(&[]);
+    let rule = &stack.template["Rules"]["DomainSettingsNeedADomain"];
+    // The rule applies when DomainName is empty, and asserts that both others are empty too.
+    assert_eq!(stack.eval(&rule["RuleCondition"]), Value::Bool(true));
+    let asserts = |values: &[(&str, &str)]| {
+        let stack = Stack::deploy(values);
+        stack.eval(&rule["Assertions"][0]["Assert"]).as_bool().unwrap()
+    };
+    assert!(asserts(&[]));
+    assert!(!asserts(&[("HostedZoneId", "Z0123456789ABC")]));
+    assert!(!asserts(&[("CertificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/ab-cd")]));
+}
+
+#[test]
+fn the_from_address_is_always_on_the_verified_sending_domain() {
+    let stack = Stack::deploy(&[("SenderLocalPart", "post")]);
+    assert_eq!(stack.global_env("POSTBODE_FROM"), s("René Rensen <post@voorbeeld.nl>"));
+    let params = stack.template["Parameters"].as_mapping().unwrap();
+    assert!(params.get("SenderAddress").is_none(), "no free From address that could leave the domain");
+    // The identity SES verifies (DKIM) and the IAM grant are that same domain.
+    assert_eq!(stack.property("EmailIdentity", &["EmailIdentity"]), s("voorbeeld.nl"));
+    for function in ["ApiFunction", "SenderFunction"] {
+        let policies = stack.eval(&stack.template["Resources"][function]["Properties"]["Policies"]);
+        let grants = serde_norway::to_string(&policies).unwrap();
+        assert!(grants.contains("identity/voorbeeld.nl"), "{function}: {grants}");
+    }
+}
+
+#[test]
+fn reply_to_is_set_only_when_given() {
+    let without = Stack::deploy(&[]);
+    assert_eq!(without.global_env("POSTBODE_REPLY_TO"), Value::Null);
+    let with = Stack::deploy(&[("ReplyToAddress", "rene@voorbeeld.nl")]);
+    assert_eq!(with.global_env("POSTBODE_REPLY_TO"), s("rene@voorbeeld.nl"));
+}
