@@ -39,6 +39,7 @@ pub mod operator;
 pub mod preview;
 pub mod render;
 pub mod schedule;
+pub mod smoke;
 pub mod store;
 pub mod subscribers;
 pub mod telemetry;

@@ -92,6 +92,15 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// After `sam deploy`: prove that URL (the stack's PublicUrl output) is this postbode stack:
+    /// health and the address mails link to, pages, feed, privacy, headers, one-click
+    /// unsubscribe. Exits non-zero when any check fails.
+    Smoke {
+        url: String,
+        /// The local content; its first post must be on the deployed site.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+    },
     /// Render a post for a test recipient and send it (through SES, or into the local outbox
     /// with --local), to see it in a real inbox.
     SendTest {
@@ -409,6 +418,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 postbode::local::DevOptions { port, data, catalogue, base_url, send_every, clock_speed: clock };
             runtime.block_on(postbode::local::serve(options))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Smoke { url, content } => {
+            let catalogue = load_catalogue(&content).ok();
+            let report = runtime()?.block_on(postbode::smoke::run(&url, catalogue.as_ref()))?;
+            for check in &report.checks {
+                println!("{check}");
+            }
+            println!("{}", report.summary());
+            Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Check { content } => {
             let catalogue = catalogue(&content)?;

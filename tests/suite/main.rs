@@ -17,5 +17,6 @@ mod preview_cli;
 mod sender;
 mod ses;
 mod ses_events;
+mod smoke;
 mod store_contract;
 mod template;

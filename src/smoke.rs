@@ -1,0 +1,298 @@
+//! `postbode smoke URL`: proves that an address is served by this postbode stack, right after
+//! `sam deploy`. Each check prints one line; any failure makes the command fail.
+//!
+//! ```text
+//! $ postbode smoke https://nieuwsbrief.voorbeeld.nl
+//! ok    https              served over https
+//! ok    health             postbode answers, and builds every link in mail on https://nieuwsbrief.voorbeeld.nl
+//! ok    home page          the blog, in Dutch, with the privacy statement linked
+//! ok    post page          /posts/leiderschap-en-vertrouwen shows „Leiderschap en vertrouwen”
+//! ok    feed               /feed.xml is an Atom feed
+//! ok    privacy            /privacy is the privacy statement
+//! ok    security headers   nosniff, no-referrer, a script-free CSP, HSTS
+//! ok    unsubscribe        a one-click POST with an invalid token gets postbode's own answer
+//! 8 of 8 checks passed: https://nieuwsbrief.voorbeeld.nl is this postbode stack.
+//! ```
+//!
+//! The health check is the one that matters most: the stack reports the base URL its mails
+//! link to, and it must be the address that was reached. A mismatch means readers would click
+//! links that end somewhere else.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Request, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::content::Catalogue;
+use crate::render::BaseUrl;
+
+/// How long one request may take.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Passed(String),
+    Failed(String),
+    /// Does not apply to this address (HTTPS on a loopback address of the local mode).
+    NotApplicable(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (label, text) = match &self.outcome {
+            Outcome::Passed(t) => ("ok", t),
+            Outcome::Failed(t) => ("FAIL", t),
+            Outcome::NotApplicable(t) => ("n/a", t),
+        };
+        write!(f, "{label:<5} {:<18} {text}", self.name)
+    }
+}
+
+/// The checks' results, and whether the address is this stack.
+pub struct Report {
+    pub base: String,
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        !self.checks.iter().any(|c| matches!(c.outcome, Outcome::Failed(_)))
+    }
+
+    pub fn summary(&self) -> String {
+        let failed = self.checks.iter().filter(|c| matches!(c.outcome, Outcome::Failed(_))).count();
+        let ran = self.checks.iter().filter(|c| !matches!(c.outcome, Outcome::NotApplicable(_))).count();
+        if failed == 0 {
+            format!("{ran} of {ran} checks passed: {} is this postbode stack.", self.base)
+        } else {
+            format!("{failed} of {ran} checks failed: {} is not (yet) a working postbode stack.", self.base)
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+struct Http {
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    base: BaseUrl,
+}
+
+impl Http {
+    fn new(base: BaseUrl) -> Result<Http, String> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| format!("no trusted root certificates on this machine: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Http { client: Client::builder(TokioExecutor::new()).build(https), base })
+    }
+
+    /// One request; redirects are not followed (an address that redirects elsewhere is not
+    /// this stack).
+    async fn send(&self, method: Method, path: &str, form: Option<&str>) -> Result<Reply, String> {
+        let url = self.base.join(path);
+        let mut request = Request::builder().method(method).uri(&url).header(header::USER_AGENT, "postbode-smoke");
+        if form.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(form.unwrap_or("").to_owned())))
+            .map_err(|e| format!("{url} is not a valid address: {e}"))?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|e| crate::error_chain(&e))?;
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+            Ok::<_, String>(Reply {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
+        };
+        tokio::time::timeout(TIMEOUT, exchange)
+            .await
+            .map_err(|_| format!("{url} did not answer within {} s", TIMEOUT.as_secs()))?
+            .map_err(|e| format!("{url}: {e}"))
+    }
+
+    async fn get(&self, path: &str) -> Result<Reply, String> {
+        self.send(Method::GET, path, None).await
+    }
+}
+
+fn check(name: &'static str, result: Result<String, String>) -> Check {
+    Check { name, outcome: result.map_or_else(Outcome::Failed, Outcome::Passed) }
+}
+
+fn expect_ok(reply: &Reply, path: &str) -> Result<(), String> {
+    match reply.status {
+        200 => Ok(()),
+        300..=399 => Err(format!("{path} redirects to {}: not served here", reply.header(header::LOCATION))),
+        status => Err(format!("{path} answers {status}, not 200")),
+    }
+}
+
+/// Runs every check against `base` (the stack's public address). `catalogue` is the local
+/// content: its first post must be on the deployed site, proving this content is deployed.
+pub async fn run(base: &str, catalogue: Option<&Catalogue>) -> Result<Report, String> {
+    let base_url = BaseUrl::parse(base)?;
+    let https = base_url.as_str().starts_with("https://");
+    let http = Http::new(base_url.clone())?;
+    let mut checks = Vec::new();
+
+    checks.push(Check {
+        name: "https",
+        outcome: if https {
+            Outcome::Passed("served over https".into())
+        } else {
+            Outcome::NotApplicable("a loopback address of the local mode is plain http".into())
+        },
+    });
+
+    let health = http.get("/health").await;
+    checks.push(check(
+        "health",
+        health.and_then(|reply| {
+            expect_ok(&reply, "/health")?;
+            let json: serde_json::Value = serde_json::from_str(&reply.body)
+                .map_err(|_| "/health does not answer JSON: this is not postbode".to_owned())?;
+            if json["service"] != "postbode" || json["status"] != "ok" {
+                return Err(format!("/health answers {json}, not postbode's health"));
+            }
+            match json["base_url"].as_str() {
+                Some(url) if url == base_url.as_str() => {
+                    Ok(format!("postbode answers, and builds every link in mail on {url}"))
+                }
+                Some(url) => Err(format!(
+                    "this stack builds the links in its mails on {url}, not on {}: readers would land elsewhere",
+                    base_url.as_str()
+                )),
+                None => Err("/health does not say which address mails link to".into()),
+            }
+        }),
+    ));
+
+    let home = http.get("/").await;
+    let home_result = match &home {
+        Ok(reply) => expect_ok(reply, "/").and_then(|()| {
+            if !reply.body.contains("<html lang=\"nl\"") {
+                Err("/ is not a Dutch postbode page".into())
+            } else if !reply.body.contains("href=\"/privacy\"") {
+                Err("/ does not link the privacy statement".into())
+            } else {
+                Ok("the blog, in Dutch, with the privacy statement linked".into())
+            }
+        }),
+        Err(e) => Err(e.clone()),
+    };
+    checks.push(check("home page", home_result));
+
+    let post = catalogue.and_then(|c| c.posts.first());
+    let post_result = match post {
+        Some(post) => {
+            let path = format!("/posts/{}", post.slug);
+            http.get(&path).await.and_then(|reply| {
+                expect_ok(&reply, &path)?;
+                let title = maud::html! { (post.title) }.into_string();
+                if reply.body.contains(&title) {
+                    Ok(format!("{path} shows „{}”", post.title))
+                } else {
+                    Err(format!("{path} does not show „{}”: is the latest content deployed?", post.title))
+                }
+            })
+        }
+        None => Err("no local content to compare with (pass --content DIR)".into()),
+    };
+    checks.push(check("post page", post_result));
+
+    checks.push(check(
+        "feed",
+        http.get("/feed.xml").await.and_then(|reply| {
+            expect_ok(&reply, "/feed.xml")?;
+            if reply.header(header::CONTENT_TYPE).starts_with("application/atom+xml") && reply.body.contains("<feed") {
+                Ok("/feed.xml is an Atom feed".into())
+            } else {
+                Err("/feed.xml is not an Atom feed".into())
+            }
+        }),
+    ));
+
+    checks.push(check(
+        "privacy",
+        http.get("/privacy").await.and_then(|reply| {
+            expect_ok(&reply, "/privacy")?;
+            match &catalogue {
+                Some(c) if !reply.body.contains(&maud::html! { (c.privacy.title) }.into_string()) => {
+                    Err(format!("/privacy does not show „{}”", c.privacy.title))
+                }
+                _ => Ok("/privacy is the privacy statement".into()),
+            }
+        }),
+    ));
+
+    let headers_result = match &home {
+        Ok(reply) => {
+            let mut missing = Vec::new();
+            if reply.header(header::X_CONTENT_TYPE_OPTIONS) != "nosniff" {
+                missing.push("X-Content-Type-Options: nosniff");
+            }
+            if reply.header(header::REFERRER_POLICY) != "no-referrer" {
+                missing.push("Referrer-Policy: no-referrer (links carry tokens)");
+            }
+            if !reply.header(header::CONTENT_SECURITY_POLICY).contains("default-src 'none'") {
+                missing.push("a Content-Security-Policy with default-src 'none'");
+            }
+            if https && !reply.header(header::STRICT_TRANSPORT_SECURITY).contains("max-age=") {
+                missing.push("Strict-Transport-Security");
+            }
+            if missing.is_empty() {
+                Ok(format!("nosniff, no-referrer, a script-free CSP{}", if https { ", HSTS" } else { "" }))
+            } else {
+                Err(format!("missing {}", missing.join(", ")))
+            }
+        }
+        Err(e) => Err(e.clone()),
+    };
+    checks.push(check("security headers", headers_result));
+
+    // What Gmail's and Yahoo's one-click button does, with a token that cannot be valid:
+    // postbode refuses it with its own Dutch answer; another site answers something else.
+    let unsubscribe = http.send(Method::POST, "/unsubscribe/smoke-ongeldig", Some("List-Unsubscribe=One-Click")).await;
+    checks.push(check(
+        "unsubscribe",
+        unsubscribe.and_then(|reply| {
+            let refusal = crate::http::AppError::bad_link();
+            if reply.status == refusal.status.as_u16() && reply.body.contains(refusal.message) {
+                Ok("a one-click POST with an invalid token gets postbode's own answer".into())
+            } else {
+                Err(format!(
+                    "a one-click POST to /unsubscribe/… answers {} without postbode's refusal: unsubscribe links would not work here",
+                    reply.status
+                ))
+            }
+        }),
+    ));
+
+    Ok(Report { base: base_url.as_str().to_owned(), checks })
+}
