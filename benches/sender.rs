@@ -70,6 +70,7 @@ async fn measure(n: usize) {
             welcome: Welcome::NotSent,
             drip: Default::default(),
             next_due_at: Some(now),
+            left_at: None,
             transient_bounces: 0,
             version: 0,
         };

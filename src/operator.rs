@@ -42,9 +42,21 @@ pub async fn erase(
     let Some(subscriber) = store.subscriber_by_email(email).await? else {
         return Ok(false);
     };
-    store.set_suppressed(&tokens.suppression_hash(email.as_str()), true, now).await?;
-    store.erase_subscriber(&subscriber).await?;
+    erase_subscriber(store, tokens, &subscriber, now).await?;
     Ok(true)
+}
+
+/// Erases one subscriber, keeping the salted hash of the address on the suppression list
+/// (first, so a failure in between never leaves an erased address unsuppressed). Used for
+/// requests (art. 17) and by the sender when the retention period after leaving ends.
+pub async fn erase_subscriber(
+    store: &dyn Store,
+    tokens: &TokenKey,
+    subscriber: &Subscriber,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    store.set_suppressed(&tokens.suppression_hash(subscriber.email.as_str()), true, now).await?;
+    store.erase_subscriber(subscriber).await
 }
 
 pub async fn is_suppressed(store: &dyn Store, tokens: &TokenKey, email: &SubscriberEmail) -> Result<bool, StoreError> {

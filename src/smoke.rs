@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! $ postbode smoke https://nieuwsbrief.voorbeeld.nl
-//! ok    https              served over https
+//! ok    https              served over https, with a valid certificate for this name
 //! ok    health             postbode answers, and builds every link in mail on https://nieuwsbrief.voorbeeld.nl
 //! ok    home page          the blog, in Dutch, with the privacy statement linked
 //! ok    post page          /posts/leiderschap-en-vertrouwen shows „Leiderschap en vertrouwen”
@@ -161,16 +161,17 @@ pub async fn run(base: &str, catalogue: Option<&Catalogue>) -> Result<Report, St
     let http = Http::new(base_url.clone())?;
     let mut checks = Vec::new();
 
+    let health = http.get("/health").await;
+    // Any answer over https means the name resolves, TLS works and the certificate is valid
+    // for this name (rustls checks it against the system's roots).
     checks.push(Check {
         name: "https",
-        outcome: if https {
-            Outcome::Passed("served over https".into())
-        } else {
-            Outcome::NotApplicable("a loopback address of the local mode is plain http".into())
+        outcome: match (&health, https) {
+            (Ok(_), true) => Outcome::Passed("served over https, with a valid certificate for this name".into()),
+            (Err(e), true) => Outcome::Failed(e.clone()),
+            (_, false) => Outcome::NotApplicable("a loopback address of the local mode is plain http".into()),
         },
     });
-
-    let health = http.get("/health").await;
     checks.push(check(
         "health",
         health.and_then(|reply| {

@@ -23,7 +23,7 @@ use crate::mail::{MailError, Mailer, Outgoing};
 use crate::render::{EmailSettings, PreparedEmail, RenderError};
 use crate::schedule::{Plan, Programme, Schedule};
 use crate::store::{Claim, DueCursor, SendResult, Store, StoreError};
-use crate::subscribers::{Status, Subscriber, SubscriberId};
+use crate::subscribers::{Retention, Status, Subscriber, SubscriberId, retention};
 use crate::tokens::TokenKey;
 
 #[derive(Debug, Clone)]
@@ -88,6 +88,8 @@ pub struct Report {
     pub remaining: u32,
     /// True when the run stopped early at the deadline.
     pub stopped_at_deadline: bool,
+    /// Records erased because their retention period after leaving ran out.
+    pub erased: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -120,6 +122,8 @@ pub struct Sender {
     /// Every post rendered once; per recipient only the personal parts are filled in.
     prepared: HashMap<String, PreparedEmail>,
     config: SenderConfig,
+    /// Months a record of someone who left is kept (`site.toml`, stated in the privacy page).
+    retention_months: u32,
 }
 
 enum Outcome {
@@ -153,6 +157,7 @@ impl Sender {
                 .map_or(Programme { series: Vec::new(), broadcasts: Vec::new() }, |s| Programme::new(catalogue, s)),
             prepared,
             config,
+            retention_months: catalogue.site.retention_months,
         })
     }
 
@@ -254,9 +259,19 @@ impl Sender {
             return Ok(());
         };
         if subscriber.status != Status::Confirmed {
-            // Out of the queue: unsubscribed, bounced or complained people get nothing.
-            subscriber.next_due_at = None;
+            // Unsubscribed, bounced or complained people get nothing; they stay in the queue
+            // only until their record is to be erased (the privacy statement's retention).
             report.skip(&format!("not confirmed ({})", subscriber.status.as_str()));
+            match retention(&subscriber, self.retention_months, now) {
+                Retention::Keep => subscriber.next_due_at = None,
+                Retention::EraseAt(at) => subscriber.next_due_at = Some(at),
+                Retention::EraseNow => {
+                    crate::operator::erase_subscriber(self.store.as_ref(), &self.tokens, &subscriber, now).await?;
+                    tracing::info!(subscriber = %subscriber.id, "retention period over: erased");
+                    report.erased += 1;
+                    return Ok(());
+                }
+            }
             return self.save(&subscriber).await;
         }
         let confirmed_at = subscriber.confirmed_at.unwrap_or(subscriber.created_at);

@@ -215,13 +215,12 @@ async fn mark(
             return Ok(false);
         };
         match status {
-            Some(status) => {
-                subscriber.status = status;
-                subscriber.next_due_at = None;
+            Some(status) => crate::subscribers::leave(&mut subscriber, status, now),
+            None => {
+                subscriber.transient_bounces += 1;
+                subscriber.updated_at = now;
             }
-            None => subscriber.transient_bounces += 1,
         }
-        subscriber.updated_at = now;
         match store.update_subscriber(&subscriber).await {
             Ok(_) => {
                 tracing::info!(subscriber = %subscriber.id, status = subscriber.status.as_str(), "SES event applied");

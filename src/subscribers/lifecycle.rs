@@ -58,6 +58,7 @@ pub fn subscribe(
             welcome: Welcome::NotSent,
             drip: Default::default(),
             next_due_at: None,
+            left_at: None,
             transient_bounces: 0,
             version: 0,
         }));
@@ -73,6 +74,10 @@ pub fn subscribe(
             }
             let mut next = existing.clone();
             next.status = Status::Pending;
+            // Back from having left: no erase is pending any more (an unconfirmed record
+            // expires like any other pending one).
+            next.left_at = None;
+            next.next_due_at = None;
             next.first_name = first_name.or(next.first_name);
             next.updated_at = now;
             next.confirmation_sent_at = Some(now);
@@ -148,9 +153,7 @@ pub fn unsubscribe(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp)
     match subscriber.status {
         Status::Pending | Status::Confirmed => {
             let mut next = subscriber.clone();
-            next.status = Status::Unsubscribed;
-            next.updated_at = now;
-            next.next_due_at = None;
+            super::leave(&mut next, Status::Unsubscribed, now);
             next.consent.push(evidence.record(ConsentAction::Unsubscribe, now));
             Some(next)
         }
@@ -248,5 +251,23 @@ mod tests {
         assert_eq!(super::super::clean_first_name(Some("  Anna \u{7}  Maria ")), Some("Anna Maria".into()));
         assert_eq!(super::super::clean_first_name(Some("   ")), None);
         assert_eq!(super::super::clean_first_name(Some(&"x".repeat(100))).unwrap().len(), 60);
+    }
+
+    #[test]
+    fn retention_counts_calendar_months_from_leaving() {
+        use super::super::{Retention, retention};
+        let s = pending();
+        assert_eq!(retention(&s, 12, t(10_000_000_000)), Retention::Keep, "pending: the store's expiry handles it");
+        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, &evidence(), t(1), t(1)) else { panic!() };
+        assert_eq!(retention(&c, 12, t(10_000_000_000)), Retention::Keep);
+        let left_at: Timestamp = "2027-01-31T10:00:00Z".parse().unwrap();
+        let out = unsubscribe(&c, &evidence(), left_at).unwrap();
+        assert_eq!((out.left_at, out.next_due_at), (Some(left_at), Some(left_at)), "the sender looks soon");
+        // One month after 31 January is the end of February (jiff clamps the day).
+        let end: Timestamp = "2027-02-28T10:00:00Z".parse().unwrap();
+        assert_eq!(retention(&out, 1, left_at), Retention::EraseAt(end));
+        assert_eq!(retention(&out, 1, end), Retention::EraseNow);
+        let twelve: Timestamp = "2028-01-31T10:00:00Z".parse().unwrap();
+        assert_eq!(retention(&out, 12, end), Retention::EraseAt(twelve));
     }
 }

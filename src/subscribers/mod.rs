@@ -160,10 +160,44 @@ pub struct Subscriber {
     /// sender's index altogether.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_due_at: Option<Timestamp>,
+    /// When they unsubscribed, bounced or complained: the retention period runs from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<Timestamp>,
     /// Soft bounces seen (mailbox full and the like); counted, not acted on.
     #[serde(default)]
     pub transient_bounces: u32,
     pub version: u64,
+}
+
+/// What happens to a record, given the retention period: someone who left (unsubscribed,
+/// bounced, complained) is erased `retention_months` after leaving; everyone else is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    Keep,
+    /// Left; erase at this moment.
+    EraseAt(Timestamp),
+    /// Left long enough ago: erase now.
+    EraseNow,
+}
+
+/// The retention decision for `subscriber` at `now` (months counted in UTC calendar months).
+pub fn retention(subscriber: &Subscriber, retention_months: u32, now: Timestamp) -> Retention {
+    if matches!(subscriber.status, Status::Pending | Status::Confirmed) {
+        return Retention::Keep;
+    }
+    let left = subscriber.left_at.unwrap_or(subscriber.updated_at);
+    let months = jiff::Span::new().months(i64::from(retention_months));
+    let erase_at = left.to_zoned(jiff::tz::TimeZone::UTC).checked_add(months).map_or(Timestamp::MAX, |z| z.timestamp());
+    if erase_at <= now { Retention::EraseNow } else { Retention::EraseAt(erase_at) }
+}
+
+/// Marks someone as gone (`status` is unsubscribed, bounced or complained) at `now`, and books
+/// a visit by the sender, which schedules the erase at the end of the retention period.
+pub fn leave(subscriber: &mut Subscriber, status: Status, now: Timestamp) {
+    subscriber.status = status;
+    subscriber.left_at = Some(now);
+    subscriber.updated_at = now;
+    subscriber.next_due_at = Some(now);
 }
 
 /// The longest first name kept; anything longer is cut.

@@ -14,6 +14,7 @@ mod golden;
 mod lambda_events;
 mod operator;
 mod preview_cli;
+mod retention;
 mod sender;
 mod ses;
 mod ses_events;

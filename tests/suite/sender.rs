@@ -361,7 +361,7 @@ async fn a_rejected_address_is_recorded_and_the_rest_goes_on() {
 }
 
 #[tokio::test]
-async fn unsubscribed_people_leave_the_queue() {
+async fn unsubscribed_people_get_nothing_and_wait_only_for_their_erase() {
     let h = harness(Arc::new(SqliteStore::in_memory().unwrap())).await;
     let first = SubscriberEmail::parse(&h.emails[0]).unwrap();
     let mut s = h.store.subscriber_by_email(&first).await.unwrap().unwrap();
@@ -371,7 +371,9 @@ async fn unsubscribed_people_leave_the_queue() {
         sender(h.store.clone(), h.mailer(vec![], None), Harness::fast()).run(run_at(minutes(0))).await.unwrap();
     assert_eq!(report.sent, 29);
     assert_eq!(report.skipped.get("not confirmed (unsubscribed)"), Some(&1));
-    assert!(h.store.subscriber_by_email(&first).await.unwrap().unwrap().next_due_at.is_none());
+    // Queued again only for the erase at the end of the retention period (12 months).
+    let erase_at = h.store.subscriber_by_email(&first).await.unwrap().unwrap().next_due_at.unwrap();
+    assert!(erase_at > minutes(0).checked_add(SignedDuration::from_hours(24 * 360)).unwrap(), "{erase_at}");
 }
 
 /// `postbode send --now …`, run again and again with the clock moving on, on a local data

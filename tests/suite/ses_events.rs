@@ -44,7 +44,8 @@ async fn events_on(store: Arc<dyn Store>) {
 
     let r = handle(store.as_ref(), &event("bounce-permanent.json", "Hard@Example.nl"), &breaker, now()).await.unwrap();
     assert_eq!((r.bounced, r.unknown, r.paused.as_deref()), (1, 0, None));
-    assert_eq!(status(store.as_ref(), "hard@example.nl").await, (Status::Bounced, false, 0));
+    // Still queued: the sender books the erase at the end of the retention period.
+    assert_eq!(status(store.as_ref(), "hard@example.nl").await, (Status::Bounced, true, 0));
 
     let r = handle(store.as_ref(), &event("bounce-transient.json", "soft@example.nl"), &breaker, now()).await.unwrap();
     assert_eq!(r.transient_bounces, 1);
@@ -52,7 +53,7 @@ async fn events_on(store: Arc<dyn Store>) {
 
     let r = handle(store.as_ref(), &event("complaint.json", "spam@example.nl"), &breaker, now()).await.unwrap();
     assert_eq!(r.complained, 1);
-    assert_eq!(status(store.as_ref(), "spam@example.nl").await, (Status::Complained, false, 0));
+    assert_eq!(status(store.as_ref(), "spam@example.nl").await, (Status::Complained, true, 0));
 
     let r = handle(store.as_ref(), &event("delivery.json", "fine@example.nl"), &breaker, now()).await.unwrap();
     assert_eq!(r.ignored, 1);

@@ -34,6 +34,7 @@ pub fn subscriber(email: &str) -> Subscriber {
         welcome: Welcome::NotSent,
         drip: Default::default(),
         next_due_at: None,
+        left_at: None,
         transient_bounces: 0,
         version: 0,
     }
