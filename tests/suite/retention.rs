@@ -11,7 +11,6 @@ use postbode::jobs::ses_events::{Breaker, SnsEvent, handle};
 use postbode::mail::outbox::OutboxMailer;
 use postbode::operator::is_suppressed;
 use postbode::schedule::DEFAULT_WINDOW_LENGTH;
-use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
 use postbode::subscribers::{Status, Subscriber, SubscriberEmail};
 
