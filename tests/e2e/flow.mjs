@@ -45,6 +45,16 @@ async function newestMail(subject) {
   return await page.locator("pre").textContent();
 }
 
+// The mail on its outbox page: the text part names contact and privacy, and the rendered HTML
+// (in its frame) links both.
+async function mailFooterHasContactAndPrivacy(text, what) {
+  check(text.includes("Contact: rene@voorbeeld.nl"), `${what}: contact in the text part`);
+  check(text.includes(`Privacyverklaring: ${base}/privacy`), `${what}: privacy in the text part`);
+  const mail = page.frameLocator("iframe.mail");
+  check((await mail.locator(`td.footer a[href='${base}/privacy']`).count()) === 1, `${what}: privacy link in the HTML`);
+  check((await mail.locator("td.footer a[href='mailto:rene@voorbeeld.nl']").count()) === 1, `${what}: contact link in the HTML`);
+}
+
 function linkIn(text, path) {
   const match = text.match(new RegExp(`${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${path}[A-Za-z0-9_-]+`));
   check(match, `no ${path} link in the mail:\n${text}`);
@@ -63,6 +73,17 @@ try {
   await page.screenshot({ path: join(shots, "post-320px.png"), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 900 });
 
+  // Identity, contact address and privacy statement on the page; the form links the statement.
+  const footer = page.locator("footer");
+  check((await footer.textContent()).includes("rene@voorbeeld.nl"), "the contact address in the footer");
+  check((await footer.locator("a[href='mailto:rene@voorbeeld.nl']").count()) === 1, "a mailto: contact link");
+  check((await page.locator("section.subscribe a[href='/privacy']").count()) === 1, "the form links the privacy statement");
+  await footer.getByRole("link", { name: "Privacyverklaring" }).click();
+  await page.waitForSelector("h1:text('Privacyverklaring')");
+  check((await page.locator("main").textContent()).includes("12 maanden"), "the retention period on the privacy page");
+  await page.screenshot({ path: join(shots, "privacy.png"), fullPage: true });
+  await page.goBack();
+
   // Subscribe with the form (labels find the fields, as a screen reader would).
   await page.getByLabel("Je e-mailadres").fill("eva@example.nl");
   await page.getByLabel("Je voornaam (mag leeg blijven)").fill("Eva");
@@ -72,6 +93,7 @@ try {
   // The confirmation mail, its link, the button.
   const confirmation = await newestMail("Bevestig je aanmelding");
   await page.screenshot({ path: join(shots, "email-confirmation.png"), fullPage: true });
+  await mailFooterHasContactAndPrivacy(confirmation, "confirmation");
   await page.goto(linkIn(confirmation, "/confirm/"));
   await page.screenshot({ path: join(shots, "confirm-page.png"), fullPage: true });
   await page.getByRole("button", { name: "Ja, bevestig mijn aanmelding" }).click();
@@ -80,6 +102,7 @@ try {
   // The welcome mail, rendered as the reader sees it; then its unsubscribe link.
   const welcome = await newestMail("Welkom!");
   await page.screenshot({ path: join(shots, "email-welcome.png"), fullPage: true });
+  await mailFooterHasContactAndPrivacy(welcome, "welcome");
   await page.goto(linkIn(welcome, "/unsubscribe/"));
   await page.getByRole("button", { name: "Afmelden" }).click();
   await page.waitForSelector("text=Je bent afgemeld");
