@@ -297,3 +297,63 @@ pub async fn run(base: &str, catalogue: Option<&Catalogue>) -> Result<Report, St
 
     Ok(Report { base: base_url.as_str().to_owned(), checks })
 }
+
+/// What is wrong with the subscribe form on one of the author's own pages (`postbode check
+/// --form-page`): the consent text must be the `consent_text` of `site.toml` word for word,
+/// since its hash is the consent proof of every subscription from that form; the form must
+/// post an `email` to `/subscribe`; the page must link a privacy statement. `base` is the
+/// stack's address, when known: then the form must post to it.
+pub fn form_page_warnings(site: &crate::content::Site, base: Option<&BaseUrl>, html: &str) -> Vec<String> {
+    use scraper::{Html, Selector};
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let doc = Html::parse_document(html);
+    let selector = |css: &str| Selector::parse(css).expect("a valid selector");
+    let forms: Vec<_> = doc
+        .select(&selector("form"))
+        .filter(|f| f.value().attr("action").is_some_and(|a| a.trim_end_matches('/').ends_with("/subscribe")))
+        .collect();
+    if forms.is_empty() {
+        return vec!["the page has no form that posts to …/subscribe".into()];
+    }
+    let mut warnings = Vec::new();
+    let page_text = words(&doc.root_element().text().collect::<String>());
+    if !page_text.contains(&words(&site.consent_text)) {
+        warnings.push(format!(
+            "the consent text on the page differs from `consent_text` in site.toml; readers must see exactly: {}",
+            site.consent_text
+        ));
+    }
+    for form in &forms {
+        let action = form.value().attr("action").unwrap_or_default();
+        if form.select(&selector("input[name='email']")).next().is_none() {
+            warnings.push(format!("the form posting to {action} has no field named `email`"));
+        }
+        if form.value().attr("method").is_none_or(|m| !m.eq_ignore_ascii_case("post")) {
+            warnings.push(format!("the form posting to {action} needs method=\"post\""));
+        }
+        if let Some(base) = base
+            && action.trim_end_matches('/') != base.join("/subscribe")
+        {
+            warnings.push(format!("the form posts to {action}, not to this stack's {}", base.join("/subscribe")));
+        }
+    }
+    let privacy = doc.select(&selector("a[href]")).any(|a| {
+        let href = a.value().attr("href").unwrap_or_default();
+        href.ends_with("/privacy") || a.text().collect::<String>().to_lowercase().contains("privacy")
+    });
+    if !privacy {
+        warnings.push(
+            "the page does not link a privacy statement (the AVG asks for one where addresses are collected)".into(),
+        );
+    }
+    warnings
+}
+
+/// The HTML of one page (for `postbode check --form-page https://…`).
+pub async fn fetch_page(url: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a web address: {e}"))?;
+    let origin = BaseUrl::parse(&parsed.origin().ascii_serialization())?;
+    let reply = Http::new(origin)?.get(&parsed[url::Position::BeforePath..]).await?;
+    expect_ok(&reply, url)?;
+    Ok(reply.body)
+}

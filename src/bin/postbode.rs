@@ -22,6 +22,23 @@ enum Command {
         /// The content folder.
         #[arg(long, default_value = "content")]
         content: PathBuf,
+        /// A page of your own website with the subscribe form (a file, or an https address):
+        /// warns when its consent text differs from `consent_text`, or the form is incomplete.
+        #[arg(long = "form-page")]
+        form_pages: Vec<String>,
+        /// The stack's address (PublicUrl): the forms must post to it.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Print the subscribe form for your own website, posting to the stack's address URL
+    /// (the PublicUrl output of `sam deploy`), with the consent text and privacy link.
+    Form {
+        url: String,
+        /// The page the form will be on (recorded as the source of each subscription).
+        #[arg(long)]
+        page: Option<String>,
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
     },
     /// Render posts exactly as readers get them: SLUG.html, SLUG.txt and SLUG.eml.
     Preview {
@@ -428,7 +445,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("{}", report.summary());
             Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Check { content } => {
+        Command::Check { content, form_pages, url } => {
             let catalogue = catalogue(&content)?;
             println!(
                 "{}: no problems (posts: {}, series: {}, broadcasts: {})",
@@ -437,6 +454,27 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 catalogue.series.len(),
                 catalogue.posts.iter().filter(|p| p.series().is_none()).count()
             );
+            let base = url.as_deref().map(BaseUrl::parse).transpose()?;
+            for page in &form_pages {
+                let html = if page.starts_with("https://") || page.starts_with("http://") {
+                    runtime()?.block_on(postbode::smoke::fetch_page(page))?
+                } else {
+                    std::fs::read_to_string(page).map_err(|e| format!("cannot read {page}: {e}"))?
+                };
+                let warnings = postbode::smoke::form_page_warnings(&catalogue.site, base.as_ref(), &html);
+                if warnings.is_empty() {
+                    println!("{page}: the form matches (consent text, fields, privacy link)");
+                }
+                for warning in warnings {
+                    println!("warning: {page}: {warning}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Form { url, page, content } => {
+            let catalogue = catalogue(&content)?;
+            let base = BaseUrl::parse(&url)?;
+            println!("{}", postbode::render::web::embeddable_form(&catalogue.site, &base, page.as_deref()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Preview { slug, content, out, base_url, date } => {

@@ -127,6 +127,30 @@ pub fn subscribe_form(site: &Site, source: &str) -> Markup {
     }
 }
 
+/// The subscribe form for the author's own website, pointing at the stack's address `base`
+/// (`postbode form URL`): the same fields, the same consent text, the privacy statement
+/// linked. Plain HTML, no script; the honeypot is hidden with an inline style because the
+/// author's stylesheet does not know our `.hp` class.
+pub fn embeddable_form(site: &Site, base: &BaseUrl, page: Option<&str>) -> String {
+    html! {
+        form method="post" action=(base.join("/subscribe")) {
+            label for="postbode-email" { "Je e-mailadres" }
+            input id="postbode-email" name="email" type="email" required autocomplete="email" inputmode="email";
+            label for="postbode-first-name" { "Je voornaam (mag leeg blijven)" }
+            input id="postbode-first-name" name="first_name" type="text" autocomplete="given-name" maxlength="60";
+            @if let Some(page) = page { input type="hidden" name="source_url" value=(page); }
+            div style="position:absolute;left:-5000px" aria-hidden="true" {
+                label for="postbode-website" { "Laat dit veld leeg" }
+                input id="postbode-website" name="website" type="text" tabindex="-1" autocomplete="off";
+            }
+            p { (site.consent_text) }
+            p { "Wat ik met je gegevens doe, lees je in mijn " a href=(base.join(PRIVACY_PATH)) { "privacyverklaring" } "." }
+            button type="submit" { "Ontvang de whitepaper met 22 tips" }
+        }
+    }
+    .into_string()
+}
+
 pub fn home(catalogue: &Catalogue, base: &BaseUrl) -> Markup {
     let site = &catalogue.site;
     layout(

@@ -272,3 +272,62 @@ async fn health_names_the_address_every_link_is_built_on() {
     assert_eq!(json["base_url"], BASE);
     assert_eq!(health.headers["strict-transport-security"], "max-age=31536000");
 }
+
+/// `postbode form URL` prints the form for the author's site with the stack's real address;
+/// `postbode check --form-page` accepts it and warns about a changed consent text, a form
+/// that posts elsewhere and a missing privacy link.
+#[test]
+fn the_form_snippet_uses_the_stacks_address_and_check_spots_a_changed_consent_text() {
+    let stack = "https://nieuwsbrief.voorbeeld.nl";
+    let out = crate::helpers::postbode(&["form", stack, "--page", "https://www.voorbeeld.nl/leiderschap"]);
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let snippet = crate::helpers::stdout(&out);
+    let site = seed_catalogue().site;
+    assert!(snippet.contains(&format!("action=\"{stack}/subscribe\"")), "{snippet}");
+    assert!(snippet.contains(&format!("href=\"{stack}/privacy\"")), "{snippet}");
+    assert!(snippet.contains(&site.consent_text));
+    assert!(snippet.contains("name=\"source_url\" value=\"https://www.voorbeeld.nl/leiderschap\""));
+
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, html: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("<html><body><h1>Mijn pagina</h1>{html}</body></html>")).unwrap();
+        let out = crate::helpers::postbode(&["check", "--form-page", path.to_str().unwrap(), "--url", stack]);
+        assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+        crate::helpers::stdout(&out)
+    };
+    assert!(check("goed.html", snippet.clone()).contains("goed.html: the form matches"));
+    let changed = check("tekst.html", snippet.replace(&site.consent_text, "Ja, mail me maar."));
+    assert!(changed.contains("warning:") && changed.contains("the consent text on the page differs"), "{changed}");
+    let elsewhere = check("elders.html", snippet.replace(stack, "https://execute-api.example"));
+    assert!(elsewhere.contains(&format!("not to this stack's {stack}/subscribe")), "{elsewhere}");
+    let start = snippet.find("<p>Wat ik").unwrap();
+    let end = start + snippet[start..].find("</p>").unwrap() + 4;
+    let unlinked = check("privacy.html", format!("{}{}", &snippet[..start], &snippet[end..]));
+    assert!(unlinked.contains("does not link a privacy statement"), "{unlinked}");
+    let none = check("leeg.html", String::new());
+    assert!(none.contains("no form that posts to …/subscribe"), "{none}");
+}
+
+/// The snippet's fields, submitted as a browser would, subscribe through the router.
+#[tokio::test]
+async fn the_form_snippet_subscribes() {
+    let base = postbode::render::BaseUrl::parse(BASE).unwrap();
+    let snippet = postbode::render::web::embeddable_form(&seed_catalogue().site, &base, None);
+    let doc = Html::parse_fragment(&snippet);
+    let mut fields: Vec<(String, String)> = doc
+        .select(&Selector::parse("input").unwrap())
+        .map(|i| (i.value().attr("name").unwrap().to_owned(), i.value().attr("value").unwrap_or("").to_owned()))
+        .collect();
+    for (name, value) in &mut fields {
+        match name.as_str() {
+            "email" => *value = "eva@example.nl".into(),
+            "first_name" => *value = "Eva".into(),
+            _ => {}
+        }
+    }
+    let app = TestApp::spawn().await;
+    let answer = app.post_form("/subscribe", &serde_urlencoded::to_string(&fields).unwrap()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(app.emails_tagged("confirm").len(), 1, "the honeypot stayed empty, the mail went out");
+}
