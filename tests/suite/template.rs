@@ -297,3 +297,22 @@ fn reply_to_is_set_only_when_given() {
     let with = Stack::deploy(&[("ReplyToAddress", "rene@voorbeeld.nl")]);
     assert_eq!(with.global_env("POSTBODE_REPLY_TO"), s("rene@voorbeeld.nl"));
 }
+
+/// The guide explains every parameter a first deploy asks for, and runs `postbode smoke`
+/// after each deploy.
+#[test]
+fn the_deploy_guide_covers_every_parameter_and_runs_smoke_after_deploying() {
+    let guide = std::fs::read_to_string(repo_path("docs/deploy.md")).unwrap();
+    let stack = Stack::deploy(&[]);
+    for (name, _) in stack.template["Parameters"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        assert!(guide.contains(name), "docs/deploy.md does not explain {name}");
+    }
+    for deploy in guide.match_indices("sam deploy").filter(|(i, _)| guide[*i..].starts_with("sam deploy\n")) {
+        let after = &guide[deploy.0..];
+        let next_block_end = after.find("```").unwrap();
+        assert!(after[..next_block_end].contains("smoke"), "no smoke right after:\n{}", &after[..next_block_end]);
+    }
+    assert!(guide.contains("postbode smoke https://"), "the smoke step");
+    assert!(!guide.contains("SiteBaseUrl"));
+}
