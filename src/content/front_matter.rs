@@ -63,6 +63,11 @@ pub(crate) fn split(text: &str) -> Result<Split<'_>, (usize, String)> {
     Err((1, format!("the front matter block opened here is never closed with a `{FENCE}` line")))
 }
 
+/// [`split`], with a mistake in the fences recorded as a problem of `path`.
+pub(crate) fn split_reporting<'a>(path: &Path, text: &'a str, problems: &mut Vec<Problem>) -> Option<Split<'a>> {
+    split(text).map_err(|(line, message)| problems.push(Problem::new(path, line, message))).ok()
+}
+
 /// A value with the line it was found on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located<T> {

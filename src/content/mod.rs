@@ -405,13 +405,7 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
 type ParsedPost = ((Post, usize), Vec<markdown_scan::WrittenLink>);
 
 fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<Problem>) -> Option<ParsedPost> {
-    let split = match front_matter::split(text) {
-        Ok(split) => split,
-        Err((line, message)) => {
-            problems.push(Problem::new(path, line, message));
-            return None;
-        }
-    };
+    let split = front_matter::split_reporting(path, text, problems)?;
     let mut f = Fields::parse(path, split.toml, split.toml_first_line, 1);
     let title = f.required_str("title");
     let slug = f.required_str("slug");

@@ -261,13 +261,7 @@ pub(super) fn parse_site(
 /// `{{author}}`, `{{identity}}`, `{{contact_email}}` and `{{retention_months}}`. `site` is
 /// `None` when `site.toml` has problems of its own; the page is still checked.
 pub(super) fn parse_page(path: &Path, text: &str, site: Option<&Site>, problems: &mut Vec<Problem>) -> Option<Page> {
-    let split = match front_matter::split(text) {
-        Ok(split) => split,
-        Err((line, message)) => {
-            problems.push(Problem::new(path, line, message));
-            return None;
-        }
-    };
+    let split = front_matter::split_reporting(path, text, problems)?;
     let mut f = Fields::parse(path, split.toml, split.toml_first_line, 1);
     let title = f.required_str("title");
     problems.extend(f.finish());
