@@ -304,31 +304,72 @@ pub async fn run(base: &str, catalogue: Option<&Catalogue>) -> Result<Report, St
 /// post an `email` to `/subscribe`; the page must link a privacy statement. `base` is the
 /// stack's address, when known: then the form must post to it.
 pub fn form_page_warnings(site: &crate::content::Site, base: Option<&BaseUrl>, html: &str) -> Vec<String> {
-    use scraper::{Html, Selector};
+    use html5gum::{Token, Tokenizer};
     let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let doc = Html::parse_document(html);
-    let selector = |css: &str| Selector::parse(css).expect("a valid selector");
-    let forms: Vec<_> = doc
-        .select(&selector("form"))
-        .filter(|f| f.value().attr("action").is_some_and(|a| a.trim_end_matches('/').ends_with("/subscribe")))
-        .collect();
+    let text_of = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+
+    /// A `<form>` that posts to …/subscribe, as found.
+    struct Form {
+        action: String,
+        method: String,
+        has_email: bool,
+    }
+    let mut forms: Vec<Form> = Vec::new();
+    let mut in_subscribe_form = false;
+    let mut page_text = String::new();
+    let mut privacy_link = false;
+    let mut in_link = false;
+    for token in Tokenizer::new(html).flatten() {
+        match token {
+            Token::StartTag(tag) => {
+                let attr = |name: &str| tag.attributes.get(name.as_bytes()).map(|v| text_of(v)).unwrap_or_default();
+                match tag.name.as_slice() {
+                    b"form" => {
+                        let action = attr("action");
+                        in_subscribe_form = action.trim_end_matches('/').ends_with("/subscribe");
+                        if in_subscribe_form {
+                            forms.push(Form { action, method: attr("method"), has_email: false });
+                        }
+                    }
+                    b"input" if in_subscribe_form && attr("name") == "email" => {
+                        if let Some(form) = forms.last_mut() {
+                            form.has_email = true;
+                        }
+                    }
+                    b"a" => {
+                        in_link = true;
+                        privacy_link |= attr("href").trim_end_matches('/').ends_with("/privacy");
+                    }
+                    _ => {}
+                }
+            }
+            Token::EndTag(tag) if tag.name.as_slice() == b"form" => in_subscribe_form = false,
+            Token::EndTag(tag) if tag.name.as_slice() == b"a" => in_link = false,
+            Token::String(text) => {
+                let text = text_of(&text);
+                privacy_link |= in_link && text.to_lowercase().contains("privacy");
+                page_text.push_str(&text);
+                page_text.push(' ');
+            }
+            _ => {}
+        }
+    }
     if forms.is_empty() {
         return vec!["the page has no form that posts to …/subscribe".into()];
     }
     let mut warnings = Vec::new();
-    let page_text = words(&doc.root_element().text().collect::<String>());
-    if !page_text.contains(&words(&site.consent_text)) {
+    if !words(&page_text).contains(&words(&site.consent_text)) {
         warnings.push(format!(
             "the consent text on the page differs from `consent_text` in site.toml; readers must see exactly: {}",
             site.consent_text
         ));
     }
     for form in &forms {
-        let action = form.value().attr("action").unwrap_or_default();
-        if form.select(&selector("input[name='email']")).next().is_none() {
+        let action = &form.action;
+        if !form.has_email {
             warnings.push(format!("the form posting to {action} has no field named `email`"));
         }
-        if form.value().attr("method").is_none_or(|m| !m.eq_ignore_ascii_case("post")) {
+        if !form.method.eq_ignore_ascii_case("post") {
             warnings.push(format!("the form posting to {action} needs method=\"post\""));
         }
         if let Some(base) = base
@@ -337,11 +378,7 @@ pub fn form_page_warnings(site: &crate::content::Site, base: Option<&BaseUrl>, h
             warnings.push(format!("the form posts to {action}, not to this stack's {}", base.join("/subscribe")));
         }
     }
-    let privacy = doc.select(&selector("a[href]")).any(|a| {
-        let href = a.value().attr("href").unwrap_or_default();
-        href.ends_with("/privacy") || a.text().collect::<String>().to_lowercase().contains("privacy")
-    });
-    if !privacy {
+    if !privacy_link {
         warnings.push(
             "the page does not link a privacy statement (the AVG asks for one where addresses are collected)".into(),
         );
