@@ -5,6 +5,7 @@ use jiff::SignedDuration;
 use lettre::message::Mailbox;
 
 use crate::render::{BaseUrl, EmailSettings};
+use crate::subscribers::caps::Caps;
 use crate::tokens::TokenKey;
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,34 @@ pub async fn token_key(aws: &aws_config::SdkConfig) -> Result<TokenKey, ConfigEr
     TokenKey::new(secret.trim().as_bytes().to_vec()).map_err(ConfigError)
 }
 
+/// The caps on confirmation mail, from `POSTBODE_CAP_MAILBOX_PER_HOUR`,
+/// `POSTBODE_CAP_MAILBOX_PER_DAY`, `POSTBODE_CAP_CLIENT_PER_HOUR` and
+/// `POSTBODE_CAP_GLOBAL_PER_HOUR` (whole numbers of at least 1), each defaulting to
+/// [`Caps::default`]. Read alike by the `api` Lambda and `postbode dev`.
+pub fn caps_from_env() -> Result<Caps, ConfigError> {
+    caps_from(optional)
+}
+
+/// [`caps_from_env`] with the variables from `lookup`.
+pub fn caps_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Caps, ConfigError> {
+    let mut caps = Caps::default();
+    for (name, field) in [
+        ("POSTBODE_CAP_MAILBOX_PER_HOUR", &mut caps.mailbox_per_hour),
+        ("POSTBODE_CAP_MAILBOX_PER_DAY", &mut caps.mailbox_per_day),
+        ("POSTBODE_CAP_CLIENT_PER_HOUR", &mut caps.client_per_hour),
+        ("POSTBODE_CAP_GLOBAL_PER_HOUR", &mut caps.global_per_hour),
+    ] {
+        if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
+            *field = value
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ConfigError(format!("{name} `{value}` is not a whole number of 1 or more")))?;
+        }
+    }
+    Ok(caps)
+}
+
 /// What the `api` Lambda needs.
 #[derive(Debug)]
 pub struct ApiConfig {
@@ -80,6 +109,7 @@ pub struct ApiConfig {
     pub table: String,
     pub configuration_set: Option<String>,
     pub confirm_cooldown: SignedDuration,
+    pub caps: Caps,
 }
 
 impl ApiConfig {
@@ -101,6 +131,7 @@ impl ApiConfig {
             table: var("POSTBODE_TABLE")?,
             configuration_set: optional("POSTBODE_CONFIGURATION_SET"),
             confirm_cooldown,
+            caps: caps_from_env()?,
         })
     }
 }

@@ -46,6 +46,7 @@ pub fn local_app(data: &std::path::Path, catalogue: Catalogue, base_url: &str) -
         tokens: crate::config::local_token_key(data).map_err(|e| e.to_string())?,
         clock: Arc::new(jiff::Timestamp::now),
         confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
+        caps: crate::config::caps_from_env().map_err(|e| e.to_string())?,
         confirm_ttl: DEFAULT_CONFIRM_TTL,
         schedule,
     })

@@ -23,6 +23,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         tokens: postbode::config::token_key(&aws).await?,
         clock: Arc::new(jiff::Timestamp::now),
         confirm_cooldown: config.confirm_cooldown,
+        caps: config.caps,
         confirm_ttl: DEFAULT_CONFIRM_TTL,
         schedule,
     };

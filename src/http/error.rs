@@ -62,6 +62,17 @@ impl AppError {
         )
     }
 
+    /// A cap on confirmation mail is reached. Also what someone sees who sends the form twice
+    /// in a row, so it says where the first mail is. Never depends on the address's state.
+    pub fn too_many() -> AppError {
+        AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Er kwamen net te veel aanmeldingen binnen voor dit adres of vanaf deze verbinding. \
+             Heb je je al aangemeld? Kijk dan in je inbox (en bij ongewenste e-mail) voor de bevestigingsmail. \
+             Anders: probeer het later nog eens.",
+        )
+    }
+
     pub fn not_found() -> AppError {
         AppError::new(StatusCode::NOT_FOUND, "Deze pagina bestaat niet.")
     }

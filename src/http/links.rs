@@ -73,6 +73,15 @@ pub async fn confirm(
     let (parts, _) = request.into_parts();
     let evidence = evidence(&app, &parts);
     let mut subscriber = resolve(&app, &token, Purpose::Confirm).await?;
+    // Confirming is new consent from the address's owner: it lifts an earlier erase's
+    // suppression (a POST to /subscribe alone never does; anyone can type an address).
+    if subscriber.status == Status::Pending {
+        let hash = app.tokens.suppression_hash(subscriber.email.as_str());
+        if app.store.is_suppressed(&hash).await? {
+            app.store.set_suppressed(&hash, false, app.now()).await?;
+            tracing::info!(subscriber = %subscriber.id, "confirmed anew: suppression lifted");
+        }
+    }
     for _ in 0..3 {
         let now = app.now();
         let first_visit = app.schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));

@@ -53,6 +53,8 @@ pub struct App {
     pub clock: Clock,
     /// At most one confirmation mail per address per this long.
     pub confirm_cooldown: SignedDuration,
+    /// Caps on subscribe requests per mailbox, client and in all.
+    pub caps: crate::subscribers::caps::Caps,
     /// How long a confirmation link works.
     pub confirm_ttl: SignedDuration,
     /// The series' schedule, for booking a new subscriber's first visit by the sender.

@@ -14,7 +14,7 @@ use crate::mail::Outgoing;
 use crate::render::Recipient;
 use crate::render::email::confirm_url;
 use crate::store::StoreError;
-use crate::subscribers::{self, Evidence, SubscribeOutcome, Subscriber, SubscriberEmail};
+use crate::subscribers::{self, Evidence, SubscribeOutcome, Subscriber, SubscriberEmail, caps};
 use crate::tokens::Purpose;
 
 /// The fields of the form (or JSON object). Unknown fields are ignored.
@@ -108,6 +108,7 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
         AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.")
             .with_format(format)
     })?;
+    take_caps(&app, &email, req.ip.as_deref()).await.map_err(|e| e.with_format(format))?;
     let evidence = Evidence {
         ip: req.ip,
         user_agent: request_info::user_agent(&req.headers),
@@ -130,17 +131,8 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
         };
         let mut subscriber = *subscriber;
         let written = match existing {
-            None => {
-                // Subscribing anew lifts an earlier erase's suppression: this is new consent.
-                let hash = app.tokens.suppression_hash(email.as_str());
-                if app.store.is_suppressed(&hash).await.map_err(|e| AppError::from(e).with_format(format))? {
-                    app.store
-                        .set_suppressed(&hash, false, now)
-                        .await
-                        .map_err(|e| AppError::from(e).with_format(format))?;
-                }
-                app.store.insert_subscriber(&subscriber).await.map(|()| 0)
-            }
+            // An erased address stays suppressed: only its owner confirming lifts that.
+            None => app.store.insert_subscriber(&subscriber).await.map(|()| 0),
             Some(_) => app.store.update_subscriber(&subscriber).await,
         };
         match written {
@@ -162,9 +154,27 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
     Err(AppError::unavailable().with_format(format))
 }
 
+/// Takes one from every budget this request counts against, before anything about the address
+/// is read: the same work, and the same answer, for every address.
+async fn take_caps(app: &AppState, email: &SubscriberEmail, ip: Option<&str>) -> Result<(), AppError> {
+    let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
+    let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
+    for budget in caps::budgets(&app.caps, &mailbox, &client, app.now()) {
+        if !app.store.take_budget(&budget.key, budget.limit, budget.expires_at).await? {
+            tracing::info!(budget = budget.key.split('#').next().unwrap_or(""), "cap reached; nothing sent");
+            return Err(AppError::too_many());
+        }
+    }
+    Ok(())
+}
+
 async fn send_confirmation(app: &AppState, subscriber: &Subscriber, now: jiff::Timestamp) -> Result<(), AppError> {
     let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, now);
-    let recipient = recipient(app, subscriber, now)?;
+    // Nothing a stranger typed goes into a mail before the address's owner confirmed: no
+    // name in the greeting or in `To:` (the welcome mail is the first to use it).
+    let mut recipient = recipient(app, subscriber, now)?;
+    recipient.first_name = None;
+    recipient.to = lettre::message::Mailbox::new(None, recipient.to.email.clone());
     let email = crate::render::letters::confirmation(
         &app.catalogue,
         &app.email,

@@ -10,6 +10,7 @@
 //! | day counters | `STATS` | `DAY#<yyyy-mm-dd>` | `sent`, `bounced`, `complained` (atomic `ADD`) |
 //! | sending state | `SENDING` | `STATE` | `state`: the circuit breaker's pause, as JSON |
 //! | suppression | `SUPPRESS#<salted hash>` | `SUPPRESS` | `since`: an erased address, never mailed again |
+//! | budget | `BUDGET#<key>` | `BUDGET` | `used` (conditional `ADD`), `expires_at` (TTL): caps on confirmation mail |
 //!
 //! - **Unique addresses.** A new subscriber is written in one transaction with its address
 //!   item, on the condition that the address item does not exist (or has expired): of two
@@ -488,6 +489,30 @@ impl Store for DynamoStore {
             self.client.delete_item().table_name(&self.table).set_key(Some(key())).send().await.map_err(map_err)?;
         }
         Ok(())
+    }
+
+    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let taken = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("BUDGET#{key}")))
+            .key("sk", s("BUDGET"))
+            .update_expression("ADD used :one SET expires_at = if_not_exists(expires_at, :expires)")
+            .condition_expression("attribute_not_exists(used) OR used < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .expression_attribute_values(":expires", n(expires_at.as_second()))
+            .send()
+            .await;
+        match taken.map_err(map_err) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {

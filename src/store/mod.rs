@@ -197,4 +197,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_suppressed(&self, hash: &str, suppressed: bool, now: Timestamp) -> Result<(), StoreError>;
 
     async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError>;
+
+    /// Takes one from the budget `key` of `limit` takes, atomically (of racing requests no
+    /// more than `limit` succeed): true when there was room. The counter can be dropped at
+    /// `expires_at` (DynamoDB's TTL, or a local clean-up), so counters never pile up.
+    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError>;
 }

@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS suppressed (
     hash  TEXT PRIMARY KEY,
     since INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS budgets (
+    key        TEXT PRIMARY KEY,
+    used       INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS budgets_expiry ON budgets (expires_at);
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -376,6 +382,25 @@ impl Store for SqliteStore {
             }
             .map_err(StoreError::unavailable)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with(move |c| {
+            // Counters whose window is long over go first (the local twin of DynamoDB's TTL);
+            // windows end on the caller's clock, so only counters older than this one's go.
+            c.execute("DELETE FROM budgets WHERE expires_at < ?1 - 172800", [expires_at.as_second()])
+                .map_err(StoreError::unavailable)?;
+            let changed = c
+                .execute(
+                    "INSERT INTO budgets (key, used, expires_at) VALUES (?1, 1, ?3)
+                     ON CONFLICT (key) DO UPDATE SET used = used + 1 WHERE used < ?2",
+                    params![key, i64::from(limit), expires_at.as_second()],
+                )
+                .map_err(StoreError::unavailable)?;
+            Ok(changed == 1 && limit > 0)
         })
         .await
     }

@@ -79,6 +79,27 @@ impl SubscriberEmail {
         Ok(SubscriberEmail(email))
     }
 
+    /// The mailbox behind the address, for rate limiting only: `+tags` dropped, and for
+    /// Gmail (which ignores dots and answers to googlemail.com too) dots dropped and one
+    /// domain. `Anna.de.Vries+nieuws@googlemail.com` and `annadevries@gmail.com` are one
+    /// mailbox. The stored address stays as typed.
+    ///
+    /// ```
+    /// use postbode::subscribers::SubscriberEmail;
+    /// let key = |a: &str| SubscriberEmail::parse(a).unwrap().mailbox();
+    /// assert_eq!(key("Anna.de.Vries+nieuws@googlemail.com"), "annadevries@gmail.com");
+    /// assert_eq!(key("anna+1@example.nl"), key("anna@example.nl"));
+    /// assert_ne!(key("a.nna@example.nl"), key("anna@example.nl"));
+    /// ```
+    pub fn mailbox(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        let local = local.split('+').next().unwrap_or(local);
+        match domain {
+            "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+            _ => format!("{local}@{domain}"),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

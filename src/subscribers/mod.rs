@@ -10,6 +10,7 @@
 //!                        unsubscribed ◄─────────────────┘
 //! ```
 
+pub mod caps;
 mod email;
 mod lifecycle;
 

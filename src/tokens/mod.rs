@@ -118,9 +118,16 @@ impl TokenKey {
     /// A salted, keyed hash of an address for the suppression list: the address itself is
     /// gone after an erase, but a later mail to it can still be recognised and refused.
     pub fn suppression_hash(&self, email: &str) -> String {
+        self.fingerprint("postbode suppression list", email)
+    }
+
+    /// A keyed hash of `value` for one `purpose` (hex): counters and lists can tell values
+    /// apart without holding them (a mailbox, a client address).
+    pub fn fingerprint(&self, purpose: &str, value: &str) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(b"postbode suppression list\0");
-        mac.update(email.as_bytes());
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
         mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 

@@ -9,6 +9,7 @@ mod aws;
 mod config;
 mod content_check;
 mod email_checklist;
+mod front_door;
 mod go_live;
 mod golden;
 mod lambda_events;

@@ -113,9 +113,14 @@ async fn list_show_export_stats_and_erase_on_dynamodb() {
     );
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("suppression list"));
-    // Subscribing anew is new consent: allowed, and the suppression is lifted.
-    app.subscribe("anna@example.nl").await;
+    // An anonymous POST does not lift the suppression (anyone can type the address); the
+    // person confirming a new subscription does.
+    app.advance(jiff::SignedDuration::from_hours(2));
+    assert_eq!(app.subscribe("anna@example.nl").await.status.as_u16(), 200);
     assert!(app.store.subscriber_by_email(&anna).await.unwrap().is_some());
+    assert!(postbode::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
+    let confirm = app.emails_tagged("confirm").last().unwrap().path("/confirm/");
+    assert_eq!(app.post_form(&confirm, "").await.status.as_u16(), 200);
     assert!(!postbode::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
 }
 

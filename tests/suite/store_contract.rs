@@ -178,6 +178,29 @@ pub async fn a_send_is_claimed_once(store: Arc<dyn Store>) {
     assert_eq!(history[0].finished_at, Some(at(602)));
 }
 
+/// Budgets (the caps on confirmation mail): at most `limit` takes per key, also when racing;
+/// keys are independent.
+pub async fn budgets_hold_their_limit_also_when_racing(store: Arc<dyn Store>) {
+    let expires = at(7200);
+    assert!(store.take_budget("k1", 2, expires).await.unwrap());
+    assert!(store.take_budget("k1", 2, expires).await.unwrap());
+    assert!(!store.take_budget("k1", 2, expires).await.unwrap());
+    assert!(!store.take_budget("k1", 2, expires).await.unwrap(), "a refused take does not count up past the limit");
+    assert!(store.take_budget("k2", 1, expires).await.unwrap(), "another key has its own budget");
+    assert!(!store.take_budget("k3", 0, expires).await.unwrap(), "a zero budget gives nothing");
+    let racers: Vec<_> = (0..12)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take_budget("race", 5, expires).await.unwrap() })
+        })
+        .collect();
+    let mut granted = 0;
+    for racer in racers {
+        granted += u32::from(racer.await.unwrap());
+    }
+    assert_eq!(granted, 5);
+}
+
 macro_rules! contract {
     ($name:ident, $store:expr) => {
         mod $name {
@@ -212,6 +235,11 @@ macro_rules! contract {
             #[tokio::test]
             async fn a_send_is_claimed_once() {
                 super::a_send_is_claimed_once($store).await
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn budgets_hold_their_limit_also_when_racing() {
+                super::budgets_hold_their_limit_also_when_racing($store).await
             }
         }
     };

@@ -16,6 +16,7 @@ use postbode::http::{App, DEFAULT_CONFIRM_COOLDOWN, DEFAULT_CONFIRM_TTL, router}
 use postbode::mail::outbox::OutboxMailer;
 use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
+use postbode::subscribers::caps::Caps;
 use postbode::tokens::TokenKey;
 use tower::ServiceExt;
 
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub tokens: TokenKey,
     pub outbox: tempfile::TempDir,
     now: Arc<Mutex<Timestamp>>,
+    /// Where requests come from (the socket address, as `postbode dev` sees it).
+    client: Mutex<SocketAddr>,
 }
 
 pub struct TestResponse {
@@ -67,15 +70,20 @@ impl TestApp {
     }
 
     pub fn with_store(store: Arc<dyn Store>) -> TestApp {
-        TestApp::build(store, |_| {})
+        TestApp::build(store, Caps::default(), |_| {})
     }
 
     /// The app with the site settings changed by `edit` (redirects, form origins, …).
     pub fn with_site(edit: impl FnOnce(&mut postbode::content::Site)) -> TestApp {
-        TestApp::build(Arc::new(SqliteStore::in_memory().unwrap()), edit)
+        TestApp::build(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), edit)
     }
 
-    fn build(store: Arc<dyn Store>, edit: impl FnOnce(&mut postbode::content::Site)) -> TestApp {
+    /// The app with other caps on confirmation mail.
+    pub fn with_caps(store: Arc<dyn Store>, caps: Caps) -> TestApp {
+        TestApp::build(store, caps, |_| {})
+    }
+
+    fn build(store: Arc<dyn Store>, caps: Caps, edit: impl FnOnce(&mut postbode::content::Site)) -> TestApp {
         let outbox = tempfile::tempdir().unwrap();
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = now.clone();
@@ -91,14 +99,21 @@ impl TestApp {
             tokens: tokens.clone(),
             clock: Arc::new(move || *clock_now.lock().unwrap()),
             confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
+            caps,
             confirm_ttl: DEFAULT_CONFIRM_TTL,
             schedule,
         };
-        TestApp { router: router(Arc::new(app)), store, tokens, outbox, now }
+        let client = Mutex::new(SocketAddr::from(([192, 0, 2, 7], 50000)));
+        TestApp { router: router(Arc::new(app)), store, tokens, outbox, now, client }
     }
 
     pub fn now(&self) -> Timestamp {
         *self.now.lock().unwrap()
+    }
+
+    /// Later requests come from `ip`.
+    pub fn set_client(&self, ip: &str) {
+        *self.client.lock().unwrap() = SocketAddr::new(ip.parse().unwrap(), 50000);
     }
 
     pub fn advance(&self, by: SignedDuration) {
@@ -133,7 +148,8 @@ impl TestApp {
             builder = builder.header(header::CONTENT_TYPE, ct);
         }
         let mut request = builder.body(body.into()).unwrap();
-        request.extensions_mut().insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 7], 50000))));
+        let client = *self.client.lock().unwrap();
+        request.extensions_mut().insert(ConnectInfo(client));
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();

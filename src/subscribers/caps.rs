@@ -1,0 +1,100 @@
+//! Caps on confirmation mail, so the subscribe form cannot be used to mail-bomb a stranger or
+//! spend the account's sending reputation: per mailbox (`+tags` and Gmail dots folded, see
+//! [`super::SubscriberEmail::mailbox`]) per hour and per day, per client network per hour, and
+//! for everyone together per hour.
+//!
+//! Every subscribe request that passes validation takes one from each budget, whatever the
+//! address's state: the answer (`429` once a budget is spent) then depends on what was asked,
+//! never on whether the address is known. Windows are fixed (clock hours and UTC days), so
+//! at a window's edge a mailbox can get its hourly mail twice in a minute; the daily cap still
+//! holds. Pure: this names the budgets; the store counts them atomically.
+
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+
+/// The limits, each at least 1. Defaults: 1 and 3 per mailbox per hour and day, 10 per client
+/// per hour, 100 in all per hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub mailbox_per_hour: u32,
+    pub mailbox_per_day: u32,
+    pub client_per_hour: u32,
+    pub global_per_hour: u32,
+}
+
+impl Default for Caps {
+    fn default() -> Caps {
+        Caps { mailbox_per_hour: 1, mailbox_per_day: 3, client_per_hour: 10, global_per_hour: 100 }
+    }
+}
+
+/// One counter: at most `limit` takes under `key`, which can be forgotten at `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    pub key: String,
+    pub limit: u32,
+    pub expires_at: Timestamp,
+}
+
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
+
+/// The network a client address stands for: an IPv4 address itself, an IPv6 address's /64
+/// (one household or server gets a whole /64, so single addresses would be free to rotate).
+pub fn client_network(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// The budgets one request takes from, in the order they are checked: the mailbox's first
+/// (a flood at one mailbox does not eat the client's or everyone's budget), everyone's last.
+/// `mailbox` and `client` are keyed fingerprints: counters hold no address.
+pub fn budgets(caps: &Caps, mailbox: &str, client: &str, now: Timestamp) -> Vec<Budget> {
+    let window = |length: i64| {
+        let index = now.as_second().div_euclid(length);
+        // Kept one window longer than needed: the store's expiry may run late, never early.
+        let expires_at = Timestamp::from_second((index + 2) * length).unwrap_or(Timestamp::MAX);
+        (index, expires_at)
+    };
+    let ((hour, hour_ends), (day, day_ends)) = (window(HOUR), window(DAY));
+    vec![
+        Budget { key: format!("mailbox-hour#{mailbox}#{hour}"), limit: caps.mailbox_per_hour, expires_at: hour_ends },
+        Budget { key: format!("mailbox-day#{mailbox}#{day}"), limit: caps.mailbox_per_day, expires_at: day_ends },
+        Budget { key: format!("client-hour#{client}#{hour}"), limit: caps.client_per_hour, expires_at: hour_ends },
+        Budget { key: format!("global-hour#{hour}"), limit: caps.global_per_hour, expires_at: hour_ends },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_and_ipv4_by_address() {
+        assert_eq!(client_network(Some("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(client_network(Some("2001:db8:1:2:bbbb::9")), client_network(Some("2001:db8:1:2:aaaa::1")));
+        assert_ne!(client_network(Some("2001:db8:1:3::1")), client_network(Some("2001:db8:1:2::1")));
+        assert_eq!(client_network(Some("192.0.2.7")), "192.0.2.7");
+        assert_eq!(client_network(None), "unknown");
+        assert_eq!(client_network(Some("geen ip")), "unknown");
+    }
+
+    #[test]
+    fn windows_are_clock_hours_and_utc_days() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let keys = |now| budgets(&Caps::default(), "m", "c", now).into_iter().map(|b| b.key).collect::<Vec<_>>();
+        assert_eq!(keys(at("2026-12-01T09:00:00Z")), keys(at("2026-12-01T09:59:59Z")));
+        let (a, b) = (keys(at("2026-12-01T09:59:59Z")), keys(at("2026-12-01T10:00:00Z")));
+        assert_ne!(a[0], b[0], "a new hour");
+        assert_eq!(a[1], b[1], "the same day");
+        let budget = &budgets(&Caps::default(), "m", "c", at("2026-12-01T09:30:00Z"))[0];
+        assert_eq!(budget.expires_at, at("2026-12-01T11:00:00Z"));
+    }
+}

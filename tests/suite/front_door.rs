@@ -1,0 +1,170 @@
+//! The subscribe form is not a mail cannon: caps per mailbox (variants folded), per client
+//! network and in all, whose answer never depends on the address's state; no text a stranger
+//! typed in a mail before confirmation. On SQLite and on DynamoDB Local.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use jiff::SignedDuration;
+use postbode::store::Store;
+use postbode::store::sqlite::SqliteStore;
+use postbode::subscribers::caps::Caps;
+
+use crate::test_app::TestApp;
+
+fn sqlite() -> Arc<dyn Store> {
+    Arc::new(SqliteStore::in_memory().unwrap())
+}
+
+async fn dynamodb() -> Arc<dyn Store> {
+    Arc::new(crate::aws::dynamo_store().await.0)
+}
+
+const TOO_MANY: StatusCode = StatusCode::TOO_MANY_REQUESTS;
+
+/// One mailbox, many spellings: one confirmation mail an hour, three a day.
+async fn mailbox_caps(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    let variants = [
+        "victim@gmail.com",
+        "v.ictim@gmail.com",
+        "victim+1@gmail.com",
+        "vic.tim+win500@googlemail.com",
+        "VICTIM@GMAIL.COM",
+    ];
+    let answers: Vec<StatusCode> = {
+        let mut out = Vec::new();
+        for (i, v) in variants.iter().enumerate() {
+            app.set_client(&format!("198.51.100.{i}"));
+            out.push(app.subscribe(v).await.status);
+        }
+        out
+    };
+    assert_eq!(answers, [StatusCode::OK, TOO_MANY, TOO_MANY, TOO_MANY, TOO_MANY]);
+    assert_eq!(app.emails_tagged("confirm").len(), 1, "7 variants used to mean 7 mails");
+    // Another mailbox is not affected.
+    assert_eq!(app.subscribe("someone.else@gmail.com").await.status, StatusCode::OK);
+    // Per day: an hour later one more, up to three in the UTC day.
+    app.advance(SignedDuration::from_mins(61));
+    assert_eq!(app.subscribe("victim+2@gmail.com").await.status, StatusCode::OK);
+    app.advance(SignedDuration::from_mins(61));
+    assert_eq!(app.subscribe("victim@gmail.com").await.status, StatusCode::OK);
+    app.advance(SignedDuration::from_mins(61));
+    assert_eq!(app.subscribe("victim@gmail.com").await.status, TOO_MANY, "the fourth in one day");
+}
+
+#[tokio::test]
+async fn one_mailbox_gets_one_confirmation_an_hour_and_three_a_day() {
+    mailbox_caps(sqlite()).await;
+}
+
+#[tokio::test]
+async fn one_mailbox_gets_one_confirmation_an_hour_and_three_a_day_on_dynamodb() {
+    mailbox_caps(dynamodb().await).await;
+}
+
+/// One client: ten an hour, whatever the addresses; IPv6 counts by the /64.
+async fn client_caps(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    app.set_client("2001:db8:7:7::1");
+    for i in 0..10 {
+        app.set_client(&format!("2001:db8:7:7::{:x}", i + 1));
+        assert_eq!(app.subscribe(&format!("lezer{i}@example.nl")).await.status, StatusCode::OK, "{i}");
+    }
+    app.set_client("2001:db8:7:7:ffff::1");
+    assert_eq!(app.subscribe("lezer10@example.nl").await.status, TOO_MANY, "same /64");
+    app.set_client("2001:db8:7:8::1");
+    assert_eq!(app.subscribe("lezer11@example.nl").await.status, StatusCode::OK, "another /64");
+    assert_eq!(app.emails_tagged("confirm").len(), 11);
+    app.advance(SignedDuration::from_hours(1));
+    app.set_client("2001:db8:7:7::1");
+    assert_eq!(app.subscribe("lezer12@example.nl").await.status, StatusCode::OK, "the next hour");
+}
+
+#[tokio::test]
+async fn one_client_gets_ten_an_hour() {
+    client_caps(sqlite()).await;
+}
+
+#[tokio::test]
+async fn one_client_gets_ten_an_hour_on_dynamodb() {
+    client_caps(dynamodb().await).await;
+}
+
+/// Everyone together: the global cap (5 here, 100 by default) stops a spread-out attack.
+async fn global_cap(store: Arc<dyn Store>) {
+    let caps = Caps { global_per_hour: 5, ..Caps::default() };
+    let app = TestApp::with_caps(store, caps);
+    for i in 0..5 {
+        app.set_client(&format!("203.0.113.{i}"));
+        assert_eq!(app.subscribe(&format!("a{i}@example.nl")).await.status, StatusCode::OK);
+    }
+    app.set_client("203.0.113.99");
+    assert_eq!(app.subscribe("a99@example.nl").await.status, TOO_MANY);
+    assert_eq!(app.emails_tagged("confirm").len(), 5);
+}
+
+#[tokio::test]
+async fn the_global_cap_holds() {
+    global_cap(sqlite()).await;
+}
+
+#[tokio::test]
+async fn the_global_cap_holds_on_dynamodb() {
+    global_cap(dynamodb().await).await;
+}
+
+/// Over a cap, known and unknown addresses get the same Dutch answer, as page and as JSON.
+#[tokio::test]
+async fn over_a_cap_the_answer_does_not_tell_who_is_subscribed() {
+    let caps = Caps { client_per_hour: 2, ..Caps::default() };
+    let app = TestApp::with_caps(sqlite(), caps);
+    app.subscribe("bekend@example.nl").await;
+    app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
+    app.subscribe("ander@example.nl").await;
+    let known = app.subscribe("bekend@example.nl").await;
+    let unknown = app.subscribe("nieuw@example.nl").await;
+    assert_eq!(known.status, TOO_MANY);
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
+    assert!(known.body.contains("probeer het later nog eens"), "{}", known.body);
+    let json_known = app.post_json("/subscribe", r#"{"email":"bekend@example.nl"}"#).await;
+    let json_unknown = app.post_json("/subscribe", r#"{"email":"nieuw2@example.nl"}"#).await;
+    assert_eq!((json_known.status, &json_known.body), (json_unknown.status, &json_unknown.body));
+    assert!(json_known.body.contains("probeer het later nog eens"));
+}
+
+/// Nothing a stranger typed reaches a mail before the owner of the address confirmed: no
+/// first name in the confirmation mail or its `To:`; the welcome mail greets by name.
+#[tokio::test]
+async fn the_confirmation_mail_carries_nothing_a_stranger_typed() {
+    let app = TestApp::spawn().await;
+    let form = "email=anna%40example.nl&first_name=Win+%E2%82%AC500%3A+https%3A%2F%2Fspam.example";
+    assert_eq!(app.post_form("/subscribe", form).await.status, StatusCode::OK);
+    let raw = std::fs::read(app.outbox.path().join(&app.emails_tagged("confirm")[0].file)).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(!text.contains("Win") && !text.contains("spam.example") && !text.contains("=E2=82=AC500"), "{text}");
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let to = message.to().unwrap().first().unwrap();
+    assert_eq!((to.name(), to.address()), (None, Some("anna@example.nl")));
+    app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
+    assert!(app.emails_tagged("welcome")[0].text.contains("Hoi Win €500"), "the name is used from the welcome on");
+}
+
+/// The caps are read from the environment, alike by the Lambda and `postbode dev`.
+#[test]
+fn caps_are_configured_through_the_environment() {
+    let env = |pairs: &'static [(&str, &str)]| {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    };
+    assert_eq!(postbode::config::caps_from(env(&[])).unwrap(), Caps::default());
+    let caps = postbode::config::caps_from(env(&[
+        ("POSTBODE_CAP_MAILBOX_PER_HOUR", "2"),
+        ("POSTBODE_CAP_MAILBOX_PER_DAY", "5"),
+        ("POSTBODE_CAP_CLIENT_PER_HOUR", "20"),
+        ("POSTBODE_CAP_GLOBAL_PER_HOUR", "500"),
+    ]))
+    .unwrap();
+    assert_eq!(caps, Caps { mailbox_per_hour: 2, mailbox_per_day: 5, client_per_hour: 20, global_per_hour: 500 });
+    let bad = postbode::config::caps_from(env(&[("POSTBODE_CAP_GLOBAL_PER_HOUR", "0")])).unwrap_err();
+    assert!(bad.to_string().contains("POSTBODE_CAP_GLOBAL_PER_HOUR `0` is not a whole number of 1 or more"));
+}
