@@ -248,6 +248,28 @@ fn email_arg(raw: &str) -> Result<postbode::subscribers::SubscriberEmail, String
     postbode::subscribers::SubscriberEmail::parse(raw).map_err(|e| format!("`{raw}` is not an email address: {e}"))
 }
 
+/// Stored text as the operator's terminal may show it (see `subscribers::terminal_safe`).
+fn safe(text: &str) -> String {
+    postbode::subscribers::terminal_safe(text)
+}
+
+/// JSON with hidden and control characters written as `\uXXXX` escapes: the same data for
+/// any JSON reader, and nothing that acts on a terminal.
+fn json_terminal_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if postbode::subscribers::is_hidden_or_control(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn json(value: &impl serde::Serialize) -> Result<String, String> {
     serde_json::to_string_pretty(value).map_err(|e| e.to_string())
 }
@@ -272,7 +294,7 @@ async fn subscribers(action: SubscribersAction, target: &Target) -> Result<ExitC
                     "{:<12} {:<40} {:<20} since {}",
                     s.status.as_str(),
                     s.email,
-                    s.first_name.as_deref().unwrap_or("-"),
+                    safe(s.first_name.as_deref().unwrap_or("-")),
                     s.created_at
                 );
             }
@@ -285,7 +307,7 @@ async fn subscribers(action: SubscribersAction, target: &Target) -> Result<ExitC
                 return not_found(&email);
             };
             let s = &export.subscriber;
-            println!("{} ({}), {}", s.email, s.first_name.as_deref().unwrap_or("no name"), s.status.as_str());
+            println!("{} ({}), {}", s.email, safe(s.first_name.as_deref().unwrap_or("no name")), s.status.as_str());
             println!("id {}, since {}, series position {}", s.id, s.created_at, s.drip.position);
             println!("consent:");
             for c in &s.consent {
@@ -294,8 +316,8 @@ async fn subscribers(action: SubscribersAction, target: &Target) -> Result<ExitC
                     c.action,
                     c.at,
                     c.ip.as_deref().unwrap_or("?"),
-                    c.user_agent.as_deref().unwrap_or("?"),
-                    c.source_url.as_deref().unwrap_or("-"),
+                    safe(c.user_agent.as_deref().unwrap_or("?")),
+                    safe(c.source_url.as_deref().unwrap_or("-")),
                     c.consent_text_version
                 );
             }
@@ -315,7 +337,7 @@ async fn subscribers(action: SubscribersAction, target: &Target) -> Result<ExitC
             else {
                 return not_found(&email);
             };
-            println!("{}", json(&export)?);
+            println!("{}", json_terminal_safe(&json(&export)?));
         }
         SubscribersAction::Erase { email } => {
             let tokens = target.tokens().await?;

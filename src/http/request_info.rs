@@ -29,6 +29,6 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
 /// http(s) addresses, cut to a sane length.
 pub fn source_url(field: Option<&str>, headers: &HeaderMap) -> Option<String> {
     let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
-    let url = field.filter(|f| !f.trim().is_empty()).or(referer)?.trim();
+    let url = crate::subscribers::clean_text(field.filter(|f| !f.trim().is_empty()).or(referer)?.trim());
     (url.starts_with("https://") || url.starts_with("http://")).then(|| url.chars().take(2048).collect())
 }

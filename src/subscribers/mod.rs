@@ -204,11 +204,37 @@ pub fn leave(subscriber: &mut Subscriber, status: Status, now: Timestamp) {
 /// The longest first name kept; anything longer is cut.
 pub const MAX_FIRST_NAME: usize = 60;
 
-/// Cleans a first name from a form: trimmed, without control characters, at most
-/// [`MAX_FIRST_NAME`] characters; `None` when nothing is left.
+/// Characters that must not reach a mail, a page or a terminal from what someone typed:
+/// controls, format characters (bidi overrides and isolates such as U+202E, zero-width
+/// joiners, U+FEFF), surrogates, private-use and unassigned code points (Unicode's "Other").
+pub fn is_hidden_or_control(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    c.general_category_group() == GeneralCategoryGroup::Other
+}
+
+/// `text` without [`is_hidden_or_control`] characters.
+pub fn clean_text(text: &str) -> String {
+    text.chars().filter(|c| !is_hidden_or_control(*c)).collect()
+}
+
+/// `text` safe to print in a terminal: hidden and control characters shown as `\u{…}`
+/// escapes instead of acting on the terminal (operator output of stored records).
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hidden_or_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Cleans a first name from a form: trimmed, without control, format or bidi characters, at
+/// most [`MAX_FIRST_NAME`] characters; `None` when nothing is left.
 pub fn clean_first_name(raw: Option<&str>) -> Option<String> {
-    let cleaned: String =
-        raw?.chars().filter(|c| !c.is_control()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
+    let cleaned: String = clean_text(raw?).split_whitespace().collect::<Vec<_>>().join(" ");
     let cut: String = cleaned.chars().take(MAX_FIRST_NAME).collect();
     (!cut.is_empty()).then_some(cut)
 }

@@ -168,3 +168,62 @@ fn caps_are_configured_through_the_environment() {
     let bad = postbode::config::caps_from(env(&[("POSTBODE_CAP_GLOBAL_PER_HOUR", "0")])).unwrap_err();
     assert!(bad.to_string().contains("POSTBODE_CAP_GLOBAL_PER_HOUR `0` is not a whole number of 1 or more"));
 }
+
+/// Names and source pages lose control, format and bidi characters on the way in.
+#[tokio::test]
+async fn names_and_source_pages_are_cleaned_of_hidden_characters() {
+    let app = TestApp::spawn().await;
+    let form = serde_urlencoded::to_string([
+        ("email", "anna@example.nl"),
+        ("first_name", "An\u{200b}na\u{202e}lanoisseforp\u{1b}[31m\u{feff}"),
+        ("source_url", "https://www.voorbeeld.nl/\u{202e}pagina\u{2066}"),
+    ])
+    .unwrap();
+    app.post_form("/subscribe", &form).await;
+    let stored = app
+        .store
+        .subscriber_by_email(&postbode::subscribers::SubscriberEmail::parse("anna@example.nl").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.first_name.as_deref(), Some("Annalanoisseforp[31m"));
+    assert_eq!(stored.consent[0].source_url.as_deref(), Some("https://www.voorbeeld.nl/pagina"));
+}
+
+/// Operator output shows what older records hold without letting it act on the terminal.
+#[tokio::test]
+async fn operator_output_is_safe_to_print_in_a_terminal() {
+    let data = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&data.path().join("postbode.sqlite")).unwrap();
+    let mut s = crate::store_contract::subscriber("oud@example.nl");
+    s.first_name = Some("Oud\u{202e}dlorah\u{1b}]0;pwned\u{7}".into());
+    s.consent[0].user_agent = Some("Agent\u{1b}[2J".into());
+    store.insert_subscriber(&s).await.unwrap();
+    let dir = data.path().to_str().unwrap().to_owned();
+    for args in [
+        vec!["subscribers", "list", "--local"],
+        vec!["subscribers", "show", "oud@example.nl", "--local"],
+        vec!["subscribers", "export", "oud@example.nl", "--local"],
+    ] {
+        let dir = dir.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let mut args = args.clone();
+            args.push(&dir);
+            crate::helpers::postbode(&args)
+        })
+        .await
+        .unwrap();
+        let text = crate::helpers::stdout(&out);
+        assert!(out.status.success(), "{text}");
+        for hidden in ['\u{202e}', '\u{1b}', '\u{7}'] {
+            assert!(!text.contains(hidden), "{hidden:?} printed raw:\n{text}");
+        }
+        if text.starts_with('{') {
+            // The export is still exact JSON: the escapes decode to the stored name.
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(json["subscriber"]["first_name"], "Oud\u{202e}dlorah\u{1b}]0;pwned\u{7}");
+        } else {
+            assert!(text.contains("Oud\\u{202e}dlorah\\u{1b}]0;pwned\\u{7}"), "{text}");
+        }
+    }
+}
