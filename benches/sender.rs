@@ -65,6 +65,7 @@ async fn measure(n: usize) {
             updated_at: now,
             token_version: 1,
             consent: Vec::new(),
+            consent_dropped: 0,
             confirmation_sent_at: None,
             confirmed_at: Some("2026-11-20T10:00:00Z".parse().unwrap()),
             welcome: Welcome::NotSent,

@@ -6,6 +6,10 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
+/// Longest page address kept in a consent record (with the user agent's, this bounds a
+/// record's size).
+const MAX_SOURCE_URL: usize = 512;
+
 /// Longest user agent kept in a consent record.
 const MAX_USER_AGENT: usize = 512;
 
@@ -30,5 +34,5 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
 pub fn source_url(field: Option<&str>, headers: &HeaderMap) -> Option<String> {
     let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
     let url = crate::subscribers::clean_text(field.filter(|f| !f.trim().is_empty()).or(referer)?.trim());
-    (url.starts_with("https://") || url.starts_with("http://")).then(|| url.chars().take(2048).collect())
+    (url.starts_with("https://") || url.starts_with("http://")).then(|| url.chars().take(MAX_SOURCE_URL).collect())
 }

@@ -53,6 +53,7 @@ pub fn subscribe(
             updated_at: now,
             token_version: 1,
             consent: vec![evidence.record(ConsentAction::Subscribe, now)],
+            consent_dropped: 0,
             confirmation_sent_at: Some(now),
             confirmed_at: None,
             welcome: Welcome::NotSent,
@@ -81,7 +82,7 @@ pub fn subscribe(
             next.first_name = first_name.or(next.first_name);
             next.updated_at = now;
             next.confirmation_sent_at = Some(now);
-            next.consent.push(evidence.record(ConsentAction::Subscribe, now));
+            next.add_consent(evidence.record(ConsentAction::Subscribe, now));
             SubscribeOutcome::SendConfirmation(Box::new(next))
         }
     }
@@ -124,7 +125,7 @@ pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp, fir
             next.updated_at = now;
             next.confirmed_at = Some(now);
             next.next_due_at = Some(first_visit);
-            next.consent.push(evidence.record(ConsentAction::Confirm, now));
+            next.add_consent(evidence.record(ConsentAction::Confirm, now));
             if claim(&mut next) { ConfirmOutcome::ConfirmedSendWelcome(next) } else { ConfirmOutcome::Confirmed(next) }
         }
         Status::Confirmed => {
@@ -154,7 +155,7 @@ pub fn unsubscribe(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp)
         Status::Pending | Status::Confirmed => {
             let mut next = subscriber.clone();
             super::leave(&mut next, Status::Unsubscribed, now);
-            next.consent.push(evidence.record(ConsentAction::Unsubscribe, now));
+            next.add_consent(evidence.record(ConsentAction::Unsubscribe, now));
             Some(next)
         }
         Status::Unsubscribed | Status::Bounced | Status::Complained => None,

@@ -148,7 +148,13 @@ pub struct Subscriber {
     pub updated_at: Timestamp,
     /// Part of every token; raising it revokes all links sent before.
     pub token_version: u32,
+    /// The consent proof: the newest [`MAX_CONSENT_RECORDS`] steps, oldest first. The
+    /// consent in force (the last subscribe and confirm) is always among them.
     pub consent: Vec<ConsentRecord>,
+    /// How many older steps were dropped to keep the record small, whatever anyone submits
+    /// (DynamoDB refuses items over 400 KB; a record that grew forever would lock its owner out).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub consent_dropped: u32,
     pub confirmation_sent_at: Option<Timestamp>,
     /// The latest confirmation; broadcasts dated before it are not sent to this subscriber.
     #[serde(default)]
@@ -201,6 +207,13 @@ pub fn leave(subscriber: &mut Subscriber, status: Status, now: Timestamp) {
     subscriber.next_due_at = Some(now);
 }
 
+/// How many consent steps a record keeps (see [`Subscriber::consent`]).
+pub const MAX_CONSENT_RECORDS: usize = 5;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// The longest first name kept; anything longer is cut.
 pub const MAX_FIRST_NAME: usize = 60;
 
@@ -240,6 +253,17 @@ pub fn clean_first_name(raw: Option<&str>) -> Option<String> {
 }
 
 impl Subscriber {
+    /// Adds a step to the consent proof, dropping (and counting) the oldest beyond
+    /// [`MAX_CONSENT_RECORDS`].
+    pub fn add_consent(&mut self, record: ConsentRecord) {
+        self.consent.push(record);
+        let excess = self.consent.len().saturating_sub(MAX_CONSENT_RECORDS);
+        if excess > 0 {
+            self.consent.drain(..excess);
+            self.consent_dropped = self.consent_dropped.saturating_add(excess as u32);
+        }
+    }
+
     /// The recipient parts of a mail to this subscriber, with a fresh unsubscribe token.
     pub fn recipient(
         &self,

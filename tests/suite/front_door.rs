@@ -227,3 +227,49 @@ async fn operator_output_is_safe_to_print_in_a_terminal() {
         }
     }
 }
+
+/// 250 re-subscribes of one address (caps and cooldown out of the way, with the longest user
+/// agent and page kept) leave a record of a few KB that still confirms and unsubscribes.
+async fn records_stay_bounded(store: Arc<dyn Store>) {
+    let caps = Caps { mailbox_per_hour: 1000, mailbox_per_day: 1000, client_per_hour: 1000, global_per_hour: 1000 };
+    let app = TestApp::with_caps(store, caps);
+    let page = format!("https://www.voorbeeld.nl/{}", "x".repeat(3000));
+    let agent = "A".repeat(3000);
+    for _ in 0..250 {
+        let form = serde_urlencoded::to_string([("email", "groei@example.nl"), ("source_url", page.as_str())]).unwrap();
+        app.request_with(
+            axum::http::Method::POST,
+            "/subscribe",
+            Some("application/x-www-form-urlencoded"),
+            &[("user-agent", agent.as_str())],
+            form,
+        )
+        .await;
+        app.advance(SignedDuration::from_mins(61));
+    }
+    let email = postbode::subscribers::SubscriberEmail::parse("groei@example.nl").unwrap();
+    let stored = app.store.subscriber_by_email(&email).await.unwrap().unwrap();
+    let size = serde_json::to_vec(&stored).unwrap().len();
+    assert!(size < 6 * 1024, "{size} bytes");
+    assert_eq!(stored.consent.len(), postbode::subscribers::MAX_CONSENT_RECORDS);
+    assert_eq!(stored.consent_dropped as usize, 250 - postbode::subscribers::MAX_CONSENT_RECORDS);
+    // Still works: confirm (the newest link), then unsubscribe.
+    let confirm = app.emails_tagged("confirm").last().unwrap().path("/confirm/");
+    assert_eq!(app.post_form(&confirm, "").await.status, StatusCode::OK);
+    let unsubscribe = app.emails_tagged("welcome")[0].path("/unsubscribe/");
+    assert_eq!(app.post_form(&unsubscribe, "List-Unsubscribe=One-Click").await.status, StatusCode::OK);
+    let stored = app.store.subscriber_by_email(&email).await.unwrap().unwrap();
+    let actions: Vec<_> = stored.consent.iter().map(|c| c.action).collect();
+    use postbode::subscribers::ConsentAction::*;
+    assert_eq!(actions, [Subscribe, Subscribe, Subscribe, Confirm, Unsubscribe], "the consent in force is kept");
+}
+
+#[tokio::test]
+async fn records_stay_bounded_whatever_anyone_submits() {
+    records_stay_bounded(sqlite()).await;
+}
+
+#[tokio::test]
+async fn records_stay_bounded_whatever_anyone_submits_on_dynamodb() {
+    records_stay_bounded(dynamodb().await).await;
+}

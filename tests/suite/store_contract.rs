@@ -29,6 +29,7 @@ pub fn subscriber(email: &str) -> Subscriber {
             source_url: Some("https://postbode.example/".into()),
             consent_text_version: "abcdef0123456789".into(),
         }],
+        consent_dropped: 0,
         confirmation_sent_at: Some(at(0)),
         confirmed_at: None,
         welcome: Welcome::NotSent,
