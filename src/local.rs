@@ -98,7 +98,7 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
             }
         }
     });
-    let web = crate::http::router_with(app, crate::local_outbox::router(options.data.join("outbox")));
+    let web = local_router(app, options.data.join("outbox"));
     let served = axum::serve(listener, web.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -108,6 +108,13 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
     timer.abort();
     println!("postbode stopped; everything is kept in {}", options.data.display());
     served
+}
+
+/// The router of the local mode: the app's, with the outbox pages and the per-route limits
+/// that API Gateway enforces in AWS.
+pub fn local_router(app: Arc<App>, outbox: PathBuf) -> axum::Router {
+    let limiter = crate::http::route_limits::LocalLimiter::default();
+    crate::http::router_with(app, crate::local_outbox::router(outbox), Some(limiter))
 }
 
 /// One sender pass at `now` on the data folder, as `postbode send` and the dev timer run it.

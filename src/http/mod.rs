@@ -16,6 +16,7 @@ mod error;
 mod links;
 pub mod pages;
 mod request_info;
+pub mod route_limits;
 mod subscribe;
 mod web;
 
@@ -74,14 +75,18 @@ pub type AppState = Arc<App>;
 
 /// The one router of postbode.
 pub fn router(app: AppState) -> Router {
-    router_with(app, Router::new())
+    router_with(app, Router::new(), None)
 }
 
-/// The router with `extra` routes (the local mode's outbox pages) in the same frame: error
-/// pages drawn in the site's layout, and the headers every answer carries.
-pub fn router_with(app: AppState, extra: Router<AppState>) -> Router {
-    routes(app.clone())
-        .merge(extra)
+/// The router with `extra` routes (the local mode's outbox pages) and, locally, the per-route
+/// limits that API Gateway enforces in AWS, all in the same frame: error pages drawn in the
+/// site's layout, and the headers every answer carries.
+pub fn router_with(app: AppState, extra: Router<AppState>, limiter: Option<route_limits::LocalLimiter>) -> Router {
+    let mut routes = routes(app.clone()).merge(extra);
+    if let Some(limiter) = limiter {
+        routes = routes.layer(axum::middleware::from_fn(move |request, next| limiter.clone().layer(request, next)));
+    }
+    routes
         .layer(axum::middleware::map_response_with_state(app.clone(), render_error_pages))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)

@@ -273,3 +273,38 @@ async fn records_stay_bounded_whatever_anyone_submits() {
 async fn records_stay_bounded_whatever_anyone_submits_on_dynamodb() {
     records_stay_bounded(dynamodb().await).await;
 }
+
+/// `postbode dev` limits each route apart, as API Gateway does in AWS: a flood of subscribes
+/// gets 429s while one-click unsubscribe and the blog still answer.
+#[tokio::test]
+async fn a_flood_of_subscribes_does_not_stop_unsubscribe_or_the_blog_locally() {
+    use tower::ServiceExt;
+    let data = tempfile::tempdir().unwrap();
+    let app =
+        postbode::local::local_app(data.path(), crate::helpers::seed_catalogue(), "http://127.0.0.1:3000").unwrap();
+    let router = postbode::local::local_router(Arc::new(app), data.path().join("outbox"));
+    let call = |method: &str, path: &str, body: &'static str| {
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 9], 1))));
+        let router = router.clone();
+        async move { router.oneshot(request).await.unwrap() }
+    };
+    let mut refused = 0;
+    for _ in 0..40 {
+        if call("POST", "/subscribe", "email=ongeldig").await.status() == TOO_MANY {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 25, "{refused} of 40 refused");
+    let unsubscribe = call("POST", "/unsubscribe/ongeldig", "List-Unsubscribe=One-Click").await;
+    assert_eq!(unsubscribe.status(), StatusCode::BAD_REQUEST, "postbode's own answer, not a 429");
+    assert_eq!(call("GET", "/", "").await.status(), StatusCode::OK);
+    let page = call("POST", "/subscribe", "email=ongeldig").await;
+    assert_eq!(page.status(), TOO_MANY);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8", "a Dutch page in the site's frame");
+}

@@ -316,3 +316,29 @@ fn the_deploy_guide_covers_every_parameter_and_runs_smoke_after_deploying() {
     assert!(guide.contains("postbode smoke https://"), "the smoke step");
     assert!(!guide.contains("SiteBaseUrl"));
 }
+
+/// Each route's throttling in the stage is the table `postbode dev` enforces locally, and
+/// every throttled route goes to the api function.
+#[test]
+fn routes_are_throttled_apart_as_in_local_mode() {
+    use postbode::http::route_limits::ROUTE_LIMITS;
+    let stack = Stack::deploy(&[]);
+    let settings = stack.property("ApiStage", &["RouteSettings"]);
+    let default = stack.property("ApiStage", &["DefaultRouteSettings"]);
+    let resources = stack.template["Resources"].as_mapping().unwrap();
+    for limit in ROUTE_LIMITS {
+        let configured = if limit.route == "$default" { &default } else { &settings[limit.route] };
+        assert_eq!(configured["ThrottlingRateLimit"].as_f64(), Some(limit.rate), "{}", limit.route);
+        assert_eq!(configured["ThrottlingBurstLimit"].as_u64(), Some(u64::from(limit.burst)), "{}", limit.route);
+        let route = resources
+            .iter()
+            .find(|(_, r)| {
+                r["Type"].as_str() == Some("AWS::ApiGatewayV2::Route")
+                    && r["Properties"]["RouteKey"].as_str() == Some(limit.route)
+            })
+            .unwrap_or_else(|| panic!("no route {}", limit.route));
+        let name = route.0.as_str().unwrap();
+        assert_eq!(stack.property(name, &["Target"]), s("integrations/{ApiIntegration}"), "{name}");
+    }
+    assert_eq!(settings.as_mapping().unwrap().len(), ROUTE_LIMITS.len() - 1, "no route without its figure here");
+}
