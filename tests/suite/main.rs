@@ -16,6 +16,7 @@ mod lambda_events;
 mod operator;
 mod preview_cli;
 mod retention;
+mod robustness;
 mod sender;
 mod ses;
 mod ses_events;
