@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::store::{DayStats, SendRecord, SendState, Store, StoreError};
+use crate::store::{DayStats, Ledger, SendRecord, SendState, Store, StoreError};
 use crate::subscribers::{Status, Subscriber, SubscriberEmail};
 use crate::tokens::TokenKey;
 
@@ -69,8 +69,10 @@ pub struct Stats {
     /// Sent emails per post slug.
     pub sends_per_post: BTreeMap<String, u64>,
     pub failed_sends: u64,
-    /// The last 7 days, as the circuit breaker sees them.
+    /// The list's last 7 days (what the circuit breaker counts, before any resume).
     pub last_7_days: DayStats,
+    /// Confirmation mails of the last 7 days, counted apart (see `jobs::ses_events`).
+    pub confirmation_mails_last_7_days: DayStats,
     pub bounce_rate_percent: f64,
     pub complaint_rate_percent: f64,
     pub paused: Option<String>,
@@ -93,7 +95,8 @@ pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreErro
     }
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let from = today.checked_sub(jiff::Span::new().days(6)).unwrap_or(today);
-    stats.last_7_days = store.stats(from, today).await?;
+    stats.last_7_days = store.stats(Ledger::List, from, today).await?;
+    stats.confirmation_mails_last_7_days = store.stats(Ledger::Confirmation, from, today).await?;
     let sent = stats.last_7_days.sent.max(1) as f64;
     stats.bounce_rate_percent = stats.last_7_days.bounced as f64 * 100.0 / sent;
     stats.complaint_rate_percent = stats.last_7_days.complained as f64 * 100.0 / sent;

@@ -406,6 +406,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     .send(postbode::mail::Outgoing { to: &to, mime: &email.mime, tag: &slug })
                     .await
                     .map_err(|e| e.to_string())?;
+                // A test send is list mail: it counts in the breaker's denominator.
+                let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+                let one = postbode::store::DayStats { sent: 1, ..Default::default() };
+                store.add_stats(postbode::store::Ledger::List, day, one).await.map_err(|e| chain(&e))?;
                 println!("sent `{}` to {to} (message id {id})", email.subject);
                 Ok::<_, String>(ExitCode::SUCCESS)
             })?)
@@ -422,7 +426,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         None => println!("sending is on"),
                     },
                     SendingAction::Resume => {
-                        match postbode::jobs::ses_events::resume(store.as_ref()).await.map_err(|e| chain(&e))? {
+                        match postbode::jobs::ses_events::resume(store.as_ref(), jiff::Timestamp::now())
+                            .await
+                            .map_err(|e| chain(&e))?
+                        {
                             Some(p) => println!("resumed; the pause since {} ({}) is lifted", p.since, p.reason),
                             None => println!("sending was not paused; nothing changed"),
                         }

@@ -13,7 +13,7 @@ use crate::content::Site;
 use crate::mail::Outgoing;
 use crate::render::Recipient;
 use crate::render::email::confirm_url;
-use crate::store::StoreError;
+use crate::store::{DayStats, Ledger, StoreError};
 use crate::subscribers::{self, Evidence, SubscribeOutcome, Subscriber, SubscriberEmail, caps};
 use crate::tokens::Purpose;
 
@@ -159,7 +159,13 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
 async fn take_caps(app: &AppState, email: &SubscriberEmail, ip: Option<&str>) -> Result<(), AppError> {
     let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
     let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
-    for budget in caps::budgets(&app.caps, &mailbox, &client, app.now()) {
+    let mut limits = app.caps;
+    // While the list's sending is paused, confirmation mails (the abuse path) are capped
+    // tightly too. Read for every request alike: no address's state is involved.
+    if app.store.sending_state().await?.paused.is_some() {
+        limits.global_per_hour = limits.global_per_hour.min(crate::jobs::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR);
+    }
+    for budget in caps::budgets(&limits, &mailbox, &client, app.now()) {
         if !app.store.take_budget(&budget.key, budget.limit, budget.expires_at).await? {
             tracing::info!(budget = budget.key.split('#').next().unwrap_or(""), "cap reached; nothing sent");
             return Err(AppError::too_many());
@@ -192,7 +198,17 @@ async fn send_confirmation(app: &AppState, subscriber: &Subscriber, now: jiff::T
             AppError::unavailable()
         },
     )?;
+    count_sent(app, Ledger::Confirmation, now).await;
     Ok(())
+}
+
+/// Counts a mail that went out, for the breaker's rates. The mail is sent either way; a
+/// counter that could not be written is logged, not the reader's problem.
+pub async fn count_sent(app: &AppState, ledger: Ledger, now: jiff::Timestamp) {
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    if let Err(e) = app.store.add_stats(ledger, day, DayStats { sent: 1, ..DayStats::default() }).await {
+        tracing::warn!(error = %crate::error_chain(&e), ?ledger, "a sent mail was not counted");
+    }
 }
 
 /// The recipient parts of any mail to `subscriber`.

@@ -189,7 +189,11 @@ impl Sender {
         if report.sent > 0 {
             let day = run.now.to_zoned(jiff::tz::TimeZone::UTC).date();
             self.store
-                .add_stats(day, crate::store::DayStats { sent: u64::from(report.sent), ..Default::default() })
+                .add_stats(
+                    crate::store::Ledger::List,
+                    day,
+                    crate::store::DayStats { sent: u64::from(report.sent), ..Default::default() },
+                )
                 .await?;
         }
         result.map(|()| report)

@@ -5,14 +5,39 @@
 //!   Either takes them out of the sender's queue for good (the sender skips anyone not
 //!   confirmed, and they cannot re-subscribe through the form).
 //! - A transient bounce (mailbox full, say) is counted on the subscriber.
-//! - The circuit breaker: when the bounce rate of the last days passes 4 % or the complaint
-//!   rate 0.08 % (both configurable, below SES's own review thresholds of 5 % and 0.1 %),
-//!   sending is paused until an operator runs `postbode sending resume`.
+//! - The circuit breaker: when the list's bounce rate over the last 7 days passes 4 % or its
+//!   complaint rate 0.08 % (both configurable, below SES's own review thresholds of 5 % and
+//!   0.1 %), sending is paused until an operator runs `postbode sending resume`.
+//!
+//! The breaker's rule, and why, so that outsiders cannot trip it and one event never decides:
+//! - **Only the list's mail counts** (welcome, series, broadcasts, test sends: every one of
+//!   them in the denominator). Confirmation mails are the only mail a stranger can cause, by
+//!   typing addresses that bounce or belong to someone who then marks the mail as spam; they
+//!   are counted in a ledger of their own ([`Ledger::Confirmation`]) and bounded by the caps on
+//!   confirmation mail instead. Each mail carries the SES message tag `postbode-mail` (its
+//!   kind), and each event is booked on the ledger of the mail it is about.
+//! - **Enough volume to mean something**: at least [`Breaker::min_sent`] mails (100), and at
+//!   least [`Breaker::min_bounces`] bounces (10) or [`Breaker::min_complaints`] complaints (5)
+//!   in the window: below that a rate says more about chance than about the list.
+//! - **Each event once**: SES and SNS may deliver an event more than once; the feedback id
+//!   (per bounce or complaint) is recorded for 30 days and a repeat changes nothing.
+//! - **A fresh start**: `sending resume` starts a new window (the counters so far are set
+//!   aside), so the event that comes next does not pause again on old numbers.
+//! - While paused, confirmation mails are capped tightly too ([`PAUSED_CONFIRMATIONS_PER_HOUR`]).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{DayStats, Pause, SendingState, Store, StoreError};
+use crate::store::{DayStats, FreshWindow, Ledger, Pause, SendingState, Store, StoreError};
+
+/// Confirmation mails per hour, in all, while sending is paused (instead of the global cap).
+pub const PAUSED_CONFIRMATIONS_PER_HOUR: u32 = 10;
+
+/// The SES message tag every mail carries: its kind (`confirm`, `welcome`, a post's slug).
+pub const MAIL_TAG: &str = "postbode-mail";
+
+/// How long an event's feedback id is remembered, to ignore repeats.
+const EVENT_MEMORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
 use crate::subscribers::{Status, SubscriberEmail};
 
 /// The SNS envelope Lambda receives.
@@ -44,6 +69,21 @@ struct SesNotification {
     notification_type: Option<String>,
     bounce: Option<Bounce>,
     complaint: Option<Complaint>,
+    #[serde(default)]
+    mail: Mail,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Mail {
+    #[serde(default)]
+    tags: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Mail {
+    /// The ledger of the mail an event is about (a mail without the tag is the list's).
+    fn ledger(&self) -> Ledger {
+        self.tags.get(MAIL_TAG).and_then(|v| v.first()).map_or(Ledger::List, |tag| Ledger::of_tag(tag))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,12 +91,14 @@ struct SesNotification {
 struct Bounce {
     bounce_type: String,
     bounced_recipients: Vec<Addressee>,
+    feedback_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Complaint {
     complained_recipients: Vec<Addressee>,
+    feedback_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,11 +115,22 @@ pub struct Breaker {
     pub days: i64,
     /// Rates over fewer sends than this say too little to pause on.
     pub min_sent: u64,
+    /// Fewer bounces than this never pause, whatever the rate.
+    pub min_bounces: u64,
+    /// Fewer complaints than this never pause, whatever the rate.
+    pub min_complaints: u64,
 }
 
 impl Default for Breaker {
     fn default() -> Self {
-        Breaker { max_bounce_rate: 0.04, max_complaint_rate: 0.0008, days: 7, min_sent: 100 }
+        Breaker {
+            max_bounce_rate: 0.04,
+            max_complaint_rate: 0.0008,
+            days: 7,
+            min_sent: 100,
+            min_bounces: 10,
+            min_complaints: 5,
+        }
     }
 }
 
@@ -89,7 +142,7 @@ impl Breaker {
         }
         let bounce = stats.bounced as f64 / stats.sent as f64;
         let complaint = stats.complained as f64 / stats.sent as f64;
-        if bounce > self.max_bounce_rate {
+        if bounce > self.max_bounce_rate && stats.bounced >= self.min_bounces {
             Some(format!(
                 "bounce rate {:.2}% over the last {} days ({} of {} sent) passed {:.2}%",
                 bounce * 100.0,
@@ -98,7 +151,7 @@ impl Breaker {
                 stats.sent,
                 self.max_bounce_rate * 100.0
             ))
-        } else if complaint > self.max_complaint_rate {
+        } else if complaint > self.max_complaint_rate && stats.complained >= self.min_complaints {
             Some(format!(
                 "complaint rate {:.3}% over the last {} days ({} of {} sent) passed {:.3}%",
                 complaint * 100.0,
@@ -122,6 +175,10 @@ pub struct EventsReport {
     pub unknown: u32,
     /// Other events (deliveries, opens, …) that need nothing.
     pub ignored: u32,
+    /// Events seen before (same feedback id): nothing changed.
+    pub repeated: u32,
+    /// Bounces and complaints of confirmation mails (booked apart from the list's).
+    pub of_confirmation_mails: u32,
     pub paused: Option<String>,
 }
 
@@ -142,26 +199,42 @@ pub async fn handle(
 ) -> Result<EventsReport, EventsError> {
     let mut report = EventsReport::default();
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut list_events = false;
     for record in &event.records {
         let notification: SesNotification = serde_json::from_str(&record.sns.message)?;
         let kind = notification.event_type.or(notification.notification_type).unwrap_or_default();
-        let (addresses, status): (Vec<String>, Option<Status>) =
+        let ledger = notification.mail.ledger();
+        let (addresses, status, feedback_id): (Vec<String>, Option<Status>, Option<String>) =
             match (kind.as_str(), notification.bounce, notification.complaint) {
                 ("Bounce", Some(b), _) => {
                     let permanent = b.bounce_type == "Permanent";
                     (
                         b.bounced_recipients.into_iter().map(|r| r.email_address).collect(),
                         permanent.then_some(Status::Bounced),
+                        b.feedback_id,
                     )
                 }
-                ("Complaint", _, Some(c)) => {
-                    (c.complained_recipients.into_iter().map(|r| r.email_address).collect(), Some(Status::Complained))
-                }
+                ("Complaint", _, Some(c)) => (
+                    c.complained_recipients.into_iter().map(|r| r.email_address).collect(),
+                    Some(Status::Complained),
+                    c.feedback_id,
+                ),
                 _ => {
                     report.ignored += 1;
                     continue;
                 }
             };
+        if let Some(id) = feedback_id {
+            let expires = now.checked_add(EVENT_MEMORY).unwrap_or(now);
+            if !store.take_budget(&format!("ses-event#{id}"), 1, expires).await? {
+                tracing::info!(feedback_id = %id, "repeated SES event; nothing changes");
+                report.repeated += 1;
+                continue;
+            }
+        }
+        if ledger == Ledger::Confirmation {
+            report.of_confirmation_mails += 1;
+        }
         let count = addresses.len() as u64;
         for address in addresses {
             let found = match SubscriberEmail::parse(&address) {
@@ -183,24 +256,48 @@ pub async fn handle(
             None => DayStats::default(),
         };
         if delta != DayStats::default() {
-            store.add_stats(today, delta).await?;
+            store.add_stats(ledger, today, delta).await?;
+            list_events |= ledger == Ledger::List;
         }
     }
-    if report.bounced + report.complained > 0 {
-        let from = today.checked_sub(jiff::Span::new().days(breaker.days - 1)).unwrap_or(today);
-        let stats = store.stats(from, today).await?;
+    if list_events {
+        let mut state = store.sending_state().await?;
+        let stats = window_stats(store, breaker, state.fresh_window.as_ref(), today).await?;
         if let Some(reason) = breaker.verdict(stats) {
-            let state = store.sending_state().await?;
             if state.paused.is_none() {
                 tracing::error!(%reason, "circuit breaker: sending paused");
-                store
-                    .set_sending_state(&SendingState { paused: Some(Pause { since: now, reason: reason.clone() }) })
-                    .await?;
+                state.paused = Some(Pause { since: now, reason: reason.clone() });
+                store.set_sending_state(&state).await?;
             }
             report.paused = Some(reason);
         }
     }
     Ok(report)
+}
+
+/// The list's counters over the breaker's window: the last `days` days, from the last
+/// resume on (with what that day had counted before the resume set aside).
+async fn window_stats(
+    store: &dyn Store,
+    breaker: &Breaker,
+    fresh: Option<&FreshWindow>,
+    today: jiff::civil::Date,
+) -> Result<DayStats, StoreError> {
+    let mut from = today.checked_sub(jiff::Span::new().days(breaker.days - 1)).unwrap_or(today);
+    let mut baseline = DayStats::default();
+    if let Some(fresh) = fresh {
+        let resumed = fresh.since.to_zoned(jiff::tz::TimeZone::UTC).date();
+        if resumed >= from {
+            from = resumed;
+            baseline = fresh.baseline;
+        }
+    }
+    let stats = store.stats(Ledger::List, from, today).await?;
+    Ok(DayStats {
+        sent: stats.sent.saturating_sub(baseline.sent),
+        bounced: stats.bounced.saturating_sub(baseline.bounced),
+        complained: stats.complained.saturating_sub(baseline.complained),
+    })
 }
 
 /// Marks one subscriber; a transient bounce (`status` None) is only counted.
@@ -233,9 +330,16 @@ async fn mark(
     Err(StoreError::Conflict)
 }
 
-/// `postbode sending resume`: lifts a pause.
-pub async fn resume(store: &dyn Store) -> Result<Option<Pause>, StoreError> {
+/// `postbode sending resume`: lifts a pause and starts the breaker's window afresh.
+pub async fn resume(store: &dyn Store, now: Timestamp) -> Result<Option<Pause>, StoreError> {
     let state = store.sending_state().await?;
-    store.set_sending_state(&SendingState::default()).await?;
+    if state.paused.is_none() {
+        return Ok(None);
+    }
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let baseline = store.stats(Ledger::List, today, today).await?;
+    store
+        .set_sending_state(&SendingState { paused: None, fresh_window: Some(FreshWindow { since: now, baseline }) })
+        .await?;
     Ok(state.paused)
 }

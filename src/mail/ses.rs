@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 
 use super::{MailError, Mailer, Outgoing};
 
@@ -33,6 +33,14 @@ impl Mailer for SesMailer {
             .destination(Destination::builder().to_addresses(message.to).build())
             .content(EmailContent::builder().raw(raw).build())
             .set_configuration_set_name(self.configuration_set.clone())
+            // The mail's kind, in every event SES publishes about it (see jobs::ses_events).
+            .email_tags(
+                MessageTag::builder()
+                    .name(crate::jobs::ses_events::MAIL_TAG)
+                    .value(tag_value(message.tag))
+                    .build()
+                    .map_err(|e| MailError::Permanent(e.to_string()))?,
+            )
             .send()
             .await
             .map_err(classify)?;
@@ -44,6 +52,17 @@ impl Mailer for SesMailer {
         let account = self.client.get_account().send().await.map_err(classify)?;
         Ok(account.send_quota.map(|q| q.max_send_rate).filter(|r| *r > 0.0))
     }
+}
+
+/// SES accepts tag values of letters, digits, `_` and `-` (up to 256): other characters
+/// become `-`.
+fn tag_value(tag: &str) -> String {
+    let value: String = tag
+        .chars()
+        .take(256)
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .collect();
+    if value.is_empty() { "mail".into() } else { value }
 }
 
 /// Sorts SES failures into wait-and-retry or give-up.

@@ -7,7 +7,7 @@
 //! | subscriber | `SUB#<id>` | `SUB` | the [`Subscriber`] fields; `version`; `due_pk` + `due_at` while something is due; `expires_at` while pending |
 //! | address lookup | `EMAIL#<address>` | `EMAIL` | `subscriber_id`; `expires_at` while pending |
 //! | send claim | `SUB#<id>` | `SEND#<slug>` | `state` (claimed/sent/failed), `lease_until`, the [`SendRecord`] fields |
-//! | day counters | `STATS` | `DAY#<yyyy-mm-dd>` | `sent`, `bounced`, `complained` (atomic `ADD`) |
+//! | day counters | `STATS` | `DAY#<yyyy-mm-dd>` (the list), `DAY#confirm:<yyyy-mm-dd>` (confirmation mail) | `sent`, `bounced`, `complained` (atomic `ADD`) |
 //! | sending state | `SENDING` | `STATE` | `state`: the circuit breaker's pause, as JSON |
 //! | suppression | `SUPPRESS#<salted hash>` | `SUPPRESS` | `since`: an erased address, never mailed again |
 //! | budget | `BUDGET#<key>` | `BUDGET` | `used` (conditional `ADD`), `expires_at` (TTL): caps on confirmation mail |
@@ -36,7 +36,9 @@ use aws_sdk_dynamodb::types::{
 };
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Claim, DayStats, DueCursor, DuePage, SendRecord, SendResult, SendState, SendingState, Store, StoreError};
+use super::{
+    Claim, DayStats, DueCursor, DuePage, Ledger, SendRecord, SendResult, SendState, SendingState, Store, StoreError,
+};
 use crate::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Name of the sparse index the sender reads.
@@ -374,12 +376,12 @@ impl Store for DynamoStore {
         .await
     }
 
-    async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
+    async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
             .key("pk", s("STATS"))
-            .key("sk", s(format!("DAY#{day}")))
+            .key("sk", s(format!("DAY#{}", ledger.day_key(day))))
             .update_expression("ADD sent :s, bounced :b, complained :c")
             .expression_attribute_values(":s", n(delta.sent))
             .expression_attribute_values(":b", n(delta.bounced))
@@ -390,15 +392,20 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn stats(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<DayStats, StoreError> {
+    async fn stats(
+        &self,
+        ledger: Ledger,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<DayStats, StoreError> {
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
             .expression_attribute_values(":pk", s("STATS"))
-            .expression_attribute_values(":from", s(format!("DAY#{from}")))
-            .expression_attribute_values(":to", s(format!("DAY#{to}")))
+            .expression_attribute_values(":from", s(format!("DAY#{}", ledger.day_key(from))))
+            .expression_attribute_values(":to", s(format!("DAY#{}", ledger.day_key(to))))
             .consistent_read(true)
             .send()
             .await

@@ -59,6 +59,33 @@ pub struct SendRecord {
     pub reason: Option<String>,
 }
 
+/// Which mail a count is about. Confirmation mails are the only mail a stranger can cause
+/// (by typing someone's address), so they are counted apart: their bounces and complaints
+/// never pause the newsletter (the caps bound them instead); everything else (welcome, series,
+/// broadcasts, test sends) is the list's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ledger {
+    List,
+    Confirmation,
+}
+
+impl Ledger {
+    /// How a day's key is written for this ledger (the list's as before, so existing
+    /// counters keep counting).
+    pub fn day_key(self, day: jiff::civil::Date) -> String {
+        match self {
+            Ledger::List => day.to_string(),
+            Ledger::Confirmation => format!("confirm:{day}"),
+        }
+    }
+
+    /// The ledger of a mail by its tag (`confirm`, `welcome`, a slug).
+    pub fn of_tag(tag: &str) -> Ledger {
+        if tag == "confirm" { Ledger::Confirmation } else { Ledger::List }
+    }
+}
+
 /// Counts of one day, for the bounce and complaint rates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayStats {
@@ -79,6 +106,18 @@ impl std::ops::AddAssign for DayStats {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendingState {
     pub paused: Option<Pause>,
+    /// Set by `sending resume`: the breaker counts only from here, with the counters the
+    /// day had at that moment taken off, so the next single event does not pause again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_window: Option<FreshWindow>,
+}
+
+/// Where the breaker's window starts after a resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreshWindow {
+    pub since: Timestamp,
+    /// The list's counters of `since`'s day at that moment.
+    pub baseline: DayStats,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,11 +215,16 @@ pub trait Store: Send + Sync + 'static {
     /// Every send to a subscriber, for their history and export.
     async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError>;
 
-    /// Adds to the counters of `day` (atomically: concurrent writers all count).
-    async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError>;
+    /// Adds to the counters of `day` in `ledger` (atomically: concurrent writers all count).
+    async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError>;
 
-    /// The counters of the days `from..=to`, summed.
-    async fn stats(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<DayStats, StoreError>;
+    /// The counters of `ledger` for the days `from..=to`, summed.
+    async fn stats(
+        &self,
+        ledger: Ledger,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<DayStats, StoreError>;
 
     async fn sending_state(&self) -> Result<SendingState, StoreError>;
 

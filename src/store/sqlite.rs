@@ -17,7 +17,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Claim, DayStats, DueCursor, DuePage, SendRecord, SendResult, SendState, SendingState, Store, StoreError};
+use super::{
+    Claim, DayStats, DueCursor, DuePage, Ledger, SendRecord, SendResult, SendState, SendingState, Store, StoreError,
+};
 use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
 
 #[derive(Clone)]
@@ -290,8 +292,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_stats(&self, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
-        let day = day.to_string();
+    async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
+        let day = ledger.day_key(day);
         self.with(move |c| {
             c.execute(
                 "INSERT INTO day_stats (day, sent, bounced, complained) VALUES (?1, ?2, ?3, ?4)
@@ -305,8 +307,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn stats(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<DayStats, StoreError> {
-        let (from, to) = (from.to_string(), to.to_string());
+    async fn stats(
+        &self,
+        ledger: Ledger,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<DayStats, StoreError> {
+        let (from, to) = (ledger.day_key(from), ledger.day_key(to));
         self.with(move |c| {
             c.query_row(
                 "SELECT COALESCE(SUM(sent), 0), COALESCE(SUM(bounced), 0), COALESCE(SUM(complained), 0)

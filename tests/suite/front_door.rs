@@ -308,3 +308,36 @@ async fn a_flood_of_subscribes_does_not_stop_unsubscribe_or_the_blog_locally() {
     assert_eq!(page.status(), TOO_MANY);
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8", "a Dutch page in the site's frame");
 }
+
+/// Every mail counts in the breaker's denominator: the confirmation on its own ledger, the
+/// welcome on the list's (the sender and test sends count theirs too).
+#[tokio::test]
+async fn every_mail_sent_is_counted_on_its_ledger() {
+    use postbode::store::{DayStats, Ledger};
+    let app = TestApp::spawn().await;
+    app.subscribe("anna@example.nl").await;
+    app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
+    let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let one = DayStats { sent: 1, ..DayStats::default() };
+    assert_eq!(app.store.stats(Ledger::Confirmation, today, today).await.unwrap(), one);
+    assert_eq!(app.store.stats(Ledger::List, today, today).await.unwrap(), one);
+}
+
+/// While the list's sending is paused, confirmation mails are capped tightly too.
+#[tokio::test]
+async fn while_paused_confirmation_mails_are_capped_tightly() {
+    use postbode::jobs::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR;
+    let app = TestApp::spawn().await;
+    let pause = postbode::store::Pause { since: app.now(), reason: "bounce rate".into() };
+    app.store
+        .set_sending_state(&postbode::store::SendingState { paused: Some(pause), fresh_window: None })
+        .await
+        .unwrap();
+    let mut answers = Vec::new();
+    for i in 0..=PAUSED_CONFIRMATIONS_PER_HOUR {
+        app.set_client(&format!("198.51.100.{i}"));
+        answers.push(app.subscribe(&format!("p{i}@example.nl")).await.status);
+    }
+    assert_eq!(answers.iter().filter(|s| **s == StatusCode::OK).count() as u32, PAUSED_CONFIRMATIONS_PER_HOUR);
+    assert_eq!(answers.last(), Some(&TOO_MANY));
+}

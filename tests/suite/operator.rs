@@ -162,9 +162,12 @@ async fn sending_status_and_resume_on_dynamodb() {
         since: "2026-12-01T09:00:00Z".parse().unwrap(),
         reason: "complaint rate 0.150%".into(),
     };
-    postbode::store::Store::set_sending_state(&store, &postbode::store::SendingState { paused: Some(pause) })
-        .await
-        .unwrap();
+    postbode::store::Store::set_sending_state(
+        &store,
+        &postbode::store::SendingState { paused: Some(pause), fresh_window: None },
+    )
+    .await
+    .unwrap();
     assert!(
         text(&operator(&table, &["sending", "status"]))
             .starts_with("paused since 2026-12-01T09:00:00Z: complaint rate 0.150%")

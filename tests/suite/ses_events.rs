@@ -6,15 +6,36 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use postbode::jobs::ses_events::{Breaker, SnsEvent, handle};
 use postbode::store::sqlite::SqliteStore;
-use postbode::store::{DayStats, Store};
+use postbode::store::{DayStats, Ledger, Store};
 use postbode::subscribers::{Status, SubscriberEmail};
 
 use crate::helpers::repo_path;
 use crate::store_contract::subscriber;
 
+/// A fixture event for `email`, with a feedback id of its own (SES gives each bounce and
+/// complaint one; a repeat of one event is [`repeated`]).
 fn event(name: &str, email: &str) -> SnsEvent {
     let json = std::fs::read_to_string(repo_path(&format!("tests/fixtures/ses/{name}"))).unwrap();
+    let unique = format!("0102019a-{}-", uuid::Uuid::new_v4().simple());
+    serde_json::from_str(&json.replace("{{email}}", email).replace("0102019a-", &unique)).unwrap()
+}
+
+/// The same event as SES or SNS may deliver it again.
+fn repeated(name: &str, email: &str) -> SnsEvent {
+    let json = std::fs::read_to_string(repo_path(&format!("tests/fixtures/ses/{name}"))).unwrap();
     serde_json::from_str(&json.replace("{{email}}", email)).unwrap()
+}
+
+/// A fixture event about a confirmation mail (tagged as SES publishes the mail's tags).
+fn about_confirmation_mail(name: &str, email: &str) -> SnsEvent {
+    let json = std::fs::read_to_string(repo_path(&format!("tests/fixtures/ses/{name}"))).unwrap();
+    let unique = format!("0102019a-{}-", uuid::Uuid::new_v4().simple());
+    let tagged = json
+        .replace("{{email}}", email)
+        .replace("0102019a-", &unique)
+        .replace(r#"\"tags\": {"#, r#"\"tags\": {\"postbode-mail\": [\"confirm\"], "#);
+    assert_ne!(tagged, json.replace("{{email}}", email), "the fixture has tags");
+    serde_json::from_str(&tagged).unwrap()
 }
 
 fn now() -> Timestamp {
@@ -40,7 +61,7 @@ async fn events_on(store: Arc<dyn Store>) {
     }
     // Plenty sent today: the rates stay low.
     let today = now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    store.add_stats(today, DayStats { sent: 10_000, ..DayStats::default() }).await.unwrap();
+    store.add_stats(Ledger::List, today, DayStats { sent: 10_000, ..DayStats::default() }).await.unwrap();
 
     let r = handle(store.as_ref(), &event("bounce-permanent.json", "Hard@Example.nl"), &breaker, now()).await.unwrap();
     assert_eq!((r.bounced, r.unknown, r.paused.as_deref()), (1, 0, None));
@@ -63,7 +84,7 @@ async fn events_on(store: Arc<dyn Store>) {
         handle(store.as_ref(), &event("bounce-permanent.json", "nobody@example.nl"), &breaker, now()).await.unwrap();
     assert_eq!(r.unknown, 1);
     assert!(store.sending_state().await.unwrap().paused.is_none());
-    let stats = store.stats(today, today).await.unwrap();
+    let stats = store.stats(Ledger::List, today, today).await.unwrap();
     assert_eq!(stats, DayStats { sent: 10_000, bounced: 2, complained: 1 });
 }
 
@@ -82,15 +103,15 @@ async fn the_circuit_breaker_pauses_sending_until_resumed() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
     let breaker = Breaker::default();
     let yesterday = "2026-11-30".parse().unwrap();
-    store.add_stats(yesterday, DayStats { sent: 200, bounced: 7, complained: 0 }).await.unwrap();
-    // 8 of 200 is 4 %: not past the limit yet.
+    store.add_stats(Ledger::List, yesterday, DayStats { sent: 200, bounced: 8, complained: 0 }).await.unwrap();
+    // 9 of 200 is 4.5 %, but 9 bounces are too few to pause on (at least 10).
     confirmed(store.as_ref(), "a@example.nl").await;
     let r = handle(store.as_ref(), &event("bounce-permanent.json", "a@example.nl"), &breaker, now()).await.unwrap();
     assert!(r.paused.is_none());
-    // 9 of 200: paused, with the reason.
+    // 10 of 200: paused, with the reason.
     confirmed(store.as_ref(), "b@example.nl").await;
     let r = handle(store.as_ref(), &event("bounce-permanent.json", "b@example.nl"), &breaker, now()).await.unwrap();
-    assert!(r.paused.as_deref().unwrap().starts_with("bounce rate 4.50%"), "{r:?}");
+    assert!(r.paused.as_deref().unwrap().starts_with("bounce rate 5.00%"), "{r:?}");
     let pause = store.sending_state().await.unwrap().paused.unwrap();
     assert_eq!(pause.since, now());
 
@@ -113,25 +134,90 @@ async fn the_circuit_breaker_pauses_sending_until_resumed() {
     assert_eq!(report.sent, 0);
 
     // The operator lifts it; the next run sends.
-    assert!(postbode::jobs::ses_events::resume(store.as_ref()).await.unwrap().is_some());
+    assert!(postbode::jobs::ses_events::resume(store.as_ref(), now()).await.unwrap().is_some());
     let report = sender.run(run).await.unwrap();
     assert!(report.paused.is_none());
     assert_eq!(report.sent, 1, "{report:?}");
+
+    // A fresh window: the next bounce does not pause again on the old numbers.
+    confirmed(store.as_ref(), "d@example.nl").await;
+    let r = handle(store.as_ref(), &event("bounce-permanent.json", "d@example.nl"), &breaker, now()).await.unwrap();
+    assert!(r.paused.is_none(), "{r:?}");
+    assert!(store.sending_state().await.unwrap().paused.is_none());
 }
 
+/// Enough volume to mean something: five complaints (or ten bounces) at the least, over at
+/// least 100 mails; then the rate decides.
 #[tokio::test]
-async fn one_complaint_in_a_thousand_trips_the_complaint_limit() {
+async fn the_breaker_needs_enough_events_and_mails_to_pause() {
     let breaker = Breaker::default();
     assert!(breaker.verdict(DayStats { sent: 1000, bounced: 0, complained: 0 }).is_none());
-    assert!(breaker.verdict(DayStats { sent: 2000, bounced: 0, complained: 1 }).is_none());
+    // One complaint in a thousand is over the rate, but one person decides nothing.
+    assert!(breaker.verdict(DayStats { sent: 1000, bounced: 0, complained: 1 }).is_none());
+    assert!(breaker.verdict(DayStats { sent: 1000, bounced: 0, complained: 4 }).is_none());
     assert!(
         breaker
-            .verdict(DayStats { sent: 1000, bounced: 0, complained: 1 })
+            .verdict(DayStats { sent: 1000, bounced: 0, complained: 5 })
             .unwrap()
-            .starts_with("complaint rate 0.100%")
+            .starts_with("complaint rate 0.500%")
     );
+    assert!(breaker.verdict(DayStats { sent: 10_000, bounced: 0, complained: 5 }).is_none(), "0.05 %");
+    assert!(breaker.verdict(DayStats { sent: 150, bounced: 9, complained: 0 }).is_none(), "9 bounces");
+    assert!(breaker.verdict(DayStats { sent: 150, bounced: 10, complained: 0 }).is_some());
     // Too few sends to judge.
-    assert!(breaker.verdict(DayStats { sent: 20, bounced: 5, complained: 1 }).is_none());
+    assert!(breaker.verdict(DayStats { sent: 20, bounced: 15, complained: 5 }).is_none());
+}
+
+/// SES and SNS may deliver an event twice: the repeat changes nothing.
+#[tokio::test]
+async fn a_repeated_event_changes_nothing() {
+    for store in [
+        Arc::new(SqliteStore::in_memory().unwrap()) as Arc<dyn Store>,
+        Arc::new(crate::aws::dynamo_store().await.0) as Arc<dyn Store>,
+    ] {
+        let breaker = Breaker::default();
+        confirmed(store.as_ref(), "soft@example.nl").await;
+        let soft = repeated("bounce-transient.json", "soft@example.nl");
+        assert_eq!(handle(store.as_ref(), &soft, &breaker, now()).await.unwrap().transient_bounces, 1);
+        let twice = handle(store.as_ref(), &soft, &breaker, now()).await.unwrap();
+        assert_eq!((twice.repeated, twice.transient_bounces), (1, 0));
+        assert_eq!(status(store.as_ref(), "soft@example.nl").await.2, 1, "counted once");
+        confirmed(store.as_ref(), "hard@example.nl").await;
+        for _ in 0..3 {
+            handle(store.as_ref(), &repeated("bounce-permanent.json", "hard@example.nl"), &breaker, now())
+                .await
+                .unwrap();
+        }
+        let today = now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        assert_eq!(store.stats(Ledger::List, today, today).await.unwrap().bounced, 1);
+    }
+}
+
+/// Outsiders can only cause confirmation mails: their bounces and complaints are booked on
+/// the confirmation ledger and never pause the list, however many there are.
+#[tokio::test]
+async fn bounces_of_confirmation_mails_never_pause_the_list() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let breaker = Breaker::default();
+    let today = now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    // A list of 500 had its weekly mail; an attacker signs up 60 addresses that bounce.
+    store.add_stats(Ledger::List, today, DayStats { sent: 500, ..DayStats::default() }).await.unwrap();
+    store.add_stats(Ledger::Confirmation, today, DayStats { sent: 60, ..DayStats::default() }).await.unwrap();
+    for i in 0..60 {
+        let email = format!("nep{i}@example.nl");
+        let event = about_confirmation_mail("bounce-permanent.json", &email);
+        let r = handle(store.as_ref(), &event, &breaker, now()).await.unwrap();
+        assert_eq!(r.of_confirmation_mails, 1);
+        assert!(r.paused.is_none());
+    }
+    for i in 0..10 {
+        let email = format!("klager{i}@example.nl");
+        handle(store.as_ref(), &about_confirmation_mail("complaint.json", &email), &breaker, now()).await.unwrap();
+    }
+    assert!(store.sending_state().await.unwrap().paused.is_none());
+    assert_eq!(store.stats(Ledger::List, today, today).await.unwrap(), DayStats { sent: 500, ..DayStats::default() });
+    let apart = store.stats(Ledger::Confirmation, today, today).await.unwrap();
+    assert_eq!(apart, DayStats { sent: 60, bounced: 60, complained: 10 });
 }
 
 #[tokio::test]
@@ -141,7 +227,8 @@ async fn the_operator_sees_and_lifts_the_pause_from_the_command_line() {
     {
         let store = SqliteStore::open(&data.path().join("postbode.sqlite")).unwrap();
         let pause = postbode::store::Pause { since: now(), reason: "bounce rate 6.00% over the last 7 days".into() };
-        store.set_sending_state(&postbode::store::SendingState { paused: Some(pause) }).await.unwrap();
+        let state = postbode::store::SendingState { paused: Some(pause), fresh_window: None };
+        store.set_sending_state(&state).await.unwrap();
     }
     let out = crate::helpers::postbode(&["sending", "status", "--local", dir]);
     assert!(out.status.success());
