@@ -82,6 +82,17 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
     if options.clock_speed != 1.0 {
         println!("  clock:       {}x real time; the sender runs every {:?}", options.clock_speed, options.send_every);
     }
+    // The confirmations worker: what `POST /subscribe` recorded, a moment after the answer.
+    let worker_app = app.clone();
+    let worker = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            ticks.tick().await;
+            if let Err(e) = crate::jobs::confirmations::drain(&worker_app, 100).await {
+                eprintln!("confirmations: {}", crate::error_chain(&e));
+            }
+        }
+    });
     let timer_app = app.clone();
     let send_every = options.send_every;
     let timer = tokio::spawn(async move {
@@ -106,6 +117,7 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("the server stopped: {e}"));
     timer.abort();
+    worker.abort();
     println!("postbode stopped; everything is kept in {}", options.data.display());
     served
 }

@@ -141,7 +141,7 @@ async fn send_welcome_mail(app: &AppState, mut subscriber: Subscriber, now: Time
             Ok(id) => id,
             Err(e) => return tracing::error!(subscriber = %subscriber.id, error = %e, "welcome mail not sent"),
         };
-    super::subscribe::count_sent(app, crate::store::Ledger::List, now).await;
+    crate::jobs::confirmations::count_sent(app, crate::store::Ledger::List, now).await;
     for _ in 0..3 {
         let done = subscribers::welcome_sent(&subscriber, message_id.clone(), app.now());
         match app.store.update_subscriber(&done).await {

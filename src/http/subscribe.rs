@@ -10,12 +10,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use super::error::{AppError, Format};
 use super::{AppState, MAX_BODY, pages, request_info};
 use crate::content::Site;
-use crate::mail::Outgoing;
 use crate::render::Recipient;
-use crate::render::email::confirm_url;
-use crate::store::{DayStats, Ledger, StoreError};
-use crate::subscribers::{self, Evidence, SubscribeOutcome, Subscriber, SubscriberEmail, caps};
-use crate::tokens::Purpose;
+use crate::subscribers::{self, Evidence, SubscribeIntent, Subscriber, SubscriberEmail, caps};
 
 /// The fields of the form (or JSON object). Unknown fields are ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -115,43 +111,18 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
         source_url: request_info::source_url(req.fields.source_url.as_deref(), &req.headers),
         consent_text_version: app.catalogue.site.consent_version(),
     };
-    let first_name = subscribers::clean_first_name(req.fields.first_name.as_deref());
-
-    // Read, decide, write conditionally; a lost race means someone else wrote first: read
-    // again and decide again (then the cooldown holds, so one mail goes out).
-    for _ in 0..3 {
-        let now = app.now();
-        let existing =
-            app.store.subscriber_by_email(&email).await.map_err(|e| AppError::from(e).with_format(format))?;
-        let outcome =
-            subscribers::subscribe(existing.as_ref(), &email, first_name.clone(), &evidence, now, app.confirm_cooldown);
-        let SubscribeOutcome::SendConfirmation(subscriber) = outcome else {
-            tracing::info!("no confirmation mail: confirmed, suppressed or within the cooldown");
-            return Ok(accepted(&app.catalogue.site, format));
-        };
-        let mut subscriber = *subscriber;
-        let written = match existing {
-            // An erased address stays suppressed: only its owner confirming lifts that.
-            None => app.store.insert_subscriber(&subscriber).await.map(|()| 0),
-            Some(_) => app.store.update_subscriber(&subscriber).await,
-        };
-        match written {
-            Ok(version) => subscriber.version = version,
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(AppError::from(e).with_format(format)),
-        }
-        tracing::info!(subscriber = %subscriber.id, "pending; sending confirmation");
-        return match send_confirmation(&app, &subscriber, now).await {
-            Ok(()) => Ok(accepted(&app.catalogue.site, format)),
-            Err(e) => {
-                // Lift the cooldown again so the reader can simply try once more.
-                subscriber.confirmation_sent_at = None;
-                let _ = app.store.update_subscriber(&subscriber).await;
-                Err(e.with_format(format))
-            }
-        };
-    }
-    Err(AppError::unavailable().with_format(format))
+    let intent = SubscribeIntent {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        email,
+        first_name: subscribers::clean_first_name(req.fields.first_name.as_deref()),
+        evidence,
+        at: app.now(),
+    };
+    // The rest happens after the answer, in the confirmations worker: this request does the
+    // same work for every address, so neither its answer nor its timing tells who is known.
+    app.store.record_intent(&intent).await.map_err(|e| AppError::from(e).with_format(format))?;
+    tracing::info!(intent = %intent.id, "recorded for the confirmations worker");
+    Ok(accepted(&app.catalogue.site, format))
 }
 
 /// Takes one from every budget this request counts against, before anything about the address
@@ -172,43 +143,6 @@ async fn take_caps(app: &AppState, email: &SubscriberEmail, ip: Option<&str>) ->
         }
     }
     Ok(())
-}
-
-async fn send_confirmation(app: &AppState, subscriber: &Subscriber, now: jiff::Timestamp) -> Result<(), AppError> {
-    let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, now);
-    // Nothing a stranger typed goes into a mail before the address's owner confirmed: no
-    // name in the greeting or in `To:` (the welcome mail is the first to use it).
-    let mut recipient = recipient(app, subscriber, now)?;
-    recipient.first_name = None;
-    recipient.to = lettre::message::Mailbox::new(None, recipient.to.email.clone());
-    let email = crate::render::letters::confirmation(
-        &app.catalogue,
-        &app.email,
-        &recipient,
-        &confirm_url(&app.email.base_url, &token),
-        now.into(),
-    )
-    .map_err(|e| {
-        tracing::error!(error = %crate::error_chain(&e), "confirmation mail could not be rendered");
-        AppError::unavailable()
-    })?;
-    app.mailer.send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "confirm" }).await.map_err(
-        |e| {
-            tracing::error!(subscriber = %subscriber.id, error = %e, "confirmation mail not sent");
-            AppError::unavailable()
-        },
-    )?;
-    count_sent(app, Ledger::Confirmation, now).await;
-    Ok(())
-}
-
-/// Counts a mail that went out, for the breaker's rates. The mail is sent either way; a
-/// counter that could not be written is logged, not the reader's problem.
-pub async fn count_sent(app: &AppState, ledger: Ledger, now: jiff::Timestamp) {
-    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    if let Err(e) = app.store.add_stats(ledger, day, DayStats { sent: 1, ..DayStats::default() }).await {
-        tracing::warn!(error = %crate::error_chain(&e), ?ledger, "a sent mail was not counted");
-    }
 }
 
 /// The recipient parts of any mail to `subscriber`.

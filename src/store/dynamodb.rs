@@ -11,6 +11,7 @@
 //! | sending state | `SENDING` | `STATE` | `state`: the circuit breaker's pause, as JSON |
 //! | suppression | `SUPPRESS#<salted hash>` | `SUPPRESS` | `since`: an erased address, never mailed again |
 //! | budget | `BUDGET#<key>` | `BUDGET` | `used` (conditional `ADD`), `expires_at` (TTL): caps on confirmation mail |
+//! | subscribe intent | `INTENT` | `<time>#<id>` | `intent` (JSON), `expires_at` (TTL): for the confirmations worker, which the table's stream wakes |
 //!
 //! - **Unique addresses.** A new subscriber is written in one transaction with its address
 //!   item, on the condition that the address item does not exist (or has expired): of two
@@ -39,12 +40,21 @@ use jiff::{SignedDuration, Timestamp};
 use super::{
     Claim, DayStats, DueCursor, DuePage, Ledger, SendRecord, SendResult, SendState, SendingState, Store, StoreError,
 };
-use crate::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId};
+use crate::subscribers::{Status, SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Name of the sparse index the sender reads.
 pub const DUE_INDEX: &str = "due";
 /// Constant partition of the due index (one list, well under DynamoDB's per-partition limits).
 const DUE_PARTITION: &str = "DUE";
+/// The partition of recorded subscribe intents (the stream filter of the confirmations
+/// function matches it).
+pub const INTENT_PARTITION: &str = "INTENT";
+
+/// Sorts intents by time: milliseconds, zero-padded, then the id.
+fn intent_sort_key(intent: &SubscribeIntent) -> String {
+    format!("{:016}#{}", intent.at.as_millisecond().max(0), intent.id)
+}
+
 /// How long an unconfirmed subscriber is kept.
 pub const PENDING_TTL: SignedDuration = SignedDuration::from_hours(24 * 30);
 
@@ -520,6 +530,45 @@ impl Store for DynamoStore {
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    async fn record_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError> {
+        let json = serde_json::to_string(intent).map_err(StoreError::corrupt)?;
+        let expires = intent.at.saturating_add(super::INTENT_TTL).unwrap_or(intent.at);
+        let item = HashMap::from([
+            ("pk".to_owned(), s(INTENT_PARTITION)),
+            ("sk".to_owned(), s(intent_sort_key(intent))),
+            ("intent".to_owned(), s(json)),
+            ("expires_at".to_owned(), n(expires.as_second())),
+        ]);
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn pending_intents(&self, limit: usize) -> Result<Vec<SubscribeIntent>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(INTENT_PARTITION))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_err)?;
+        out.items()
+            .iter()
+            .filter_map(|item| item.get("intent").and_then(|v| v.as_s().ok()))
+            .map(|json| serde_json::from_str(json).map_err(StoreError::corrupt))
+            .collect()
+    }
+
+    async fn forget_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError> {
+        let key =
+            HashMap::from([("pk".to_owned(), s(INTENT_PARTITION)), ("sk".to_owned(), s(intent_sort_key(intent)))]);
+        self.client.delete_item().table_name(&self.table).set_key(Some(key)).send().await.map_err(map_err)?;
+        Ok(())
     }
 
     async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
+use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Where a page of the due queue ended; pass it back for the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,4 +246,17 @@ pub trait Store: Send + Sync + 'static {
     /// more than `limit` succeed): true when there was room. The counter can be dropped at
     /// `expires_at` (DynamoDB's TTL, or a local clean-up), so counters never pile up.
     async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError>;
+
+    /// Records a subscribe request for the confirmations worker (one write, whatever the
+    /// address). Kept until [`Store::forget_intent`], or a day at most.
+    async fn record_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError>;
+
+    /// Recorded intents, oldest first, at most `limit` (a query on one key, never a scan).
+    async fn pending_intents(&self, limit: usize) -> Result<Vec<SubscribeIntent>, StoreError>;
+
+    /// Drops a handled intent.
+    async fn forget_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError>;
 }
+
+/// How long a recorded intent is kept when no worker handles it.
+pub const INTENT_TTL: SignedDuration = SignedDuration::from_hours(24);

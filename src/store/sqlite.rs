@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::{
     Claim, DayStats, DueCursor, DuePage, Ledger, SendRecord, SendResult, SendState, SendingState, Store, StoreError,
 };
-use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
+use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS budgets (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS budgets_expiry ON budgets (expires_at);
+CREATE TABLE IF NOT EXISTS intents (
+    id   TEXT PRIMARY KEY,
+    at   INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -408,6 +413,40 @@ impl Store for SqliteStore {
                 )
                 .map_err(StoreError::unavailable)?;
             Ok(changed == 1 && limit > 0)
+        })
+        .await
+    }
+
+    async fn record_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError> {
+        let data = serde_json::to_string(intent).map_err(StoreError::corrupt)?;
+        let (id, at) = (intent.id.clone(), intent.at.as_millisecond());
+        self.with(move |c| {
+            c.execute("INSERT OR IGNORE INTO intents (id, at, data) VALUES (?1, ?2, ?3)", params![id, at, data])
+                .map_err(StoreError::unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn pending_intents(&self, limit: usize) -> Result<Vec<SubscribeIntent>, StoreError> {
+        self.with(move |c| {
+            let mut statement =
+                c.prepare("SELECT data FROM intents ORDER BY at, id LIMIT ?1").map_err(StoreError::unavailable)?;
+            let rows = statement
+                .query_map([limit as i64], |r| r.get::<_, String>(0))
+                .map_err(StoreError::unavailable)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(StoreError::unavailable)?;
+            rows.iter().map(|json| serde_json::from_str(json).map_err(StoreError::corrupt)).collect()
+        })
+        .await
+    }
+
+    async fn forget_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError> {
+        let id = intent.id.clone();
+        self.with(move |c| {
+            c.execute("DELETE FROM intents WHERE id = ?1", [id]).map_err(StoreError::unavailable)?;
+            Ok(())
         })
         .await
     }

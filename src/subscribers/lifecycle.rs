@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::{ConsentAction, ConsentRecord, Status, Subscriber, SubscriberEmail, SubscriberId, Welcome};
 
 /// What a request tells about the person acting: the evidence kept in the consent proof.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Evidence {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -24,6 +24,19 @@ impl Evidence {
             consent_text_version: self.consent_text_version.clone(),
         }
     }
+}
+
+/// A subscribe request as recorded on the request path, to be acted on by the worker (see
+/// `jobs::confirmations`): the request does the same work for every address and answers at
+/// once; reading, deciding, writing and mailing happen after the answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SubscribeIntent {
+    /// Random; orders intents of the same moment and names them in logs.
+    pub id: String,
+    pub email: SubscriberEmail,
+    pub first_name: Option<String>,
+    pub evidence: Evidence,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 pub use email::{EmailError, SubscriberEmail};
 
 use crate::schedule::DripState;
-pub use lifecycle::{ConfirmOutcome, Evidence, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent};
+pub use lifecycle::{
+    ConfirmOutcome, Evidence, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
+};
 
 /// A subscriber's random, opaque id: what links carry instead of the address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

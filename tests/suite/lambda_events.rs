@@ -15,6 +15,8 @@ async fn invoke(app: &TestApp, name: &str, path: &str) -> TestResponse {
         std::fs::read_to_string(repo_path(&format!("tests/fixtures/apigw/{name}"))).unwrap().replace("{{path}}", path);
     let request = lambda_http::request::from_str(&json).expect("a valid API Gateway v2 event");
     let response = app.router.clone().oneshot(request).await.unwrap();
+    // What the confirmations Lambda does a moment later, woken by the table's stream.
+    app.work_off_intents().await;
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();

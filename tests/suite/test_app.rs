@@ -26,6 +26,11 @@ pub const BASE: &str = "https://postbode.example";
 
 pub struct TestApp {
     pub router: Router,
+    /// The app behind the router, for the confirmations worker.
+    pub app: Arc<App>,
+    /// Whether each request is followed by the confirmations worker's pass (as `postbode dev`
+    /// does a moment later); off to see what the request path alone does.
+    pub drain: bool,
     pub store: Arc<dyn Store>,
     pub tokens: TokenKey,
     pub outbox: tempfile::TempDir,
@@ -104,11 +109,17 @@ impl TestApp {
             schedule,
         };
         let client = Mutex::new(SocketAddr::from(([192, 0, 2, 7], 50000)));
-        TestApp { router: router(Arc::new(app)), store, tokens, outbox, now, client }
+        let app = Arc::new(app);
+        TestApp { router: router(app.clone()), app, drain: true, store, tokens, outbox, now, client }
     }
 
     pub fn now(&self) -> Timestamp {
         *self.now.lock().unwrap()
+    }
+
+    /// Runs the confirmations worker over what requests recorded.
+    pub async fn work_off_intents(&self) -> usize {
+        postbode::jobs::confirmations::drain(&self.app, 1000).await.unwrap()
     }
 
     /// Later requests come from `ip`.
@@ -151,6 +162,9 @@ impl TestApp {
         let client = *self.client.lock().unwrap();
         request.extensions_mut().insert(ConnectInfo(client));
         let response = self.router.clone().oneshot(request).await.unwrap();
+        if self.drain {
+            self.work_off_intents().await;
+        }
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();

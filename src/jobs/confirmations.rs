@@ -1,0 +1,135 @@
+//! The confirmations worker: acts on the subscribe requests that `POST /subscribe` recorded
+//! (see [`SubscribeIntent`]), after the reader already has their answer.
+//!
+//! Why a worker: the request must not tell who is subscribed, in what it says *or* in how
+//! long it takes. Deciding (new, pending, confirmed, suppressed…), writing and mailing take
+//! different time for different addresses, and SES may be slow; so the request only checks
+//! the caps and records the intent (the same work for every address), and this worker does
+//! the rest: read, decide with [`subscribers::subscribe`], write conditionally, send the one
+//! confirmation mail, count it.
+//!
+//! Where it runs: in AWS the `confirmations` Lambda, woken by the table's stream when an
+//! intent is written (retried by Lambda, failures to a dead-letter queue); locally a
+//! background task of `postbode dev`. An intent is forgotten once handled; one that keeps
+//! failing is kept and tried again, until its one-day expiry.
+
+use jiff::Timestamp;
+
+use crate::http::App;
+use crate::mail::Outgoing;
+use crate::render::email::confirm_url;
+use crate::store::{DayStats, Ledger, StoreError};
+use crate::subscribers::{self, SubscribeIntent, SubscribeOutcome, Subscriber};
+use crate::tokens::Purpose;
+
+/// What handling one intent did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// A confirmation mail went out.
+    Sent,
+    /// Nothing to send: confirmed already, bounced or complained, or within the cooldown.
+    Nothing,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmationError {
+    #[error("the store failed")]
+    Store(#[from] StoreError),
+    #[error("the confirmation mail could not be sent: {0}")]
+    Mail(String),
+    #[error("the subscriber changed under every attempt")]
+    Contended,
+}
+
+/// Handles one intent: at most one confirmation mail, whatever happened before.
+#[tracing::instrument(name = "confirmation", skip_all, fields(intent = %intent.id))]
+pub async fn handle(app: &App, intent: &SubscribeIntent) -> Result<Handled, ConfirmationError> {
+    let email = &intent.email;
+    // Read, decide, write conditionally; a lost race means someone else wrote first: read
+    // again and decide again (then the cooldown holds, so one mail goes out).
+    for _ in 0..3 {
+        let existing = app.store.subscriber_by_email(email).await?;
+        let outcome = subscribers::subscribe(
+            existing.as_ref(),
+            email,
+            intent.first_name.clone(),
+            &intent.evidence,
+            intent.at,
+            app.confirm_cooldown,
+        );
+        let SubscribeOutcome::SendConfirmation(subscriber) = outcome else {
+            tracing::info!("no confirmation mail: confirmed, suppressed or within the cooldown");
+            return Ok(Handled::Nothing);
+        };
+        let mut subscriber = *subscriber;
+        let written = match existing {
+            // An erased address stays suppressed: only its owner confirming lifts that.
+            None => app.store.insert_subscriber(&subscriber).await.map(|()| 0),
+            Some(_) => app.store.update_subscriber(&subscriber).await,
+        };
+        match written {
+            Ok(version) => subscriber.version = version,
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(subscriber = %subscriber.id, "pending; sending confirmation");
+        return match send_confirmation(app, &subscriber, app.now()).await {
+            Ok(()) => Ok(Handled::Sent),
+            Err(e) => {
+                // Lift the cooldown again, so the retry of this intent sends.
+                subscriber.confirmation_sent_at = None;
+                let _ = app.store.update_subscriber(&subscriber).await;
+                Err(e)
+            }
+        };
+    }
+    Err(ConfirmationError::Contended)
+}
+
+/// Handles what is recorded, oldest first, up to `limit` intents; each handled one is
+/// forgotten, a failing one stays for the next pass. Returns how many were handled.
+pub async fn drain(app: &App, limit: usize) -> Result<usize, StoreError> {
+    let mut handled = 0;
+    for intent in app.store.pending_intents(limit).await? {
+        match handle(app, &intent).await {
+            Ok(_) => {
+                app.store.forget_intent(&intent).await?;
+                handled += 1;
+            }
+            Err(e) => tracing::warn!(intent = %intent.id, error = %crate::error_chain(&e), "kept for a retry"),
+        }
+    }
+    Ok(handled)
+}
+
+async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
+    let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, now);
+    // Nothing a stranger typed goes into a mail before the address's owner confirmed: no
+    // name in the greeting or in `To:` (the welcome mail is the first to use it).
+    let mut recipient = subscriber.recipient(&app.tokens, now).map_err(ConfirmationError::Mail)?;
+    recipient.first_name = None;
+    recipient.to = lettre::message::Mailbox::new(None, recipient.to.email.clone());
+    let email = crate::render::letters::confirmation(
+        &app.catalogue,
+        &app.email,
+        &recipient,
+        &confirm_url(&app.email.base_url, &token),
+        now.into(),
+    )
+    .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
+    app.mailer
+        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "confirm" })
+        .await
+        .map_err(|e| ConfirmationError::Mail(e.to_string()))?;
+    count_sent(app, Ledger::Confirmation, now).await;
+    Ok(())
+}
+
+/// Counts a mail that went out, for the breaker's rates. The mail is sent either way; a
+/// counter that could not be written is logged.
+pub async fn count_sent(app: &App, ledger: Ledger, now: Timestamp) {
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    if let Err(e) = app.store.add_stats(ledger, day, DayStats { sent: 1, ..DayStats::default() }).await {
+        tracing::warn!(error = %crate::error_chain(&e), ?ledger, "a sent mail was not counted");
+    }
+}
