@@ -172,3 +172,31 @@ pub fn breaker_from_env() -> Result<crate::jobs::ses_events::Breaker, ConfigErro
     }
     Ok(breaker)
 }
+
+/// The app of the `api` and `confirmations` Lambdas: DynamoDB, SES and the content compiled
+/// into the binary, configured from the environment the template sets.
+pub async fn lambda_app(
+    aws: &aws_config::SdkConfig,
+) -> Result<crate::http::App, Box<dyn std::error::Error + Send + Sync>> {
+    let config = ApiConfig::from_env()?;
+    let catalogue = crate::embedded::catalogue()?;
+    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
+    Ok(crate::http::App {
+        store: std::sync::Arc::new(crate::store::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            config.table,
+        )),
+        mailer: std::sync::Arc::new(crate::mail::ses::SesMailer::new(
+            aws_sdk_sesv2::Client::new(aws),
+            config.configuration_set,
+        )),
+        catalogue,
+        email: config.email,
+        tokens: token_key(aws).await?,
+        clock: std::sync::Arc::new(jiff::Timestamp::now),
+        confirm_cooldown: config.confirm_cooldown,
+        caps: config.caps,
+        confirm_ttl: crate::http::DEFAULT_CONFIRM_TTL,
+        schedule,
+    })
+}

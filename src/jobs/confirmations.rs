@@ -133,3 +133,57 @@ pub async fn count_sent(app: &App, ledger: Ledger, now: Timestamp) {
         tracing::warn!(error = %crate::error_chain(&e), ?ledger, "a sent mail was not counted");
     }
 }
+
+/// The DynamoDB stream event the `confirmations` Lambda receives (only what is read of it):
+/// the stream's filter passes inserts of intents only.
+#[derive(Debug, serde::Deserialize)]
+pub struct StreamEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<StreamRecord>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct StreamRecord {
+    pub dynamodb: StreamChange,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct StreamChange {
+    #[serde(rename = "NewImage", default)]
+    pub new_image: Option<std::collections::HashMap<String, serde_json::Value>>,
+}
+
+/// What a stream batch did.
+#[derive(Debug, Default, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct StreamReport {
+    pub sent: u32,
+    pub nothing_to_send: u32,
+    /// Records that were not intents (the filter should keep them out).
+    pub skipped: u32,
+}
+
+/// Handles the intents of one stream batch. An error fails the batch, which Lambda retries
+/// (handling again is harmless: the stored cooldown keeps it to one mail) and, in the end,
+/// sends to the dead-letter queue.
+pub async fn handle_stream(app: &App, event: &StreamEvent) -> Result<StreamReport, ConfirmationError> {
+    let mut report = StreamReport::default();
+    for record in &event.records {
+        let json = record
+            .dynamodb
+            .new_image
+            .as_ref()
+            .and_then(|image| image.get("intent"))
+            .and_then(|value| value.get("S"))
+            .and_then(|s| s.as_str());
+        let Some(intent) = json.and_then(|j| serde_json::from_str::<SubscribeIntent>(j).ok()) else {
+            report.skipped += 1;
+            continue;
+        };
+        match handle(app, &intent).await? {
+            Handled::Sent => report.sent += 1,
+            Handled::Nothing => report.nothing_to_send += 1,
+        }
+        app.store.forget_intent(&intent).await?;
+    }
+    Ok(report)
+}

@@ -13,6 +13,7 @@ mod front_door;
 mod go_live;
 mod golden;
 mod lambda_events;
+mod no_oracle;
 mod operator;
 mod preview_cli;
 mod retention;

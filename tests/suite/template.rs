@@ -171,7 +171,7 @@ fn no_parameter_can_point_links_elsewhere() {
         let env = &stack.template["Resources"][function]["Properties"]["Environment"]["Variables"];
         assert!(env.get("POSTBODE_BASE_URL").is_none(), "{function} overrides POSTBODE_BASE_URL");
     }
-    assert_eq!(stack.functions().len(), 3);
+    assert_eq!(stack.functions().len(), 4);
 }
 
 #[test]
@@ -341,4 +341,33 @@ fn routes_are_throttled_apart_as_in_local_mode() {
         assert_eq!(stack.property(name, &["Target"]), s("integrations/{ApiIntegration}"), "{name}");
     }
     assert_eq!(settings.as_mapping().unwrap().len(), ROUTE_LIMITS.len() - 1, "no route without its figure here");
+}
+
+/// Recorded subscribe intents wake the confirmations function through the table's stream,
+/// with retries and a dead-letter queue; the filter matches where the store writes them.
+#[test]
+fn intents_wake_the_confirmations_function() {
+    let stack = Stack::deploy(&[]);
+    assert_eq!(stack.property("Table", &["StreamSpecification", "StreamViewType"]), s("NEW_IMAGE"));
+    let function = stack.resource("ConfirmationsFunction").unwrap();
+    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"].as_str(), Some("confirmations"));
+    let event = stack.eval(&function["Properties"]["Events"]["Intents"]);
+    assert_eq!(event["Type"], s("DynamoDB"));
+    assert_eq!(event["Properties"]["Stream"], s("{Table.StreamArn}"));
+    assert!(event["Properties"]["MaximumRetryAttempts"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"],
+        s("{ConfirmationsDeadLetters.Arn}")
+    );
+    let pattern: serde_json::Value =
+        serde_json::from_str(event["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(
+        pattern["dynamodb"]["Keys"]["pk"]["S"],
+        serde_json::json!([postbode::store::dynamodb::INTENT_PARTITION])
+    );
+    let policies = serde_norway::to_string(&stack.eval(&function["Properties"]["Policies"])).unwrap();
+    for action in ["ses:SendRawEmail", "dynamodb:PutItem", "ssm:GetParameter", "sqs:SendMessage"] {
+        assert!(policies.contains(action), "{action} in {policies}");
+    }
 }
