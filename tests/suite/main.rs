@@ -12,6 +12,7 @@ mod email_checklist;
 mod front_door;
 mod go_live;
 mod golden;
+mod iam;
 mod lambda_events;
 mod no_oracle;
 mod operator;

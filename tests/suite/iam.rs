@@ -1,0 +1,231 @@
+//! IAM in `template.yaml` grants exactly what the code does: every DynamoDB action each
+//! function's code performs, recorded by an SDK interceptor against DynamoDB Local while its
+//! paths run, equals the DynamoDB actions granted to that function, no more and no less.
+//! (SES grants are checked by `template.rs`; the SES API server cannot tell the IAM action of
+//! a raw send.)
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use postbode::http::App;
+use postbode::jobs::ses_events::{Breaker, SnsEvent, handle};
+use postbode::mail::outbox::OutboxMailer;
+use postbode::store::dynamodb::DynamoStore;
+use postbode::store::{DayStats, Ledger, Store};
+use postbode::subscribers::{Status, SubscriberEmail};
+use serde_norway::Value;
+
+use crate::helpers::{repo_path, seed_catalogue, settings};
+use crate::test_app::TestApp;
+
+/// The IAM actions of every DynamoDB call made through one client.
+#[derive(Debug, Clone, Default)]
+struct Recorder(Arc<Mutex<BTreeSet<String>>>);
+
+impl Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "iam-recorder"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let _ = cfg;
+        // The input's type names the operation: `GetItemInput` is `GetItem`. (The operation
+        // metadata is not in the config bag yet at this hook.)
+        let described = format!("{:?}", context.input());
+        let operation = described
+            .split_once(':')
+            .and_then(|(_, rest)| rest.split([' ', '{']).next())
+            .and_then(|name| name.strip_suffix("Input"))
+            .unwrap_or("unknown")
+            .to_owned();
+        let mut actions = self.0.lock().unwrap();
+        // A transaction needs the action of each item in it, not an action of its own.
+        if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
+            for item in transaction.transact_items() {
+                let kinds = [
+                    (item.put().is_some(), "PutItem"),
+                    (item.update().is_some(), "UpdateItem"),
+                    (item.delete().is_some(), "DeleteItem"),
+                    (item.condition_check().is_some(), "ConditionCheckItem"),
+                ];
+                actions.extend(kinds.iter().filter(|(used, _)| *used).map(|(_, a)| format!("dynamodb:{a}")));
+            }
+        } else {
+            actions.insert(format!("dynamodb:{operation}"));
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        Ok(())
+    }
+}
+
+impl Recorder {
+    fn actions(&self) -> BTreeSet<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// A store on `table` whose every call is recorded.
+async fn recorded_store(table: &str) -> (Arc<dyn Store>, Recorder) {
+    let recorder = Recorder::default();
+    let config =
+        aws_sdk_dynamodb::config::Builder::from(&crate::aws::config().await).interceptor(recorder.clone()).build();
+    (Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table)), recorder)
+}
+
+/// The DynamoDB actions `template.yaml` grants a function.
+fn granted(function: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    let template: Value = serde_norway::from_str(&text).unwrap();
+    let mut actions = BTreeSet::new();
+    for policy in template["Resources"][function]["Properties"]["Policies"].as_sequence().unwrap() {
+        for statement in policy["Statement"].as_sequence().unwrap() {
+            let listed = match &statement["Action"] {
+                Value::Sequence(list) => list.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+                single => vec![single.as_str().unwrap().to_owned()],
+            };
+            for action in &listed {
+                if action.starts_with("dynamodb:") {
+                    actions.insert(action.to_owned());
+                }
+            }
+        }
+    }
+    actions
+}
+
+fn at(s: &str) -> jiff::Timestamp {
+    s.parse().unwrap()
+}
+
+/// The app of a function on a recorded store, mailing into `outbox`.
+fn app_on(
+    store: Arc<dyn Store>,
+    outbox: &std::path::Path,
+    tokens: &postbode::tokens::TokenKey,
+    now: jiff::Timestamp,
+) -> App {
+    let catalogue = seed_catalogue();
+    let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
+    App {
+        store,
+        mailer: Arc::new(OutboxMailer::new(outbox).unwrap()),
+        catalogue: Arc::new(catalogue),
+        email: settings(),
+        tokens: tokens.clone(),
+        clock: Arc::new(move || now),
+        confirm_cooldown: postbode::http::DEFAULT_CONFIRM_COOLDOWN,
+        caps: Default::default(),
+        confirm_ttl: postbode::http::DEFAULT_CONFIRM_TTL,
+        schedule,
+    }
+}
+
+/// What the `confirmations` Lambda does with the stream events of the recorded intents (read
+/// here through `reader`, which is not the function's).
+async fn work_off_as_the_lambda(worker: &App, reader: &Arc<dyn Store>) {
+    let fixture = std::fs::read_to_string(repo_path("tests/fixtures/dynamodb/intent-insert.json")).unwrap();
+    for intent in reader.pending_intents(10).await.unwrap() {
+        let json = serde_json::to_string(&intent).unwrap().replace('\\', "\\\\").replace('"', "\\\"");
+        let event = fixture.replace("{{intent}}", &json).replace("{{sort_key}}", &intent.id);
+        let event: postbode::jobs::confirmations::StreamEvent = serde_json::from_str(&event).unwrap();
+        postbode::jobs::confirmations::handle_stream(worker, &event).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn every_function_is_granted_exactly_the_dynamodb_actions_its_code_performs() {
+    let (plain, _, table) = crate::aws::dynamo_store().await;
+    let reader: Arc<dyn Store> = Arc::new(plain);
+    let (api_store, api) = recorded_store(&table).await;
+    let (worker_store, worker) = recorded_store(&table).await;
+    let (sender_store, sender) = recorded_store(&table).await;
+    let (events_store, events) = recorded_store(&table).await;
+
+    // api: subscribe (caps, pause state, intent), confirm (suppression lifted for an erased
+    // address), the whitepaper, unsubscribe. The worker in between is the confirmations
+    // function's code, on its own recorder.
+    let mut app = TestApp::with_store(api_store.clone());
+    app.drain = false;
+    let worker_app = app_on(worker_store.clone(), app.outbox.path(), &app.tokens, app.now());
+    let anna = SubscriberEmail::parse("anna@example.nl").unwrap();
+    api_store.set_suppressed(&app.tokens.suppression_hash(anna.as_str()), true, app.now()).await.unwrap();
+    app.subscribe("anna@example.nl").await;
+    work_off_as_the_lambda(&worker_app, &reader).await;
+    let confirm = app.emails_tagged("confirm")[0].path("/confirm/");
+    assert_eq!(app.post_form(&confirm, "").await.status.as_u16(), 200);
+    let welcome = app.emails_tagged("welcome");
+    assert_eq!(app.get(&welcome[0].path("/whitepaper/")).await.status.as_u16(), 200);
+    // Again later: the same address is known now (the worker updates instead of inserting).
+    app.advance(jiff::SignedDuration::from_hours(2));
+    app.subscribe("bob@example.nl").await;
+    let later_worker = app_on(worker_store.clone(), app.outbox.path(), &app.tokens, app.now());
+    work_off_as_the_lambda(&later_worker, &reader).await;
+
+    // sender: a due subscriber gets the post; someone who left long ago is erased.
+    let sent_at = at("2026-12-08T07:05:00Z");
+    let mut due = worker_store.subscriber_by_email(&anna).await.unwrap().unwrap();
+    due.next_due_at = Some(at("2026-12-08T07:00:00Z"));
+    worker_store.update_subscriber(&due).await.unwrap();
+    let mut gone =
+        worker_store.subscriber_by_email(&SubscriberEmail::parse("bob@example.nl").unwrap()).await.unwrap().unwrap();
+    postbode::subscribers::leave(&mut gone, Status::Unsubscribed, at("2025-01-01T00:00:00Z"));
+    worker_store.update_subscriber(&gone).await.unwrap();
+    let sender_outbox = tempfile::tempdir().unwrap();
+    let run = postbode::jobs::sender::Sender::new(
+        sender_store.clone(),
+        Arc::new(OutboxMailer::new(sender_outbox.path()).unwrap()),
+        &seed_catalogue(),
+        &settings(),
+        app.tokens.clone(),
+        postbode::schedule::DEFAULT_WINDOW_LENGTH,
+        Default::default(),
+    )
+    .unwrap()
+    .run(postbode::jobs::sender::Run { now: sent_at, scheduled_at: None, deadline: None })
+    .await
+    .unwrap();
+    assert_eq!((run.sent, run.erased), (1, 1), "{run:?}");
+
+    // ses-events: a bounce that trips the breaker (pause written), a repeat, a complaint.
+    let today = sent_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+    worker_store.add_stats(Ledger::List, today, DayStats { sent: 200, bounced: 20, complained: 0 }).await.unwrap();
+    let fixture = |name: &str| -> SnsEvent {
+        let json = std::fs::read_to_string(repo_path(&format!("tests/fixtures/ses/{name}"))).unwrap();
+        serde_json::from_str(&json.replace("{{email}}", "anna@example.nl")).unwrap()
+    };
+    for name in ["bounce-permanent.json", "bounce-permanent.json", "complaint.json"] {
+        handle(events_store.as_ref(), &fixture(name), &Breaker::default(), sent_at).await.unwrap();
+    }
+    assert!(worker_store.sending_state().await.unwrap().paused.is_some());
+
+    let mut mismatches = Vec::new();
+    for (function, recorder) in [
+        ("ApiFunction", api),
+        ("ConfirmationsFunction", worker),
+        ("SenderFunction", sender),
+        ("SesEventsFunction", events),
+    ] {
+        let (done, grants) = (recorder.actions(), granted(function));
+        let missing: Vec<_> = done.difference(&grants).collect();
+        let unused: Vec<_> = grants.difference(&done).collect();
+        if !missing.is_empty() || !unused.is_empty() {
+            mismatches.push(format!("{function}: not granted {missing:?}; granted, never done {unused:?}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
