@@ -94,6 +94,16 @@ start_stand_ins() {
   echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES) on $AWS_ENDPOINT_URL_SESV2"
 }
 
+# Debian's wrk for the load test.
+ensure_wrk() {
+  if ! command -v wrk >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+  fi
+}
+
 # Debian's Chromium for the browser test, and playwright-core (pinned in tests/e2e) to drive it.
 ensure_browser() {
   if ! command -v chromium >/dev/null 2>&1; then

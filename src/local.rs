@@ -19,6 +19,8 @@ pub struct DevOptions {
     pub send_every: std::time::Duration,
     /// How much faster than real time the simulated clock runs (1 = real time).
     pub clock_speed: f64,
+    /// Whether the per-route limits apply (off only for load tests).
+    pub route_limits: bool,
 }
 
 /// A clock that starts now and runs `speed` times faster than real time.
@@ -109,7 +111,7 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
             }
         }
     });
-    let web = local_router(app, options.data.join("outbox"));
+    let web = local_router(app, options.data.join("outbox"), options.route_limits);
     let served = axum::serve(listener, web.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -124,9 +126,9 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
 
 /// The router of the local mode: the app's, with the outbox pages and the per-route limits
 /// that API Gateway enforces in AWS.
-pub fn local_router(app: Arc<App>, outbox: PathBuf) -> axum::Router {
-    let limiter = crate::http::route_limits::LocalLimiter::default();
-    crate::http::router_with(app, crate::local_outbox::router(outbox), Some(limiter))
+pub fn local_router(app: Arc<App>, outbox: PathBuf, route_limits: bool) -> axum::Router {
+    let limiter = route_limits.then(crate::http::route_limits::LocalLimiter::default);
+    crate::http::router_with(app, crate::local_outbox::router(outbox), limiter)
 }
 
 /// One sender pass at `now` on the data folder, as `postbode send` and the dev timer run it.

@@ -75,6 +75,9 @@ enum Command {
         /// the series arrive week after week.
         #[arg(long, default_value_t = 1.0)]
         clock: f64,
+        /// Serve without the per-route limits (for load tests: in AWS, API Gateway keeps them).
+        #[arg(long)]
+        no_route_limits: bool,
     },
     /// Run one pass of the sender against the local store, into the outbox, and print its
     /// report. Runs with an advancing --now behave like the scheduled Lambda at those moments.
@@ -452,7 +455,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Dev { port, data, content, base_url, send_every, clock } => {
+        Command::Dev { port, data, content, base_url, send_every, clock, no_route_limits } => {
             let catalogue = catalogue(&content)?;
             let base_url = base_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
@@ -460,8 +463,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 return Err(format!("--clock {clock} must be a positive number").into());
             }
             let send_every = std::time::Duration::from_secs(send_every.max(1));
-            let options =
-                postbode::local::DevOptions { port, data, catalogue, base_url, send_every, clock_speed: clock };
+            let options = postbode::local::DevOptions {
+                port,
+                data,
+                catalogue,
+                base_url,
+                send_every,
+                clock_speed: clock,
+                route_limits: !no_route_limits,
+            };
             runtime.block_on(postbode::local::serve(options))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -282,7 +282,7 @@ async fn a_flood_of_subscribes_does_not_stop_unsubscribe_or_the_blog_locally() {
     let data = tempfile::tempdir().unwrap();
     let app =
         postbode::local::local_app(data.path(), crate::helpers::seed_catalogue(), "http://127.0.0.1:3000").unwrap();
-    let router = postbode::local::local_router(Arc::new(app), data.path().join("outbox"));
+    let router = postbode::local::local_router(Arc::new(app), data.path().join("outbox"), true);
     let call = |method: &str, path: &str, body: &'static str| {
         let mut request = axum::http::Request::builder()
             .method(method)
