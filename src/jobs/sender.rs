@@ -217,7 +217,20 @@ impl Sender {
                     return Ok(());
                 }
                 report.visited += 1;
-                self.visit(schedule, id, run.now, &mut pacer, report).await?;
+                match self.visit(schedule, id, run.now, &mut pacer, report).await {
+                    Ok(()) => {}
+                    // One unreadable or oversized record is reported and skipped; the run
+                    // goes on for everyone else. A store outage still stops the run.
+                    Err(SenderError::Store(e)) if e.is_per_record() => {
+                        tracing::error!(subscriber = %id, error = %crate::error_chain(&e), "record skipped");
+                        report.failed.push(Failure {
+                            subscriber: id.to_string(),
+                            slug: String::new(),
+                            reason: crate::error_chain(&e),
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             match page.next {
                 Some(next) => cursor = Some(next),

@@ -179,6 +179,8 @@ pub struct EventsReport {
     pub repeated: u32,
     /// Bounces and complaints of confirmation mails (booked apart from the list's).
     pub of_confirmation_mails: u32,
+    /// Records that could not be read or written (reported, skipped).
+    pub failed: u32,
     pub paused: Option<String>,
 }
 
@@ -238,7 +240,16 @@ pub async fn handle(
         let count = addresses.len() as u64;
         for address in addresses {
             let found = match SubscriberEmail::parse(&address) {
-                Ok(email) => mark(store, &email, status, now).await?,
+                Ok(email) => match mark(store, &email, status, now).await {
+                    Ok(found) => found,
+                    // An unreadable record does not hold up the others in this event.
+                    Err(e) if e.is_per_record() => {
+                        tracing::error!(error = %crate::error_chain(&e), "record skipped");
+                        report.failed += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                },
                 Err(_) => false,
             };
             if !found {

@@ -95,6 +95,8 @@ fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
         Some("ConditionalCheckFailedException" | "TransactionCanceledException" | "TransactionConflictException") => {
             StoreError::Conflict
         }
+        // One item refused (too large, say): a fault of that record, not of the store.
+        Some("ValidationException") => StoreError::corrupt(err),
         _ => StoreError::unavailable(err),
     }
 }

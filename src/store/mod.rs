@@ -155,8 +155,16 @@ pub enum StoreError {
     Conflict,
     #[error("the store is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("a stored record could not be read")]
+    #[error("a stored record could not be read or written")]
     Corrupt(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// True when the fault lies with one record (unreadable, or refused as too large), not
+    /// with the store: the caller goes on with the other records.
+    pub fn is_per_record(&self) -> bool {
+        matches!(self, StoreError::Corrupt(_))
+    }
 }
 
 impl StoreError {

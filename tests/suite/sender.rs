@@ -418,3 +418,66 @@ async fn postbode_send_walks_the_series_with_an_advancing_now() {
     assert_eq!(report["visited"], 3);
     assert_eq!(report["sent"], 0);
 }
+
+/// One unreadable record (written by hand into the store, as a bug or a bad import might)
+/// is reported and skipped; everyone else gets the post, and bounce handling goes on too.
+async fn one_bad_record(store: Arc<dyn Store>, corrupt: impl AsyncFnOnce(&str)) {
+    let outbox = tempfile::tempdir().unwrap();
+    let emails = add_confirmed(store.as_ref(), 3, ts(WALK_FROM)).await;
+    corrupt(&emails[1]).await;
+    let sender = sender(store.clone(), Arc::new(OutboxMailer::new(outbox.path()).unwrap()), SenderConfig::default());
+    let report = sender.run(run_at(ts("2026-03-17T07:05:00Z"))).await.unwrap();
+    assert_eq!(report.sent, 2, "{report:?}");
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(report.failed[0].reason.contains("could not be read"), "{report:?}");
+    let sent: Vec<String> = parse_sent(&outbox_raw(outbox.path())).into_iter().map(|(to, ..)| to).collect();
+    assert!(sent.contains(&emails[0]) && sent.contains(&emails[2]) && !sent.contains(&emails[1]));
+
+    let bounce = |email: &str| -> postbode::jobs::ses_events::SnsEvent {
+        let json = std::fs::read_to_string(repo_path("tests/fixtures/ses/bounce-permanent.json")).unwrap();
+        let unique = format!("0102019a-{}-", uuid::Uuid::new_v4().simple());
+        serde_json::from_str(&json.replace("{{email}}", email).replace("0102019a-", &unique)).unwrap()
+    };
+    let breaker = postbode::jobs::ses_events::Breaker::default();
+    let now = ts("2026-03-17T08:00:00Z");
+    let bad = postbode::jobs::ses_events::handle(store.as_ref(), &bounce(&emails[1]), &breaker, now).await.unwrap();
+    assert_eq!(bad.failed, 1);
+    let good = postbode::jobs::ses_events::handle(store.as_ref(), &bounce(&emails[2]), &breaker, now).await.unwrap();
+    assert_eq!(good.bounced, 1);
+    let marked = store.subscriber_by_email(&SubscriberEmail::parse(&emails[2]).unwrap()).await.unwrap().unwrap();
+    assert_eq!(marked.status, Status::Bounced);
+}
+
+#[tokio::test]
+async fn one_bad_record_does_not_stop_the_others() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("postbode.sqlite");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&file).unwrap());
+    one_bad_record(store, async |email: &str| {
+        let db = rusqlite::Connection::open(&file).unwrap();
+        db.execute("UPDATE subscribers SET data = '{\"kapot\": true' WHERE email = ?1", [email]).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_bad_record_does_not_stop_the_others_on_dynamodb() {
+    let (store, client, table) = crate::aws::dynamo_store().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let reader = store.clone();
+    one_bad_record(store, async move |email: &str| {
+        let id = reader.subscriber_by_email(&SubscriberEmail::parse(email).unwrap()).await.unwrap().unwrap().id;
+        client
+            .update_item()
+            .table_name(&table)
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("SUB#{id}")))
+            .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("SUB".into()))
+            .update_expression("SET #s = :bad")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":bad", aws_sdk_dynamodb::types::AttributeValue::N("42".into()))
+            .send()
+            .await
+            .unwrap();
+    })
+    .await;
+}
