@@ -94,24 +94,24 @@ start_stand_ins() {
   echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES) on $AWS_ENDPOINT_URL_SESV2"
 }
 
-# Debian's wrk for the load test.
-ensure_wrk() {
-  if ! command -v wrk >/dev/null 2>&1; then
+# Installs Debian's package $2 unless the command $1 is there (with sudo when not root).
+ensure_debian_package() {
+  if ! command -v "$1" >/dev/null 2>&1; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null
   fi
+}
+
+# Debian's wrk for the load test.
+ensure_wrk() {
+  ensure_debian_package wrk wrk
 }
 
 # Debian's Chromium for the browser test, and playwright-core (pinned in tests/e2e) to drive it.
 ensure_browser() {
-  if ! command -v chromium >/dev/null 2>&1; then
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-  fi
+  ensure_debian_package chromium chromium
   if [ ! -d tests/e2e/node_modules/playwright-core ]; then
     (cd tests/e2e && npm ci --silent --no-audit --no-fund)
   fi

@@ -37,12 +37,20 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+// The newest mail in the outbox, once it is there: confirmation mails go out from the worker
+// a moment after the answer, so the outbox is looked at again for up to 10 seconds.
 async function newestMail(subject) {
-  await page.goto(`${base}/_outbox`);
-  const link = page.locator("table.outbox tbody tr").first().locator("a");
-  check((await link.textContent()).includes(subject), `the newest mail is not "${subject}"`);
-  await link.click();
-  return await page.locator("pre").textContent();
+  const until = Date.now() + 10_000;
+  for (;;) {
+    await page.goto(`${base}/_outbox`);
+    const link = page.locator("table.outbox tbody tr a").first();
+    if ((await link.count()) > 0 && (await link.textContent()).includes(subject)) {
+      await link.click();
+      return await page.locator("pre").textContent();
+    }
+    check(Date.now() < until, `no mail "${subject}" in the outbox within 10 seconds`);
+    await page.waitForTimeout(200);
+  }
 }
 
 // The mail on its outbox page: the text part names contact and privacy, and the rendered HTML
