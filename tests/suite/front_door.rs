@@ -313,8 +313,17 @@ async fn a_flood_of_subscribes_does_not_stop_unsubscribe_or_the_blog_locally() {
 /// welcome on the list's (the sender and test sends count theirs too).
 #[tokio::test]
 async fn every_mail_sent_is_counted_on_its_ledger() {
+    counted_on_ledgers(sqlite()).await;
+}
+
+#[tokio::test]
+async fn every_mail_sent_is_counted_on_its_ledger_on_dynamodb() {
+    counted_on_ledgers(dynamodb().await).await;
+}
+
+async fn counted_on_ledgers(store: Arc<dyn Store>) {
     use postbode::store::{DayStats, Ledger};
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_store(store);
     app.subscribe("anna@example.nl").await;
     app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
     let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -326,8 +335,17 @@ async fn every_mail_sent_is_counted_on_its_ledger() {
 /// While the list's sending is paused, confirmation mails are capped tightly too.
 #[tokio::test]
 async fn while_paused_confirmation_mails_are_capped_tightly() {
+    paused_caps(sqlite()).await;
+}
+
+#[tokio::test]
+async fn while_paused_confirmation_mails_are_capped_tightly_on_dynamodb() {
+    paused_caps(dynamodb().await).await;
+}
+
+async fn paused_caps(store: Arc<dyn Store>) {
     use postbode::jobs::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR;
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_store(store);
     let pause = postbode::store::Pause { since: app.now(), reason: "bounce rate".into() };
     app.store
         .set_sending_state(&postbode::store::SendingState { paused: Some(pause), fresh_window: None })
@@ -340,4 +358,33 @@ async fn while_paused_confirmation_mails_are_capped_tightly() {
     }
     assert_eq!(answers.iter().filter(|s| **s == StatusCode::OK).count() as u32, PAUSED_CONFIRMATIONS_PER_HOUR);
     assert_eq!(answers.last(), Some(&TOO_MANY));
+}
+
+/// An erased address stays suppressed when someone POSTs it again; its owner confirming lifts
+/// the suppression.
+async fn suppressed_until_confirmed(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    app.subscribe("weg@example.nl").await;
+    let email = postbode::subscribers::SubscriberEmail::parse("weg@example.nl").unwrap();
+    postbode::operator::erase(app.store.as_ref(), &app.tokens, &email, app.now()).await.unwrap();
+    let suppressed = || postbode::operator::is_suppressed(app.store.as_ref(), &app.tokens, &email);
+    assert!(suppressed().await.unwrap());
+    app.advance(SignedDuration::from_hours(2));
+    assert_eq!(app.subscribe("weg@example.nl").await.status, StatusCode::OK);
+    assert!(suppressed().await.unwrap(), "a POST alone lifts nothing");
+    let confirm = app.emails_tagged("confirm").last().unwrap().path("/confirm/");
+    assert_eq!(app.get(&confirm).await.status, StatusCode::OK);
+    assert!(suppressed().await.unwrap(), "nor does looking at the confirm page");
+    assert_eq!(app.post_form(&confirm, "").await.status, StatusCode::OK);
+    assert!(!suppressed().await.unwrap(), "confirming does");
+}
+
+#[tokio::test]
+async fn an_erased_address_stays_suppressed_until_its_owner_confirms() {
+    suppressed_until_confirmed(sqlite()).await;
+}
+
+#[tokio::test]
+async fn an_erased_address_stays_suppressed_until_its_owner_confirms_on_dynamodb() {
+    suppressed_until_confirmed(dynamodb().await).await;
 }

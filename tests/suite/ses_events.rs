@@ -100,7 +100,15 @@ async fn bounces_and_complaints_suppress_the_subscriber_on_dynamodb() {
 
 #[tokio::test]
 async fn the_circuit_breaker_pauses_sending_until_resumed() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    breaker_pauses_until_resumed(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn the_circuit_breaker_pauses_sending_until_resumed_on_dynamodb() {
+    breaker_pauses_until_resumed(Arc::new(crate::aws::dynamo_store().await.0)).await;
+}
+
+async fn breaker_pauses_until_resumed(store: Arc<dyn Store>) {
     let breaker = Breaker::default();
     let yesterday = "2026-11-30".parse().unwrap();
     store.add_stats(Ledger::List, yesterday, DayStats { sent: 200, bounced: 8, complained: 0 }).await.unwrap();
@@ -197,7 +205,15 @@ async fn a_repeated_event_changes_nothing() {
 /// the confirmation ledger and never pause the list, however many there are.
 #[tokio::test]
 async fn bounces_of_confirmation_mails_never_pause_the_list() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    confirmation_bounces_never_pause(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn bounces_of_confirmation_mails_never_pause_the_list_on_dynamodb() {
+    confirmation_bounces_never_pause(Arc::new(crate::aws::dynamo_store().await.0)).await;
+}
+
+async fn confirmation_bounces_never_pause(store: Arc<dyn Store>) {
     let breaker = Breaker::default();
     let today = now().to_zoned(jiff::tz::TimeZone::UTC).date();
     // A list of 500 had its weekly mail; an attacker signs up 60 addresses that bounce.
