@@ -33,6 +33,25 @@ pub async fn sesv2() -> aws_sdk_sesv2::Client {
     aws_sdk_sesv2::Client::new(&config().await)
 }
 
+/// The domain the test settings send from.
+pub const SENDER_DOMAIN: &str = "postbode.example";
+
+/// A client on the SES API server, whose sender domain is verified there (again: it may be).
+pub async fn verified_sesv2() -> aws_sdk_sesv2::Client {
+    let client = sesv2().await;
+    client.create_email_identity().email_identity(SENDER_DOMAIN).send().await.expect("moto creates the identity");
+    client
+}
+
+/// Every raw message the SES API server has received, this test's and earlier ones'.
+pub async fn ses_raw_messages() -> Vec<String> {
+    let data = moto_json("/moto-api/data.json").await;
+    data["ses"]["RawMessage"]
+        .as_array()
+        .map(|messages| messages.iter().filter_map(|m| m["raw_data"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
 /// GETs a path of the moto server's own API (`/moto-api/data.json`: everything it holds,
 /// sent mail included) as JSON. Plain HTTP/1.0 over loopback: no HTTP client crate, whose
 /// features would change how the AWS SDK's dependencies are built for tests.

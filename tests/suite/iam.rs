@@ -1,8 +1,11 @@
-//! IAM in `template.yaml` grants exactly what the code does: every DynamoDB action each
-//! function's code performs, recorded by an SDK interceptor against DynamoDB Local while its
-//! paths run, equals the DynamoDB actions granted to that function, no more and no less.
-//! (SES grants are checked by `template.rs`; the SES API server cannot tell the IAM action of
-//! a raw send.)
+//! IAM in `template.yaml` grants exactly what the code does: every DynamoDB and SES action
+//! each function's code performs, recorded by an SDK interceptor against DynamoDB Local and
+//! the SES API server while its paths run, equals the DynamoDB and SES actions granted to that
+//! function, no more and no less.
+//!
+//! One mapping is not the operation's name: SESv2 `SendEmail` with raw content is authorised
+//! as `ses:SendRawEmail`, not `ses:SendEmail` (anymail/django-anymail#384,
+//! aws/aws-actionmailer-ses-ruby#10: AccessDenied naming `ses:SendRawEmail` for v2 raw sends).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -10,20 +13,26 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use aws_sdk_sesv2::operation::send_email::SendEmailInput;
 use postbode::http::App;
 use postbode::jobs::ses_events::{Breaker, SnsEvent, handle};
-use postbode::mail::outbox::OutboxMailer;
+use postbode::mail::Mailer;
+use postbode::mail::ses::SesMailer;
 use postbode::store::dynamodb::DynamoStore;
 use postbode::store::{DayStats, Ledger, Store};
 use postbode::subscribers::{Status, SubscriberEmail};
 use serde_norway::Value;
 
 use crate::helpers::{repo_path, seed_catalogue, settings};
-use crate::test_app::TestApp;
+use crate::test_app::{SentEmail, TestApp};
 
-/// The IAM actions of every DynamoDB call made through one client.
-#[derive(Debug, Clone, Default)]
-struct Recorder(Arc<Mutex<BTreeSet<String>>>);
+/// The IAM actions of every call made through one client (DynamoDB or SESv2).
+#[derive(Debug, Clone)]
+struct Recorder {
+    /// The IAM service prefix: `dynamodb` or `ses`.
+    service: &'static str,
+    actions: Arc<Mutex<BTreeSet<String>>>,
+}
 
 impl Intercept for Recorder {
     fn name(&self) -> &'static str {
@@ -41,11 +50,16 @@ impl Intercept for Recorder {
         let described = format!("{:?}", context.input());
         let operation = described
             .split_once(':')
-            .and_then(|(_, rest)| rest.split([' ', '{']).next())
+            .and_then(|(_, rest)| rest.split([' ', '{', ']', ')']).next())
             .and_then(|name| name.strip_suffix("Input"))
             .unwrap_or("unknown")
             .to_owned();
-        let mut actions = self.0.lock().unwrap();
+        let mut actions = self.actions.lock().unwrap();
+        if let Some(send) = context.input().downcast_ref::<SendEmailInput>() {
+            let raw = send.content().is_some_and(|content| content.raw().is_some());
+            actions.insert(if raw { "ses:SendRawEmail" } else { "ses:SendEmail" }.to_owned());
+            return Ok(());
+        }
         // A transaction needs the action of each item in it, not an action of its own.
         if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
             for item in transaction.transact_items() {
@@ -58,7 +72,7 @@ impl Intercept for Recorder {
                 actions.extend(kinds.iter().filter(|(used, _)| *used).map(|(_, a)| format!("dynamodb:{a}")));
             }
         } else {
-            actions.insert(format!("dynamodb:{operation}"));
+            actions.insert(format!("{}:{operation}", self.service));
         }
         Ok(())
     }
@@ -74,20 +88,33 @@ impl Intercept for Recorder {
 }
 
 impl Recorder {
+    fn new(service: &'static str) -> Recorder {
+        Recorder { service, actions: Arc::default() }
+    }
+
     fn actions(&self) -> BTreeSet<String> {
-        self.0.lock().unwrap().clone()
+        self.actions.lock().unwrap().clone()
     }
 }
 
 /// A store on `table` whose every call is recorded.
 async fn recorded_store(table: &str) -> (Arc<dyn Store>, Recorder) {
-    let recorder = Recorder::default();
+    let recorder = Recorder::new("dynamodb");
     let config =
         aws_sdk_dynamodb::config::Builder::from(&crate::aws::config().await).interceptor(recorder.clone()).build();
     (Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table)), recorder)
 }
 
-/// The DynamoDB actions `template.yaml` grants a function.
+/// A mailer on the SES API server whose every call is recorded.
+async fn recorded_mailer() -> (Arc<dyn Mailer>, Recorder) {
+    let recorder = Recorder::new("ses");
+    crate::aws::verified_sesv2().await;
+    let config =
+        aws_sdk_sesv2::config::Builder::from(&crate::aws::config().await).interceptor(recorder.clone()).build();
+    (Arc::new(SesMailer::new(aws_sdk_sesv2::Client::from_conf(config), None)), recorder)
+}
+
+/// The DynamoDB and SES actions `template.yaml` grants a function.
 fn granted(function: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
     let template: Value = serde_norway::from_str(&text).unwrap();
@@ -99,7 +126,7 @@ fn granted(function: &str) -> BTreeSet<String> {
                 single => vec![single.as_str().unwrap().to_owned()],
             };
             for action in &listed {
-                if action.starts_with("dynamodb:") {
+                if action.starts_with("dynamodb:") || action.starts_with("ses:") {
                     actions.insert(action.to_owned());
                 }
             }
@@ -112,10 +139,10 @@ fn at(s: &str) -> jiff::Timestamp {
     s.parse().unwrap()
 }
 
-/// The app of a function on a recorded store, mailing into `outbox`.
+/// The app of a function on a recorded store and mailer.
 fn app_on(
     store: Arc<dyn Store>,
-    outbox: &std::path::Path,
+    mailer: Arc<dyn Mailer>,
     tokens: &postbode::tokens::TokenKey,
     now: jiff::Timestamp,
 ) -> App {
@@ -123,7 +150,7 @@ fn app_on(
     let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
     App {
         store,
-        mailer: Arc::new(OutboxMailer::new(outbox).unwrap()),
+        mailer,
         catalogue: Arc::new(catalogue),
         email: settings(),
         tokens: tokens.clone(),
@@ -147,8 +174,22 @@ async fn work_off_as_the_lambda(worker: &App, reader: &Arc<dyn Store>) {
     }
 }
 
+/// The path of the link starting with `path_prefix` in the mail to `to` that has one, as the
+/// SES API server received it.
+async fn mail_linking(to: &str, path_prefix: &str) -> String {
+    let mails: Vec<SentEmail> = crate::aws::ses_raw_messages()
+        .await
+        .iter()
+        .filter(|raw| raw.contains(to))
+        .map(|raw| SentEmail::parse("ses", raw.as_bytes()))
+        .collect();
+    let mail = mails.iter().find(|m| m.text.contains(path_prefix));
+    mail.unwrap_or_else(|| panic!("no mail to {to} links {path_prefix}: {} mails to them", mails.len()))
+        .path(path_prefix)
+}
+
 #[tokio::test]
-async fn every_function_is_granted_exactly_the_dynamodb_actions_its_code_performs() {
+async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code_performs() {
     let (plain, _, table) = crate::aws::dynamo_store().await;
     let reader: Arc<dyn Store> = Arc::new(plain);
     let (api_store, api) = recorded_store(&table).await;
@@ -157,23 +198,29 @@ async fn every_function_is_granted_exactly_the_dynamodb_actions_its_code_perform
     let (events_store, events) = recorded_store(&table).await;
 
     // api: subscribe (caps, pause state, intent), confirm (suppression lifted for an erased
-    // address), the whitepaper, unsubscribe. The worker in between is the confirmations
-    // function's code, on its own recorder.
-    let mut app = TestApp::with_store(api_store.clone());
+    // address), the welcome mail, the whitepaper, unsubscribe. The worker in between is the
+    // confirmations function's code, on its own recorders. The SES API server keeps mail of
+    // earlier tests too, hence addresses of this run's own.
+    let (api_mailer, api_ses) = recorded_mailer().await;
+    let (worker_mailer, worker_ses) = recorded_mailer().await;
+    let (sender_mailer, sender_ses) = recorded_mailer().await;
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let (anna_address, bob_address) = (format!("anna-{run_id}@example.nl"), format!("bob-{run_id}@example.nl"));
+    let mut app = TestApp::with_mailer(api_store.clone(), api_mailer);
     app.drain = false;
-    let worker_app = app_on(worker_store.clone(), app.outbox.path(), &app.tokens, app.now());
-    let anna = SubscriberEmail::parse("anna@example.nl").unwrap();
+    let worker_app = app_on(worker_store.clone(), worker_mailer.clone(), &app.tokens, app.now());
+    let anna = SubscriberEmail::parse(&anna_address).unwrap();
     api_store.set_suppressed(&app.tokens.suppression_hash(anna.as_str()), true, app.now()).await.unwrap();
-    app.subscribe("anna@example.nl").await;
+    app.subscribe(&anna_address).await;
     work_off_as_the_lambda(&worker_app, &reader).await;
-    let confirm = app.emails_tagged("confirm")[0].path("/confirm/");
+    let confirm = mail_linking(&anna_address, "/confirm/").await;
     assert_eq!(app.post_form(&confirm, "").await.status.as_u16(), 200);
-    let welcome = app.emails_tagged("welcome");
-    assert_eq!(app.get(&welcome[0].path("/whitepaper/")).await.status.as_u16(), 200);
+    let whitepaper = mail_linking(&anna_address, "/whitepaper/").await;
+    assert_eq!(app.get(&whitepaper).await.status.as_u16(), 200);
     // Again later: the same address is known now (the worker updates instead of inserting).
     app.advance(jiff::SignedDuration::from_hours(2));
-    app.subscribe("bob@example.nl").await;
-    let later_worker = app_on(worker_store.clone(), app.outbox.path(), &app.tokens, app.now());
+    app.subscribe(&bob_address).await;
+    let later_worker = app_on(worker_store.clone(), worker_mailer, &app.tokens, app.now());
     work_off_as_the_lambda(&later_worker, &reader).await;
 
     // sender: a due subscriber gets the post; someone who left long ago is erased.
@@ -182,13 +229,12 @@ async fn every_function_is_granted_exactly_the_dynamodb_actions_its_code_perform
     due.next_due_at = Some(at("2026-12-08T07:00:00Z"));
     worker_store.update_subscriber(&due).await.unwrap();
     let mut gone =
-        worker_store.subscriber_by_email(&SubscriberEmail::parse("bob@example.nl").unwrap()).await.unwrap().unwrap();
+        worker_store.subscriber_by_email(&SubscriberEmail::parse(&bob_address).unwrap()).await.unwrap().unwrap();
     postbode::subscribers::leave(&mut gone, Status::Unsubscribed, at("2025-01-01T00:00:00Z"));
     worker_store.update_subscriber(&gone).await.unwrap();
-    let sender_outbox = tempfile::tempdir().unwrap();
     let run = postbode::jobs::sender::Sender::new(
         sender_store.clone(),
-        Arc::new(OutboxMailer::new(sender_outbox.path()).unwrap()),
+        sender_mailer,
         &seed_catalogue(),
         &settings(),
         app.tokens.clone(),
@@ -206,7 +252,7 @@ async fn every_function_is_granted_exactly_the_dynamodb_actions_its_code_perform
     worker_store.add_stats(Ledger::List, today, DayStats { sent: 200, bounced: 20, complained: 0 }).await.unwrap();
     let fixture = |name: &str| -> SnsEvent {
         let json = std::fs::read_to_string(repo_path(&format!("tests/fixtures/ses/{name}"))).unwrap();
-        serde_json::from_str(&json.replace("{{email}}", "anna@example.nl")).unwrap()
+        serde_json::from_str(&json.replace("{{email}}", &anna_address)).unwrap()
     };
     for name in ["bounce-permanent.json", "bounce-permanent.json", "complaint.json"] {
         handle(events_store.as_ref(), &fixture(name), &Breaker::default(), sent_at).await.unwrap();
@@ -214,13 +260,14 @@ async fn every_function_is_granted_exactly_the_dynamodb_actions_its_code_perform
     assert!(worker_store.sending_state().await.unwrap().paused.is_some());
 
     let mut mismatches = Vec::new();
-    for (function, recorder) in [
-        ("ApiFunction", api),
-        ("ConfirmationsFunction", worker),
-        ("SenderFunction", sender),
-        ("SesEventsFunction", events),
+    for (function, recorders) in [
+        ("ApiFunction", vec![api, api_ses]),
+        ("ConfirmationsFunction", vec![worker, worker_ses]),
+        ("SenderFunction", vec![sender, sender_ses]),
+        ("SesEventsFunction", vec![events]),
     ] {
-        let (done, grants) = (recorder.actions(), granted(function));
+        let done: BTreeSet<String> = recorders.iter().flat_map(Recorder::actions).collect();
+        let grants = granted(function);
         let missing: Vec<_> = done.difference(&grants).collect();
         let unused: Vec<_> = grants.difference(&done).collect();
         if !missing.is_empty() || !unused.is_empty() {
@@ -229,3 +276,4 @@ async fn every_function_is_granted_exactly_the_dynamodb_actions_its_code_perform
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+

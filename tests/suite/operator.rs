@@ -127,8 +127,7 @@ async fn list_show_export_stats_and_erase_on_dynamodb() {
 #[tokio::test]
 async fn send_test_goes_through_ses() {
     let (_, _, table) = crate::aws::dynamo_store().await;
-    let ses = crate::aws::sesv2().await;
-    ses.create_email_identity().email_identity("postbode.example").send().await.unwrap();
+    crate::aws::verified_sesv2().await;
     let to = format!("test-{}@postbode.example", uuid::Uuid::new_v4().simple());
     let out = operator(
         &table,
@@ -144,13 +143,7 @@ async fn send_test_goes_through_ses() {
         ],
     );
     assert!(text(&out).starts_with("sent `Leiderschap en vertrouwen`"));
-    let data: serde_json::Value = crate::aws::moto_json("/moto-api/data.json").await;
-    let found = data["ses"]["RawMessage"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["raw_data"].as_str().unwrap().contains(&to))
-        .count();
+    let found = crate::aws::ses_raw_messages().await.iter().filter(|raw| raw.contains(&to)).count();
     assert_eq!(found, 1);
 }
 

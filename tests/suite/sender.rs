@@ -138,18 +138,16 @@ async fn a_list_walks_the_series_over_weeks_across_the_march_change_locally() {
 async fn a_list_walks_the_series_on_dynamodb_and_ses() {
     let (store, ..) = crate::aws::dynamo_store().await;
     let store: Arc<dyn Store> = Arc::new(store);
-    let ses = crate::aws::sesv2().await;
-    ses.create_email_identity().email_identity("postbode.example").send().await.unwrap();
+    let ses = crate::aws::verified_sesv2().await;
     // Addresses unique to this test, as moto keeps the mail of every test.
     let emails: Vec<String> = add_confirmed(store.as_ref(), 10, ts(WALK_FROM)).await;
     let sender =
         sender(store.clone(), Arc::new(postbode::mail::ses::SesMailer::new(ses, None)), SenderConfig::default());
     every_quarter_hour(&sender, ts(WALK_FROM), ts(WALK_TO)).await;
-    let data: serde_json::Value = crate::aws::moto_json("/moto-api/data.json").await;
     // Only mail sent to this test's subscribers: their addresses are in this store.
     let mut raw = Vec::new();
-    for m in data["ses"]["RawMessage"].as_array().unwrap() {
-        let bytes = m["raw_data"].as_str().unwrap().as_bytes().to_vec();
+    for message in crate::aws::ses_raw_messages().await {
+        let bytes = message.into_bytes();
         let parsed = parse_sent(std::slice::from_ref(&bytes));
         let to = SubscriberEmail::parse(&parsed[0].0).unwrap();
         if let Some(s) = store.subscriber_by_email(&to).await.unwrap()

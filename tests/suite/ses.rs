@@ -5,23 +5,9 @@ use postbode::mail::{MailError, Mailer, Outgoing};
 
 use crate::helpers::{SEED_SLUG, render, seed_catalogue};
 
-async fn verified_client() -> aws_sdk_sesv2::Client {
-    let client = crate::aws::sesv2().await;
-    client.create_email_identity().email_identity("postbode.example").send().await.expect("moto creates the identity");
-    client
-}
-
-async fn sent_raw_messages() -> Vec<String> {
-    let data: serde_json::Value = crate::aws::moto_json("/moto-api/data.json").await;
-    data["ses"]["RawMessage"]
-        .as_array()
-        .map(|messages| messages.iter().filter_map(|m| m["raw_data"].as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn sends_the_rendered_mime_bytes_through_sesv2() {
-    let mailer = SesMailer::new(verified_client().await, None);
+    let mailer = SesMailer::new(crate::aws::verified_sesv2().await, None);
     let email = render(&seed_catalogue(), SEED_SLUG);
     let message_id = mailer
         .send(Outgoing { to: "anna@lezer.example", mime: &email.mime, tag: SEED_SLUG })
@@ -29,7 +15,7 @@ async fn sends_the_rendered_mime_bytes_through_sesv2() {
         .expect("moto accepts the raw message");
     assert!(!message_id.is_empty());
 
-    let sent = sent_raw_messages().await;
+    let sent = crate::aws::ses_raw_messages().await;
     let ours: Vec<&String> =
         sent.iter().filter(|raw| raw.contains(&email.subject) && raw.contains("anna@lezer.example")).collect();
     assert_eq!(ours.len(), 1, "one raw message for this test in {} sent", sent.len());

@@ -57,6 +57,18 @@ pub struct SentEmail {
 
 impl SentEmail {
     /// The first link in the text part that starts with `BASE` + `path_prefix`.
+    /// The mail in `raw` (MIME), known as `file`.
+    pub fn parse(file: &str, raw: &[u8]) -> SentEmail {
+        let message = MessageParser::default().parse(raw).unwrap();
+        SentEmail {
+            file: file.to_owned(),
+            to: message.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_owned(),
+            subject: message.subject().unwrap_or("").to_owned(),
+            text: message.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default(),
+            html: message.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+        }
+    }
+
     pub fn link(&self, path_prefix: &str) -> String {
         let start = format!("{BASE}{path_prefix}");
         let at = self.text.find(&start).unwrap_or_else(|| panic!("no {start} link in:\n{}", self.text));
@@ -75,20 +87,30 @@ impl TestApp {
     }
 
     pub fn with_store(store: Arc<dyn Store>) -> TestApp {
-        TestApp::build(store, Caps::default(), |_| {})
+        TestApp::build(store, Caps::default(), None, |_| {})
+    }
+
+    /// The app sending through `mailer` instead of into its outbox (which then stays empty).
+    pub fn with_mailer(store: Arc<dyn Store>, mailer: Arc<dyn postbode::mail::Mailer>) -> TestApp {
+        TestApp::build(store, Caps::default(), Some(mailer), |_| {})
     }
 
     /// The app with the site settings changed by `edit` (redirects, form origins, …).
     pub fn with_site(edit: impl FnOnce(&mut postbode::content::Site)) -> TestApp {
-        TestApp::build(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), edit)
+        TestApp::build(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), None, edit)
     }
 
     /// The app with other caps on confirmation mail.
     pub fn with_caps(store: Arc<dyn Store>, caps: Caps) -> TestApp {
-        TestApp::build(store, caps, |_| {})
+        TestApp::build(store, caps, None, |_| {})
     }
 
-    fn build(store: Arc<dyn Store>, caps: Caps, edit: impl FnOnce(&mut postbode::content::Site)) -> TestApp {
+    fn build(
+        store: Arc<dyn Store>,
+        caps: Caps,
+        mailer: Option<Arc<dyn postbode::mail::Mailer>>,
+        edit: impl FnOnce(&mut postbode::content::Site),
+    ) -> TestApp {
         let outbox = tempfile::tempdir().unwrap();
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = now.clone();
@@ -98,7 +120,7 @@ impl TestApp {
         let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
         let app = App {
             store: store.clone(),
-            mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+            mailer: mailer.unwrap_or_else(|| Arc::new(OutboxMailer::new(outbox.path()).unwrap())),
             catalogue: Arc::new(catalogue),
             email: settings(),
             tokens: tokens.clone(),
@@ -204,17 +226,7 @@ impl TestApp {
         files.sort();
         files
             .iter()
-            .map(|path| {
-                let raw = std::fs::read(path).unwrap();
-                let message = MessageParser::default().parse(&raw).unwrap();
-                SentEmail {
-                    file: path.file_name().unwrap().to_string_lossy().into_owned(),
-                    to: message.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_owned(),
-                    subject: message.subject().unwrap_or("").to_owned(),
-                    text: message.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default(),
-                    html: message.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
-                }
-            })
+            .map(|path| SentEmail::parse(&path.file_name().unwrap().to_string_lossy(), &std::fs::read(path).unwrap()))
             .collect()
     }
 
