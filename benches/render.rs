@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use postbode::content::Catalogue;
-use postbode::files::load_catalogue;
+use postbode::content_io::load_catalogue;
 use postbode::preview::placeholder_recipient;
 use postbode::render::{BaseUrl, EmailSettings, PreparedEmail};
 

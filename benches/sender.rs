@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use postbode::files::load_catalogue;
+use postbode::content_io::load_catalogue;
 use postbode::jobs::sender::{Run, Sender, SenderConfig};
 use postbode::mail::{MailError, Mailer, Outgoing};
 use postbode::render::{BaseUrl, EmailSettings};

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
-use postbode::files::load_catalogue;
+use postbode::content_io::load_catalogue;
 use postbode::subscribers::caps::Caps;
 use postbode::subscribers::{Evidence, Status, SubscribeOutcome, SubscriberEmail};
 use tower::ServiceExt;

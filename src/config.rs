@@ -177,9 +177,9 @@ pub fn breaker_from_env() -> Result<crate::jobs::ses_events::Breaker, ConfigErro
 /// into the binary, configured from the environment the template sets.
 pub async fn lambda_app(
     aws: &aws_config::SdkConfig,
+    catalogue: std::sync::Arc<crate::content::Catalogue>,
 ) -> Result<crate::http::App, Box<dyn std::error::Error + Send + Sync>> {
     let config = ApiConfig::from_env()?;
-    let catalogue = crate::embedded::catalogue()?;
     let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
     Ok(crate::http::App {
         store: std::sync::Arc::new(crate::store::dynamodb::DynamoStore::new(

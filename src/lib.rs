@@ -24,16 +24,16 @@
 //! ```
 //!
 //! Module map, and the house rule: the core (`content`, `render`) does no I/O and knows no AWS;
-//! reading and writing files for the author's CLI lives in [`files`].
+//! reading the content folder from disk or from the binary lives in [`content_io`].
 
+pub mod cli;
 pub mod config;
 pub mod content;
-pub mod embedded;
-pub mod files;
+pub mod content_io;
 pub mod http;
 pub mod jobs;
+pub mod lambda;
 pub mod local;
-pub mod local_outbox;
 pub mod mail;
 pub mod operator;
 pub mod preview;

@@ -1,4 +1,5 @@
-//! The operator's commands (AVG requests, statistics), on either store.
+//! What the operator's commands do (AVG requests, statistics, import, unsubscribe on
+//! request), on either store; printing is `cli::operator`'s.
 
 use std::collections::BTreeMap;
 
@@ -6,7 +7,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::store::{DayStats, Ledger, SendRecord, SendState, Store, StoreError};
-use crate::subscribers::{Status, Subscriber, SubscriberEmail};
+use crate::subscribers::import::{ImportOutcome, ImportRow, import_row};
+use crate::subscribers::{Evidence, Status, Subscriber, SubscriberEmail};
 use crate::tokens::TokenKey;
 
 /// Everything held about one person (AVG art. 15): the subscriber record with its consent
@@ -102,4 +104,70 @@ pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreErro
     stats.complaint_rate_percent = stats.last_7_days.complained as f64 * 100.0 / sent;
     stats.paused = store.sending_state().await?.paused.map(|p| format!("since {}: {}", p.since, p.reason));
     Ok(stats)
+}
+
+/// What importing one row of a file did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportLine {
+    pub line: u64,
+    pub email: SubscriberEmail,
+    pub outcome: ImportOutcome,
+}
+
+/// Imports readers who consented elsewhere (see [`crate::subscribers::import`]); with
+/// `dry_run`, decides the same without writing. Rows already confirmed are left as they are,
+/// so importing the same file again changes nothing.
+pub async fn import(
+    store: &dyn Store,
+    tokens: &TokenKey,
+    rows: &[ImportRow],
+    now: Timestamp,
+    first_visit: Timestamp,
+    dry_run: bool,
+) -> Result<Vec<ImportLine>, StoreError> {
+    let mut report = Vec::with_capacity(rows.len());
+    for row in rows {
+        let existing = store.subscriber_by_email(&row.email).await?;
+        let suppressed = existing.is_none() && is_suppressed(store, tokens, &row.email).await?;
+        let (outcome, write) = import_row(existing.as_ref(), suppressed, row, now, first_visit);
+        if let (Some(subscriber), false) = (write, dry_run) {
+            match existing {
+                None => store.insert_subscriber(&subscriber).await?,
+                Some(_) => {
+                    store.update_subscriber(&subscriber).await?;
+                }
+            }
+        }
+        report.push(ImportLine { line: row.line, email: row.email.clone(), outcome });
+    }
+    Ok(report)
+}
+
+/// Unsubscribes a reader who asked the author directly; the consent proof is kept, with this
+/// step in it. `None`: no such subscriber; `Some(None)`: not subscribed (nothing changed);
+/// `Some(Some(status))`: unsubscribed, from `status`.
+pub async fn unsubscribe(
+    store: &dyn Store,
+    email: &SubscriberEmail,
+    now: Timestamp,
+) -> Result<Option<Option<Status>>, StoreError> {
+    let evidence = Evidence {
+        user_agent: Some("postbode subscribers unsubscribe (by the operator, on the reader's request)".into()),
+        ..Evidence::default()
+    };
+    // A lost race (the reader acting at the same moment) means: read again and decide again.
+    for _ in 0..3 {
+        let Some(subscriber) = store.subscriber_by_email(email).await? else {
+            return Ok(None);
+        };
+        let Some(next) = crate::subscribers::unsubscribe(&subscriber, &evidence, now) else {
+            return Ok(Some(None));
+        };
+        match store.update_subscriber(&next).await {
+            Ok(_) => return Ok(Some(Some(subscriber.status))),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
 }

@@ -16,6 +16,7 @@
 
 mod front_matter;
 mod markdown_scan;
+mod new_post;
 mod problem;
 mod series;
 mod site;
@@ -28,6 +29,7 @@ use front_matter::Fields;
 pub use front_matter::Located;
 use markdown_scan::LinkTarget;
 pub use markdown_scan::markdown_options;
+pub use new_post::{NewPost, NewPostKind, new_post};
 pub use problem::{Problem, Problems};
 pub use series::{Cadence, SendWindow};
 pub use site::{

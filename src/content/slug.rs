@@ -33,6 +33,30 @@ impl Slug {
         Ok(Slug(raw.to_owned()))
     }
 
+    /// The slug a title suggests: diacritics folded (`één` → `een`), lowercase, every run of
+    /// other characters one hyphen, cut at a word boundary to fit [`MAX_SLUG_LEN`].
+    ///
+    /// ```
+    /// use postbode::content::Slug;
+    /// assert_eq!(Slug::from_title("Één keer per week: ‘Leiderschap’ & Co.").unwrap().as_str(), "een-keer-per-week-leiderschap-co");
+    /// ```
+    pub fn from_title(title: &str) -> Result<Slug, String> {
+        let folded = deunicode::deunicode(title).to_ascii_lowercase();
+        let words: Vec<&str> = folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let mut slug = String::new();
+        for word in words {
+            let extra = if slug.is_empty() { word.len() } else { word.len() + 1 };
+            if slug.len() + extra > MAX_SLUG_LEN {
+                break;
+            }
+            if !slug.is_empty() {
+                slug.push('-');
+            }
+            slug.push_str(word);
+        }
+        Slug::parse(&slug).map_err(|_| format!("the title `{title}` has no letters or digits to make a slug from"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

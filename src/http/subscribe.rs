@@ -11,7 +11,7 @@ use super::error::{AppError, Format};
 use super::{AppState, MAX_BODY, pages, request_info};
 use crate::content::Site;
 use crate::render::Recipient;
-use crate::subscribers::{self, Evidence, SubscribeIntent, Subscriber, SubscriberEmail, caps};
+use crate::subscribers::{self, Evidence, SubscribeIntent, Subscriber, SubscriberEmail};
 
 /// The fields of the form (or JSON object). Unknown fields are ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -128,21 +128,7 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
 /// Takes one from every budget this request counts against, before anything about the address
 /// is read: the same work, and the same answer, for every address.
 async fn take_caps(app: &AppState, email: &SubscriberEmail, ip: Option<&str>) -> Result<(), AppError> {
-    let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
-    let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
-    let mut limits = app.caps;
-    // While the list's sending is paused, confirmation mails (the abuse path) are capped
-    // tightly too. Read for every request alike: no address's state is involved.
-    if app.store.sending_state().await?.paused.is_some() {
-        limits.global_per_hour = limits.global_per_hour.min(crate::jobs::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR);
-    }
-    for budget in caps::budgets(&limits, &mailbox, &client, app.now()) {
-        if !app.store.take_budget(&budget.key, budget.limit, budget.expires_at).await? {
-            tracing::info!(budget = budget.key.split('#').next().unwrap_or(""), "cap reached; nothing sent");
-            return Err(AppError::too_many());
-        }
-    }
-    Ok(())
+    if crate::jobs::confirmations::take_caps(app, email, ip).await? { Ok(()) } else { Err(AppError::too_many()) }
 }
 
 /// The recipient parts of any mail to `subscriber`.

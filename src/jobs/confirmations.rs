@@ -19,7 +19,7 @@ use crate::http::App;
 use crate::mail::Outgoing;
 use crate::render::email::confirm_url;
 use crate::store::{DayStats, Ledger, StoreError};
-use crate::subscribers::{self, SubscribeIntent, SubscribeOutcome, Subscriber};
+use crate::subscribers::{self, Status, SubscribeIntent, SubscribeOutcome, Subscriber, SubscriberEmail, caps};
 use crate::tokens::Purpose;
 
 /// What handling one intent did.
@@ -100,6 +100,88 @@ pub async fn drain(app: &App, limit: usize) -> Result<usize, StoreError> {
         }
     }
     Ok(handled)
+}
+
+/// Takes one from every budget a confirmation mail to `email` counts against (the mailbox,
+/// the client network of `ip`, all of them together), before anything about the address is
+/// read. False: a cap is reached, nothing may be sent. Shared by `POST /subscribe` and
+/// `postbode subscribers resend-confirmation`.
+pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> Result<bool, StoreError> {
+    let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
+    let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
+    let mut limits = app.caps;
+    // While the list's sending is paused, confirmation mails (the abuse path) are capped
+    // tightly too. Read for every request alike: no address's state is involved.
+    if app.store.sending_state().await?.paused.is_some() {
+        limits.global_per_hour = limits.global_per_hour.min(crate::jobs::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR);
+    }
+    for budget in caps::budgets(&limits, &mailbox, &client, app.now()) {
+        if !app.store.take_budget(&budget.key, budget.limit, budget.expires_at).await? {
+            tracing::info!(budget = budget.key.split('#').next().unwrap_or(""), "cap reached; nothing sent");
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// What `postbode subscribers resend-confirmation` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resent {
+    Sent,
+    NotFound,
+    /// Only a pending reader gets a confirmation mail.
+    NotPending(Status),
+    /// The last confirmation mail went out less than the cooldown ago; try again after this.
+    CoolingDown(Timestamp),
+    /// A cap on confirmation mail is reached (the mailbox's, or all of them together).
+    OverCap,
+}
+
+impl std::fmt::Display for Resent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resent::Sent => f.write_str("a new confirmation mail is sent"),
+            Resent::NotFound => f.write_str("no subscriber with this address"),
+            Resent::NotPending(status) => write!(f, "not sent: the reader is {}, not pending", status.as_str()),
+            Resent::CoolingDown(until) => {
+                write!(f, "not sent: the last confirmation mail is recent; try after {until}")
+            }
+            Resent::OverCap => f.write_str("not sent: a cap on confirmation mail is reached; try again in an hour"),
+        }
+    }
+}
+
+/// Sends a pending reader who lost their confirmation mail a new one, within the cooldown and
+/// the caps that hold for the subscribe form.
+pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, ConfirmationError> {
+    let now = app.now();
+    let Some(mut subscriber) = app.store.subscriber_by_email(email).await? else {
+        return Ok(Resent::NotFound);
+    };
+    if subscriber.status != Status::Pending {
+        return Ok(Resent::NotPending(subscriber.status));
+    }
+    if let Some(at) = subscriber.confirmation_sent_at {
+        let until = at.saturating_add(app.confirm_cooldown).unwrap_or(at);
+        if now < until {
+            return Ok(Resent::CoolingDown(until));
+        }
+    }
+    if !take_caps(app, email, Some("operator")).await? {
+        return Ok(Resent::OverCap);
+    }
+    subscriber.confirmation_sent_at = Some(now);
+    subscriber.updated_at = now;
+    subscriber.version = app.store.update_subscriber(&subscriber).await?;
+    match send_confirmation(app, &subscriber, now).await {
+        Ok(()) => Ok(Resent::Sent),
+        Err(e) => {
+            // Lift the cooldown again, so trying again sends.
+            subscriber.confirmation_sent_at = None;
+            let _ = app.store.update_subscriber(&subscriber).await;
+            Err(e)
+        }
+    }
 }
 
 async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {

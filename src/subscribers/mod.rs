@@ -12,6 +12,7 @@
 
 pub mod caps;
 mod email;
+pub mod import;
 mod lifecycle;
 
 use std::fmt;
@@ -108,6 +109,9 @@ pub enum ConsentAction {
     Subscribe,
     Confirm,
     Unsubscribe,
+    /// Consent given elsewhere, imported by the author (`source_url` then holds the source as
+    /// given, e.g. "inschrijflijst workshop maart 2024").
+    Import,
 }
 
 /// One step of the consent proof (AVG art. 7, Telecommunicatiewet 11.7): who did what, when,

@@ -99,7 +99,7 @@ async fn every_mail_has_https_unsubscribe_only_and_shows_contact_and_privacy() {
         .map(|e| (e.subject.clone(), std::fs::read(app.outbox.path().join(&e.file)).unwrap()))
         .collect();
     assert_eq!(mails.len(), 2, "confirmation and welcome");
-    let broadcasts = postbode::files::load_catalogue(&repo_path("tests/fixtures/sender")).unwrap();
+    let broadcasts = postbode::content_io::load_catalogue(&repo_path("tests/fixtures/sender")).unwrap();
     for catalogue in [seed_catalogue(), long_catalogue(), broadcasts] {
         for post in &catalogue.posts {
             let email = PreparedEmail::new(&catalogue, post, &settings())

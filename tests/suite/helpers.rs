@@ -5,7 +5,7 @@ use std::process::Output;
 use std::time::SystemTime;
 
 use postbode::content::Catalogue;
-use postbode::files::load_catalogue;
+use postbode::content_io::load_catalogue;
 use postbode::preview::placeholder_recipient;
 use postbode::render::{BaseUrl, EmailSettings, PreparedEmail, RenderedEmail};
 

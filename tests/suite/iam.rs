@@ -276,4 +276,3 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
-

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use mail_parser::MessageParser;
 use postbode::content::Catalogue;
-use postbode::files::load_catalogue;
+use postbode::content_io::load_catalogue;
 use postbode::jobs::sender::{Report, Run, Sender, SenderConfig};
 use postbode::mail::outbox::OutboxMailer;
 use postbode::mail::{MailError, Mailer, Outgoing};

@@ -343,6 +343,33 @@ fn routes_are_throttled_apart_as_in_local_mode() {
     assert_eq!(settings.as_mapping().unwrap().len(), ROUTE_LIMITS.len() - 1, "no route without its figure here");
 }
 
+/// One build serves all four functions: the same CodeUri and build metadata (SAM then builds
+/// once), and each Handler names a function the binary knows.
+#[test]
+fn one_binary_serves_every_function_by_its_handler() {
+    let stack = Stack::deploy(&[]);
+    assert_eq!(stack.template["Globals"]["Function"]["CodeUri"], s("lambda"));
+    let mut handlers = Vec::new();
+    for (name, resource) in stack.template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != s("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        assert!(resource["Properties"].get("CodeUri").is_none(), "{name} builds apart");
+        assert_eq!(resource["Metadata"]["BuildMethod"], s("rust-cargolambda"), "{name}");
+        assert_eq!(resource["Metadata"]["BuildProperties"]["Binary"], s("lambda"), "{name}");
+        let handler = resource["Properties"]["Handler"].as_str().unwrap();
+        postbode::lambda::Function::parse(handler).unwrap_or_else(|e| panic!("{name}: {e}"));
+        handlers.push(handler.to_owned());
+    }
+    handlers.sort();
+    let mut known: Vec<String> = postbode::lambda::Function::ALL.iter().map(|(n, _)| (*n).to_owned()).collect();
+    known.sort();
+    assert_eq!(handlers, known, "every function deployed, each once");
+    let lambda = std::fs::read_to_string(repo_path("lambda/Cargo.toml")).unwrap();
+    assert!(lambda.contains("name = \"lambda\""), "the binary SAM builds is lambda/'s `lambda`");
+}
+
 /// Recorded subscribe intents wake the confirmations function through the table's stream,
 /// with retries and a dead-letter queue; the filter matches where the store writes them.
 #[test]
@@ -350,7 +377,7 @@ fn intents_wake_the_confirmations_function() {
     let stack = Stack::deploy(&[]);
     assert_eq!(stack.property("Table", &["StreamSpecification", "StreamViewType"]), s("NEW_IMAGE"));
     let function = stack.resource("ConfirmationsFunction").unwrap();
-    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"].as_str(), Some("confirmations"));
+    assert_eq!(function["Properties"]["Handler"].as_str(), Some("confirmations"));
     let event = stack.eval(&function["Properties"]["Events"]["Intents"]);
     assert_eq!(event["Type"], s("DynamoDB"));
     assert_eq!(event["Properties"]["Stream"], s("{Table.StreamArn}"));

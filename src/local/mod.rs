@@ -1,6 +1,8 @@
 //! The local mode: the same router as the `api` Lambda, on 127.0.0.1, with the embedded
 //! SQLite store and the `.eml` outbox under one data folder.
 
+pub mod outbox_pages;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -128,7 +130,7 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
 /// that API Gateway enforces in AWS.
 pub fn local_router(app: Arc<App>, outbox: PathBuf, route_limits: bool) -> axum::Router {
     let limiter = route_limits.then(crate::http::route_limits::LocalLimiter::default);
-    crate::http::router_with(app, crate::local_outbox::router(outbox), limiter)
+    crate::http::router_with(app, outbox_pages::router(outbox), limiter)
 }
 
 /// One sender pass at `now` on the data folder, as `postbode send` and the dev timer run it.

@@ -2,19 +2,23 @@
 //! post with nothing else to upload, and validates it with the same code as `postbode
 //! check`: a broken post fails the build with its `path:line: message`.
 //!
-//! `POSTBODE_CONTENT_DIR` builds from another folder (used by the test that proves a broken
-//! post stops the build).
+//! `POSTBODE_CONTENT_DIR` (relative to the repository root) builds from another folder (used
+//! by the check that proves a broken post stops the build).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 #[allow(dead_code, unused_imports)]
-#[path = "src/content/mod.rs"]
+#[path = "../src/content/mod.rs"]
 mod content;
 
 fn main() {
     println!("cargo::rerun-if-env-changed=POSTBODE_CONTENT_DIR");
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    // The repository root: this package is `lambda/` in it.
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
+        .parent()
+        .expect("lambda/ is inside the repository")
+        .to_path_buf();
     let root = match std::env::var_os("POSTBODE_CONTENT_DIR") {
         Some(dir) => manifest.join(dir),
         None => manifest.join("content"),

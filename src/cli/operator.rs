@@ -1,0 +1,337 @@
+//! The operator's commands, on the stack's table (`--table`, or POSTBODE_TABLE) or the local
+//! store (`--local DIR`): `subscribers …`, `sending …`, `stats`, `smoke`, `send-test`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::{CommandResult, Failure, Target, chain, email_arg, runtime};
+use crate::operator;
+use crate::subscribers::terminal_safe as safe;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SubscribersAction {
+    /// One line per subscriber: status, address, name, since.
+    List {
+        /// Only this status: pending, confirmed, unsubscribed, bounced or complained.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// A subscriber with their consent proof and send history.
+    Show { email: String },
+    /// Everything held about a person, as JSON (AVG art. 15).
+    Export { email: String },
+    /// Removes a person's data; keeps a salted hash so the address is not mailed again unless
+    /// it subscribes anew (AVG art. 17).
+    Erase { email: String },
+    /// Unsubscribes a reader who asked (by reply, say); keeps their consent proof, unlike
+    /// `erase`.
+    Unsubscribe { email: String },
+    /// Sends a pending reader a new confirmation mail (within the caps on confirmation mail).
+    ResendConfirmation {
+        email: String,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
+    /// Adds readers who gave their consent elsewhere, as confirmed, with that consent as proof.
+    /// FILE is CSV with the header `email,first_name,consented_at,consent_source`. Never
+    /// touches anyone unsubscribed, bounced, complained or erased; sends nothing.
+    Import {
+        file: PathBuf,
+        /// Show what would happen, row by row, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// The content folder (for the series' schedule: when imported readers get post 1).
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SendingAction {
+    /// Whether sending is paused, and why.
+    Status,
+    /// Lifts a pause after the cause is dealt with.
+    Resume,
+}
+
+/// How mail from an operator command is made: the stack's settings (or the local mode's).
+#[derive(clap::Args, Debug, Clone)]
+pub struct MailArgs {
+    #[arg(long, default_value = "content")]
+    pub content: PathBuf,
+    /// The site address links point to (default: POSTBODE_BASE_URL; locally
+    /// http://127.0.0.1:3000).
+    #[arg(long, env = "POSTBODE_BASE_URL")]
+    pub base_url: Option<String>,
+    /// The From line (default: POSTBODE_FROM).
+    #[arg(long, env = "POSTBODE_FROM")]
+    pub from: Option<String>,
+    #[arg(long, env = "POSTBODE_CONFIGURATION_SET")]
+    pub configuration_set: Option<String>,
+}
+
+fn not_found(email: &str) -> CommandResult {
+    eprintln!("no subscriber with address {email}");
+    Ok(ExitCode::from(1))
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, String> {
+    serde_json::to_string_pretty(value).map_err(|e| e.to_string())
+}
+
+/// JSON with hidden and control characters written as `\uXXXX` escapes: the same data for
+/// any JSON reader, and nothing that acts on a terminal.
+fn json_terminal_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if crate::subscribers::is_hidden_or_control(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `postbode subscribers …`
+pub fn subscribers(action: SubscribersAction, target: &Target) -> CommandResult {
+    runtime()?.block_on(subscribers_async(action, target))
+}
+
+async fn subscribers_async(action: SubscribersAction, target: &Target) -> CommandResult {
+    let store = target.store().await?;
+    let now = jiff::Timestamp::now();
+    match action {
+        SubscribersAction::List { status } => {
+            let mut all = store.all_subscribers().await.map_err(|e| chain(&e))?;
+            if let Some(status) = &status {
+                all.retain(|s| s.status.as_str() == status);
+            }
+            all.sort_by_key(|s| s.created_at);
+            for s in &all {
+                println!(
+                    "{:<12} {:<40} {:<20} since {}",
+                    s.status.as_str(),
+                    s.email,
+                    safe(s.first_name.as_deref().unwrap_or("-")),
+                    s.created_at
+                );
+            }
+            println!("{} subscriber(s)", all.len());
+        }
+        SubscribersAction::Show { email } => {
+            let Some(export) =
+                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))?
+            else {
+                return not_found(&email);
+            };
+            let s = &export.subscriber;
+            println!("{} ({}), {}", s.email, safe(s.first_name.as_deref().unwrap_or("no name")), s.status.as_str());
+            println!("id {}, since {}, series position {}", s.id, s.created_at, s.drip.position);
+            println!("consent:");
+            for c in &s.consent {
+                println!(
+                    "  {:?} at {} from {} ({}), page {}, consent text {}",
+                    c.action,
+                    c.at,
+                    c.ip.as_deref().unwrap_or("?"),
+                    safe(c.user_agent.as_deref().unwrap_or("?")),
+                    safe(c.source_url.as_deref().unwrap_or("-")),
+                    c.consent_text_version
+                );
+            }
+            println!("sends:");
+            for send in &export.sends {
+                println!(
+                    "  {:<40} {:?} {}",
+                    send.slug,
+                    send.state,
+                    send.finished_at.map(|t| t.to_string()).unwrap_or_default()
+                );
+            }
+        }
+        SubscribersAction::Export { email } => {
+            let Some(export) =
+                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))?
+            else {
+                return not_found(&email);
+            };
+            println!("{}", json_terminal_safe(&json(&export)?));
+        }
+        SubscribersAction::Erase { email } => {
+            let tokens = target.tokens().await?;
+            if !operator::erase(store.as_ref(), &tokens, &email_arg(&email)?, now).await.map_err(|e| chain(&e))? {
+                return not_found(&email);
+            }
+            println!(
+                "erased {email}: record, consent proof and send history removed; the address is on the suppression list"
+            );
+        }
+        SubscribersAction::Unsubscribe { email } => {
+            match operator::unsubscribe(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))? {
+                None => return not_found(&email),
+                Some(None) => println!("{email} was not subscribed; nothing changed"),
+                Some(Some(status)) => {
+                    println!("unsubscribed {email} (was {}); the consent proof is kept", status.as_str())
+                }
+            }
+        }
+        SubscribersAction::ResendConfirmation { email, mail } => {
+            let app = operator_app(target, store, &mail).await?;
+            let outcome = crate::jobs::confirmations::resend(&app, &email_arg(&email)?).await.map_err(|e| chain(&e))?;
+            println!("{email}: {outcome}");
+            if !matches!(outcome, crate::jobs::confirmations::Resent::Sent) {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        SubscribersAction::Import { file, dry_run, content } => {
+            return import(&store, target, &file, dry_run, &content, now).await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(
+    store: &Arc<dyn crate::store::Store>,
+    target: &Target,
+    file: &Path,
+    dry_run: bool,
+    content: &Path,
+    now: jiff::Timestamp,
+) -> CommandResult {
+    let catalogue = super::catalogue(content)?;
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let rows = crate::subscribers::import::parse_csv(&bytes, now).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("{}:{p}", file.display())).collect();
+        Failure::Message(format!("{}\nnothing was imported; fix these rows and run it again", lines.join("\n")))
+    })?;
+    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
+    let first_visit = schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
+    let tokens = target.tokens().await?;
+    let report =
+        operator::import(store.as_ref(), &tokens, &rows, now, first_visit, dry_run).await.map_err(|e| chain(&e))?;
+    for line in &report {
+        println!("{}:{}: {} {}", file.display(), line.line, line.email, line.outcome);
+    }
+    let added = report.iter().filter(|l| l.outcome.is_added()).count();
+    let verb = if dry_run { "would add" } else { "added" };
+    println!("{verb} {added} of {} row(s){}", report.len(), if dry_run { " (dry run: nothing written)" } else { "" });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The app an operator command sends mail with: the local mode's, or one on the stack.
+async fn operator_app(
+    target: &Target,
+    store: Arc<dyn crate::store::Store>,
+    mail: &MailArgs,
+) -> Result<crate::http::App, Failure> {
+    let catalogue = super::catalogue(&mail.content)?;
+    if let Some(dir) = &target.local {
+        let base_url = mail.base_url.as_deref().unwrap_or("http://127.0.0.1:3000");
+        return Ok(crate::local::local_app(dir, catalogue, base_url)?);
+    }
+    let base_url = mail.base_url.as_deref().ok_or("say where links point: --base-url (or POSTBODE_BASE_URL)")?;
+    let from = mail.from.as_deref().ok_or("say who mails: --from (or POSTBODE_FROM)")?;
+    let email = crate::config::email_settings(base_url, from, None).map_err(|e| e.to_string())?;
+    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
+    Ok(crate::http::App {
+        store,
+        mailer: Arc::from(target.mailer(mail.configuration_set.clone()).await?),
+        catalogue: Arc::new(catalogue),
+        email,
+        tokens: target.tokens().await?,
+        clock: Arc::new(jiff::Timestamp::now),
+        confirm_cooldown: crate::http::DEFAULT_CONFIRM_COOLDOWN,
+        caps: crate::config::caps_from_env().map_err(|e| e.to_string())?,
+        confirm_ttl: crate::http::DEFAULT_CONFIRM_TTL,
+        schedule,
+    })
+}
+
+/// `postbode sending status|resume`
+pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
+    runtime()?.block_on(async {
+        let store = target.store().await?;
+        match action {
+            SendingAction::Status => match store.sending_state().await.map_err(|e| chain(&e))?.paused {
+                Some(p) => println!("paused since {}: {}\nresume with: postbode sending resume", p.since, p.reason),
+                None => println!("sending is on"),
+            },
+            SendingAction::Resume => {
+                match crate::jobs::ses_events::resume(store.as_ref(), jiff::Timestamp::now())
+                    .await
+                    .map_err(|e| chain(&e))?
+                {
+                    Some(p) => println!("resumed; the pause since {} ({}) is lifted", p.since, p.reason),
+                    None => println!("sending was not paused; nothing changed"),
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `postbode stats`
+pub fn stats(target: &Target) -> CommandResult {
+    runtime()?.block_on(async {
+        let store = target.store().await?;
+        let stats = operator::stats(store.as_ref(), jiff::Timestamp::now()).await.map_err(|e| chain(&e))?;
+        println!("{}", json(&stats)?);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `postbode smoke URL`
+pub fn smoke(url: &str, content: &Path) -> CommandResult {
+    let catalogue = crate::content_io::load_catalogue(content).ok();
+    let report = runtime()?.block_on(crate::smoke::run(url, catalogue.as_ref()))?;
+    for check in &report.checks {
+        println!("{check}");
+    }
+    println!("{}", report.summary());
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `postbode send-test SLUG --to ADDRESS`
+pub fn send_test(slug: &str, to: &str, mail: &MailArgs, target: &Target) -> CommandResult {
+    let catalogue = crate::content_io::load_catalogue(&mail.content).map_err(|e| chain(&e))?;
+    let post = catalogue.post(slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?;
+    let base_url = mail.base_url.as_deref().ok_or("say where links point: --base-url (or POSTBODE_BASE_URL)")?;
+    let from = mail.from.as_deref().ok_or("say who mails: --from (or POSTBODE_FROM)")?;
+    let settings = crate::config::email_settings(base_url, from, None).map_err(|e| e.to_string())?;
+    let address: lettre::Address = to.parse().map_err(|e| format!("`{to}` is not an email address: {e}"))?;
+    runtime()?.block_on(async {
+        let store = target.store().await?;
+        let tokens = target.tokens().await?;
+        if operator::is_suppressed(store.as_ref(), &tokens, &email_arg(to)?).await.map_err(|e| chain(&e))? {
+            return Err(format!("{to} was erased and is on the suppression list; it is not mailed").into());
+        }
+        let now = jiff::Timestamp::now();
+        let recipient = crate::render::Recipient {
+            to: lettre::message::Mailbox::new(None, address),
+            first_name: None,
+            unsubscribe_token: tokens.sign(
+                crate::tokens::Purpose::Unsubscribe,
+                &crate::subscribers::SubscriberId::random(),
+                1,
+                now,
+            ),
+        };
+        let email = crate::render::PreparedEmail::new(&catalogue, post, &settings)
+            .and_then(|p| p.render(&recipient, now.into()))
+            .map_err(|e| chain(&e))?;
+        let mailer = target.mailer(mail.configuration_set.clone()).await?;
+        let id =
+            mailer.send(crate::mail::Outgoing { to, mime: &email.mime, tag: slug }).await.map_err(|e| e.to_string())?;
+        // A test send is list mail: it counts in the breaker's denominator.
+        let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let one = crate::store::DayStats { sent: 1, ..Default::default() };
+        store.add_stats(crate::store::Ledger::List, day, one).await.map_err(|e| chain(&e))?;
+        println!("sent `{}` to {to} (message id {id})", email.subject);
+        Ok(ExitCode::SUCCESS)
+    })
+}
