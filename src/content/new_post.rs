@@ -80,7 +80,7 @@ pub fn new_post(
         "+++\ntitle = {quoted_title}\nslug = \"{slug}\"\n{placement}summary = \"Schrijf hier in één of twee zinnen waar dit stuk over gaat.\"\n+++\n\n\
          Begin hier met een opening die de lezer meteen aanspreekt.\n\n\
          ## Een tussenkop\n\n\
-         Werk je punt uit. Een link naar een ander stuk schrijf je als [titel](/posts/slug-van-dat-stuk).\n\n\
+         Werk je punt uit. Een link naar een ander stuk schrijf je als `[titel](/posts/slug-van-dat-stuk)`.\n\n\
          ## Tot slot\n\n\
          Sluit af met één vraag of opdracht voor de lezer.\n"
     );

@@ -1,0 +1,337 @@
+//! The author's desk (issue 13), through the `postbode` binary as the author and operator run
+//! it: `new`, and `subscribers import | unsubscribe | resend-confirmation`, each on the local
+//! SQLite store and on DynamoDB Local (with the SES API server for mail).
+
+use std::path::Path;
+use std::process::Output;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use postbode::store::Store;
+use postbode::subscribers::{ConsentAction, Evidence, Status, SubscribeOutcome, Subscriber, SubscriberEmail};
+use postbode::tokens::TokenKey;
+
+use crate::helpers::repo_path;
+
+const SECRET: &str = "test secret of thirty-two bytes or more";
+
+/// A copy of the content folder to write posts into.
+fn content_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_path("content"), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn postbode(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_postbode"));
+    command.args(args).env_remove("POSTBODE_TOKEN_SECRET_PARAMETER").current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn new_writes_the_next_post_which_passes_check_and_never_overwrites() {
+    let content = content_copy();
+    let dir = content.path().to_str().unwrap();
+    let out = postbode(&["new", "Één keer per week: ‘vertrouwen’", "--content", dir], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = content.path().join("leiderschap/02-een-keer-per-week-vertrouwen.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("title = \"Één keer per week: ‘vertrouwen’\""), "{text}");
+    assert!(text.contains("slug = \"een-keer-per-week-vertrouwen\"") && text.contains("order = 2"), "{text}");
+    let today = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap()).date();
+    assert!(text.contains(&format!("date = {today}")), "{text}");
+    let check = postbode(&["check", "--content", dir], &[]);
+    assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+    assert!(stdout(&check).contains("posts: 2"), "{}", stdout(&check));
+
+    // The same title again: refused, the file untouched.
+    let again = postbode(&["new", "Een keer per week: vertrouwen", "--content", dir], &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("already has the slug `een-keer-per-week-vertrouwen`"), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+    // A broadcast goes outside the series, and passes check too.
+    let out = postbode(&["new", "Workshop in maart", "--broadcast", "--content", dir], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let broadcast = std::fs::read_to_string(content.path().join("posts/workshop-in-maart.md")).unwrap();
+    assert!(!broadcast.contains("order ="), "{broadcast}");
+    assert!(postbode(&["check", "--content", dir], &[]).status.success());
+    // A title without letters or digits has no slug.
+    let none = postbode(&["new", "?!", "--content", dir], &[]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(stderr(&none).contains("no letters or digits"), "{}", stderr(&none));
+}
+
+/// One store as the binary reaches it: `--local DIR` or `--table NAME`.
+struct Desk {
+    args: Vec<String>,
+    store: Arc<dyn Store>,
+    tokens: TokenKey,
+    /// The local data folder (its outbox), when local.
+    local: Option<tempfile::TempDir>,
+}
+
+impl Desk {
+    fn local() -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let store = postbode::store::sqlite::SqliteStore::open(&dir.path().join("postbode.sqlite")).unwrap();
+        let tokens = postbode::config::local_token_key(dir.path()).unwrap();
+        Desk {
+            args: vec!["--local".into(), dir.path().display().to_string()],
+            store: Arc::new(store),
+            tokens,
+            local: Some(dir),
+        }
+    }
+
+    async fn dynamodb() -> Desk {
+        let (store, _, table) = crate::aws::dynamo_store().await;
+        crate::aws::verified_sesv2().await;
+        let tokens = TokenKey::new(SECRET.as_bytes().to_vec()).unwrap();
+        Desk { args: vec!["--table".into(), table], store: Arc::new(store), tokens, local: None }
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(self.args.iter().map(String::as_str));
+        let mut env = env.to_vec();
+        env.push(("POSTBODE_TOKEN_SECRET", SECRET));
+        postbode(&all, &env)
+    }
+
+    async fn get(&self, email: &str) -> Option<Subscriber> {
+        self.store.subscriber_by_email(&SubscriberEmail::parse(email).unwrap()).await.unwrap()
+    }
+
+    /// A subscriber in `status` who signed up `ago` (their confirmation mail went out then).
+    async fn add(&self, email: &str, status: Status, ago: SignedDuration) -> Subscriber {
+        let at = Timestamp::now() - ago;
+        let evidence = Evidence { consent_text_version: "v1".into(), ..Evidence::default() };
+        let parsed = SubscriberEmail::parse(email).unwrap();
+        let SubscribeOutcome::SendConfirmation(s) =
+            postbode::subscribers::subscribe(None, &parsed, None, &evidence, at, SignedDuration::from_hours(1))
+        else {
+            unreachable!()
+        };
+        let mut s = *s;
+        s.status = status;
+        self.store.insert_subscriber(&s).await.unwrap();
+        s
+    }
+
+    /// Mails that reached `to`: in the local outbox, or at the SES API server.
+    async fn mails_to(&self, to: &str) -> usize {
+        match &self.local {
+            Some(dir) => std::fs::read_dir(dir.path().join("outbox"))
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+                        .filter(|raw| raw.contains(to))
+                        .count()
+                })
+                .unwrap_or(0),
+            None => crate::aws::ses_raw_messages().await.iter().filter(|raw| raw.contains(to)).count(),
+        }
+    }
+}
+
+async fn import_scenario(desk: Desk) {
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let email = |name: &str| format!("{name}-{run}@example.nl");
+    desk.add(&email("bevestigd"), Status::Confirmed, SignedDuration::from_hours(48)).await;
+    let left = desk.add(&email("weg"), Status::Unsubscribed, SignedDuration::from_hours(48)).await;
+    desk.add(&email("bounce"), Status::Bounced, SignedDuration::from_hours(48)).await;
+    desk.add(&email("wacht"), Status::Pending, SignedDuration::from_hours(48)).await;
+    let erased = SubscriberEmail::parse(&email("gewist")).unwrap();
+    desk.store.set_suppressed(&desk.tokens.suppression_hash(erased.as_str()), true, Timestamp::now()).await.unwrap();
+
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        format!(
+            "email,first_name,consented_at,consent_source\n\
+             {},Anna,2024-03-01,inschrijflijst workshop maart 2024\n\
+             {},,2025-06-12T14:03:00+02:00,visitekaartje\n\
+             {},,2024-03-01,oude lijst\n\
+             {},,2024-03-01,oude lijst\n\
+             {},,2024-03-01,oude lijst\n\
+             {},,2024-03-01,oude lijst\n\
+             {},,2024-03-01,oude lijst\n",
+            email("nieuw"),
+            email("kaart"),
+            email("bevestigd"),
+            email("weg"),
+            email("bounce"),
+            email("wacht"),
+            email("gewist"),
+        ),
+    )
+    .unwrap();
+    let path = file.path().to_str().unwrap();
+
+    let dry = desk.run(&["subscribers", "import", path, "--dry-run"], &[]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let report = stdout(&dry);
+    assert!(report.contains(&format!("{path}:2: {} added as confirmed", email("nieuw"))), "{report}");
+    assert!(report.contains("would add 3 of 7 row(s) (dry run: nothing written)"), "{report}");
+    assert!(desk.get(&email("nieuw")).await.is_none(), "a dry run writes nothing");
+
+    let out = desk.run(&["subscribers", "import", path], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    for (line, name, said) in [
+        (2, "nieuw", "added as confirmed, with the consent as given"),
+        (3, "kaart", "added as confirmed"),
+        (4, "bevestigd", "already confirmed; unchanged"),
+        (5, "weg", "skipped: unsubscribed earlier, not touched"),
+        (6, "bounce", "skipped: bounced earlier"),
+        (7, "wacht", "was pending; now confirmed"),
+        (8, "gewist", "skipped: erased on request, stays suppressed"),
+    ] {
+        assert!(report.contains(&format!("{path}:{line}: {} {said}", email(name))), "{name}: {report}");
+    }
+    let anna = desk.get(&email("nieuw")).await.unwrap();
+    assert_eq!((anna.status, anna.first_name.as_deref()), (Status::Confirmed, Some("Anna")));
+    assert!(anna.next_due_at.is_some(), "the sender will start the series for her");
+    let proof = &anna.consent[0];
+    assert_eq!(proof.action, ConsentAction::Import);
+    assert_eq!(proof.at, "2024-02-29T23:00:00Z".parse::<Timestamp>().unwrap(), "a date is that day in Amsterdam");
+    assert_eq!(proof.source_url.as_deref(), Some("inschrijflijst workshop maart 2024"));
+    assert_eq!(desk.get(&email("wacht")).await.unwrap().status, Status::Confirmed);
+    assert_eq!(desk.get(&email("weg")).await.unwrap(), left, "someone who left is not touched");
+    assert!(desk.get(&email("gewist")).await.is_none(), "an erased address stays erased");
+    assert_eq!(desk.mails_to(&email("nieuw")).await + desk.mails_to(&email("wacht")).await, 0, "nothing is mailed");
+
+    // The same file again changes nothing.
+    let before: Vec<Subscriber> = {
+        let mut all = desk.store.all_subscribers().await.unwrap();
+        all.sort_by_key(|s| s.email.as_str().to_owned());
+        all
+    };
+    let again = desk.run(&["subscribers", "import", path], &[]);
+    assert!(stdout(&again).contains("added 0 of 7 row(s)"), "{}", stdout(&again));
+    let mut after = desk.store.all_subscribers().await.unwrap();
+    after.sort_by_key(|s| s.email.as_str().to_owned());
+    assert_eq!(after, before);
+
+    // A file with bad rows is refused whole, every problem at its line.
+    std::fs::write(
+        file.path(),
+        format!(
+            "email,first_name,consented_at,consent_source\n{},,2024-03-01,lijst\ngeen-adres,,2024-03-01,lijst\n{},,morgen,lijst\n",
+            email("later"),
+            email("ook"),
+        ),
+    )
+    .unwrap();
+    let bad = desk.run(&["subscribers", "import", path], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let message = stderr(&bad);
+    assert!(message.contains(&format!("{path}:3: `geen-adres` is not an email address")), "{message}");
+    assert!(message.contains(&format!("{path}:4: consented_at `morgen`")), "{message}");
+    assert!(message.contains("nothing was imported"), "{message}");
+    assert!(desk.get(&email("later")).await.is_none());
+}
+
+#[tokio::test]
+async fn import_adds_consented_readers_once_and_never_touches_who_left_locally() {
+    import_scenario(Desk::local()).await;
+}
+
+#[tokio::test]
+async fn import_adds_consented_readers_once_and_never_touches_who_left_on_dynamodb() {
+    import_scenario(Desk::dynamodb().await).await;
+}
+
+async fn unsubscribe_and_resend_scenario(desk: Desk) {
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let email = |name: &str| format!("{name}-{run}@example.nl");
+    let mail_args = [
+        "--content",
+        "content",
+        "--base-url",
+        "https://postbode.example",
+        "--from",
+        "Rene <nieuwsbrief@postbode.example>",
+    ];
+
+    // Unsubscribe on request: consent proof kept, with the step in it.
+    let confirmed = desk.add(&email("lezer"), Status::Confirmed, SignedDuration::from_hours(48)).await;
+    let out = desk.run(&["subscribers", "unsubscribe", &email("lezer")], &[]);
+    assert!(
+        stdout(&out).contains("unsubscribed") && stdout(&out).contains("consent proof is kept"),
+        "{}",
+        stderr(&out)
+    );
+    let after = desk.get(&email("lezer")).await.unwrap();
+    assert_eq!(after.status, Status::Unsubscribed);
+    assert_eq!(after.consent.len(), confirmed.consent.len() + 1);
+    assert_eq!(after.consent.last().unwrap().action, ConsentAction::Unsubscribe);
+    assert!(stdout(&desk.run(&["subscribers", "unsubscribe", &email("lezer")], &[])).contains("was not subscribed"));
+    assert_eq!(desk.run(&["subscribers", "unsubscribe", &email("onbekend")], &[]).status.code(), Some(1));
+
+    // Resend a confirmation: to a pending reader, once per cooldown, within the caps.
+    desk.add(&email("wacht"), Status::Pending, SignedDuration::from_hours(2)).await;
+    let resend = |name: &str, env: &[(&str, &str)]| {
+        let mut args = vec!["subscribers", "resend-confirmation"];
+        let address = email(name);
+        args.push(Box::leak(address.into_boxed_str()));
+        args.extend(mail_args);
+        desk.run(&args, env)
+    };
+    let sent = resend("wacht", &[]);
+    assert!(sent.status.success(), "{}{}", stdout(&sent), stderr(&sent));
+    assert!(stdout(&sent).contains("a new confirmation mail is sent"));
+    assert_eq!(desk.mails_to(&email("wacht")).await, 1);
+    let soon = resend("wacht", &[]);
+    assert_eq!(soon.status.code(), Some(1));
+    assert!(stdout(&soon).contains("the last confirmation mail is recent"), "{}", stdout(&soon));
+    let not_pending = resend("lezer", &[]);
+    assert!(stdout(&not_pending).contains("the reader is unsubscribed, not pending"), "{}", stdout(&not_pending));
+    // The global cap holds here as on the form: with room for one mail an hour, and one sent
+    // already this hour, the next pending reader gets none.
+    desk.add(&email("ander"), Status::Pending, SignedDuration::from_hours(2)).await;
+    let capped = resend("ander", &[("POSTBODE_CAP_GLOBAL_PER_HOUR", "1")]);
+    assert!(
+        stdout(&capped).contains("a cap on confirmation mail is reached"),
+        "{}{}",
+        stdout(&capped),
+        stderr(&capped)
+    );
+    assert_eq!(desk.mails_to(&email("ander")).await, 0);
+    assert_eq!(desk.mails_to(&email("wacht")).await, 1);
+}
+
+#[tokio::test]
+async fn unsubscribe_on_request_and_resend_confirmation_locally() {
+    unsubscribe_and_resend_scenario(Desk::local()).await;
+}
+
+#[tokio::test]
+async fn unsubscribe_on_request_and_resend_confirmation_on_dynamodb() {
+    unsubscribe_and_resend_scenario(Desk::dynamodb().await).await;
+}
