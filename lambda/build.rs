@@ -2,8 +2,8 @@
 //! post with nothing else to upload, and validates it with the same code as `postbode
 //! check`: a broken post fails the build with its `path:line: message`.
 //!
-//! `POSTBODE_CONTENT_DIR` (relative to the repository root) builds from another folder (used
-//! by the check that proves a broken post stops the build).
+//! Only this small crate depends on `content/`: a new post reruns this script, recompiles the
+//! one-line `main` and relinks; no other crate is compiled again (`infra/publish-loop`).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -13,16 +13,12 @@ use std::path::{Path, PathBuf};
 mod content;
 
 fn main() {
-    println!("cargo::rerun-if-env-changed=POSTBODE_CONTENT_DIR");
     // The repository root: this package is `lambda/` in it.
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
         .parent()
         .expect("lambda/ is inside the repository")
         .to_path_buf();
-    let root = match std::env::var_os("POSTBODE_CONTENT_DIR") {
-        Some(dir) => manifest.join(dir),
-        None => manifest.join("content"),
-    };
+    let root = manifest.join("content");
     println!("cargo::rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     collect(&root, &root, &mut files);

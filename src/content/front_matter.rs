@@ -207,6 +207,29 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A local date and time (Europe/Amsterdam is the caller's business), written as a TOML
+    /// local date-time (`2026-12-03T14:00:00`) or a string (`"2026-12-03 14:00"`).
+    pub(crate) fn optional_datetime(&mut self, key: &'static str) -> Option<Located<jiff::civil::DateTime>> {
+        let (value, line) = self.get(key)?;
+        let text = match &value {
+            DeValue::Datetime(d) if d.date.is_some() && d.time.is_some() && d.offset.is_none() => d.to_string(),
+            DeValue::String(s) => s.trim().replacen(' ', "T", 1),
+            _ => String::new(),
+        };
+        match text.parse::<jiff::civil::DateTime>() {
+            Ok(moment) => Some(Located { value: moment, line }),
+            Err(_) => {
+                self.problem(
+                    line,
+                    format!(
+                        "`{key}` must be a date and time in Europe/Amsterdam, like `{key} = 2026-12-03T14:00:00` (no time zone offset)"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// Reports every key that no reader asked for, and hands back the problems.
     pub(crate) fn finish(mut self) -> Vec<Problem> {
         let unknown: Vec<(String, usize)> = self

@@ -73,14 +73,20 @@ pub struct Series {
     pub posts: Vec<usize>,
 }
 
+/// The time zone of dates and times in the content (`date`, `send_at`): the author's.
+pub fn site_time_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 /// Where a post belongs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
     /// Part of a series: sent to each subscriber in `order`. The date, if any, is only shown
     /// on the web.
     InSeries { series: String, order: u32, date: Option<jiff::civil::Date> },
-    /// A broadcast: goes once to every subscriber once its date has come.
-    Broadcast { date: jiff::civil::Date },
+    /// A broadcast: goes once to every subscriber once its date has come (at the series'
+    /// window), or at `send_at` when it has one (at the first sender run from that moment).
+    Broadcast { date: jiff::civil::Date, send_at: Option<jiff::civil::DateTime> },
 }
 
 /// An image shown above the post, always with alt text.
@@ -117,8 +123,24 @@ impl Post {
     pub fn date(&self) -> Option<jiff::civil::Date> {
         match &self.placement {
             Placement::InSeries { date, .. } => *date,
-            Placement::Broadcast { date } => Some(*date),
+            Placement::Broadcast { date, .. } => Some(*date),
         }
+    }
+
+    /// From when readers see the post, on the site, in the feed and in mail: its `send_at`,
+    /// else the start of its `date`, in Europe/Amsterdam. `None`: a series post without a date
+    /// (public from the start).
+    pub fn public_from(&self) -> Option<jiff::Timestamp> {
+        let moment = match &self.placement {
+            Placement::Broadcast { send_at: Some(at), .. } => *at,
+            _ => self.date()?.to_datetime(jiff::civil::Time::midnight()),
+        };
+        moment.to_zoned(site_time_zone()).ok().map(|z| z.timestamp())
+    }
+
+    /// Whether readers may see the post at `now` (the deployed site checks the clock).
+    pub fn is_public(&self, now: jiff::Timestamp) -> bool {
+        self.public_from().is_none_or(|from| from <= now)
     }
 
     pub fn series(&self) -> Option<&str> {
@@ -144,6 +166,11 @@ impl Catalogue {
     pub fn post(&self, slug: &str) -> Option<&Post> {
         let slug = Slug::parse(slug).ok()?;
         self.by_slug.get(&slug).map(|&i| &self.posts[i])
+    }
+
+    /// The posts readers may see at `now`, in catalogue order.
+    pub fn public_posts(&self, now: jiff::Timestamp) -> impl Iterator<Item = &Post> {
+        self.posts.iter().filter(move |p| p.is_public(now))
     }
 
     pub fn series(&self, id: &str) -> Option<&Series> {
@@ -305,7 +332,7 @@ impl Catalogue {
 fn sort_key(post: &Post) -> (u8, String, u32, Option<jiff::civil::Date>, String) {
     match &post.placement {
         Placement::InSeries { series, order, .. } => (0, series.clone(), *order, None, post.slug.to_string()),
-        Placement::Broadcast { date } => (1, String::new(), 0, Some(*date), post.slug.to_string()),
+        Placement::Broadcast { date, .. } => (1, String::new(), 0, Some(*date), post.slug.to_string()),
     }
 }
 
@@ -414,6 +441,7 @@ fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<
     let summary = f.required_str("summary");
     let order = f.optional_positive("order");
     let date = f.optional_date("date");
+    let send_at = f.optional_datetime("send_at");
     let image = f.optional_str("image");
     let image_alt = f.optional_str("image_alt");
     let mut local = Vec::new();
@@ -422,6 +450,14 @@ fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<
     let slug = slug.and_then(|s| Slug::parse(&s.value).map_err(|m| local.push(Problem::new(path, s.line, m))).ok());
 
     let placement = match (series, order, date) {
+        (Some(series), Some(_), _) if send_at.is_some() => {
+            local.push(Problem::new(
+                path,
+                send_at.as_ref().map_or(1, |at| at.line),
+                format!("`send_at` is for broadcasts; a post of the series `{series}` goes out in its turn, at the series' window"),
+            ));
+            None
+        }
         (Some(series), Some(order), date) => {
             Some(Placement::InSeries { series: series.to_owned(), order: order.value, date: date.map(|d| d.value) })
         }
@@ -441,7 +477,17 @@ fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<
             ));
             None
         }
-        (None, None, Some(date)) => Some(Placement::Broadcast { date: date.value }),
+        (None, None, Some(date)) => match &send_at {
+            Some(at) if at.value.date() < date.value => {
+                local.push(Problem::new(
+                    path,
+                    at.line,
+                    format!("`send_at` ({}) lies before the post's `date` ({})", at.value, date.value),
+                ));
+                None
+            }
+            _ => Some(Placement::Broadcast { date: date.value, send_at: send_at.as_ref().map(|at| at.value) }),
+        },
         (None, None, None) => {
             local.push(Problem::new(
                 path,

@@ -72,7 +72,8 @@ pub fn new_post(
         NewPostKind::Broadcast => (
             format!("posts/{slug}.md"),
             format!(
-                "# A broadcast goes to every subscriber once, at the first series window on or after this day.\ndate = {today}\n"
+                "# A broadcast goes to every subscriber once, at the first series window on or after this\n\
+                 # day; or, with `send_at = {today}T14:00:00` (Europe/Amsterdam), at that moment.\ndate = {today}\n"
             ),
         ),
     };

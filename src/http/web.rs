@@ -18,11 +18,12 @@ fn cached(max_age: u32, content_type: &'static str, body: impl IntoResponse) -> 
 }
 
 pub async fn home(State(app): State<AppState>) -> Response {
-    cached(300, "text/html; charset=utf-8", web::home(&app.catalogue, &app.email.base_url))
+    cached(300, "text/html; charset=utf-8", web::home(&app.catalogue, &app.email.base_url, app.now()))
 }
 
 pub async fn post(State(app): State<AppState>, Path(slug): Path<String>) -> Response {
-    match app.catalogue.post(&slug) {
+    // A post dated later is not there yet: the same 404 as an unknown address.
+    match app.catalogue.post(&slug).filter(|post| post.is_public(app.now())) {
         Some(post) => {
             cached(300, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url))
         }
@@ -40,7 +41,7 @@ pub async fn privacy(State(app): State<AppState>) -> Response {
 }
 
 pub async fn feed(State(app): State<AppState>) -> Response {
-    cached(900, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url))
+    cached(900, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url, app.now()))
 }
 
 pub async fn stylesheet() -> Response {

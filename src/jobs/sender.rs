@@ -90,6 +90,9 @@ pub struct Report {
     pub stopped_at_deadline: bool,
     /// Records erased because their retention period after leaving ran out.
     pub erased: u32,
+    /// This run visited everyone on the due index: a broadcast's `send_at` was reached.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub swept: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -153,8 +156,7 @@ impl Sender {
             mailer,
             tokens,
             schedule: series.map(|s| Schedule::for_series(s, window_length)),
-            programme: series
-                .map_or(Programme { series: Vec::new(), broadcasts: Vec::new() }, |s| Programme::new(catalogue, s)),
+            programme: series.map_or(Programme::default(), |s| Programme::new(catalogue, s)),
             prepared,
             config,
             retention_months: catalogue.site.retention_months,
@@ -184,7 +186,11 @@ impl Sender {
         let Some(schedule) = &self.schedule else {
             return Ok(report);
         };
-        let result = self.work(schedule, run, &mut report).await;
+        let until = self.sweep_until(run.now).await?;
+        if until > run.now {
+            report.swept = true;
+        }
+        let result = self.work(schedule, run, until, &mut report).await;
         // Count what went out, for the bounce and complaint rates, even if the run failed.
         if report.sent > 0 {
             let day = run.now.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -199,11 +205,36 @@ impl Sender {
         result.map(|()| report)
     }
 
-    async fn work(&self, schedule: &Schedule, run: Run, report: &mut Report) -> Result<(), SenderError> {
+    /// Who this run visits: everyone due by now, or, the first run after a broadcast's
+    /// `send_at` moment, everyone on the due index (readers booked for their next window
+    /// before the broadcast was deployed would otherwise get it only then). Each moment sweeps
+    /// once (a marker in the store); a sweep cut short by the deadline leaves the rest to
+    /// their own next visit, where the broadcast goes too.
+    async fn sweep_until(&self, now: Timestamp) -> Result<Timestamp, StoreError> {
+        let mut sweep = false;
+        let week_ago = now.saturating_sub(SignedDuration::from_hours(7 * 24)).unwrap_or(now);
+        for broadcast in self.programme.moments_in(week_ago, now) {
+            let marker = format!("SWEEP#{}#{}", broadcast.slug, broadcast.moment.as_second());
+            let expires = broadcast.moment.saturating_add(SignedDuration::from_hours(30 * 24)).unwrap_or(now);
+            if self.store.take_budget(&marker, 1, expires).await? {
+                tracing::info!(broadcast = %broadcast.slug, "send_at reached: visiting everyone");
+                sweep = true;
+            }
+        }
+        Ok(if sweep { Timestamp::MAX } else { now })
+    }
+
+    async fn work(
+        &self,
+        schedule: &Schedule,
+        run: Run,
+        until: Timestamp,
+        report: &mut Report,
+    ) -> Result<(), SenderError> {
         let mut pacer = Pacer::new(self.rate().await);
         let mut cursor: Option<DueCursor> = None;
         loop {
-            let page = self.store.due_subscribers(run.now, cursor.as_ref(), self.config.page_size).await?;
+            let page = self.store.due_subscribers(until, cursor.as_ref(), self.config.page_size).await?;
             for (i, id) in page.subscribers.iter().enumerate() {
                 if run
                     .deadline
@@ -212,7 +243,7 @@ impl Sender {
                     report.stopped_at_deadline = true;
                     report.remaining += (page.subscribers.len() - i) as u32;
                     if page.next.is_some() {
-                        report.remaining += self.count_due(run.now, page.next.clone()).await?;
+                        report.remaining += self.count_due(until, page.next.clone()).await?;
                     }
                     return Ok(());
                 }
@@ -295,7 +326,7 @@ impl Sender {
         let plan: Plan = crate::schedule::plan(schedule, &self.programme, &subscriber.drip, confirmed_at, now);
         if plan.outside_window {
             subscriber.next_due_at = Some(plan.next_visit);
-            report.skip("no send window open; booked for the next window");
+            report.skip("nothing due outside a send window; booked for the next visit");
             return self.save(&subscriber).await;
         }
         let mut settled = true;
@@ -334,6 +365,9 @@ impl Sender {
         if let Some(order) = sent_series {
             subscriber.drip.position = order;
             subscriber.drip.last_sent_at = Some(now);
+        }
+        if !plan.sends.is_empty() {
+            subscriber.drip.last_mail_at = Some(now);
         }
         subscriber.drip.broadcasts_through = Some(plan.broadcasts_through);
         subscriber.next_due_at = Some(plan.next_visit);

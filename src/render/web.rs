@@ -90,9 +90,9 @@ fn dutch_months(text: &str) -> String {
     MONTHS.iter().fold(text.to_owned(), |t, (en, nl)| t.replace(en, nl))
 }
 
-/// The posts newest first: broadcasts by date, series posts last-to-first.
-fn newest_first(catalogue: &Catalogue) -> Vec<&Post> {
-    let mut posts: Vec<&Post> = catalogue.posts.iter().collect();
+/// The posts public at `now`, newest first: broadcasts by date, series posts last-to-first.
+fn newest_first(catalogue: &Catalogue, now: jiff::Timestamp) -> Vec<&Post> {
+    let mut posts: Vec<&Post> = catalogue.public_posts(now).collect();
     posts.sort_by_key(|p| {
         let order = match p.placement {
             Placement::InSeries { order, .. } => order,
@@ -151,7 +151,8 @@ pub fn embeddable_form(site: &Site, base: &BaseUrl, page: Option<&str>) -> Strin
     .into_string()
 }
 
-pub fn home(catalogue: &Catalogue, base: &BaseUrl) -> Markup {
+/// The blog's front page at `now`: posts dated later are not shown yet.
+pub fn home(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> Markup {
     let site = &catalogue.site;
     layout(
         site,
@@ -163,7 +164,7 @@ pub fn home(catalogue: &Catalogue, base: &BaseUrl) -> Markup {
             @if let Some(d) = &site.description { p { (d) } }
             h2 { "Artikelen" }
             ul.posts {
-                @for post in newest_first(catalogue) {
+                @for post in newest_first(catalogue, now) {
                     li {
                         h2 { a href={ "/posts/" (post.slug) } { (post.title) } }
                         p.meta { (when(post, catalogue)) }
@@ -241,10 +242,10 @@ pub fn not_found(site: &Site) -> Markup {
     )
 }
 
-/// The Atom feed (RFC 4287) with every post in full.
-pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl) -> String {
+/// The Atom feed (RFC 4287) with every post public at `now`, in full.
+pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> String {
     let site = &catalogue.site;
-    let posts = newest_first(catalogue);
+    let posts = newest_first(catalogue, now);
     // A post without a date takes the newest date there is (or the epoch), so the feed is the
     // same for the same content.
     let newest = posts.iter().filter_map(|p| p.date()).max();

@@ -90,9 +90,13 @@ impl Schedule {
 pub struct DripState {
     /// The `order` of the last series post sent (0: none yet).
     pub position: u32,
+    /// When the last series post went (the cadence counts from here).
     pub last_sent_at: Option<Timestamp>,
     /// Broadcasts dated up to here have been dealt with.
     pub broadcasts_through: Option<Timestamp>,
+    /// When the last mail of the list went, series post or broadcast: at most one a day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_mail_at: Option<Timestamp>,
 }
 
 /// What a visit sends.
@@ -106,7 +110,8 @@ pub struct PlannedSend {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub sends: Vec<PlannedSend>,
-    /// No window is open now: nothing is sent, the visit is booked for the next window.
+    /// No window is open now and nothing is due outside one: nothing is sent, the visit is
+    /// booked for later.
     pub outside_window: bool,
     /// When to visit next if every send of this plan succeeds.
     pub next_visit: Timestamp,
@@ -114,38 +119,67 @@ pub struct Plan {
     pub broadcasts_through: Timestamp,
 }
 
+/// A post outside the series.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Broadcast {
+    /// From when it may go: the start of its date, or its `send_at`.
+    pub moment: Timestamp,
+    pub slug: String,
+    /// It has a `send_at`: it goes at the first visit from `moment`, window or not.
+    pub at_moment: bool,
+}
+
 /// The posts a schedule works with, in order, prepared once per run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Programme {
     /// Series posts: (order, slug), ascending.
     pub series: Vec<(u32, String)>,
-    /// Broadcasts: (moment, slug), ascending; the moment is the start of the post's date.
-    pub broadcasts: Vec<(Timestamp, String)>,
+    /// Series posts dated in the future, by order: not sent before that moment.
+    pub series_public_from: std::collections::BTreeMap<u32, Timestamp>,
+    /// Broadcasts, by moment.
+    pub broadcasts: Vec<Broadcast>,
 }
 
 impl Programme {
     pub fn new(catalogue: &Catalogue, series: &Series) -> Programme {
-        let series_posts = catalogue.series_posts(series).filter_map(|p| match p.placement {
-            Placement::InSeries { order, .. } => Some((order, p.slug.to_string())),
-            Placement::Broadcast { .. } => None,
-        });
-        let mut broadcasts: Vec<(Timestamp, String)> = catalogue
-            .posts
-            .iter()
-            .filter_map(|p| match p.placement {
-                Placement::Broadcast { date } => {
-                    let moment = date.to_zoned(series.time_zone.clone()).ok()?.timestamp();
-                    Some((moment, p.slug.to_string()))
+        let mut programme = Programme::default();
+        for post in catalogue.series_posts(series) {
+            if let Placement::InSeries { order, .. } = post.placement {
+                programme.series.push((order, post.slug.to_string()));
+                if let Some(from) = post.public_from() {
+                    programme.series_public_from.insert(order, from);
                 }
-                Placement::InSeries { .. } => None,
-            })
-            .collect();
-        broadcasts.sort();
-        Programme { series: series_posts.collect(), broadcasts }
+            }
+        }
+        for post in &catalogue.posts {
+            if let (Placement::Broadcast { send_at, .. }, Some(moment)) = (&post.placement, post.public_from()) {
+                programme.broadcasts.push(Broadcast {
+                    moment,
+                    slug: post.slug.to_string(),
+                    at_moment: send_at.is_some(),
+                });
+            }
+        }
+        programme.broadcasts.sort();
+        programme
+    }
+
+    /// The send_at broadcasts that become due in `(after, until]`: a run that crosses one
+    /// visits everyone confirmed, not only who was due anyway.
+    pub fn moments_in(&self, after: Timestamp, until: Timestamp) -> impl Iterator<Item = &Broadcast> {
+        self.broadcasts.iter().filter(move |b| b.at_moment && b.moment > after && b.moment <= until)
     }
 }
 
 /// What to send to a subscriber visited at `now`.
+///
+/// - Series posts go in an open window (post 1 at once if the series says so), one per
+///   cadence, once public.
+/// - A broadcast with only a `date` goes in the first window from that date; one with
+///   `send_at` at the first visit from that moment. Only to readers confirmed before it.
+/// - At most one mail of the list a day (in the series' time zone): a broadcast goes before
+///   the series post, which then waits for the next window; a second broadcast waits for the
+///   next day (broadcasts of the very same moment go together, so none is ever skipped).
 pub fn plan(
     schedule: &Schedule,
     programme: &Programme,
@@ -153,42 +187,63 @@ pub fn plan(
     confirmed_at: Timestamp,
     now: Timestamp,
 ) -> Plan {
+    let window = schedule.open_window(now);
+    let today = schedule.date(now);
+    let mailed_today = state.last_mail_at.or(state.last_sent_at).is_some_and(|t| schedule.date(t) == today);
+    let through = state.broadcasts_through.unwrap_or(confirmed_at).max(confirmed_at);
+    let pending = || programme.broadcasts.iter().filter(move |b| b.moment > through);
+    let after_window = window.and_then(|w| w.saturating_add(schedule.window_length).ok()).unwrap_or(now);
+    let mut next_visit = schedule.next_start(after_window);
+
+    let mut sends = Vec::new();
+    let mut new_through = through;
+    let due = |b: &&Broadcast| b.moment <= now && (b.at_moment || window.is_some());
+    if !mailed_today && let Some(first) = pending().find(due) {
+        for b in pending().filter(due).filter(|b| b.moment == first.moment) {
+            sends.push(PlannedSend { slug: b.slug.clone(), order: None });
+        }
+        new_through = first.moment;
+    } else if window.is_some() && !mailed_today && pending().all(|b| b.moment > now) {
+        // Nothing pending up to now: the horizon moves on with the visit.
+        new_through = now;
+    }
+
     let next_post = programme.series.iter().find(|(order, _)| *order > state.position);
     let at_once = state.position == 0 && schedule.first_post_at_once;
-    let Some(window) = schedule.open_window(now) else {
-        let sends: Vec<PlannedSend> = next_post
-            .filter(|_| at_once)
-            .map(|(order, slug)| PlannedSend { slug: slug.clone(), order: Some(*order) })
-            .into_iter()
-            .collect();
-        return Plan {
-            outside_window: sends.is_empty(),
-            sends,
-            next_visit: schedule.next_start(now),
-            broadcasts_through: state.broadcasts_through.unwrap_or(confirmed_at),
-        };
-    };
-    let mut sends = Vec::new();
-    let from = state.broadcasts_through.unwrap_or(confirmed_at).max(confirmed_at);
-    for (moment, slug) in &programme.broadcasts {
-        if *moment > from && *moment <= now {
-            sends.push(PlannedSend { slug: slug.clone(), order: None });
-        }
-    }
-    if let Some((order, slug)) = next_post {
-        let cadence_passed = match state.last_sent_at {
-            None => true,
-            Some(last) => schedule
+    if sends.is_empty()
+        && !mailed_today
+        && let Some((order, slug)) = next_post
+    {
+        let public = programme.series_public_from.get(order).is_none_or(|from| *from <= now);
+        let cadence_passed = match (state.last_sent_at, window) {
+            (None, _) => true,
+            (Some(last), Some(w)) => schedule
                 .date(last)
                 .checked_add(i64::from(schedule.cadence.days()).days())
-                .is_ok_and(|due| due <= schedule.date(window)),
+                .is_ok_and(|due| due <= schedule.date(w)),
+            (Some(_), None) => false,
         };
-        if cadence_passed || at_once {
+        if public && ((window.is_some() && cadence_passed) || at_once) {
             sends.push(PlannedSend { slug: slug.clone(), order: Some(*order) });
         }
     }
-    let after_window = window.saturating_add(schedule.window_length).unwrap_or(now);
-    Plan { sends, outside_window: false, next_visit: schedule.next_start(after_window), broadcasts_through: now }
+
+    // A send_at broadcast still ahead, or held back by today's mail, brings the next visit
+    // forward: to its moment, or to the same time tomorrow.
+    if let Some(b) = pending().find(|b| b.at_moment && !sends.iter().any(|s| s.slug == b.slug)) {
+        let when = if b.moment > now {
+            b.moment
+        } else {
+            let local = b.moment.to_zoned(schedule.time_zone.clone());
+            today
+                .tomorrow()
+                .ok()
+                .and_then(|d| d.to_datetime(local.time()).to_zoned(schedule.time_zone.clone()).ok())
+                .map_or(next_visit, |z| z.timestamp())
+        };
+        next_visit = next_visit.min(when);
+    }
+    Plan { outside_window: sends.is_empty() && window.is_none(), sends, next_visit, broadcasts_through: new_through }
 }
 
 /// When a subscriber who confirms at `now` is first visited.

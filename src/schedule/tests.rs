@@ -17,7 +17,7 @@ fn tuesday_0800(cadence_days: u16) -> Schedule {
 }
 
 fn programme(orders: &[u32]) -> Programme {
-    Programme { series: orders.iter().map(|o| (*o, format!("deel-{o}"))).collect(), broadcasts: Vec::new() }
+    Programme { series: orders.iter().map(|o| (*o, format!("deel-{o}"))).collect(), ..Programme::default() }
 }
 
 #[test]
@@ -95,7 +95,12 @@ fn a_subscriber_walks_the_series_one_post_per_cadence() {
 fn a_slower_cadence_skips_windows() {
     let s = tuesday_0800(14);
     let p = programme(&[1, 2]);
-    let state = DripState { position: 1, last_sent_at: Some(ts("2026-12-01T07:05:00Z")), broadcasts_through: None };
+    let state = DripState {
+        position: 1,
+        last_sent_at: Some(ts("2026-12-01T07:05:00Z")),
+        broadcasts_through: None,
+        ..DripState::default()
+    };
     let confirmed = ts("2026-11-26T15:00:00Z");
     assert!(plan(&s, &p, &state, confirmed, ts("2026-12-08T07:05:00Z")).sends.is_empty());
     assert_eq!(plan(&s, &p, &state, confirmed, ts("2026-12-15T07:05:00Z")).sends.len(), 1);
@@ -114,7 +119,7 @@ fn outside_a_window_nothing_goes_unless_the_first_post_goes_at_once() {
     let at_once = plan(&s, &p, &DripState::default(), now, now);
     assert_eq!(at_once.sends, [PlannedSend { slug: "deel-1".into(), order: Some(1) }]);
     // Only the first post ignores the window.
-    let later = DripState { position: 1, last_sent_at: Some(now), broadcasts_through: Some(now) };
+    let later = DripState { position: 1, last_sent_at: Some(now), broadcasts_through: Some(now), last_mail_at: None };
     assert!(plan(&s, &p, &later, now, ts("2026-12-12T10:00:00Z")).sends.is_empty());
 }
 
@@ -122,12 +127,14 @@ fn outside_a_window_nothing_goes_unless_the_first_post_goes_at_once() {
 fn a_broadcast_goes_once_in_the_next_window_to_those_confirmed_before_it() {
     let s = tuesday_0800(7);
     let mut p = programme(&[1]);
-    p.broadcasts.push((ts("2026-12-03T23:00:00Z"), "kerst".into())); // Friday 4 December, Amsterdam
+    // Friday 4 December, Amsterdam
+    p.broadcasts.push(Broadcast { moment: ts("2026-12-03T23:00:00Z"), slug: "kerst".into(), at_moment: false });
     let early = ts("2026-11-20T10:00:00Z");
     let state = DripState {
         position: 1,
         last_sent_at: Some(ts("2026-11-24T07:05:00Z")),
         broadcasts_through: Some(ts("2026-12-01T07:05:00Z")),
+        last_mail_at: None,
     };
     let plan_next = plan(&s, &p, &state, early, ts("2026-12-08T07:10:00Z"));
     assert_eq!(plan_next.sends, [PlannedSend { slug: "kerst".into(), order: None }]);
@@ -140,4 +147,105 @@ fn a_broadcast_goes_once_in_the_next_window_to_those_confirmed_before_it() {
             .sends
             .is_empty()
     );
+}
+
+fn broadcast(moment: &str, slug: &str, at_moment: bool) -> Broadcast {
+    Broadcast { moment: ts(moment), slug: slug.into(), at_moment }
+}
+
+#[test]
+fn a_send_at_broadcast_goes_at_its_moment_outside_the_window() {
+    let s = tuesday_0800(7);
+    let mut p = programme(&[1, 2]);
+    // Thursday 3 December 2026, 14:00 in Amsterdam (winter time: 13:00 UTC).
+    p.broadcasts.push(broadcast("2026-12-03T13:00:00Z", "workshop", true));
+    let confirmed = ts("2026-11-20T10:00:00Z");
+    let after_window = DripState {
+        position: 1,
+        last_sent_at: Some(ts("2026-12-01T07:05:00Z")),
+        broadcasts_through: Some(ts("2026-12-01T07:05:00Z")),
+        last_mail_at: Some(ts("2026-12-01T07:05:00Z")),
+    };
+    // Visited in Tuesday's window: the pending send_at brings the next visit forward to it.
+    assert_eq!(
+        plan(&s, &p, &after_window, confirmed, ts("2026-12-01T07:05:00Z")).next_visit,
+        ts("2026-12-03T13:00:00Z")
+    );
+    // Not before its moment.
+    assert!(plan(&s, &p, &after_window, confirmed, ts("2026-12-03T12:59:00Z")).sends.is_empty());
+    let at = plan(&s, &p, &after_window, confirmed, ts("2026-12-03T13:05:00Z"));
+    assert_eq!(at.sends, [PlannedSend { slug: "workshop".into(), order: None }]);
+    assert!(!at.outside_window);
+    assert_eq!(at.next_visit, ts("2026-12-08T07:00:00Z"), "then the next window, for post 2");
+    assert_eq!(at.broadcasts_through, ts("2026-12-03T13:00:00Z"));
+    // Readers who confirmed after its moment do not get it.
+    assert!(
+        plan(&s, &p, &DripState::default(), ts("2026-12-03T13:30:00Z"), ts("2026-12-03T13:35:00Z")).sends.is_empty()
+    );
+}
+
+#[test]
+fn one_mail_a_day_the_series_post_waits_for_the_next_window_across_the_october_change() {
+    let s = tuesday_0800(7);
+    let mut p = programme(&[1, 2]);
+    // A broadcast dated Friday 23 October 2026 goes in the window of Tuesday 27 October, two
+    // days after the clocks went back (08:00 local is 07:00 UTC).
+    p.broadcasts.push(broadcast("2026-10-22T22:00:00Z", "nieuws", false));
+    let confirmed = ts("2026-10-01T10:00:00Z");
+    let state = DripState {
+        position: 1,
+        last_sent_at: Some(ts("2026-10-20T06:05:00Z")),
+        broadcasts_through: Some(ts("2026-10-20T06:05:00Z")),
+        last_mail_at: Some(ts("2026-10-20T06:05:00Z")),
+    };
+    let window = plan(&s, &p, &state, confirmed, ts("2026-10-27T07:05:00Z"));
+    assert_eq!(window.sends, [PlannedSend { slug: "nieuws".into(), order: None }], "the broadcast, not also post 2");
+    assert_eq!(window.next_visit, ts("2026-11-03T07:00:00Z"));
+    let after = DripState {
+        broadcasts_through: Some(window.broadcasts_through),
+        last_mail_at: Some(ts("2026-10-27T07:05:00Z")),
+        ..state.clone()
+    };
+    // Later the same day (still in the window): nothing more.
+    assert!(plan(&s, &p, &after, confirmed, ts("2026-10-27T09:00:00Z")).sends.is_empty());
+    // Next window: post 2 (the cadence passed long ago), and the broadcast not again.
+    assert_eq!(
+        plan(&s, &p, &after, confirmed, ts("2026-11-03T07:05:00Z")).sends,
+        [PlannedSend { slug: "deel-2".into(), order: Some(2) }]
+    );
+}
+
+#[test]
+fn a_send_at_broadcast_on_a_day_with_a_series_post_waits_until_the_same_time_tomorrow() {
+    let s = tuesday_0800(7);
+    let mut p = programme(&[1, 2]);
+    // Tuesday 31 March 2026, 12:00 in Amsterdam (summer time since the 29th: 10:00 UTC).
+    p.broadcasts.push(broadcast("2026-03-31T10:00:00Z", "workshop", true));
+    p.broadcasts.push(broadcast("2026-03-31T10:00:00Z", "agenda", true));
+    p.broadcasts.sort(); // as Programme::new keeps them
+    let confirmed = ts("2026-03-01T10:00:00Z");
+    let morning = DripState {
+        position: 2,
+        last_sent_at: Some(ts("2026-03-31T06:05:00Z")),
+        broadcasts_through: Some(ts("2026-03-31T06:05:00Z")),
+        last_mail_at: Some(ts("2026-03-31T06:05:00Z")),
+    };
+    let noon = plan(&s, &p, &morning, confirmed, ts("2026-03-31T10:05:00Z"));
+    assert!(noon.sends.is_empty(), "post 2 went this morning");
+    assert_eq!(noon.next_visit, ts("2026-04-01T10:00:00Z"), "12:00 tomorrow, Amsterdam");
+    // Tomorrow: both broadcasts of that same moment go together (none is skipped).
+    let tomorrow = plan(&s, &p, &morning, confirmed, ts("2026-04-01T10:00:00Z"));
+    let slugs: Vec<&str> = tomorrow.sends.iter().map(|s| s.slug.as_str()).collect();
+    assert_eq!(slugs, ["agenda", "workshop"]);
+}
+
+#[test]
+fn a_series_post_dated_in_the_future_waits_for_its_date() {
+    let s = tuesday_0800(7);
+    let mut p = programme(&[1, 2]);
+    p.series_public_from.insert(2, ts("2026-12-09T23:00:00Z")); // Thursday 10 December
+    let state = DripState { position: 1, last_sent_at: Some(ts("2026-12-01T07:05:00Z")), ..DripState::default() };
+    let confirmed = ts("2026-11-20T10:00:00Z");
+    assert!(plan(&s, &p, &state, confirmed, ts("2026-12-08T07:05:00Z")).sends.is_empty());
+    assert_eq!(plan(&s, &p, &state, confirmed, ts("2026-12-15T07:05:00Z")).sends.len(), 1);
 }
