@@ -21,6 +21,14 @@ pub fn seed_catalogue() -> Catalogue {
     load_catalogue(&repo_path("content")).expect("content/ is valid")
 }
 
+/// The real content folder plus `extra` files (path relative to it, text), parsed: for posts
+/// a test needs that the author has not written.
+pub fn catalogue_with(extra: &[(&str, &str)]) -> Result<Catalogue, postbode::content::Problems> {
+    let mut files = postbode::content_io::read_content_dir(&repo_path("content")).expect("content/ is readable");
+    files.extend(extra.iter().map(|(path, text)| postbode::content::SourceFile::text(*path, *text)));
+    Catalogue::parse(Path::new("content"), &files)
+}
+
 /// A series with a ~1,000-word post holding headings, lists, links, a quote and an image.
 pub fn long_catalogue() -> Catalogue {
     load_catalogue(&repo_path("tests/fixtures/long-post")).expect("fixture is valid")

@@ -18,6 +18,7 @@ mod lambda_events;
 mod no_oracle;
 mod operator;
 mod preview_cli;
+mod publishing;
 mod retention;
 mod robustness;
 mod sender;

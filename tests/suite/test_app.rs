@@ -105,18 +105,32 @@ impl TestApp {
         TestApp::build(store, caps, None, |_| {})
     }
 
+    /// The app serving `catalogue` instead of the real content.
+    pub fn with_catalogue(catalogue: postbode::content::Catalogue) -> TestApp {
+        TestApp::build_with(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), None, catalogue)
+    }
+
     fn build(
         store: Arc<dyn Store>,
         caps: Caps,
         mailer: Option<Arc<dyn postbode::mail::Mailer>>,
         edit: impl FnOnce(&mut postbode::content::Site),
     ) -> TestApp {
+        let mut catalogue = seed_catalogue();
+        edit(&mut catalogue.site);
+        TestApp::build_with(store, caps, mailer, catalogue)
+    }
+
+    fn build_with(
+        store: Arc<dyn Store>,
+        caps: Caps,
+        mailer: Option<Arc<dyn postbode::mail::Mailer>>,
+        catalogue: postbode::content::Catalogue,
+    ) -> TestApp {
         let outbox = tempfile::tempdir().unwrap();
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = now.clone();
         let tokens = TokenKey::new(b"test secret of thirty-two bytes or more".to_vec()).unwrap();
-        let mut catalogue = seed_catalogue();
-        edit(&mut catalogue.site);
         let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
         let app = App {
             store: store.clone(),
