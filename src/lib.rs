@@ -40,6 +40,7 @@ pub mod preview;
 pub mod render;
 pub mod schedule;
 pub mod smoke;
+pub mod stats;
 pub mod store;
 pub mod subscribers;
 pub mod telemetry;

@@ -171,3 +171,30 @@ pub async fn unsubscribe(
     }
     Err(StoreError::Conflict)
 }
+
+/// The figures of `[since, now)` (see [`crate::stats`]): every subscriber with their sends,
+/// and the confirm pages shown. Reads the whole list: for `postbode stats` and the weekly
+/// summary, not for the request path.
+pub async fn figures(
+    store: &dyn Store,
+    since: Timestamp,
+    now: Timestamp,
+) -> Result<crate::stats::ListFigures, StoreError> {
+    let subscribers = store.all_subscribers().await?;
+    let mut sent = Vec::with_capacity(subscribers.len());
+    for subscriber in &subscribers {
+        let records = store.sends(&subscriber.id).await?;
+        sent.push(
+            records
+                .into_iter()
+                .filter(|r| r.state == SendState::Sent)
+                .map(|r| (r.slug, r.finished_at.unwrap_or(r.claimed_at)))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let histories: Vec<crate::stats::History<'_>> =
+        subscribers.iter().zip(sent).map(|(subscriber, sent)| crate::stats::History { subscriber, sent }).collect();
+    let utc = jiff::tz::TimeZone::UTC;
+    let pages = store.stats(Ledger::ConfirmPage, since.to_zoned(utc.clone()).date(), now.to_zoned(utc).date()).await?;
+    Ok(crate::stats::compute(&histories, pages.sent, since, now))
+}

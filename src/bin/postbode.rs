@@ -121,8 +121,16 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
-    /// Subscribers by status, sends per post, bounce and complaint rates.
+    /// The list now (by status, bounce and complaint rates) and what happened in a period:
+    /// sign-ups per page, confirmation rate, per post sent, unsubscribes, bounces and
+    /// complaints, list size per week. From what is stored anyway: no tracking.
     Stats {
+        /// How far back: 30d, 12w, 6m.
+        #[arg(long, default_value = "30d")]
+        since: String,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         target: Target,
     },
@@ -166,7 +174,7 @@ fn main() -> ExitCode {
         Command::Send { now, data, content, base_url } => local::send(&data, &content, &base_url, now.as_deref()),
         Command::Sending { action, target } => operator::sending(action, &target),
         Command::Subscribers { action, target } => operator::subscribers(action, &target),
-        Command::Stats { target } => operator::stats(&target),
+        Command::Stats { since, json, target } => operator::stats(&target, &since, json),
         Command::Smoke { url, content } => operator::smoke(&url, &content),
         Command::SendTest { slug, to, mail, target } => operator::send_test(&slug, &to, &mail, &target),
     };

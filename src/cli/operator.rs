@@ -275,14 +275,64 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
     })
 }
 
-/// `postbode stats`
-pub fn stats(target: &Target) -> CommandResult {
+/// `postbode stats [--since 30d] [--json]`: the list now (by status, the breaker's rates) and
+/// what happened in the period (sign-ups per page, confirmation rate, per post sent,
+/// unsubscribes, bounces and complaints, list size per week).
+pub fn stats(target: &Target, since: &str, as_json: bool) -> CommandResult {
+    let period = crate::stats::parse_since(since)?;
     runtime()?.block_on(async {
         let store = target.store().await?;
-        let stats = operator::stats(store.as_ref(), jiff::Timestamp::now()).await.map_err(|e| chain(&e))?;
-        println!("{}", json(&stats)?);
+        let now = jiff::Timestamp::now();
+        let stats = operator::stats(store.as_ref(), now).await.map_err(|e| chain(&e))?;
+        let from = now.saturating_sub(period).unwrap_or(now);
+        let figures = operator::figures(store.as_ref(), from, now).await.map_err(|e| chain(&e))?;
+        if as_json {
+            let both = serde_json::json!({ "now": stats, "period": figures });
+            println!("{}", json(&both)?);
+        } else {
+            print!("{}", stats_text(&stats, &figures));
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn stats_text(stats: &operator::Stats, f: &crate::stats::ListFigures) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let by_status: Vec<String> = stats.subscribers.iter().map(|(status, n)| format!("{n} {status}")).collect();
+    let _ =
+        writeln!(out, "subscribers now: {}", if by_status.is_empty() { "none".into() } else { by_status.join(", ") });
+    let _ = writeln!(
+        out,
+        "last 7 days: {} sent, bounce rate {:.2}%, complaint rate {:.3}%{}",
+        stats.last_7_days.sent,
+        stats.bounce_rate_percent,
+        stats.complaint_rate_percent,
+        stats.paused.as_deref().map(|p| format!("; sending PAUSED {p}")).unwrap_or_default()
+    );
+    let _ = writeln!(out, "\nfrom {} to {}:", f.since, f.until);
+    let _ = writeln!(out, "sign-ups per page:");
+    if f.signups_by_source.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for (page, n) in &f.signups_by_source {
+        let _ = writeln!(out, "  {n:>6}  {}", safe(page));
+    }
+    let rate = f.confirmation_rate().map_or("-".into(), |r| format!("{r:.0}%"));
+    let _ = writeln!(out, "confirm pages shown: {}, confirmed: {} ({rate})", f.confirm_pages_shown, f.confirmed);
+    let _ = writeln!(out, "per post:              sent  unsubscribed after  bounced  complained");
+    for (slug, p) in &f.per_post {
+        let _ = writeln!(
+            out,
+            "  {slug:<20} {:>5}  {:>18}  {:>7}  {:>10}",
+            p.sent, p.unsubscribed_after, p.bounced, p.complained
+        );
+    }
+    let _ = writeln!(out, "confirmed readers per week:");
+    for (day, n) in &f.list_size {
+        let _ = writeln!(out, "  {day}  {n}");
+    }
+    out
 }
 
 /// `postbode smoke URL`

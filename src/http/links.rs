@@ -52,6 +52,14 @@ pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>
     if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
         return Err(AppError::expired_link());
     }
+    if subscriber.status == Status::Pending {
+        // For the confirmation rate in `postbode stats`: a count per day, nothing about who.
+        let day = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let shown = crate::store::DayStats { sent: 1, ..Default::default() };
+        if let Err(e) = app.store.add_stats(crate::store::Ledger::ConfirmPage, day, shown).await {
+            tracing::warn!(error = %crate::error_chain(&e), "a confirm page shown was not counted");
+        }
+    }
     Ok(pages::confirm_button(
         &app.catalogue.site,
         "Bevestig je aanmelding",

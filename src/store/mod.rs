@@ -68,6 +68,9 @@ pub struct SendRecord {
 pub enum Ledger {
     List,
     Confirmation,
+    /// Confirm pages shown (`sent` counts them): the denominator of the confirmation rate in
+    /// `postbode stats`. Never part of the breaker.
+    ConfirmPage,
 }
 
 impl Ledger {
@@ -77,6 +80,7 @@ impl Ledger {
         match self {
             Ledger::List => day.to_string(),
             Ledger::Confirmation => format!("confirm:{day}"),
+            Ledger::ConfirmPage => format!("confirm-page:{day}"),
         }
     }
 

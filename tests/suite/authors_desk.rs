@@ -335,3 +335,79 @@ async fn unsubscribe_on_request_and_resend_confirmation_locally() {
 async fn unsubscribe_on_request_and_resend_confirmation_on_dynamodb() {
     unsubscribe_and_resend_scenario(Desk::dynamodb().await).await;
 }
+
+/// A known history, written through the store as the app and the sender would: Anna signed up
+/// on the blog page and confirmed; Bob (from the home page, in October) left after post 2;
+/// four confirm pages were shown.
+async fn stats_scenario(desk: Desk) {
+    use postbode::store::{Ledger, SendResult};
+    use postbode::subscribers::{ConsentRecord, leave};
+    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+    let record = |action, at: &str, page: &str| ConsentRecord {
+        action,
+        at: ts(at),
+        ip: None,
+        user_agent: None,
+        source_url: Some(page.into()),
+        consent_text_version: "v1".into(),
+    };
+    let blog = "https://www.voorbeeld.nl/blog";
+    let mut anna = desk.add("anna@example.nl", Status::Confirmed, SignedDuration::from_hours(24 * 60)).await;
+    anna.consent = vec![
+        record(ConsentAction::Subscribe, "2026-11-02T10:00:00Z", blog),
+        record(ConsentAction::Confirm, "2026-11-02T10:05:00Z", blog),
+    ];
+    anna.confirmed_at = Some(ts("2026-11-02T10:05:00Z"));
+    desk.store.update_subscriber(&anna).await.unwrap();
+    let mut bob = desk.add("bob@example.nl", Status::Confirmed, SignedDuration::from_hours(24 * 60)).await;
+    bob.consent = vec![
+        record(ConsentAction::Subscribe, "2026-10-01T10:00:00Z", "https://www.voorbeeld.nl/"),
+        record(ConsentAction::Confirm, "2026-10-01T10:05:00Z", blog),
+    ];
+    bob.confirmed_at = Some(ts("2026-10-01T10:05:00Z"));
+    leave(&mut bob, Status::Unsubscribed, ts("2026-11-18T12:00:00Z"));
+    desk.store.update_subscriber(&bob).await.unwrap();
+    for (who, slug, at) in [
+        (&anna, "deel-1", "2026-11-03T07:05:00Z"),
+        (&anna, "deel-2", "2026-11-10T07:05:00Z"),
+        (&bob, "deel-1", "2026-10-06T07:05:00Z"),
+        (&bob, "deel-2", "2026-11-17T07:05:00Z"),
+    ] {
+        desk.store.claim_send(&who.id, slug, ts(at), SignedDuration::from_mins(5)).await.unwrap();
+        let sent = SendResult::Sent { message_id: "m".into() };
+        desk.store.finish_send(&who.id, slug, &sent, ts(at)).await.unwrap();
+    }
+    let day: jiff::civil::Date = "2026-11-02".parse().unwrap();
+    let shown = postbode::store::DayStats { sent: 4, ..Default::default() };
+    desk.store.add_stats(Ledger::ConfirmPage, day, shown).await.unwrap();
+
+    let f = postbode::operator::figures(desk.store.as_ref(), ts("2026-10-31T23:00:00Z"), ts("2026-11-23T23:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(f.signups_by_source.get(blog), Some(&1));
+    assert_eq!(f.signups_by_source.len(), 1, "Bob signed up in October");
+    assert_eq!((f.confirm_pages_shown, f.confirmed), (4, 1));
+    assert_eq!((f.per_post["deel-1"].sent, f.per_post["deel-2"].sent), (1, 2));
+    assert_eq!(f.per_post["deel-2"].unsubscribed_after, 1);
+    let sizes: Vec<u64> = f.list_size.iter().map(|(_, n)| *n).collect();
+    assert_eq!(sizes, [1, 2, 2, 1, 1], "Mondays 2, 9, 16 and 23 November, then the end");
+
+    // The command shows the same, in words.
+    let out = desk.run(&["stats", "--since", "3650d"], &[]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("subscribers now: 1 confirmed, 1 unsubscribed"), "{text}");
+    assert!(text.contains(&format!("       1  {blog}")), "{text}");
+    assert!(text.contains("confirm pages shown: 4, confirmed: 2 (50%)"), "{text}");
+    assert!(desk.run(&["stats", "--since", "ooit"], &[]).status.code() == Some(2));
+}
+
+#[tokio::test]
+async fn stats_figures_of_a_known_history_locally() {
+    stats_scenario(Desk::local()).await;
+}
+
+#[tokio::test]
+async fn stats_figures_of_a_known_history_on_dynamodb() {
+    stats_scenario(Desk::dynamodb().await).await;
+}

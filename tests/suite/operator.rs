@@ -75,7 +75,8 @@ async fn list_show_export_stats_and_erase_on_dynamodb() {
     assert_eq!(export["sends"][0]["slug"], SEED_SLUG);
     assert_eq!(export["sends"][0]["state"], "sent");
 
-    let stats: serde_json::Value = serde_json::from_str(&text(&operator(&table, &["stats"]))).unwrap();
+    let both: serde_json::Value = serde_json::from_str(&text(&operator(&table, &["stats", "--json"]))).unwrap();
+    let stats = &both["now"];
     assert_eq!(stats["subscribers"]["confirmed"], 1);
     assert_eq!(stats["subscribers"]["pending"], 1);
     assert_eq!(stats["sends_per_post"][SEED_SLUG], 1);
