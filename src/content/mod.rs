@@ -33,7 +33,7 @@ pub use new_post::{NewPost, NewPostKind, new_post};
 pub use problem::{Problem, Problems};
 pub use series::{Cadence, SendWindow};
 pub use site::{
-    DEFAULT_RETENTION_MONTHS, PRIVACY_FILE, Page, SERIES_FILE, SITE_FILE, Site, Whitepaper, WhitepaperSource,
+    DEFAULT_RETENTION_MONTHS, PRIVACY_FILE, Page, SERIES_FILE, SITE_FILE, Site, Summary, Whitepaper, WhitepaperSource,
 };
 pub use slug::Slug;
 

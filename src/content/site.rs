@@ -12,6 +12,8 @@
 //! after_subscribe_url = "https://www.voorbeeld.nl/bedankt" # optional
 //! after_confirm_url = "https://www.voorbeeld.nl/welkom"    # optional
 //! form_origins = ["https://www.voorbeeld.nl"]              # optional
+//! summary_email = "rene@voorbeeld.nl"   # optional: a weekly summary of the figures
+//! summary_at = "monday 09:00"           # optional: when (Europe/Amsterdam), default this
 //! ```
 
 use std::collections::HashMap;
@@ -65,6 +67,16 @@ pub struct Site {
     pub after_confirm_url: Option<String>,
     /// Web origins (`https://host[:port]`) whose pages may POST JSON to `/subscribe` (CORS).
     pub form_origins: Vec<String>,
+    /// The weekly summary mail to the author, if wanted.
+    pub summary: Option<Summary>,
+}
+
+/// Where and when the weekly summary goes (`summary_email`, `summary_at`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub to: String,
+    /// A weekday and a time in Europe/Amsterdam.
+    pub at: super::SendWindow,
 }
 
 impl Site {
@@ -143,7 +155,43 @@ pub(super) fn parse_site(
     let after_subscribe = f.optional_str("after_subscribe_url");
     let after_confirm = f.optional_str("after_confirm_url");
     let origins = f.optional_str_list("form_origins");
+    let summary_email = f.optional_str("summary_email");
+    let summary_at = f.optional_str("summary_at");
     let mut local = Vec::new();
+    let summary = match (summary_email, summary_at) {
+        (None, None) => Some(None),
+        (None, Some(at)) => {
+            local.push(Problem::new(
+                path,
+                at.line,
+                "`summary_at` needs `summary_email`: the address the summary goes to",
+            ));
+            None
+        }
+        (Some(to), at) if !looks_like_email(&to.value) => {
+            let _ = at;
+            local.push(Problem::new(
+                path,
+                to.line,
+                format!("`summary_email` `{}` is not an email address, like rene@voorbeeld.nl", to.value),
+            ));
+            None
+        }
+        (Some(to), at) => {
+            let (raw, line) = at.map_or(("monday 09:00".to_owned(), to.line), |a| (a.value, a.line));
+            match super::SendWindow::parse(&raw) {
+                Ok(window) if window.weekday.is_some() => Some(Some(Summary { to: to.value, at: window })),
+                Ok(_) => {
+                    local.push(Problem::new(path, line, "`summary_at` is weekly: name a day, like `monday 09:00`"));
+                    None
+                }
+                Err(message) => {
+                    local.push(Problem::new(path, line, format!("`summary_at`: {message}")));
+                    None
+                }
+            }
+        }
+    };
 
     let contact_email = contact_email.and_then(|c| {
         if looks_like_email(&c.value) {
@@ -254,6 +302,7 @@ pub(super) fn parse_site(
         after_subscribe_url: after_subscribe_url?,
         after_confirm_url: after_confirm_url?,
         form_origins: form_origins?,
+        summary: summary?,
     })
 }
 

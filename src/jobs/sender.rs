@@ -93,6 +93,9 @@ pub struct Report {
     /// This run visited everyone on the due index: a broadcast's `send_at` was reached.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub swept: bool,
+    /// This run sent the author's weekly summary.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub summary_sent: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -127,6 +130,8 @@ pub struct Sender {
     config: SenderConfig,
     /// Months a record of someone who left is kept (`site.toml`, stated in the privacy page).
     retention_months: u32,
+    /// The weekly summary to the author (`summary_email`), with the site it speaks for.
+    summary: Option<(crate::content::Summary, crate::content::Site, lettre::message::Mailbox)>,
 }
 
 enum Outcome {
@@ -160,7 +165,39 @@ impl Sender {
             prepared,
             config,
             retention_months: catalogue.site.retention_months,
+            summary: catalogue.site.summary.clone().map(|s| (s, catalogue.site.clone(), email.from.clone())),
         })
+    }
+
+    /// The weekly summary, sent by the first run from its weekday and time (Europe/Amsterdam).
+    /// At most once a week: a marker in the store is taken before sending, so a failed send
+    /// is logged and not retried (the next one comes a week later).
+    async fn weekly_summary(&self, now: Timestamp, report: &mut Report) -> Result<(), StoreError> {
+        let Some((summary, site, from)) = &self.summary else { return Ok(()) };
+        let local = now.to_zoned(crate::content::site_time_zone());
+        if summary.at.weekday.is_some_and(|d| d != local.weekday()) || local.time() < summary.at.start {
+            return Ok(());
+        }
+        let marker = format!("SUMMARY#{}", local.date());
+        let expires = now.saturating_add(SignedDuration::from_hours(8 * 24)).unwrap_or(now);
+        if !self.store.take_budget(&marker, 1, expires).await? {
+            return Ok(());
+        }
+        let since = now.saturating_sub(SignedDuration::from_hours(7 * 24)).unwrap_or(now);
+        let figures = crate::operator::figures(self.store.as_ref(), since, now).await?;
+        let sent = match crate::render::letters::weekly_summary(site, from, &summary.to, &figures, now.into()) {
+            Ok(mime) => self
+                .mailer
+                .send(Outgoing { to: &summary.to, mime: &mime, tag: "summary" })
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(crate::error_chain(&e)),
+        };
+        match sent {
+            Ok(_) => report.summary_sent = true,
+            Err(e) => tracing::error!(error = %e, "the weekly summary was not sent"),
+        }
+        Ok(())
     }
 
     /// One pass over everyone due at `run.now`.
@@ -178,6 +215,8 @@ impl Sender {
                 return Ok(report);
             }
         }
+        // The author's summary goes while the list is paused too: that is when it matters.
+        self.weekly_summary(run.now, &mut report).await?;
         if let Some(pause) = self.store.sending_state().await?.paused {
             report.paused = Some(format!("sending paused since {}: {}", pause.since, pause.reason));
             tracing::warn!(paused = ?report.paused, "nothing sent");

@@ -107,3 +107,113 @@ pub fn cadence_nl(cadence: Cadence) -> String {
         d => format!("om de {d} dagen"),
     }
 }
+
+/// The weekly summary for the author, in plain Dutch: the figures of [`crate::stats`]. Plain
+/// text, to the author only; not list mail (no unsubscribe, no tracking).
+///
+/// ```text
+/// Subject: Je nieuwsbrief deze week: 5 aanmeldingen, 124 lezers
+///
+/// Hallo René,
+///
+/// Zo ging het met je nieuwsbrief van 23 november tot 30 november:
+///
+/// Aanmeldingen: 5
+///      3  https://www.voorbeeld.nl/blog
+/// …
+/// ```
+pub fn weekly_summary(
+    site: &crate::content::Site,
+    from: &lettre::message::Mailbox,
+    to: &str,
+    figures: &crate::stats::ListFigures,
+    date: SystemTime,
+) -> Result<Vec<u8>, RenderError> {
+    let text = weekly_summary_text(&site.author, figures);
+    let readers = figures.list_size.last().map_or(0, |(_, n)| *n);
+    let signups: u64 = figures.signups_by_source.values().sum();
+    let mime_error = |source| RenderError::Mime { to: to.to_owned(), source };
+    let to: lettre::message::Mailbox = to.parse().map_err(|e: lettre::address::AddressError| {
+        mime_error(lettre::error::Error::from(std::io::Error::other(e.to_string())))
+    })?;
+    let domain = from.email.domain().to_owned();
+    let stamp = jiff::Timestamp::try_from(date).map_or(0, |t| t.as_second());
+    lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(format!(
+            "Je nieuwsbrief deze week: {signups} {}, {readers} lezers",
+            if signups == 1 { "aanmelding" } else { "aanmeldingen" }
+        ))
+        .date(date)
+        .message_id(Some(format!("<summary-{stamp}@{domain}>")))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(text)
+        .map(|m| m.formatted())
+        .map_err(mime_error)
+}
+
+/// The summary's text (see [`weekly_summary`]).
+pub fn weekly_summary_text(author: &str, f: &crate::stats::ListFigures) -> String {
+    use std::fmt::Write;
+    let zone = crate::content::site_time_zone();
+    let day = |t: jiff::Timestamp| dutch_date(t.to_zoned(zone.clone()).date());
+    let first_name = author.split_whitespace().next().unwrap_or(author);
+    let mut out =
+        format!("Hallo {first_name},\n\nZo ging het met je nieuwsbrief van {} tot {}:\n\n", day(f.since), day(f.until));
+    let signups: u64 = f.signups_by_source.values().sum();
+    let _ = writeln!(out, "Aanmeldingen: {signups}");
+    for (page, n) in &f.signups_by_source {
+        let _ = writeln!(out, "  {n:>5}  {page}");
+    }
+    let rate = f.confirmation_rate().map_or(String::new(), |r| format!(" ({r:.0}%)"));
+    let _ =
+        writeln!(out, "Bevestigingspagina's bekeken: {}, bevestigd: {}{rate}\n", f.confirm_pages_shown, f.confirmed);
+    if f.per_post.is_empty() {
+        let _ = writeln!(out, "Er zijn deze week geen artikelen verstuurd.\n");
+    } else {
+        let _ = writeln!(out, "Per artikel:");
+        for (slug, p) in &f.per_post {
+            let _ = writeln!(
+                out,
+                "  {slug}: {} verstuurd, {} {} daarna, {} onbestelbaar, {} {}",
+                p.sent,
+                p.unsubscribed_after,
+                if p.unsubscribed_after == 1 { "afmelding" } else { "afmeldingen" },
+                p.bounced,
+                p.complained,
+                if p.complained == 1 { "klacht" } else { "klachten" },
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "Lezers:");
+    let last = f.list_size.len().saturating_sub(1);
+    for (i, (date, n)) in f.list_size.iter().enumerate() {
+        let when = if i == last { "nu".to_owned() } else { format!("maandag {}", dutch_date(*date)) };
+        let _ = writeln!(out, "  {when}: {n}");
+    }
+    out.push_str(
+        "\nDeze cijfers komen uit wat postbode toch al bewaart: er wordt niets gevolgd, geen pixels en geen \
+         omgeleide links.\nMeer zien: postbode stats --since 30d\n",
+    );
+    out
+}
+
+fn dutch_date(date: jiff::civil::Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    format!("{} {}", date.day(), MONTHS[usize::from(date.month().unsigned_abs()).saturating_sub(1) % 12])
+}

@@ -411,3 +411,72 @@ async fn stats_figures_of_a_known_history_locally() {
 async fn stats_figures_of_a_known_history_on_dynamodb() {
     stats_scenario(Desk::dynamodb().await).await;
 }
+
+/// The author's weekly summary: sent by the first sender run from Monday 09:00 in Amsterdam,
+/// once, to `summary_email`, with the week's figures in Dutch.
+async fn weekly_summary_scenario(store: Arc<dyn Store>) {
+    let mut catalogue = crate::helpers::seed_catalogue();
+    catalogue.site.summary = Some(postbode::content::Summary {
+        to: "rene@voorbeeld.nl".into(),
+        at: postbode::content::SendWindow::parse("monday 09:00").unwrap(),
+    });
+    let outbox = tempfile::tempdir().unwrap();
+    let sender = postbode::jobs::sender::Sender::new(
+        store.clone(),
+        Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
+        &catalogue,
+        &crate::helpers::settings(),
+        TokenKey::new(SECRET.as_bytes().to_vec()).unwrap(),
+        postbode::schedule::DEFAULT_WINDOW_LENGTH,
+        Default::default(),
+    )
+    .unwrap();
+    // One sign-up on the blog page during the week.
+    let evidence = Evidence {
+        source_url: Some("https://www.voorbeeld.nl/blog".into()),
+        consent_text_version: "v1".into(),
+        ..Evidence::default()
+    };
+    let email = SubscriberEmail::parse("anna@example.nl").unwrap();
+    let at: Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+    let SubscribeOutcome::SendConfirmation(anna) =
+        postbode::subscribers::subscribe(None, &email, None, &evidence, at, SignedDuration::from_hours(1))
+    else {
+        unreachable!()
+    };
+    store.insert_subscriber(&anna).await.unwrap();
+
+    let run = |now: &str| postbode::jobs::sender::Run { now: now.parse().unwrap(), scheduled_at: None, deadline: None };
+    let mails = || std::fs::read_dir(outbox.path()).unwrap().count();
+    // Monday 30 November 2026, 08:50 in Amsterdam: not yet.
+    assert!(!sender.run(run("2026-11-30T07:50:00Z")).await.unwrap().summary_sent);
+    assert_eq!(mails(), 0);
+    let at_nine = sender.run(run("2026-11-30T08:05:00Z")).await.unwrap();
+    assert!(at_nine.summary_sent, "{at_nine:?}");
+    assert!(!sender.run(run("2026-11-30T08:20:00Z")).await.unwrap().summary_sent, "once a week");
+    assert!(!sender.run(run("2026-12-01T08:05:00Z")).await.unwrap().summary_sent, "on its weekday only");
+    let files: Vec<_> = std::fs::read_dir(outbox.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    let raw = std::fs::read(&files[0]).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(message.to().and_then(|a| a.first()).and_then(|a| a.address()), Some("rene@voorbeeld.nl"));
+    assert_eq!(message.subject(), Some("Je nieuwsbrief deze week: 1 aanmelding, 0 lezers"));
+    let text = message.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(
+        text.starts_with("Hallo René,\n\nZo ging het met je nieuwsbrief van 23 november tot 30 november:"),
+        "{text}"
+    );
+    assert!(text.contains("Aanmeldingen: 1\n      1  https://www.voorbeeld.nl/blog"), "{text}");
+    assert!(text.contains("er wordt niets gevolgd"), "{text}");
+}
+
+#[tokio::test]
+async fn the_weekly_summary_goes_once_on_its_weekday_locally() {
+    weekly_summary_scenario(Arc::new(postbode::store::sqlite::SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn the_weekly_summary_goes_once_on_its_weekday_on_dynamodb() {
+    let (store, ..) = crate::aws::dynamo_store().await;
+    weekly_summary_scenario(Arc::new(store)).await;
+}
