@@ -402,3 +402,37 @@ fn redirects_and_form_origins_must_be_https_addresses_of_the_right_shape() {
         ["content/site.toml:8: `form_origins` must be a list of texts in quotes, like `form_origins = [\"…\"]`"]
     );
 }
+
+#[test]
+fn the_weekly_summary_settings_are_checked() {
+    let lines = SITE.lines().count();
+    assert!(site_problems(&format!("{SITE}summary_email = \"rene@example.org\"\n"), Some(PRIVACY)).is_empty());
+    assert!(
+        site_problems(
+            &format!("{SITE}summary_email = \"rene@example.org\"\nsummary_at = \"vrijdag 16:30\"\n"),
+            Some(PRIVACY)
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        site_problems(&format!("{SITE}summary_email = \"rene\"\n"), Some(PRIVACY)),
+        [format!(
+            "content/site.toml:{}: `summary_email` `rene` is not an email address, like rene@voorbeeld.nl",
+            lines + 1
+        )]
+    );
+    assert_eq!(
+        site_problems(
+            &format!("{SITE}summary_email = \"rene@example.org\"\nsummary_at = \"daily 09:00\"\n"),
+            Some(PRIVACY)
+        ),
+        [format!("content/site.toml:{}: `summary_at` is weekly: name a day, like `monday 09:00`", lines + 2)]
+    );
+    assert_eq!(
+        site_problems(&format!("{SITE}summary_at = \"monday 09:00\"\n"), Some(PRIVACY)),
+        [format!(
+            "content/site.toml:{}: `summary_at` needs `summary_email`: the address the summary goes to",
+            lines + 1
+        )]
+    );
+}
