@@ -215,8 +215,11 @@ impl Sender {
                 return Ok(report);
             }
         }
-        // The author's summary goes while the list is paused too: that is when it matters.
-        self.weekly_summary(run.now, &mut report).await?;
+        // The author's summary goes while the list is paused too: that is when it matters. A
+        // failure is logged; it never stops the list's mail.
+        if let Err(e) = self.weekly_summary(run.now, &mut report).await {
+            tracing::error!(error = %crate::error_chain(&e), "the weekly summary failed");
+        }
         if let Some(pause) = self.store.sending_state().await?.paused {
             report.paused = Some(format!("sending paused since {}: {}", pause.since, pause.reason));
             tracing::warn!(paused = ?report.paused, "nothing sent");

@@ -232,20 +232,39 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         worker_store.subscriber_by_email(&SubscriberEmail::parse(&bob_address).unwrap()).await.unwrap().unwrap();
     postbode::subscribers::leave(&mut gone, Status::Unsubscribed, at("2025-01-01T00:00:00Z"));
     worker_store.update_subscriber(&gone).await.unwrap();
-    let run = postbode::jobs::sender::Sender::new(
+    // With the author's weekly summary on (Monday 09:00), and a send_at broadcast, so the
+    // runs below take every path: the summary reads the whole list, the sweep its markers.
+    let mut catalogue = crate::helpers::catalogue_with(&[(
+        "posts/workshop.md",
+        "+++\ntitle = \"Workshop\"\nslug = \"workshop\"\nsummary = \"Kom ook.\"\ndate = 2026-12-10\nsend_at = 2026-12-10T14:00:00\n+++\n\nKom ook.\n",
+    )])
+    .unwrap();
+    catalogue.site.summary = Some(postbode::content::Summary {
+        to: format!("rene-{run_id}@example.nl"),
+        at: postbode::content::SendWindow::parse("monday 09:00").unwrap(),
+    });
+    let sender_function = postbode::jobs::sender::Sender::new(
         sender_store.clone(),
         sender_mailer,
-        &seed_catalogue(),
+        &catalogue,
         &settings(),
         app.tokens.clone(),
         postbode::schedule::DEFAULT_WINDOW_LENGTH,
         Default::default(),
     )
-    .unwrap()
-    .run(postbode::jobs::sender::Run { now: sent_at, scheduled_at: None, deadline: None })
-    .await
     .unwrap();
+    let run = sender_function
+        .run(postbode::jobs::sender::Run { now: sent_at, scheduled_at: None, deadline: None })
+        .await
+        .unwrap();
     assert_eq!((run.sent, run.erased), (1, 1), "{run:?}");
+    for (now, what) in [("2026-12-10T13:05:00Z", "swept"), ("2026-12-14T08:05:00Z", "summary")] {
+        let run = sender_function
+            .run(postbode::jobs::sender::Run { now: at(now), scheduled_at: None, deadline: None })
+            .await
+            .unwrap();
+        assert!(if what == "swept" { run.swept && run.sent == 1 } else { run.summary_sent }, "{what}: {run:?}");
+    }
 
     // ses-events: a bounce that trips the breaker (pause written), a repeat, a complaint.
     let today = sent_at.to_zoned(jiff::tz::TimeZone::UTC).date();
