@@ -117,13 +117,17 @@ pub fn parse_since(raw: &str) -> Result<jiff::SignedDuration, String> {
     let raw = raw.trim();
     let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
     let n: i64 = number.parse().map_err(|_| format!("`{raw}` is not a period like 30d, 12w or 6m"))?;
-    let days = match unit {
-        "d" => n,
-        "w" => n * 7,
-        "m" => n * 30,
+    let per_unit = match unit {
+        "d" => 1,
+        "w" => 7,
+        "m" => 30,
         _ => return Err(format!("`{raw}` is not a period like 30d, 12w or 6m")),
     };
-    Ok(jiff::SignedDuration::from_hours(days * 24))
+    // At most a century: further back than anything stored.
+    match n.checked_mul(per_unit) {
+        Some(days) if days <= 36_500 => Ok(jiff::SignedDuration::from_hours(days * 24)),
+        _ => Err(format!("`{raw}` reaches back more than a hundred years")),
+    }
 }
 
 #[cfg(test)]
@@ -242,5 +246,6 @@ mod tests {
         assert_eq!(parse_since("2w").unwrap(), jiff::SignedDuration::from_hours(336));
         assert!(parse_since("dertig").is_err());
         assert!(parse_since("30y").is_err());
+        assert!(parse_since("99999999999999999m").is_err());
     }
 }

@@ -6,10 +6,12 @@
 //!
 //! - the next post of the series, if the cadence has passed since the last one (the first
 //!   post goes at the first window after confirming, or at once if the series says so);
-//! - every broadcast whose date has come since the last visit (and after the subscriber
-//!   confirmed: new readers start with the series, not with old news);
+//! - a broadcast whose date has come since the last visit (and after the subscriber
+//!   confirmed: new readers start with the series, not with old news); one with `send_at`
+//!   goes at the first visit from that moment, window or not;
+//! - never more than one mail of the list a day: a broadcast goes first, the series post waits;
 //!
-//! and books the next visit for the next window. Because subscribers stay in the visit
+//! and books the next visit for the next window (or earlier, for a pending `send_at`). Because subscribers stay in the visit
 //! queue after the last post, posts the author adds later reach everyone who has not had
 //! them, in order, with no scan of the table.
 
