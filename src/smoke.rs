@@ -284,7 +284,7 @@ pub async fn run(base: &str, catalogue: Option<&Catalogue>) -> Result<Report, St
     checks.push(check(
         "unsubscribe",
         unsubscribe.and_then(|reply| {
-            let refusal = crate::http::AppError::bad_link();
+            let refusal = crate::http::AppError::bad_link(crate::tokens::Purpose::Unsubscribe);
             if reply.status == refusal.status.as_u16() && reply.body.contains(refusal.message) {
                 Ok("a one-click POST with an invalid token gets postbode's own answer".into())
             } else {

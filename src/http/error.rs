@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, pages};
+use crate::tokens::Purpose;
 
 /// How the client wants its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,24 +35,49 @@ impl AppError {
         self
     }
 
-    pub fn bad_link() -> AppError {
+    /// A link that is not one of ours (cut short, changed, or for something else), with
+    /// advice that fits what it was for: an unsubscribe link always has a way out.
+    pub fn bad_link(purpose: Purpose) -> AppError {
         AppError::new(
             StatusCode::BAD_REQUEST,
-            "Deze link is ongeldig. Kopieer de hele link uit de e-mail, of meld je opnieuw aan.",
+            match purpose {
+                Purpose::Unsubscribe => {
+                    "Deze afmeldlink werkt niet; misschien is hij niet helemaal meegekomen. Kopieer de hele link \
+                     uit de e-mail. Lukt het dan nog niet? Mail naar het contactadres onderaan deze pagina, dan \
+                     meld ik je af."
+                }
+                _ => {
+                    "Deze link werkt niet; misschien is hij niet helemaal meegekomen. Kopieer de hele link uit \
+                     de e-mail, of vul het aanmeldformulier op de website opnieuw in."
+                }
+            },
         )
     }
 
-    pub fn expired_link() -> AppError {
+    /// A link of ours that no longer works: how to get one that does.
+    pub fn expired_link(purpose: Purpose) -> AppError {
         AppError::new(
             StatusCode::GONE,
-            "Deze link is verlopen of niet meer geldig. Meld je opnieuw aan via de website.",
+            match purpose {
+                Purpose::Whitepaper => {
+                    "Deze link naar de whitepaper werkt niet meer. Gebruik de link uit je nieuwste e-mail, of \
+                     mail naar het contactadres onderaan deze pagina."
+                }
+                _ => {
+                    "Deze bevestigingslink is verlopen of vervangen door een nieuwere. Vul het aanmeldformulier \
+                     op de website opnieuw in, dan stuur ik je een nieuwe bevestigingsmail."
+                }
+            },
         )
     }
 
+    /// A valid link whose subscriber is gone (erased on request, or after the retention
+    /// period). Not for unsubscribe links: those answer that the reader is unsubscribed.
     pub fn unknown_subscriber() -> AppError {
         AppError::new(
             StatusCode::NOT_FOUND,
-            "We kunnen bij deze link geen aanmelding vinden. Misschien is je gegevens al verwijderd.",
+            "Bij deze link hoort geen aanmelding meer; misschien zijn je gegevens inmiddels verwijderd. \
+             Wil je mijn artikelen weer ontvangen? Vul dan het aanmeldformulier op de website opnieuw in.",
         )
     }
 

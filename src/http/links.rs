@@ -19,22 +19,30 @@ use crate::tokens::{Purpose, TokenError};
 /// Checks a token and loads its subscriber; refuses tampered, misdirected, revoked and (for
 /// confirmation) expired links.
 async fn resolve(app: &AppState, token: &str, purpose: Purpose) -> Result<Subscriber, AppError> {
+    resolve_if_known(app, token, purpose).await?.ok_or_else(AppError::unknown_subscriber)
+}
+
+/// The subscriber a signed link is for, `None` when they are gone (erased). An unsubscribe
+/// link keeps working whatever was sent since: leaving must never fail on an old mail.
+async fn resolve_if_known(app: &AppState, token: &str, purpose: Purpose) -> Result<Option<Subscriber>, AppError> {
     let claims = app.tokens.verify(token, purpose).map_err(|e| {
         tracing::info!(error = %e, ?purpose, "link refused");
         match e {
-            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongPurpose => AppError::bad_link(),
+            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongPurpose => AppError::bad_link(purpose),
         }
     })?;
     if purpose == Purpose::Confirm
         && claims.issued_at.saturating_add(app.confirm_ttl).unwrap_or(claims.issued_at) < app.now()
     {
-        return Err(AppError::expired_link());
+        return Err(AppError::expired_link(purpose));
     }
-    let subscriber = app.store.subscriber(&claims.subscriber).await?.ok_or_else(AppError::unknown_subscriber)?;
-    if subscriber.token_version != claims.version {
-        return Err(AppError::expired_link());
+    let Some(subscriber) = app.store.subscriber(&claims.subscriber).await? else {
+        return Ok(None);
+    };
+    if subscriber.token_version != claims.version && purpose != Purpose::Unsubscribe {
+        return Err(AppError::expired_link(purpose));
     }
-    Ok(subscriber)
+    Ok(Some(subscriber))
 }
 
 fn evidence(app: &AppState, parts: &axum::http::request::Parts) -> Evidence {
@@ -50,7 +58,7 @@ fn evidence(app: &AppState, parts: &axum::http::request::Parts) -> Evidence {
 pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     let subscriber = resolve(&app, &token, Purpose::Confirm).await?;
     if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
-        return Err(AppError::expired_link());
+        return Err(AppError::expired_link(Purpose::Confirm));
     }
     if subscriber.status == Status::Pending {
         // For the confirmation rate in `postbode stats`: a count per day, nothing about who.
@@ -97,7 +105,7 @@ pub async fn confirm(
             ConfirmOutcome::ConfirmedSendWelcome(next) => (next, true),
             ConfirmOutcome::Confirmed(next) => (next, false),
             ConfirmOutcome::AlreadyConfirmed => return Ok(confirmed_page(&app, &subscriber, now)),
-            ConfirmOutcome::NotPending => return Err(AppError::expired_link()),
+            ConfirmOutcome::NotPending => return Err(AppError::expired_link(Purpose::Confirm)),
         };
         match app.store.update_subscriber(&next).await {
             Ok(version) => next.version = version,
@@ -166,7 +174,10 @@ async fn send_welcome_mail(app: &AppState, mut subscriber: Subscriber, now: Time
 
 #[tracing::instrument(name = "unsubscribe_page", skip_all)]
 pub async fn unsubscribe_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
-    let subscriber = resolve(&app, &token, Purpose::Unsubscribe).await?;
+    // Someone whose data is gone is unsubscribed: say so, never "not found".
+    let Some(subscriber) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
+        return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
+    };
     if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
         return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
     }
@@ -188,7 +199,11 @@ pub async fn unsubscribe(
 ) -> Result<Response, AppError> {
     let (parts, _) = request.into_parts();
     let evidence = evidence(&app, &parts);
-    let mut subscriber = resolve(&app, &token, Purpose::Unsubscribe).await?;
+    // Someone whose data is gone is unsubscribed: 200 and the page (mail providers show a
+    // failed one-click unsubscribe otherwise).
+    let Some(mut subscriber) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
+        return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
+    };
     for _ in 0..3 {
         let Some(next) = subscribers::unsubscribe(&subscriber, &evidence, app.now()) else {
             return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
@@ -198,9 +213,10 @@ pub async fn unsubscribe(
                 tracing::info!(subscriber = %next.id, "unsubscribed");
                 return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
             }
-            Err(StoreError::Conflict) => {
-                subscriber = app.store.subscriber(&subscriber.id).await?.ok_or_else(AppError::unknown_subscriber)?;
-            }
+            Err(StoreError::Conflict) => match app.store.subscriber(&subscriber.id).await? {
+                Some(now) => subscriber = now,
+                None => return Ok(pages::unsubscribed(&app.catalogue.site).into_response()),
+            },
             Err(e) => return Err(e.into()),
         }
     }

@@ -251,7 +251,7 @@ async fn tampered_foreign_expired_and_unknown_tokens_are_refused() {
     for method in [Method::GET, Method::POST] {
         let r = app.request(method.clone(), &format!("/confirm/{tampered}"), None, "").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method}");
-        assert!(r.body.contains("Deze link is ongeldig"));
+        assert!(r.body.contains("Deze link werkt niet") && r.body.contains("aanmeldformulier"), "{}", r.body);
         assert_eq!(app.request(method, "/confirm/niet-eens-base64!", None, "").await.status, StatusCode::BAD_REQUEST);
     }
     // A token for another purpose: the unsubscribe token does not confirm.
@@ -260,20 +260,42 @@ async fn tampered_foreign_expired_and_unknown_tokens_are_refused() {
     assert_eq!(app.post_form(&format!("/unsubscribe/{token}"), "").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(status_of(&app, "g@example.nl").await, Some(Status::Pending));
 
-    // An unknown subscriber (validly signed).
-    let stranger = app.tokens.sign(Purpose::Unsubscribe, &postbode::subscribers::SubscriberId::random(), 1, app.now());
-    let r = app.post_form(&format!("/unsubscribe/{stranger}"), "").await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert!(r.body.contains("geen aanmelding"));
+    // A broken unsubscribe link says how to unsubscribe anyway.
+    let r = app.post_form(&format!("/unsubscribe/{tampered}"), "").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Deze afmeldlink werkt niet") && r.body.contains("dan meld ik je af"), "{}", r.body);
 
-    // Expired: a confirmation link works for 7 days.
+    // A validly signed link whose subscriber is gone (erased): unsubscribing answers that they
+    // are unsubscribed, page and RFC 8058 one-click alike; other links say how to come back.
+    let gone = postbode::subscribers::SubscriberId::random();
+    let stranger = app.tokens.sign(Purpose::Unsubscribe, &gone, 1, app.now());
+    for r in [
+        app.get(&format!("/unsubscribe/{stranger}")).await,
+        app.post_form(&format!("/unsubscribe/{stranger}"), "").await,
+        app.post_form(&format!("/unsubscribe/{stranger}"), "List-Unsubscribe=One-Click").await,
+    ] {
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Je bent afgemeld"), "{}", r.body);
+    }
+    let gone_confirm = app.tokens.sign(Purpose::Confirm, &gone, 1, app.now());
+    let r = app.get(&format!("/confirm/{gone_confirm}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("geen aanmelding meer") && r.body.contains("zijn je gegevens"), "{}", r.body);
+
+    // Expired: a confirmation link works for 7 days; the page says how to get a new one.
     app.advance(SignedDuration::from_hours(24 * 7 + 1));
     let r = app.post_form(&confirm, "").await;
     assert_eq!(r.status, StatusCode::GONE);
-    assert!(r.body.contains("verlopen"));
+    assert!(r.body.contains("verlopen") && r.body.contains("nieuwe bevestigingsmail"), "{}", r.body);
     assert_eq!(status_of(&app, "g@example.nl").await, Some(Status::Pending));
-    // The unsubscribe link never expires.
+    // The unsubscribe link never expires, and keeps working after the other links of the
+    // subscriber were revoked (a raised token version): leaving never fails on an old mail.
+    let email = postbode::subscribers::SubscriberEmail::parse("g@example.nl").unwrap();
+    let mut revoked = app.store.subscriber_by_email(&email).await.unwrap().unwrap();
+    revoked.token_version += 1;
+    app.store.update_subscriber(&revoked).await.unwrap();
     assert_eq!(app.post_form(&mail.path("/unsubscribe/"), "").await.status, StatusCode::OK);
+    assert_eq!(status_of(&app, "g@example.nl").await, Some(Status::Unsubscribed));
 }
 
 #[tokio::test]
