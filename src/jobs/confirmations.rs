@@ -27,6 +27,8 @@ use crate::tokens::Purpose;
 pub enum Handled {
     /// A confirmation mail went out.
     Sent,
+    /// The address was confirmed already: the short mail with the whitepaper link went out.
+    Reminded,
     /// Nothing to send: confirmed already, bounced or complained, or within the cooldown.
     Nothing,
 }
@@ -57,9 +59,13 @@ pub async fn handle(app: &App, intent: &SubscribeIntent) -> Result<Handled, Conf
             intent.at,
             app.confirm_cooldown,
         );
-        let SubscribeOutcome::SendConfirmation(subscriber) = outcome else {
-            tracing::info!("no confirmation mail: confirmed, suppressed or within the cooldown");
-            return Ok(Handled::Nothing);
+        let (subscriber, remind) = match outcome {
+            SubscribeOutcome::SendConfirmation(subscriber) => (subscriber, false),
+            SubscribeOutcome::RemindConfirmed(subscriber) => (subscriber, true),
+            SubscribeOutcome::Nothing => {
+                tracing::info!("no mail: bounced, complained, suppressed or within the cooldown");
+                return Ok(Handled::Nothing);
+            }
         };
         let mut subscriber = *subscriber;
         let written = match existing {
@@ -72,9 +78,15 @@ pub async fn handle(app: &App, intent: &SubscribeIntent) -> Result<Handled, Conf
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
-        tracing::info!(subscriber = %subscriber.id, "pending; sending confirmation");
-        return match send_confirmation(app, &subscriber, app.now()).await {
-            Ok(()) => Ok(Handled::Sent),
+        let sent = if remind {
+            tracing::info!(subscriber = %subscriber.id, "confirmed already; sending the whitepaper again");
+            send_already_subscribed(app, &subscriber, app.now()).await.map(|()| Handled::Reminded)
+        } else {
+            tracing::info!(subscriber = %subscriber.id, "pending; sending confirmation");
+            send_confirmation(app, &subscriber, app.now()).await.map(|()| Handled::Sent)
+        };
+        return match sent {
+            Ok(handled) => Ok(handled),
             Err(e) => {
                 // Lift the cooldown again, so the retry of this intent sends.
                 subscriber.confirmation_sent_at = None;
@@ -184,6 +196,26 @@ pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, Confir
     }
 }
 
+async fn send_already_subscribed(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
+    let token = app.tokens.sign(Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
+    let recipient = subscriber.recipient(&app.tokens, now).map_err(ConfirmationError::Mail)?;
+    let email = crate::render::letters::already_subscribed(
+        &app.catalogue,
+        &app.email,
+        &recipient,
+        &crate::render::email::whitepaper_url(&app.email.base_url, &token),
+        now.into(),
+    )
+    .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
+    let tag = crate::render::letters::ALREADY_SUBSCRIBED_TAG;
+    app.mailer
+        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag })
+        .await
+        .map_err(|e| ConfirmationError::Mail(e.to_string()))?;
+    count_sent(app, Ledger::Confirmation, now).await;
+    Ok(())
+}
+
 async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
     let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, now);
     // Nothing a stranger typed goes into a mail before the address's owner confirmed: no
@@ -262,7 +294,7 @@ pub async fn handle_stream(app: &App, event: &StreamEvent) -> Result<StreamRepor
             continue;
         };
         match handle(app, &intent).await? {
-            Handled::Sent => report.sent += 1,
+            Handled::Sent | Handled::Reminded => report.sent += 1,
             Handled::Nothing => report.nothing_to_send += 1,
         }
         app.store.forget_intent(&intent).await?;

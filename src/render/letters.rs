@@ -98,6 +98,45 @@ pub fn welcome(
     PreparedEmail::from_letter("welcome", &letter, catalogue, settings)?.render(recipient, date)
 }
 
+/// The tag (and ledger) of [`already_subscribed`]: a mail a stranger can cause, like the
+/// confirmation mail, so it is counted and capped with it.
+pub const ALREADY_SUBSCRIBED_TAG: &str = "already";
+
+/// "Je bent al aangemeld": a confirmed reader filled in the form again (perhaps for the
+/// whitepaper they lost). Short, with the whitepaper link again.
+pub fn already_subscribed(
+    catalogue: &Catalogue,
+    settings: &EmailSettings,
+    recipient: &Recipient,
+    whitepaper_url: &str,
+    date: SystemTime,
+) -> Result<RenderedEmail, RenderError> {
+    let site = &catalogue.site;
+    let base: &BaseUrl = &settings.base_url;
+    let body = format!(
+        "Je vulde het aanmeldformulier in, maar je bent al aangemeld: je hoeft niets te doen. \
+         Zocht je de whitepaper? Hier is hij nog een keer.\n\n\
+         **[Download „{whitepaper}”]({whitepaper_url})**\n\n\
+         Heb je het formulier niet zelf ingevuld? Dan kun je deze e-mail negeren.\n\n\
+         Hartelijke groet,  \n{author}",
+        whitepaper = site.whitepaper.title,
+        author = site.author,
+    );
+    let letter = Letter {
+        subject: format!("Je bent al aangemeld; hier is je whitepaper: {}", site.whitepaper.title),
+        masthead: site.title.clone(),
+        title: "Je bent al aangemeld".into(),
+        preheader: format!("Je hoeft niets te doen. Hier is „{}” nog een keer.", site.whitepaper.title),
+        body_markdown: &body,
+        link: &|dest| dest.to_owned(),
+        image: None,
+        web_url: base.join("/"),
+        web_label: format!("Naar {}", base.host()),
+        reason: subscribed_reason(catalogue, base),
+    };
+    PreparedEmail::from_letter(ALREADY_SUBSCRIBED_TAG, &letter, catalogue, settings)?.render(recipient, date)
+}
+
 /// "elke week", "om de 2 weken", …
 pub fn cadence_nl(cadence: Cadence) -> String {
     match cadence.days() {

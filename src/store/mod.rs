@@ -86,7 +86,12 @@ impl Ledger {
 
     /// The ledger of a mail by its tag (`confirm`, `welcome`, a slug).
     pub fn of_tag(tag: &str) -> Ledger {
-        if tag == "confirm" { Ledger::Confirmation } else { Ledger::List }
+        // Both can be caused by anyone typing an address into the form.
+        if tag == "confirm" || tag == crate::render::letters::ALREADY_SUBSCRIBED_TAG {
+            Ledger::Confirmation
+        } else {
+            Ledger::List
+        }
     }
 }
 

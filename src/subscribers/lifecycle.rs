@@ -43,6 +43,10 @@ pub struct SubscribeIntent {
 pub enum SubscribeOutcome {
     /// Store this subscriber (new or changed) and send it one confirmation mail.
     SendConfirmation(Box<Subscriber>),
+    /// Confirmed already: store this (the cooldown moves on) and send the short "you are
+    /// already subscribed" mail with the whitepaper link again. The form's answer is the same
+    /// as for everyone; only the address's owner sees the difference, in their inbox.
+    RemindConfirmed(Box<Subscriber>),
     /// Nothing to store or send: already confirmed, within the cooldown, or suppressed.
     Nothing,
 }
@@ -77,12 +81,18 @@ pub fn subscribe(
             version: 0,
         }));
     };
+    let cooling = existing.confirmation_sent_at.is_some_and(|at| now < at.saturating_add(cooldown).unwrap_or(at));
     match existing.status {
         // Bounced and complained addresses are never mailed again from a form.
-        Status::Confirmed | Status::Bounced | Status::Complained => SubscribeOutcome::Nothing,
+        Status::Bounced | Status::Complained => SubscribeOutcome::Nothing,
+        Status::Confirmed if cooling => SubscribeOutcome::Nothing,
+        Status::Confirmed => {
+            let mut next = existing.clone();
+            next.confirmation_sent_at = Some(now);
+            next.updated_at = now;
+            SubscribeOutcome::RemindConfirmed(Box::new(next))
+        }
         Status::Pending | Status::Unsubscribed => {
-            let cooling =
-                existing.confirmation_sent_at.is_some_and(|at| now < at.saturating_add(cooldown).unwrap_or(at));
             if cooling {
                 return SubscribeOutcome::Nothing;
             }
@@ -196,7 +206,7 @@ mod tests {
     fn pending() -> Subscriber {
         match subscribe(None, &email(), Some("Anna".into()), &evidence(), t(0), HOUR) {
             SubscribeOutcome::SendConfirmation(s) => *s,
-            SubscribeOutcome::Nothing => unreachable!(),
+            SubscribeOutcome::RemindConfirmed(_) | SubscribeOutcome::Nothing => unreachable!(),
         }
     }
 
@@ -251,6 +261,20 @@ mod tests {
             panic!()
         };
         assert_eq!((again.status, &again.id, again.first_name.as_deref()), (Status::Pending, &c.id, Some("Anna")));
+    }
+
+    #[test]
+    fn a_confirmed_reader_is_reminded_once_per_cooldown() {
+        let mut s = pending();
+        s.status = Status::Confirmed;
+        let SubscribeOutcome::RemindConfirmed(next) =
+            subscribe(Some(&s), &email(), Some("Vreemde".into()), &evidence(), t(7200), HOUR)
+        else {
+            panic!("a confirmed reader is reminded");
+        };
+        assert_eq!((next.status, next.first_name.as_deref()), (Status::Confirmed, Some("Anna")), "no stranger's name");
+        assert_eq!(next.consent, s.consent, "no consent record: nothing was consented to");
+        assert_eq!(subscribe(Some(&next), &email(), None, &evidence(), t(7300), HOUR), SubscribeOutcome::Nothing);
     }
 
     #[test]

@@ -307,3 +307,33 @@ async fn pages_carry_security_headers() {
     assert_eq!(r.headers["referrer-policy"], "no-referrer");
     assert!(!r.headers["content-security-policy"].to_str().unwrap().contains("script-src"));
 }
+
+/// A confirmed reader who fills in the form again (the whitepaper lost, say) gets a short mail
+/// with the whitepaper link again; the answer on the page is the one everybody gets, and the
+/// stored cooldown keeps it to one such mail an hour.
+#[tokio::test]
+async fn a_confirmed_reader_who_subscribes_again_gets_the_whitepaper_link_again() {
+    let app = TestApp::with_caps(
+        std::sync::Arc::new(postbode::store::sqlite::SqliteStore::in_memory().unwrap()),
+        postbode::subscribers::caps::Caps {
+            mailbox_per_hour: 100,
+            mailbox_per_day: 100,
+            client_per_hour: 100,
+            global_per_hour: 100,
+        },
+    );
+    let first = app.subscribe("h@example.nl").await;
+    app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
+    app.advance(SignedDuration::from_hours(2));
+    let again = app.subscribe("h@example.nl").await;
+    assert_eq!((again.status, &again.body), (first.status, &first.body), "the same answer as for anyone");
+    let reminders = app.emails_tagged("already");
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].subject, "Je bent al aangemeld; hier is je whitepaper: 22 tips voor jouw leiderschap");
+    assert!(reminders[0].text.contains("maar je bent al aangemeld"), "{}", reminders[0].text);
+    assert_eq!(app.get(&reminders[0].path("/whitepaper/")).await.status, StatusCode::OK);
+    // Within the hour: nothing more.
+    app.subscribe("h@example.nl").await;
+    assert_eq!(app.emails_tagged("already").len(), 1);
+    assert_eq!(app.emails_tagged("confirm").len(), 1, "never a second confirmation");
+}

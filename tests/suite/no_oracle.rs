@@ -71,15 +71,15 @@ async fn the_answer_is_the_same_for_every_state() {
     // No mail yet: the request only recorded intents.
     let mails = app.emails().len();
     assert_eq!(app.store.pending_intents(100).await.unwrap().len(), 12);
-    // The worker: one mail each for the new, pending, unsubscribed and erased address; none
-    // for the confirmed or bounced one.
+    // The worker: a confirmation mail each for the new, pending, unsubscribed and erased
+    // address; the confirmed one gets the short "already subscribed" mail; the bounced none.
     app.work_off_intents().await;
     let new_mails: Vec<String> = app.emails()[mails..].iter().map(|e| e.to.clone()).collect();
     let mut sorted = new_mails.clone();
     sorted.sort();
     assert_eq!(
         sorted,
-        ["erased@example.nl", "left@example.nl", "new@example.nl", "pending@example.nl"],
+        ["confirmed@example.nl", "erased@example.nl", "left@example.nl", "new@example.nl", "pending@example.nl"],
         "{new_mails:?}"
     );
     assert!(app.store.pending_intents(100).await.unwrap().is_empty());
