@@ -9,7 +9,8 @@ use lettre::message::Mailbox;
 use rayon::prelude::*;
 
 use crate::content::{Catalogue, Post};
-use crate::render::{EmailSettings, PreparedEmail, Recipient, RenderError};
+use crate::render::letters::LetterKind;
+use crate::render::{EmailSettings, PreparedEmail, Recipient, RenderError, RenderedEmail};
 
 /// The made-up reader of previews. `.example` is reserved (RFC 2606): it can never be mailed.
 pub fn placeholder_recipient() -> Recipient {
@@ -55,13 +56,35 @@ pub fn write_previews(
         .par_iter()
         .map(|post| {
             let email = PreparedEmail::new(catalogue, post, settings)?.render(&recipient, date)?;
-            let slug = post.slug.as_str();
-            for (ext, bytes) in [("html", email.html.as_bytes()), ("txt", email.text.as_bytes()), ("eml", &email.mime)]
-            {
-                let path = out.join(format!("{slug}.{ext}"));
-                std::fs::write(&path, bytes).map_err(|source| PreviewError::Write { path, source })?;
-            }
-            Ok(slug.to_owned())
+            write_three(out, post.slug.as_str(), &email)
         })
         .collect()
+}
+
+/// `postbode preview --letters`: the confirmation, welcome and "already subscribed" mails as
+/// `letter-NAME.html|txt|eml` (example tokens in their links). Returns the names written.
+pub fn write_letter_previews(
+    catalogue: &Catalogue,
+    settings: &EmailSettings,
+    out: &Path,
+    date: SystemTime,
+) -> Result<Vec<String>, PreviewError> {
+    std::fs::create_dir_all(out).map_err(|source| PreviewError::Write { path: out.to_path_buf(), source })?;
+    let recipient = placeholder_recipient();
+    LetterKind::ALL
+        .iter()
+        .map(|kind| {
+            let email = kind.render_example(catalogue, settings, &recipient, date)?;
+            write_three(out, &format!("letter-{}", kind.name()), &email)
+        })
+        .collect()
+}
+
+/// NAME.html, NAME.txt and NAME.eml of one mail.
+fn write_three(out: &Path, name: &str, email: &RenderedEmail) -> Result<String, PreviewError> {
+    for (ext, bytes) in [("html", email.html.as_bytes()), ("txt", email.text.as_bytes()), ("eml", &email.mime)] {
+        let path = out.join(format!("{name}.{ext}"));
+        std::fs::write(&path, bytes).map_err(|source| PreviewError::Write { path, source })?;
+    }
+    Ok(name.to_owned())
 }

@@ -68,6 +68,9 @@ enum Command {
         /// The email's date, RFC 3339 (default: now). A fixed date gives byte-identical files.
         #[arg(long)]
         date: Option<String>,
+        /// Also the letters: confirmation, welcome and "already subscribed" (letter-NAME.*).
+        #[arg(long)]
+        letters: bool,
     },
     /// Run the whole system locally on 127.0.0.1: the HTTP API on an embedded store, with
     /// every email written to DATA/outbox/ as an .eml file. No AWS account needed.
@@ -143,10 +146,15 @@ enum Command {
         #[arg(long, default_value = "content")]
         content: PathBuf,
     },
-    /// Render a post for a test recipient and send it (through SES, or into the local outbox
-    /// with --local), to see it in a real inbox.
+    /// Render a post (or, with --letter, a letter) for a test recipient and send it (through
+    /// SES, or into the local outbox with --local), to see it in a real inbox.
     SendTest {
-        slug: String,
+        #[arg(required_unless_present = "letter", conflicts_with = "letter")]
+        slug: Option<String>,
+        /// A letter instead of a post: confirmation, welcome or already-subscribed (with
+        /// example links).
+        #[arg(long)]
+        letter: Option<String>,
         #[arg(long)]
         to: String,
         #[command(flatten)]
@@ -165,8 +173,8 @@ fn main() -> ExitCode {
             author::new(&content, &title, broadcast, series.as_deref(), today.date())
         }
         Command::Form { url, page, content } => author::form(&content, &url, page.as_deref()),
-        Command::Preview { slug, content, out, base_url, date } => {
-            author::preview(&content, slug.as_deref(), &out, &base_url, date.as_deref())
+        Command::Preview { slug, content, out, base_url, date, letters } => {
+            author::preview(&content, slug.as_deref(), &out, &base_url, date.as_deref(), letters)
         }
         Command::Dev { port, data, content, base_url, send_every, clock, no_route_limits } => {
             local::dev(local::Dev { port, data, content, base_url, send_every, clock, no_route_limits })
@@ -176,7 +184,9 @@ fn main() -> ExitCode {
         Command::Subscribers { action, target } => operator::subscribers(action, &target),
         Command::Stats { since, json, target } => operator::stats(&target, &since, json),
         Command::Smoke { url, content } => operator::smoke(&url, &content),
-        Command::SendTest { slug, to, mail, target } => operator::send_test(&slug, &to, &mail, &target),
+        Command::SendTest { slug, letter, to, mail, target } => {
+            operator::send_test(slug.as_deref(), letter.as_deref(), &to, &mail, &target)
+        }
     };
     result.unwrap_or_else(|failure| failure.report())
 }

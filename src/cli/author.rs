@@ -82,8 +82,16 @@ pub fn form(content: &Path, url: &str, page: Option<&str>) -> CommandResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `postbode preview [SLUG]`: SLUG.html, SLUG.txt and SLUG.eml exactly as readers get them.
-pub fn preview(content: &Path, slug: Option<&str>, out: &Path, base_url: &str, date: Option<&str>) -> CommandResult {
+/// `postbode preview [SLUG] [--letters]`: SLUG.html, SLUG.txt and SLUG.eml exactly as readers
+/// get them; with `--letters` also the confirmation, welcome and "already subscribed" mails.
+pub fn preview(
+    content: &Path,
+    slug: Option<&str>,
+    out: &Path,
+    base_url: &str,
+    date: Option<&str>,
+    letters: bool,
+) -> CommandResult {
     let catalogue = catalogue(content)?;
     let base_url = BaseUrl::parse(base_url)?;
     let date = match date {
@@ -106,6 +114,13 @@ pub fn preview(content: &Path, slug: Option<&str>, out: &Path, base_url: &str, d
     }
     if slugs.len() > 20 {
         println!("  … and {} more", slugs.len() - 20);
+    }
+    if letters {
+        let names = crate::preview::write_letter_previews(&catalogue, &settings, out, date).map_err(|e| chain(&e))?;
+        println!("and the letters:");
+        for name in names {
+            println!("  {}", out.join(format!("{name}.eml")).display());
+        }
     }
     println!("Open the .html in a browser and the .eml in a mail client to see what readers get.");
     Ok(ExitCode::SUCCESS)

@@ -346,10 +346,21 @@ pub fn smoke(url: &str, content: &Path) -> CommandResult {
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// `postbode send-test SLUG --to ADDRESS`
-pub fn send_test(slug: &str, to: &str, mail: &MailArgs, target: &Target) -> CommandResult {
+/// `postbode send-test SLUG --to ADDRESS`, or `send-test --letter NAME --to ADDRESS`
+pub fn send_test(
+    slug: Option<&str>,
+    letter: Option<&str>,
+    to: &str,
+    mail: &MailArgs,
+    target: &Target,
+) -> CommandResult {
     let catalogue = crate::content_io::load_catalogue(&mail.content).map_err(|e| chain(&e))?;
-    let post = catalogue.post(slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?;
+    // What to send: a post, or a letter with example links.
+    let what = match (slug, letter) {
+        (Some(slug), _) => Ok(catalogue.post(slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?),
+        (None, Some(name)) => Err(crate::render::letters::LetterKind::parse(name)?),
+        (None, None) => return Err("say what to send: a post's SLUG, or --letter NAME".into()),
+    };
     let base_url = mail.base_url.as_deref().ok_or("say where links point: --base-url (or POSTBODE_BASE_URL)")?;
     let from = mail.from.as_deref().ok_or("say who mails: --from (or POSTBODE_FROM)")?;
     let settings = crate::config::email_settings(base_url, from, None).map_err(|e| e.to_string())?;
@@ -371,12 +382,20 @@ pub fn send_test(slug: &str, to: &str, mail: &MailArgs, target: &Target) -> Comm
                 now,
             ),
         };
-        let email = crate::render::PreparedEmail::new(&catalogue, post, &settings)
-            .and_then(|p| p.render(&recipient, now.into()))
-            .map_err(|e| chain(&e))?;
+        let (email, tag) = match what {
+            Ok(post) => (
+                crate::render::PreparedEmail::new(&catalogue, post, &settings)
+                    .and_then(|p| p.render(&recipient, now.into())),
+                post.slug.to_string(),
+            ),
+            Err(kind) => {
+                (kind.render_example(&catalogue, &settings, &recipient, now.into()), format!("test-{}", kind.name()))
+            }
+        };
+        let email = email.map_err(|e| chain(&e))?;
         let mailer = target.mailer(mail.configuration_set.clone()).await?;
         let id =
-            mailer.send(crate::mail::Outgoing { to, mime: &email.mime, tag: slug }).await.map_err(|e| e.to_string())?;
+            mailer.send(crate::mail::Outgoing { to, mime: &email.mime, tag: &tag }).await.map_err(|e| e.to_string())?;
         // A test send is list mail: it counts in the breaker's denominator.
         let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
         let one = crate::store::DayStats { sent: 1, ..Default::default() };

@@ -137,6 +137,61 @@ pub fn already_subscribed(
     PreparedEmail::from_letter(ALREADY_SUBSCRIBED_TAG, &letter, catalogue, settings)?.render(recipient, date)
 }
 
+/// The letters (mails other than posts) a reader can get, for previews and test sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetterKind {
+    Confirmation,
+    Welcome,
+    AlreadySubscribed,
+}
+
+impl LetterKind {
+    pub const ALL: [LetterKind; 3] = [LetterKind::Confirmation, LetterKind::Welcome, LetterKind::AlreadySubscribed];
+
+    /// The name on the command line and in preview file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            LetterKind::Confirmation => "confirmation",
+            LetterKind::Welcome => "welcome",
+            LetterKind::AlreadySubscribed => "already-subscribed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<LetterKind, String> {
+        LetterKind::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = LetterKind::ALL.iter().map(|k| k.name()).collect();
+            format!("there is no letter `{name}`; the letters are {}", names.join(", "))
+        })
+    }
+
+    /// The letter as a reader gets it, with example tokens in its links (they lead to the
+    /// site's "this link does not work" page, never to anyone's subscription).
+    pub fn render_example(
+        self,
+        catalogue: &Catalogue,
+        settings: &EmailSettings,
+        recipient: &Recipient,
+        date: SystemTime,
+    ) -> Result<RenderedEmail, RenderError> {
+        let base = &settings.base_url;
+        let whitepaper = super::email::whitepaper_url(base, "VOORBEELD-WHITEPAPERTOKEN");
+        match self {
+            LetterKind::Confirmation => {
+                // As the worker sends it: no name before the owner confirmed.
+                let anonymous = Recipient {
+                    to: lettre::message::Mailbox::new(None, recipient.to.email.clone()),
+                    first_name: None,
+                    unsubscribe_token: recipient.unsubscribe_token.clone(),
+                };
+                let confirm = super::email::confirm_url(base, "VOORBEELD-BEVESTIGTOKEN");
+                confirmation(catalogue, settings, &anonymous, &confirm, date)
+            }
+            LetterKind::Welcome => welcome(catalogue, settings, recipient, &whitepaper, date),
+            LetterKind::AlreadySubscribed => already_subscribed(catalogue, settings, recipient, &whitepaper, date),
+        }
+    }
+}
+
 /// "elke week", "om de 2 weken", …
 pub fn cadence_nl(cadence: Cadence) -> String {
     match cadence.days() {

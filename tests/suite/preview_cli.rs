@@ -102,3 +102,58 @@ fn broken_content_stops_the_preview_with_its_problems() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("site.toml:1: the required field `author` is missing"), "{}", stderr(&out));
 }
+
+/// `preview --letters` writes the letters next to the posts; `send-test --letter` sends one.
+#[test]
+fn letters_are_previewed_and_test_sent() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let dir = out_dir.path().to_str().unwrap();
+    let out = postbode(&["preview", "--letters", "--out", dir, "--date", "2026-12-01T08:00:00+01:00"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let subjects = [
+        ("confirmation", "Bevestig je aanmelding"),
+        ("welcome", "Welkom! Hier is je whitepaper: 22 tips voor jouw leiderschap"),
+        ("already-subscribed", "Je bent al aangemeld; hier is je whitepaper: 22 tips voor jouw leiderschap"),
+    ];
+    for (name, subject) in subjects {
+        for ext in ["html", "txt"] {
+            assert!(out_dir.path().join(format!("letter-{name}.{ext}")).exists(), "{name}.{ext}");
+        }
+        let eml = std::fs::read(out_dir.path().join(format!("letter-{name}.eml"))).unwrap();
+        let message = MessageParser::default().parse(&eml).unwrap();
+        assert_eq!(message.subject(), Some(subject), "{name}");
+        assert!(stdout(&out).contains(&format!("letter-{name}.eml")));
+    }
+    // The confirmation letter greets nobody by name, as the worker sends it.
+    let confirmation = std::fs::read_to_string(out_dir.path().join("letter-confirmation.txt")).unwrap();
+    assert!(!confirmation.contains("Anna"), "{confirmation}");
+    assert!(out_dir.path().join(format!("{SEED_SLUG}.eml")).exists(), "the posts too");
+
+    // A letter into the local outbox, as the author would try one.
+    let data = tempfile::tempdir().unwrap();
+    let local = data.path().to_str().unwrap();
+    let sent = postbode(&[
+        "send-test",
+        "--letter",
+        "welcome",
+        "--to",
+        "rene@voorbeeld.nl",
+        "--base-url",
+        "https://postbode.example",
+        "--from",
+        "René Rensen <nieuwsbrief@postbode.example>",
+        "--local",
+        local,
+    ]);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    assert!(stdout(&sent).starts_with("sent `Welkom! Hier is je whitepaper"), "{}", stdout(&sent));
+    let outbox: Vec<_> = std::fs::read_dir(data.path().join("outbox")).unwrap().collect();
+    assert_eq!(outbox.len(), 1);
+    let unknown = postbode(&["send-test", "--letter", "kerst", "--to", "rene@voorbeeld.nl", "--local", local]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("the letters are confirmation, welcome, already-subscribed"),
+        "{}",
+        stderr(&unknown)
+    );
+}
