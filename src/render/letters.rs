@@ -53,7 +53,6 @@ pub fn welcome(
     date: SystemTime,
 ) -> Result<RenderedEmail, RenderError> {
     let site = &catalogue.site;
-    let base: &BaseUrl = &settings.base_url;
     let series = catalogue
         .series
         .first()
@@ -83,19 +82,49 @@ pub fn welcome(
         whitepaper = site.whitepaper.title,
         author = site.author,
     );
-    let letter = Letter {
+    let texts = SubscriberLetter {
+        tag: "welcome",
         subject: format!("Welkom! Hier is je whitepaper: {}", site.whitepaper.title),
-        masthead: site.title.clone(),
-        title: "Welkom!".into(),
+        title: "Welkom!",
         preheader: format!("Je aanmelding is bevestigd. Download hier „{}”.", site.whitepaper.title),
-        body_markdown: &body,
-        link: &|dest| dest.to_owned(),
-        image: None,
-        web_url: base.join("/"),
-        web_label: format!("Naar {}", base.host()),
-        reason: subscribed_reason(catalogue, base),
+        body: &body,
     };
-    PreparedEmail::from_letter("welcome", &letter, catalogue, settings)?.render(recipient, date)
+    texts.render(catalogue, settings, recipient, date)
+}
+
+/// The texts of a letter to a confirmed subscriber; the frame (masthead, link to the site,
+/// why they get it) is the same for all of them.
+struct SubscriberLetter<'a> {
+    tag: &'a str,
+    subject: String,
+    title: &'a str,
+    preheader: String,
+    body: &'a str,
+}
+
+impl SubscriberLetter<'_> {
+    fn render(
+        &self,
+        catalogue: &Catalogue,
+        settings: &EmailSettings,
+        recipient: &Recipient,
+        date: SystemTime,
+    ) -> Result<RenderedEmail, RenderError> {
+        let base: &BaseUrl = &settings.base_url;
+        let letter = Letter {
+            subject: self.subject.clone(),
+            masthead: catalogue.site.title.clone(),
+            title: self.title.into(),
+            preheader: self.preheader.clone(),
+            body_markdown: self.body,
+            link: &|dest| dest.to_owned(),
+            image: None,
+            web_url: base.join("/"),
+            web_label: format!("Naar {}", base.host()),
+            reason: subscribed_reason(catalogue, base),
+        };
+        PreparedEmail::from_letter(self.tag, &letter, catalogue, settings)?.render(recipient, date)
+    }
 }
 
 /// The tag (and ledger) of [`already_subscribed`]: a mail a stranger can cause, like the
@@ -112,7 +141,6 @@ pub fn already_subscribed(
     date: SystemTime,
 ) -> Result<RenderedEmail, RenderError> {
     let site = &catalogue.site;
-    let base: &BaseUrl = &settings.base_url;
     let body = format!(
         "Je vulde het aanmeldformulier in, maar je bent al aangemeld: je hoeft niets te doen. \
          Zocht je de whitepaper? Hier is hij nog een keer.\n\n\
@@ -122,19 +150,14 @@ pub fn already_subscribed(
         whitepaper = site.whitepaper.title,
         author = site.author,
     );
-    let letter = Letter {
+    let texts = SubscriberLetter {
+        tag: ALREADY_SUBSCRIBED_TAG,
         subject: format!("Je bent al aangemeld; hier is je whitepaper: {}", site.whitepaper.title),
-        masthead: site.title.clone(),
-        title: "Je bent al aangemeld".into(),
+        title: "Je bent al aangemeld",
         preheader: format!("Je hoeft niets te doen. Hier is „{}” nog een keer.", site.whitepaper.title),
-        body_markdown: &body,
-        link: &|dest| dest.to_owned(),
-        image: None,
-        web_url: base.join("/"),
-        web_label: format!("Naar {}", base.host()),
-        reason: subscribed_reason(catalogue, base),
+        body: &body,
     };
-    PreparedEmail::from_letter(ALREADY_SUBSCRIBED_TAG, &letter, catalogue, settings)?.render(recipient, date)
+    texts.render(catalogue, settings, recipient, date)
 }
 
 /// The letters (mails other than posts) a reader can get, for previews and test sends.
