@@ -346,6 +346,12 @@ pub fn smoke(url: &str, content: &Path) -> CommandResult {
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// What `send-test` sends: a post, or a letter with example links.
+enum TestMail<'a> {
+    Post(&'a crate::content::Post),
+    Letter(crate::render::letters::LetterKind),
+}
+
 /// `postbode send-test SLUG --to ADDRESS`, or `send-test --letter NAME --to ADDRESS`
 pub fn send_test(
     slug: Option<&str>,
@@ -355,10 +361,11 @@ pub fn send_test(
     target: &Target,
 ) -> CommandResult {
     let catalogue = crate::content_io::load_catalogue(&mail.content).map_err(|e| chain(&e))?;
-    // What to send: a post, or a letter with example links.
     let what = match (slug, letter) {
-        (Some(slug), _) => Ok(catalogue.post(slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?),
-        (None, Some(name)) => Err(crate::render::letters::LetterKind::parse(name)?),
+        (Some(slug), _) => {
+            TestMail::Post(catalogue.post(slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?)
+        }
+        (None, Some(name)) => TestMail::Letter(crate::render::letters::LetterKind::parse(name)?),
         (None, None) => return Err("say what to send: a post's SLUG, or --letter NAME".into()),
     };
     let base_url = mail.base_url.as_deref().ok_or("say where links point: --base-url (or POSTBODE_BASE_URL)")?;
@@ -383,12 +390,12 @@ pub fn send_test(
             ),
         };
         let (email, tag) = match what {
-            Ok(post) => (
+            TestMail::Post(post) => (
                 crate::render::PreparedEmail::new(&catalogue, post, &settings)
                     .and_then(|p| p.render(&recipient, now.into())),
                 post.slug.to_string(),
             ),
-            Err(kind) => {
+            TestMail::Letter(kind) => {
                 (kind.render_example(&catalogue, &settings, &recipient, now.into()), format!("test-{}", kind.name()))
             }
         };

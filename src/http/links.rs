@@ -11,7 +11,6 @@ use super::subscribe::recipient;
 use super::{AppState, pages, request_info};
 use crate::content::WhitepaperSource;
 use crate::mail::Outgoing;
-use crate::render::email::whitepaper_url;
 use crate::store::StoreError;
 use crate::subscribers::{self, ConfirmOutcome, Evidence, Status, Subscriber};
 use crate::tokens::{Purpose, TokenError};
@@ -131,8 +130,7 @@ fn confirmed_page(app: &AppState, subscriber: &Subscriber, now: Timestamp) -> Re
     if let Some(url) = &site.after_confirm_url {
         return Redirect::to(url).into_response();
     }
-    let token = app.tokens.sign(Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
-    pages::confirmed(site, &whitepaper_url(&app.email.base_url, &token)).into_response()
+    pages::confirmed(site, &app.whitepaper_link(subscriber, now)).into_response()
 }
 
 /// Sends the welcome mail this request has claimed, then records it. A failure leaves the
@@ -140,12 +138,11 @@ fn confirmed_page(app: &AppState, subscriber: &Subscriber, now: Timestamp) -> Re
 /// download link on the page.
 async fn send_welcome_mail(app: &AppState, mut subscriber: Subscriber, now: Timestamp) {
     let Ok(recipient) = recipient(app, &subscriber, now) else { return };
-    let token = app.tokens.sign(Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
     let rendered = crate::render::letters::welcome(
         &app.catalogue,
         &app.email,
         &recipient,
-        &whitepaper_url(&app.email.base_url, &token),
+        &app.whitepaper_link(&subscriber, now),
         now.into(),
     );
     let email = match rendered {

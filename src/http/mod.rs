@@ -69,6 +69,12 @@ impl App {
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
+
+    /// The signed download link of the whitepaper for `subscriber` (page and mails alike).
+    pub fn whitepaper_link(&self, subscriber: &crate::subscribers::Subscriber, now: Timestamp) -> String {
+        let token = self.tokens.sign(crate::tokens::Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
+        crate::render::email::whitepaper_url(&self.email.base_url, &token)
+    }
 }
 
 pub type AppState = Arc<App>;

@@ -197,13 +197,12 @@ pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, Confir
 }
 
 async fn send_already_subscribed(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
-    let token = app.tokens.sign(Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
     let recipient = subscriber.recipient(&app.tokens, now).map_err(ConfirmationError::Mail)?;
     let email = crate::render::letters::already_subscribed(
         &app.catalogue,
         &app.email,
         &recipient,
-        &crate::render::email::whitepaper_url(&app.email.base_url, &token),
+        &app.whitepaper_link(subscriber, now),
         now.into(),
     )
     .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;

@@ -145,6 +145,12 @@ pub struct RenderedEmail {
 pub enum RenderError {
     #[error("the email template could not be CSS-inlined: {0}")]
     Template(String),
+    #[error("`{address}` is not an address mail can go to")]
+    Address {
+        address: String,
+        #[source]
+        source: lettre::address::AddressError,
+    },
     #[error("the email for {to} could not be assembled")]
     Mime {
         to: String,

@@ -250,9 +250,8 @@ pub fn weekly_summary(
     let readers = figures.list_size.last().map_or(0, |(_, n)| *n);
     let signups: u64 = figures.signups_by_source.values().sum();
     let mime_error = |source| RenderError::Mime { to: to.to_owned(), source };
-    let to: lettre::message::Mailbox = to.parse().map_err(|e: lettre::address::AddressError| {
-        mime_error(lettre::error::Error::from(std::io::Error::other(e.to_string())))
-    })?;
+    let to: lettre::message::Mailbox =
+        to.parse().map_err(|source| RenderError::Address { address: to.to_owned(), source })?;
     let domain = from.email.domain().to_owned();
     let stamp = jiff::Timestamp::try_from(date).map_or(0, |t| t.as_second());
     lettre::Message::builder()

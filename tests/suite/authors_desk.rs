@@ -446,6 +446,9 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
     };
     store.insert_subscriber(&anna).await.unwrap();
 
+    // Sending is paused by the breaker: the author's summary goes all the same.
+    let pause = postbode::store::Pause { since: at, reason: "complaint rate 0.150%".into() };
+    store.set_sending_state(&postbode::store::SendingState { paused: Some(pause), fresh_window: None }).await.unwrap();
     let run = |now: &str| postbode::jobs::sender::Run { now: now.parse().unwrap(), scheduled_at: None, deadline: None };
     let mails = || std::fs::read_dir(outbox.path()).unwrap().count();
     // Monday 30 November 2026, 08:50 in Amsterdam: not yet.
