@@ -8,9 +8,9 @@
 //! From: =?utf-8?b?UmVuw6kgUmVuc2Vu?= <nieuwsbrief@postbode.example>
 //! To: Anna <anna@example.nl>
 //! Subject: Leiderschap en vertrouwen
-//! List-Id: "Leiderschap" <nieuwsbrief.postbode.example>
 //! List-Unsubscribe: <https://postbode.example/unsubscribe/TOKEN>
 //! List-Unsubscribe-Post: List-Unsubscribe=One-Click
+//! List-Id: =?utf-8?b?UmVuw6k=?= Rensen =?utf-8?b?wrc=?= Leiderschap <nieuwsbrief.postbode.example>
 //! MIME-Version: 1.0
 //! Content-Type: multipart/alternative; boundary="=_5f0c…"
 //!
@@ -90,6 +90,41 @@ pub fn unsubscribe_url(base: &BaseUrl, token: &str) -> String {
     base.join(&format!("/unsubscribe/{token}"))
 }
 
+/// A post's body as mailed: without a closing section about the whitepaper (a heading with its
+/// title, and nothing but text after it). On the web that section sits next to the form; every
+/// reader of the mail already has the whitepaper, so there it would offer what they have.
+pub fn body_for_mail<'a>(body: &'a str, whitepaper_title: &str) -> &'a str {
+    let heading_title = |line: &str| {
+        let rest = line.trim_start_matches('#');
+        let hashes = line.len() - rest.len();
+        ((1..=6).contains(&hashes) && rest.starts_with([' ', '\t']))
+            .then(|| rest.trim().trim_end_matches('#').trim().to_owned())
+    };
+    let mut cut = None;
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        match heading_title(line.trim_end()) {
+            Some(title) if title.eq_ignore_ascii_case(whitepaper_title) => cut = Some(offset),
+            Some(_) => cut = None,
+            None => {}
+        }
+        offset += line.len();
+    }
+    cut.map_or(body, |at| &body[..at])
+}
+
+/// The closing line of a post mail and the welcome: how to answer. Invites a reply only when
+/// replies reach someone (a Reply-To the author reads); the From mailbox receives nothing.
+pub fn reply_invitation(catalogue: &Catalogue, settings: &EmailSettings) -> String {
+    match &settings.reply_to {
+        Some(_) => "Heb je een vraag of wil je reageren? Beantwoord deze e-mail gerust.".to_owned(),
+        None => format!(
+            "Heb je een vraag of wil je reageren? Mail me gerust op [{contact}](mailto:{contact}).",
+            contact = catalogue.site.contact_email
+        ),
+    }
+}
+
 /// The footer line of every newsletter mail.
 pub fn subscribed_reason(catalogue: &Catalogue, base: &BaseUrl) -> String {
     format!(
@@ -160,6 +195,23 @@ pub enum RenderError {
 }
 
 /// The email template with its stylesheet inlined, built on first use and shared by every post.
+///
+/// How `email.html` holds up across clients (its CSS has no comments: they would ship in
+/// every mail):
+/// - Everything that sizes the layout is inlined, so clients that drop the `<style>` block
+///   (the Gmail app for non-Google accounts) still get a card that is fluid up to 600 px;
+///   Outlook's Word engine, which ignores `max-width`, gets a fixed 600 px ghost table in
+///   conditional comments, and the 96 DPI setting so it does not scale the layout on
+///   high-DPI screens.
+/// - Only `@media` rules stay in `<style>`: roomier padding above 620 px, and dark colours for
+///   clients that honour `prefers-color-scheme` (Apple Mail, iOS, Outlook.com, some Android
+///   apps). Gmail and Outlook for Windows invert colours themselves and ignore them.
+/// - The preheader has no colour of its own: one equal to the background is what
+///   SpamAssassin's `HTML_FONT_LOW_CONTRAST` looks for; it is hidden by `display: none`.
+///
+/// `tests/e2e/mails.mjs` renders every mail type in Chromium at 320, 375 and 600 px, light and
+/// dark, with and without `<style>`, and checks width and contrast; `infra/spam-score` scores
+/// them with SpamAssassin.
 fn template() -> Result<&'static Template, RenderError> {
     static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
     TEMPLATE
@@ -181,6 +233,12 @@ pub struct Letter<'a> {
     /// The inbox preview line.
     pub preheader: String,
     pub body_markdown: &'a str,
+    /// The one thing the letter asks the reader to do, as a button after the body.
+    pub action: Option<Action>,
+    /// Text after the button (after the body when there is none).
+    pub closing_markdown: &'a str,
+    /// Whether the mail is list mail (posts, the welcome): it then carries `List-Id`.
+    pub list_mail: bool,
     /// Turns a link as written into the absolute address to use.
     pub link: &'a dyn Fn(&str) -> String,
     pub image: Option<&'a Image>,
@@ -191,6 +249,49 @@ pub struct Letter<'a> {
     pub reason: String,
 }
 
+/// A button: the main link of a letter.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub label: String,
+    pub url: String,
+    /// Also print the address under the button, for readers whose client hides buttons or
+    /// links (the confirmation link is the one that must always work).
+    pub show_address: bool,
+}
+
+impl Action {
+    /// A "bulletproof" button: a table cell with a background colour (which Outlook's Word
+    /// engine draws) around a padded link (which every other client makes the tap target).
+    fn push_html(&self, out: &mut String) {
+        out.push_str(concat!(
+            "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"margin:8px 0 24px;\">",
+            "<tr><td class=\"button\" bgcolor=\"#0b6e69\" style=\"border-radius:6px;background-color:#0b6e69;\">",
+            "<a class=\"button-link\" href=\""
+        ));
+        let _ = escape_href(&mut *out, &self.url);
+        out.push_str(concat!(
+            "\" style=\"display:inline-block;padding:14px 24px;font-family:Helvetica,Arial,sans-serif;",
+            "font-size:17px;font-weight:bold;line-height:1.3;color:#ffffff;text-decoration:none;border-radius:6px;\">"
+        ));
+        let _ = escape_html(&mut *out, &self.label);
+        out.push_str("</a></td></tr></table>\n");
+        if self.show_address {
+            out.push_str("<p style=\"");
+            out.push_str(ElementStyles::EMAIL.small);
+            out.push_str("\">Werkt de knop niet? Kopieer dan dit adres naar je browser:<br><a href=\"");
+            let _ = escape_href(&mut *out, &self.url);
+            // A long address must wrap anywhere, or it widens the mail past a phone's screen.
+            out.push_str("\" style=\"color:#0b6e69;text-decoration:underline;word-break:break-all;\">");
+            let _ = escape_html(&mut *out, &self.url);
+            out.push_str("</a></p>\n");
+        }
+    }
+
+    fn push_text(&self, out: &mut String) {
+        out.push_str(&format!("{}:\n{}\n\n", self.label, self.url));
+    }
+}
+
 /// A letter rendered for email, waiting only for the recipient's parts.
 #[derive(Debug, Clone)]
 pub struct PreparedEmail {
@@ -198,7 +299,7 @@ pub struct PreparedEmail {
     subject: String,
     from: Mailbox,
     reply_to: Option<Mailbox>,
-    list_id: String,
+    list_id: Option<String>,
     base_url: BaseUrl,
     html: Template,
     text_head: String,
@@ -226,12 +327,16 @@ impl PreparedEmail {
             }
             Placement::Broadcast { .. } => catalogue.site.title.clone(),
         };
+        let closing = reply_invitation(catalogue, settings);
         let letter = Letter {
             subject: post.title.clone(),
             masthead,
             title: post.title.clone(),
             preheader: post.summary.clone(),
-            body_markdown: &post.body,
+            body_markdown: body_for_mail(&post.body, &catalogue.site.whitepaper.title),
+            action: None,
+            closing_markdown: &closing,
+            list_mail: true,
             link: &link,
             image: post.image.as_ref(),
             web_url: post_url(base, post.slug.as_str()),
@@ -251,6 +356,10 @@ impl PreparedEmail {
         let site = &catalogue.site;
         let mut content = String::with_capacity(letter.body_markdown.len() * 2);
         push_html(&mut content, letter.body_markdown, &ElementStyles::EMAIL, letter.link);
+        if let Some(action) = &letter.action {
+            action.push_html(&mut content);
+        }
+        push_html(&mut content, letter.closing_markdown, &ElementStyles::EMAIL, letter.link);
         let image = letter.image.map_or(String::new(), |img| {
             let mut out = String::from("<img src=\"");
             let _ = escape_href(&mut out, &img.url);
@@ -287,7 +396,20 @@ impl PreparedEmail {
             text_head.push_str(&format!("[Afbeelding: {}] ({})\n\n", img.alt, img.url));
         }
         let mut text_body = String::with_capacity(letter.body_markdown.len() + 512);
-        push_text(&mut text_body, letter.body_markdown, letter.link);
+        for part in [Some(letter.body_markdown), None, Some(letter.closing_markdown)] {
+            // Blocks are separated by a blank line, as push_text does within one.
+            if !text_body.is_empty() && !text_body.ends_with("\n\n") {
+                text_body.push('\n');
+            }
+            match part {
+                Some(markdown) => push_text(&mut text_body, markdown, letter.link),
+                None => {
+                    if let Some(action) = &letter.action {
+                        action.push_text(&mut text_body);
+                    }
+                }
+            }
+        }
         text_body.push_str(&format!(
             "\n{}: {}\n\n-- \n{}\nContact: {}\nPrivacyverklaring: {}\n",
             letter.web_label,
@@ -305,7 +427,7 @@ impl PreparedEmail {
             subject: letter.subject.clone(),
             from: settings.from.clone(),
             reply_to: settings.reply_to.clone(),
-            list_id: format!("{} <nieuwsbrief.{domain}>", phrase(&site.title)),
+            list_id: letter.list_mail.then(|| format!("{} <nieuwsbrief.{domain}>", phrase(&site.title))),
             base_url: settings.base_url.clone(),
             html,
             text_head,
@@ -341,7 +463,7 @@ impl PreparedEmail {
             text.push_str(&format!("Hoi {name},\n\n"));
         }
         text.push_str(&self.text_body);
-        text.push_str(&format!("Afmelden met één klik: {unsubscribe}\n"));
+        text.push_str(&format!("Wil je deze e-mails niet meer? Afmelden: {unsubscribe}\n"));
 
         let mime = self.mime(recipient, &unsubscribe, &text, &html, date)?;
         Ok(RenderedEmail { subject: self.subject.clone(), html, text, mime })
@@ -374,11 +496,13 @@ impl PreparedEmail {
             .subject(self.subject.clone())
             .date(date)
             .message_id(Some(message_id))
-            .raw_header(header("List-Id", self.list_id.clone()))
             // https only: RFC 8058 one-click is what Gmail and Yahoo require, and no mailbox
             // of this stack receives mail, so a mailto: would name an address nobody reads.
             .raw_header(header("List-Unsubscribe", format!("<{unsubscribe}>")))
             .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
+        if let Some(list_id) = &self.list_id {
+            builder = builder.raw_header(header("List-Id", list_id.clone()));
+        }
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
@@ -426,4 +550,20 @@ fn preheader(summary: &str) -> String {
     let mut out = html_text(summary);
     out.push_str(&"&#847;&zwnj;&nbsp;".repeat(60));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_for_mail;
+
+    #[test]
+    fn the_closing_whitepaper_section_stays_on_the_web() {
+        let body = "Tekst.\n\n## 22 tips voor jouw leiderschap\n\nOntvang de whitepaper.\n";
+        assert_eq!(body_for_mail(body, "22 tips voor jouw leiderschap"), "Tekst.\n\n");
+        // Only a closing section: with another section after it, the post is left whole.
+        let middle = "Tekst.\n\n## 22 tips voor jouw leiderschap\n\nA.\n\n## Tot slot\n\nB.\n";
+        assert_eq!(body_for_mail(middle, "22 tips voor jouw leiderschap"), middle);
+        assert_eq!(body_for_mail("## Iets anders\n\nA.\n", "22 tips voor jouw leiderschap"), "## Iets anders\n\nA.\n");
+        assert_eq!(body_for_mail("### 22 Tips voor jouw leiderschap ###\nA.", "22 tips voor jouw leiderschap"), "");
+    }
 }

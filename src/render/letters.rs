@@ -5,11 +5,16 @@
 use std::time::SystemTime;
 
 use super::email::{
-    BaseUrl, EmailSettings, Letter, PreparedEmail, Recipient, RenderError, RenderedEmail, subscribed_reason,
+    Action, BaseUrl, EmailSettings, Letter, PreparedEmail, Recipient, RenderError, RenderedEmail, reply_invitation,
+    subscribed_reason,
 };
 use crate::content::{Cadence, Catalogue};
 
-/// "Bevestig je aanmelding": the double opt-in mail with the confirmation link.
+/// The preheader of the confirmation mail; the page after the form says the same ("Nog één
+/// stap"), so the mail reads as the step the page announced.
+pub const CONFIRMATION_PREHEADER: &str = "Nog één stap: bevestig je e-mailadres en ontvang de whitepaper.";
+
+/// "Bevestig je aanmelding": the double opt-in mail with the confirmation button.
 pub fn confirmation(
     catalogue: &Catalogue,
     settings: &EmailSettings,
@@ -20,21 +25,28 @@ pub fn confirmation(
     let site = &catalogue.site;
     let base = &settings.base_url;
     let body = format!(
-        "Bedankt voor je aanmelding bij {site}! Bevestig je e-mailadres met de link hieronder. \
-         Daarna ontvang je de whitepaper *{whitepaper}* en de artikelen van {author}.\n\n\
-         **[Ja, ik bevestig mijn aanmelding]({confirm_url})**\n\n\
-         Werkt de link niet? Kopieer dan dit adres naar je browser:\n<{confirm_url}>\n\n\
-         Heb je je niet aangemeld? Dan hoef je niets te doen: zonder bevestiging ontvang je niets meer van ons.",
-        site = site.title,
+        "Bedankt voor je aanmelding! Bevestig met de knop hieronder dat dit jouw e-mailadres is. \
+         Daarna stuur ik je de whitepaper „{whitepaper}” en mijn artikelen.",
         whitepaper = site.whitepaper.title,
-        author = site.author,
     );
     let letter = Letter {
         subject: "Bevestig je aanmelding".into(),
         masthead: site.title.clone(),
         title: "Bevestig je aanmelding".into(),
-        preheader: "Nog één klik: bevestig je e-mailadres en ontvang de whitepaper.".into(),
+        preheader: CONFIRMATION_PREHEADER.into(),
         body_markdown: &body,
+        action: Some(Action {
+            label: "Ja, ik bevestig mijn aanmelding".into(),
+            url: confirm_url.into(),
+            show_address: true,
+        }),
+        closing_markdown: "Heb je je niet aangemeld? Dan hoef je niets te doen: zonder bevestiging krijg je geen \
+                           e-mails van mij.",
+        // Not list mail: the reader is not on the list yet, and `List-Id` is one of the bulk
+        // signals Gmail weighs towards the Promotions tab, where a confirmation request goes
+        // unseen. (List-Unsubscribe stays: whoever owns the address can stop it from the
+        // mail client.)
+        list_mail: false,
         link: &|dest| dest.to_owned(),
         image: None,
         web_url: base.join("/"),
@@ -43,6 +55,9 @@ pub fn confirmation(
     };
     PreparedEmail::from_letter("confirm", &letter, catalogue, settings)?.render(recipient, date)
 }
+
+/// The label of the whitepaper button in the welcome and already-subscribed mails.
+const WHITEPAPER_BUTTON: &str = "Open de whitepaper";
 
 /// "Welkom": sent once after confirming, with the signed whitepaper link.
 pub fn welcome(
@@ -58,36 +73,30 @@ pub fn welcome(
         .first()
         .map(|s| {
             format!(
-                "Vanaf nu ontvang je {} een artikel uit de reeks *{}*, te beginnen bij deel 1.",
+                "Vanaf nu stuur ik je {} een artikel uit mijn reeks *{}*, te beginnen bij deel 1.\n\n",
                 cadence_nl(s.cadence),
                 s.title
             )
         })
         .unwrap_or_default();
-    // Invite a reply only when replies reach someone (a Reply-To the author reads); the
-    // From mailbox receives nothing.
-    let questions = match &settings.reply_to {
-        Some(_) => "Heb je een vraag of wil je reageren? Beantwoord deze e-mail gerust.".to_owned(),
-        None => format!(
-            "Heb je een vraag of wil je reageren? Mail me gerust op [{contact}](mailto:{contact}).",
-            contact = site.contact_email
-        ),
-    };
     let body = format!(
-        "Fijn dat je erbij bent! Zoals beloofd: hier is de whitepaper.\n\n\
-         **[Download „{whitepaper}”]({whitepaper_url})**\n\n\
-         {series}\n\n\
-         {questions}\n\n\
-         Hartelijke groet,  \n{author}",
+        "Fijn dat je erbij bent! Zoals beloofd krijg je van mij de whitepaper „{whitepaper}”.",
         whitepaper = site.whitepaper.title,
+    );
+    let closing = format!(
+        "{series}{questions}\n\nHartelijke groet,  \n{author}",
+        questions = reply_invitation(catalogue, settings),
         author = site.author,
     );
     let texts = SubscriberLetter {
         tag: "welcome",
         subject: format!("Welkom! Hier is je whitepaper: {}", site.whitepaper.title),
         title: "Welkom!",
-        preheader: format!("Je aanmelding is bevestigd. Download hier „{}”.", site.whitepaper.title),
+        preheader: format!("Je aanmelding is bevestigd. Hier is „{}”.", site.whitepaper.title),
         body: &body,
+        action: Action { label: WHITEPAPER_BUTTON.into(), url: whitepaper_url.into(), show_address: false },
+        closing: &closing,
+        list_mail: true,
     };
     texts.render(catalogue, settings, recipient, date)
 }
@@ -100,11 +109,14 @@ struct SubscriberLetter<'a> {
     title: &'a str,
     preheader: String,
     body: &'a str,
+    action: Action,
+    closing: &'a str,
+    list_mail: bool,
 }
 
 impl SubscriberLetter<'_> {
     fn render(
-        &self,
+        self,
         catalogue: &Catalogue,
         settings: &EmailSettings,
         recipient: &Recipient,
@@ -112,11 +124,14 @@ impl SubscriberLetter<'_> {
     ) -> Result<RenderedEmail, RenderError> {
         let base: &BaseUrl = &settings.base_url;
         let letter = Letter {
-            subject: self.subject.clone(),
+            subject: self.subject,
             masthead: catalogue.site.title.clone(),
             title: self.title.into(),
-            preheader: self.preheader.clone(),
+            preheader: self.preheader,
             body_markdown: self.body,
+            action: Some(self.action),
+            closing_markdown: self.closing,
+            list_mail: self.list_mail,
             link: &|dest| dest.to_owned(),
             image: None,
             web_url: base.join("/"),
@@ -131,8 +146,8 @@ impl SubscriberLetter<'_> {
 /// confirmation mail, so it is counted and capped with it.
 pub const ALREADY_SUBSCRIBED_TAG: &str = "already";
 
-/// "Je bent al aangemeld": a confirmed reader filled in the form again (perhaps for the
-/// whitepaper they lost). Short, with the whitepaper link again.
+/// "Je bent al aangemeld": a confirmed reader's address was entered in the form again
+/// (perhaps by them, looking for the whitepaper they lost). Short, with the whitepaper link.
 pub fn already_subscribed(
     catalogue: &Catalogue,
     settings: &EmailSettings,
@@ -142,20 +157,25 @@ pub fn already_subscribed(
 ) -> Result<RenderedEmail, RenderError> {
     let site = &catalogue.site;
     let body = format!(
-        "Je vulde het aanmeldformulier in, maar je bent al aangemeld: je hoeft niets te doen. \
-         Zocht je de whitepaper? Hier is hij nog een keer.\n\n\
-         **[Download „{whitepaper}”]({whitepaper_url})**\n\n\
-         Heb je het formulier niet zelf ingevuld? Dan kun je deze e-mail negeren.\n\n\
+        "Dit e-mailadres is opnieuw opgegeven op {host}, maar je bent al aangemeld: je hoeft niets te doen. \
+         Zocht je de whitepaper? Hier is hij nog een keer.",
+        host = settings.base_url.host(),
+    );
+    let closing = format!(
+        "Heb je het formulier niet zelf ingevuld? Dan kun je deze e-mail gewoon negeren.\n\n\
          Hartelijke groet,  \n{author}",
-        whitepaper = site.whitepaper.title,
         author = site.author,
     );
     let texts = SubscriberLetter {
         tag: ALREADY_SUBSCRIBED_TAG,
-        subject: format!("Je bent al aangemeld; hier is je whitepaper: {}", site.whitepaper.title),
+        subject: "Je bent al aangemeld".into(),
         title: "Je bent al aangemeld",
         preheader: format!("Je hoeft niets te doen. Hier is „{}” nog een keer.", site.whitepaper.title),
         body: &body,
+        action: Action { label: WHITEPAPER_BUTTON.into(), url: whitepaper_url.into(), show_address: false },
+        closing: &closing,
+        // A reply to what someone just did, like the confirmation: not list mail.
+        list_mail: false,
     };
     texts.render(catalogue, settings, recipient, date)
 }

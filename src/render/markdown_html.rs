@@ -28,6 +28,8 @@ pub struct ElementStyles {
     pub pre: &'static str,
     pub hr: &'static str,
     pub img: &'static str,
+    /// Small print a letter adds itself (not from Markdown), such as the address under a button.
+    pub small: &'static str,
     /// `width` attribute for images (Outlook ignores CSS widths); empty for none.
     pub img_width: &'static str,
 }
@@ -60,6 +62,7 @@ impl ElementStyles {
         hr: "border:0;border-top:1px solid #e2ded6;margin:32px 0;",
         img: "display:block;width:100%;max-width:536px;height:auto;border:0;margin:0 0 18px;",
         img_width: "536",
+        small: "font-family:Helvetica,Arial,sans-serif;color:#5e5e5e;margin:0 0 18px;font-size:14px;line-height:1.5;",
     };
 
     /// No inline styles: the web pages style elements with a stylesheet.
@@ -78,6 +81,7 @@ impl ElementStyles {
         hr: "",
         img: "",
         img_width: "",
+        small: "",
     };
 }
 

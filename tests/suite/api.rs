@@ -76,7 +76,7 @@ async fn whole_flow(app: TestApp) {
     assert_eq!(status_of(&app, "anna@example.nl").await, Some(Status::Confirmed));
     let welcome = app.emails_tagged("welcome");
     assert_eq!(welcome.len(), 1);
-    assert!(welcome[0].text.contains("22 tips voor jouw leiderschap"));
+    assert!(welcome[0].text.contains("Open de whitepaper:\nhttp"), "{}", welcome[0].text);
 
     // Pressing again: success again, no second welcome.
     for _ in 0..3 {
@@ -329,8 +329,9 @@ async fn a_confirmed_reader_who_subscribes_again_gets_the_whitepaper_link_again(
     assert_eq!((again.status, &again.body), (first.status, &first.body), "the same answer as for anyone");
     let reminders = app.emails_tagged("already");
     assert_eq!(reminders.len(), 1);
-    assert_eq!(reminders[0].subject, "Je bent al aangemeld; hier is je whitepaper: 22 tips voor jouw leiderschap");
-    assert!(reminders[0].text.contains("maar je bent al aangemeld"), "{}", reminders[0].text);
+    assert_eq!(reminders[0].subject, "Je bent al aangemeld");
+    let words = reminders[0].text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("maar je bent al aangemeld"), "{words}");
     assert_eq!(app.get(&reminders[0].path("/whitepaper/")).await.status, StatusCode::OK);
     // Within the hour: nothing more.
     app.subscribe("h@example.nl").await;

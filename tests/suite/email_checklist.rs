@@ -29,8 +29,9 @@ fn for_each_html(check: impl Fn(&Html, &RenderedEmail)) {
 }
 
 #[test]
-fn layout_is_a_600px_table_with_presentation_roles() {
-    for_each_html(|doc, _| {
+fn layout_is_a_fluid_card_up_to_600px_with_a_ghost_table_for_outlook() {
+    for_each_html(|doc, email| {
+        let raw = &email.html;
         let tables = select(doc, "table");
         assert!(tables.len() >= 2);
         for table in &tables {
@@ -41,9 +42,13 @@ fn layout_is_a_600px_table_with_presentation_roles() {
                 table.html().chars().take(120).collect::<String>()
             );
         }
-        let card = select(doc, "table[width='600']");
+        // Fluid without the <style> block too: the width is in the inline style.
+        let card = select(doc, "table.card[width='100%']");
         assert_eq!(card.len(), 1);
         assert!(card[0].attr("style").unwrap().contains("max-width: 600px"));
+        // Outlook (Word engine) ignores max-width: a fixed table only it sees, and 96 DPI.
+        assert!(raw.contains("<!--[if mso]><table role=\"presentation\" width=\"600\""), "no ghost table");
+        assert!(raw.contains("<o:PixelsPerInch>96</o:PixelsPerInch>"), "no DPI setting");
     });
 }
 
@@ -202,7 +207,7 @@ fn text_part_keeps_every_link_and_the_unsubscribe_url() {
                 assert!(email.text.contains(href), "{href} missing from text part");
             }
         }
-        assert!(email.text.contains(&format!("Afmelden met één klik: {UNSUBSCRIBE_URL}")));
+        assert!(email.text.contains(&format!("Wil je deze e-mails niet meer? Afmelden: {UNSUBSCRIBE_URL}")));
     }
 }
 
@@ -251,6 +256,30 @@ fn mime_has_one_click_unsubscribe_and_list_headers() {
     assert!(unfold("List-Id").ends_with("<nieuwsbrief.postbode.example>"));
     assert_eq!(message.from().unwrap().first().unwrap().name(), Some("René Rensen"));
     assert!(!String::from_utf8_lossy(&email.mime).contains("anna@lezer.example/"), "no address in any URL");
+}
+
+/// List-Id marks list mail (posts, the welcome); the replies to what someone just did (the
+/// confirmation request, "already subscribed") carry none, so Gmail does not file them under
+/// Promotions. All of them keep the one-click unsubscribe header.
+#[test]
+fn list_id_only_on_list_mail() {
+    use postbode::render::letters::LetterKind;
+    let catalogue = seed_catalogue();
+    for (kind, list_mail) in
+        [(LetterKind::Confirmation, false), (LetterKind::Welcome, true), (LetterKind::AlreadySubscribed, false)]
+    {
+        let email = kind
+            .render_example(
+                &catalogue,
+                &crate::helpers::settings(),
+                &postbode::preview::placeholder_recipient(),
+                crate::helpers::fixed_date(),
+            )
+            .unwrap();
+        let message = MessageParser::default().parse(&email.mime).unwrap();
+        assert_eq!(message.header_raw("List-Id").is_some(), list_mail, "{}", kind.name());
+        assert!(message.header_raw("List-Unsubscribe").is_some(), "{}", kind.name());
+    }
 }
 
 #[test]
