@@ -122,6 +122,16 @@ impl<'a> Fields<'a> {
         Some((v.get_ref().clone(), line))
     }
 
+    /// A key nothing uses any more: present, it is a problem that says why and what to do (so
+    /// an old file is not silently half-read), without listing it among the known fields.
+    pub(crate) fn retired(&mut self, key: &'static str, why: &str) {
+        if let Some((k, _)) = self.table.get_key_value(key) {
+            let line = self.line_of(k.span().start);
+            self.table.remove(key);
+            self.problem(line, format!("`{key}` is not used any more: {why}; remove this line"));
+        }
+    }
+
     /// A string that may be absent; present but empty is a problem.
     pub(crate) fn optional_str(&mut self, key: &'static str) -> Option<Located<String>> {
         let (value, line) = self.get(key)?;

@@ -62,8 +62,6 @@ pub struct Series {
     /// The folder name, e.g. `leiderschap`.
     pub id: String,
     pub title: String,
-    pub description: String,
-    pub sender_name: String,
     pub cadence: Cadence,
     pub send_window: SendWindow,
     pub time_zone: jiff::tz::TimeZone,
@@ -381,8 +379,8 @@ fn check_series_order(series: &Series, posts: &[Post], root: &Path, problems: &m
 fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) -> Option<Series> {
     let mut f = Fields::parse(path, text, 1, 1);
     let title = f.required_str("title");
-    let description = f.required_str("description");
-    let sender_name = f.required_str("sender_name");
+    f.retired("sender_name", "the name in the From line is the stack's `SenderName` parameter (see template.yaml)");
+    f.retired("description", "nothing showed it to readers (the site's `description` in site.toml is shown)");
     let cadence = f.required_str("cadence");
     let window = f.required_str("send_window");
     let zone = f.optional_str("time_zone");
@@ -421,8 +419,6 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
     Some(Series {
         id: id.to_owned(),
         title: title?.value,
-        description: description?.value,
-        sender_name: sender_name?.value,
         cadence: cadence?,
         send_window: send_window?,
         time_zone: time_zone?,

@@ -75,7 +75,7 @@ impl AppError {
     /// period). Not for unsubscribe links: those answer that the reader is unsubscribed.
     pub fn unknown_subscriber() -> AppError {
         AppError::new(
-            StatusCode::NOT_FOUND,
+            StatusCode::GONE,
             "Bij deze link hoort geen aanmelding meer; misschien zijn je gegevens inmiddels verwijderd. \
              Wil je mijn artikelen weer ontvangen? Vul dan het aanmeldformulier op de website opnieuw in.",
         )
@@ -84,7 +84,7 @@ impl AppError {
     pub fn unavailable() -> AppError {
         AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Er ging bij ons iets mis. Probeer het over een paar minuten opnieuw.",
+            "Er ging aan mijn kant iets mis. Probeer het over een paar minuten opnieuw.",
         )
     }
 
@@ -94,8 +94,8 @@ impl AppError {
         AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Er kwamen net te veel aanmeldingen binnen voor dit adres of vanaf deze verbinding. \
-             Heb je je al aangemeld? Kijk dan in je inbox (en bij ongewenste e-mail) voor de bevestigingsmail. \
-             Anders: probeer het later nog eens.",
+             Heb je je al aangemeld? Kijk dan in je inbox (en bij je ongewenste e-mail) of de bevestigingsmail \
+             er al is. Zo niet, probeer het later nog eens.",
         )
     }
 
@@ -132,7 +132,12 @@ pub async fn render_error_pages(State(app): State<AppState>, response: Response)
     let (mut parts, _) = response.into_parts();
     parts.extensions.remove::<ErrorPage>();
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    let page = pages::message(&app.catalogue.site, "Dat lukte niet", message);
+    // One page for everything that is not there, whichever route said so.
+    let page = if parts.status == StatusCode::NOT_FOUND {
+        crate::render::web::not_found(&app.catalogue.site)
+    } else {
+        pages::message(&app.catalogue.site, "Dat lukte niet", message)
+    };
     Response::from_parts(parts, page.into_string().into())
 }
 

@@ -71,8 +71,8 @@ pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>
         &app.catalogue.site,
         "Bevestig je aanmelding",
         &format!(
-            "Nog één stap: bevestig dat je de whitepaper „{}” en de artikelen van {} per e-mail wilt ontvangen.",
-            app.catalogue.site.whitepaper.title, app.catalogue.site.author
+            "Bevestig hieronder dat je de whitepaper „{}” en mijn artikelen per e-mail wilt ontvangen.",
+            app.catalogue.site.whitepaper.title
         ),
         "Ja, bevestig mijn aanmelding",
     )
@@ -181,7 +181,7 @@ pub async fn unsubscribe_page(State(app): State<AppState>, Path(token): Path<Str
     Ok(pages::confirm_button(
         &app.catalogue.site,
         "Afmelden",
-        &format!("Wil je geen e-mails meer ontvangen van {}? Met één klik ben je afgemeld.", app.catalogue.site.author),
+        "Wil je geen e-mails meer van mij? Klik op de knop, dan meld ik je meteen af.",
         "Afmelden",
     )
     .into_response())
@@ -226,7 +226,7 @@ pub async fn whitepaper(State(app): State<AppState>, Path(token): Path<String>) 
     if subscriber.status != Status::Confirmed {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
-            "De whitepaper is er voor bevestigde abonnees. Meld je (opnieuw) aan via de website.",
+            "De whitepaper krijg je nadat je je aanmelding hebt bevestigd. Meld je aan met het formulier op de website, dan stuur ik je een bevestigingsmail.",
         ));
     }
     Ok(match &app.catalogue.site.whitepaper.source {

@@ -35,8 +35,8 @@ pub fn subscribed(site: &Site) -> Markup {
         site,
         "Bijna klaar!",
         html! {
-            p { "We hebben je een e-mail gestuurd. Klik op de link in die e-mail om je aanmelding te bevestigen; daarna ontvang je de whitepaper." }
-            p.muted { "Niets ontvangen? Kijk ook in je map met ongewenste e-mail. De bevestigingslink is 7 dagen geldig." }
+            p { "Nog één stap: ik heb je een e-mail gestuurd. Bevestig daarin je aanmelding met de knop; daarna krijg je de whitepaper." }
+            p.muted { "Niets ontvangen? Kijk ook bij je ongewenste e-mail. De bevestigingslink blijft 7 dagen geldig." }
         },
     )
 }
@@ -46,9 +46,9 @@ pub fn confirmed(site: &Site, whitepaper_url: &str) -> Markup {
         site,
         "Gelukt, je bent aangemeld!",
         html! {
-            p { "Dank je wel voor het bevestigen. De whitepaper is ook onderweg naar je inbox." }
-            p { a href=(whitepaper_url) { "Download „" (site.whitepaper.title) "” nu" } }
-            p.muted { "Afmelden kan altijd, met één klik onderaan elke e-mail." }
+            p { "Dank je wel voor je bevestiging. Hier is de whitepaper; hij is ook onderweg naar je inbox." }
+            p { a href=(whitepaper_url) { "Open „" (site.whitepaper.title) "”" } }
+            p.muted { "Afmelden kan altijd: onderaan elke e-mail staat een afmeldlink." }
         },
     )
 }
@@ -58,8 +58,8 @@ pub fn unsubscribed(site: &Site) -> Markup {
         site,
         "Je bent afgemeld",
         html! {
-            p { "Je ontvangt geen e-mails meer van ons. Jammer dat je gaat, en dank je wel voor het lezen." }
-            p.muted { "Per ongeluk afgemeld? Je kunt je altijd opnieuw aanmelden via het formulier op de website." }
+            p { "Je krijgt geen e-mails meer van mij. Jammer dat je gaat, en bedankt voor het lezen." }
+            p.muted { "Per ongeluk afgemeld? Met het aanmeldformulier op de website meld je je weer aan." }
         },
     )
 }

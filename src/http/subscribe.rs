@@ -44,7 +44,7 @@ impl<S: Send + Sync> FromRequest<S> for SubscribeRequest {
             AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "Dit formulier is te groot.").with_format(format)
         })?;
         let malformed =
-            || AppError::new(StatusCode::BAD_REQUEST, "Dit formulier kon niet gelezen worden.").with_format(format);
+            || AppError::new(StatusCode::BAD_REQUEST, "Dit formulier kan ik niet lezen.").with_format(format);
         let fields: Fields = match mime.as_str() {
             "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&bytes).map_err(|_| malformed())?,
             "application/json" => serde_json::from_slice(&bytes).map_err(|_| malformed())?,
@@ -85,7 +85,7 @@ fn accepted(site: &Site, format: Format) -> Response {
         },
         Format::Json => axum::Json(serde_json::json!({
             "status": "ok",
-            "message": "Bijna klaar! Bevestig je aanmelding via de link in de e-mail die we je stuurden.",
+            "message": "Bijna klaar! Bevestig je aanmelding met de knop in de e-mail die ik je net stuurde.",
         }))
         .into_response(),
     }

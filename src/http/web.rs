@@ -1,10 +1,10 @@
 //! The reader's web: the blog, the posts, the feed, the stylesheet.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
+use super::{AppError, AppState};
 use crate::render::web;
 
 fn cached(max_age: u32, content_type: &'static str, body: impl IntoResponse) -> Response {
@@ -27,13 +27,14 @@ pub async fn post(State(app): State<AppState>, Path(slug): Path<String>) -> Resp
         Some(post) => {
             cached(300, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url))
         }
-        None => not_found(State(app)).await,
+        None => AppError::not_found().into_response(),
     }
 }
 
-/// The one 404 page, for unknown posts and unknown addresses alike.
-pub async fn not_found(State(app): State<AppState>) -> Response {
-    (StatusCode::NOT_FOUND, web::not_found(&app.catalogue.site)).into_response()
+/// Unknown addresses: the one 404 page (drawn by [`super::error::render_error_pages`], as for
+/// every other "not found").
+pub async fn not_found() -> AppError {
+    AppError::not_found()
 }
 
 pub async fn privacy(State(app): State<AppState>) -> Response {

@@ -41,7 +41,7 @@ pub fn layout(site: &Site, title: &str, description: Option<&str>, with_site_tit
             }
             body {
                 a.skip href="#inhoud" { "Direct naar de inhoud" }
-                header.site { a href="/" { (site_title.unwrap_or("Naar de blog")) } }
+                header.site { a href="/" { (site_title.unwrap_or("Naar het blog")) } }
                 main id="inhoud" { (body) }
                 footer.site {
                     p.identity {
@@ -107,8 +107,8 @@ fn newest_first(catalogue: &Catalogue, now: jiff::Timestamp) -> Vec<&Post> {
 pub fn subscribe_form(site: &Site, source: &str) -> Markup {
     html! {
         section.subscribe aria-labelledby="aanmelden" {
-            h2 id="aanmelden" { "Ontvang de whitepaper met 22 tips voor jouw leiderschap" }
-            p { "Meld je aan en ontvang „" (site.whitepaper.title) "”, daarna de artikelen uit de reeks, één per keer." }
+            h2 id="aanmelden" { "Ontvang de whitepaper „" (site.whitepaper.title) "”" }
+            p { "Meld je aan: je krijgt meteen de whitepaper, en daarna stuur ik je mijn artikelen, één voor één." }
             form method="post" action="/subscribe" {
                 label for="email" { "Je e-mailadres" }
                 input id="email" name="email" type="email" required autocomplete="email" inputmode="email";
@@ -145,7 +145,7 @@ pub fn embeddable_form(site: &Site, base: &BaseUrl, page: Option<&str>) -> Strin
             }
             p { (site.consent_text) }
             p { "Wat ik met je gegevens doe, lees je in mijn " a href=(base.join(PRIVACY_PATH)) { "privacyverklaring" } "." }
-            button type="submit" { "Ontvang de whitepaper met 22 tips" }
+            button type="submit" { "Ontvang de whitepaper" }
         }
     }
     .into_string()

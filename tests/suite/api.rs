@@ -279,7 +279,7 @@ async fn tampered_foreign_expired_and_unknown_tokens_are_refused() {
     }
     let gone_confirm = app.tokens.sign(Purpose::Confirm, &gone, 1, app.now());
     let r = app.get(&format!("/confirm/{gone_confirm}")).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.status, StatusCode::GONE);
     assert!(r.body.contains("geen aanmelding meer") && r.body.contains("zijn je gegevens"), "{}", r.body);
 
     // Expired: a confirmation link works for 7 days; the page says how to get a new one.

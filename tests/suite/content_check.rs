@@ -13,7 +13,7 @@ const SITE: &str = concat!(
 );
 const PRIVACY: &str =
     "+++\ntitle = \"Privacyverklaring\"\n+++\n\nMail [{{contact_email}}](mailto:{{contact_email}}).\n";
-const SERIES: &str = "title = \"Leiderschap\"\ndescription = \"Reeks\"\nsender_name = \"René\"\ncadence = \"weekly\"\nsend_window = \"tuesday 08:00\"\n";
+const SERIES: &str = "title = \"Leiderschap\"\ncadence = \"weekly\"\nsend_window = \"tuesday 08:00\"\n";
 
 /// A valid series post; tests break one thing at a time.
 fn post(slug: &str, order: u32, body: &str) -> String {
@@ -192,11 +192,11 @@ fn broadcast_needs_a_date_and_series_settings_are_checked() {
         "{found:#?}"
     );
     assert!(
-        found.iter().any(|p| p.starts_with("content/andere/series.toml:4: `monthly` is not a cadence")),
+        found.iter().any(|p| p.starts_with("content/andere/series.toml:2: `monthly` is not a cadence")),
         "{found:#?}"
     );
     assert!(
-        found.iter().any(|p| p.starts_with("content/andere/series.toml:5: `dinsdagmiddag 08:00` is not a send window")),
+        found.iter().any(|p| p.starts_with("content/andere/series.toml:3: `dinsdagmiddag 08:00` is not a send window")),
         "{found:#?}"
     );
     assert_eq!(found.len(), 3, "{found:#?}");
@@ -435,4 +435,22 @@ fn the_weekly_summary_settings_are_checked() {
             lines + 1
         )]
     );
+}
+
+/// Keys nothing uses any more are named at their line with what to do, not half-read.
+#[test]
+fn retired_series_keys_are_reported_with_their_line() {
+    let series = format!("{SERIES}description = \"Reeks\"\nsender_name = \"René\"\n");
+    let all = vec![
+        SourceFile::text("site.toml", SITE),
+        SourceFile::text("privacy.md", PRIVACY),
+        SourceFile::text("reeks/series.toml", &series),
+        SourceFile::text("reeks/a.md", &post("a", 1, "Tekst.")),
+    ];
+    let problems: Vec<String> =
+        Catalogue::parse(Path::new("content"), &all).unwrap_err().iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("content/reeks/series.toml:4: `description` is not used any more"), "{problems:?}");
+    assert!(problems[1].starts_with("content/reeks/series.toml:5: `sender_name` is not used any more"), "{problems:?}");
+    assert!(problems.iter().all(|p| p.ends_with("remove this line")), "{problems:?}");
 }

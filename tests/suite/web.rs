@@ -31,7 +31,7 @@ async fn the_blog_lists_posts_and_offers_the_whitepaper() {
     let home = app.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert_good_page(&home.body);
-    assert!(home.body.contains("Ontvang de whitepaper met 22 tips voor jouw leiderschap"));
+    assert!(home.body.contains("Ontvang de whitepaper „22 tips voor jouw leiderschap”"));
     assert!(home.body.contains("href=\"/posts/leiderschap-en-vertrouwen\""));
     assert!(home.body.contains("27 november 2026"));
     assert_eq!(home.headers["cache-control"], "public, max-age=300");
@@ -69,6 +69,9 @@ async fn unknown_pages_are_a_dutch_404() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Pagina niet gevonden"));
     assert_good_page(&missing.body);
+    // One 404 page, whichever route said "not there".
+    let elsewhere = app.get("/bestaat/ook/niet").await;
+    assert_eq!((elsewhere.status, &elsewhere.body), (StatusCode::NOT_FOUND, &missing.body));
     // The local outbox is never part of the Lambda router.
     assert_eq!(app.get("/_outbox").await.status, StatusCode::NOT_FOUND);
 }
