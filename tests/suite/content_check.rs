@@ -445,7 +445,7 @@ fn retired_series_keys_are_reported_with_their_line() {
         SourceFile::text("site.toml", SITE),
         SourceFile::text("privacy.md", PRIVACY),
         SourceFile::text("reeks/series.toml", &series),
-        SourceFile::text("reeks/a.md", &post("a", 1, "Tekst.")),
+        SourceFile::text("reeks/a.md", post("a", 1, "Tekst.")),
     ];
     let problems: Vec<String> =
         Catalogue::parse(Path::new("content"), &all).unwrap_err().iter().map(|p| p.to_string()).collect();
