@@ -131,7 +131,7 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
             };
             let s = &export.subscriber;
             println!("{} ({}), {}", s.email, safe(s.first_name.as_deref().unwrap_or("no name")), s.status.as_str());
-            println!("id {}, since {}, series position {}", s.id, s.created_at, s.drip.position);
+            println!("id {}, since {}, posts received {}", s.id, s.created_at, s.drip.received.len());
             println!("consent:");
             for c in &s.consent {
                 println!(

@@ -372,7 +372,6 @@ impl Sender {
             return self.save(&subscriber).await;
         }
         let mut settled = true;
-        let mut sent_series = None;
         for send in &plan.sends {
             match self.store.claim_send(id, &send.slug, now, self.config.lease).await? {
                 Claim::Done => report.skip("already sent"),
@@ -396,22 +395,15 @@ impl Sender {
                     Outcome::GaveUp => settled = false,
                 },
             }
-            if send.order.is_some() {
-                sent_series = send.order;
-            }
         }
         if !settled {
             report.remaining += 1;
             return Ok(());
         }
-        if let Some(order) = sent_series {
-            subscriber.drip.position = order;
-            subscriber.drip.last_sent_at = Some(now);
+        subscriber.drip.fold_legacy(&self.programme);
+        for send in &plan.sends {
+            subscriber.drip.record(send, now);
         }
-        if !plan.sends.is_empty() {
-            subscriber.drip.last_mail_at = Some(now);
-        }
-        subscriber.drip.broadcasts_through = Some(plan.broadcasts_through);
         subscriber.next_due_at = Some(plan.next_visit);
         if plan.sends.is_empty() {
             report.skip("nothing new to send");

@@ -6,14 +6,18 @@
 //!
 //! - the next post of the series, if the cadence has passed since the last one (the first
 //!   post goes at the first window after confirming, or at once if the series says so);
-//! - a broadcast whose date has come since the last visit (and after the subscriber
-//!   confirmed: new readers start with the series, not with old news); one with `send_at`
-//!   goes at the first visit from that moment, window or not;
+//! - a broadcast whose date has come and that the subscriber has not had (if it is dated
+//!   after they confirmed: new readers start with the series, not with old news); one with
+//!   `send_at` goes at the first visit from that moment, window or not;
 //! - never more than one mail of the list a day: a broadcast goes first, the series post waits;
 //!
-//! and books the next visit for the next window (or earlier, for a pending `send_at`). Because subscribers stay in the visit
-//! queue after the last post, posts the author adds later reach everyone who has not had
-//! them, in order, with no scan of the table.
+//! and books the next visit for the next window (or earlier, for a pending `send_at`). Progress
+//! is the set of posts a reader has had ([`DripState::received`]), so posts the author adds,
+//! inserts or moves later, and broadcasts deployed after their day, reach everyone who has not
+//! had them, once; because subscribers stay in the visit queue after the last post, with no
+//! scan of the table.
+
+use std::collections::BTreeSet;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -90,15 +94,58 @@ impl Schedule {
 /// A subscriber's place in the series and in the broadcasts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DripState {
-    /// The `order` of the last series post sent (0: none yet).
-    pub position: u32,
+    /// Every post this reader got or was tried for good (series posts and broadcasts), by
+    /// slug. Progress is this set, not a position: the next series post is the first by
+    /// `order` not in it, so a post inserted or moved later is neither skipped nor repeated,
+    /// and a broadcast deployed after its day's window still reaches everyone without it.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub received: BTreeSet<String>,
     /// When the last series post went (the cadence counts from here).
     pub last_sent_at: Option<Timestamp>,
-    /// Broadcasts dated up to here have been dealt with.
-    pub broadcasts_through: Option<Timestamp>,
     /// When the last mail of the list went, series post or broadcast: at most one a day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_mail_at: Option<Timestamp>,
+    /// Records from before `received`: the `order` of the last series post sent. Folded into
+    /// `received` at the next visit ([`DripState::fold_legacy`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub position: u32,
+    /// Records from before `received`: broadcasts dated up to here were dealt with. Folded
+    /// like `position`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcasts_through: Option<Timestamp>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl DripState {
+    /// Turns a record of the older shape (a position and a broadcast horizon) into the set
+    /// of posts received, as they stand in `programme` now.
+    pub fn fold_legacy(&mut self, programme: &Programme) {
+        if self.position > 0 {
+            let position = self.position;
+            self.received.extend(programme.series.iter().filter(|(o, _)| *o <= position).map(|(_, s)| s.clone()));
+            self.position = 0;
+        }
+        if let Some(through) = self.broadcasts_through.take() {
+            self.received.extend(programme.broadcasts.iter().filter(|b| b.moment <= through).map(|b| b.slug.clone()));
+        }
+    }
+
+    /// Notes a settled send of the visit at `now`.
+    pub fn record(&mut self, send: &PlannedSend, now: Timestamp) {
+        self.received.insert(send.slug.clone());
+        if send.order.is_some() {
+            self.last_sent_at = Some(now);
+        }
+        self.last_mail_at = Some(now);
+    }
+
+    /// How many series posts of `programme` this reader has had.
+    pub fn series_received(&self, programme: &Programme) -> usize {
+        programme.series.iter().filter(|(_, slug)| self.received.contains(slug)).count()
+    }
 }
 
 /// What a visit sends.
@@ -117,8 +164,6 @@ pub struct Plan {
     pub outside_window: bool,
     /// When to visit next if every send of this plan succeeds.
     pub next_visit: Timestamp,
-    /// The broadcasts horizon to store once the sends succeeded.
-    pub broadcasts_through: Timestamp,
 }
 
 /// A post outside the series.
@@ -177,8 +222,9 @@ impl Programme {
 ///
 /// - Series posts go in an open window (post 1 at once if the series says so), one per
 ///   cadence, once public.
-/// - A broadcast with only a `date` goes in the first window from that date; one with
-///   `send_at` at the first visit from that moment. Only to readers confirmed before it.
+/// - A broadcast with only a `date` goes in the first window from that date (or the first
+///   window after it is deployed, if that is later); one with `send_at` at the first visit
+///   from that moment. Only to readers confirmed before it, and only to those without it.
 /// - At most one mail of the list a day (in the series' time zone): a broadcast goes before
 ///   the series post, which then waits for the next window; a second broadcast waits for the
 ///   next day (broadcasts of the very same moment go together, so none is ever skipped).
@@ -189,29 +235,35 @@ pub fn plan(
     confirmed_at: Timestamp,
     now: Timestamp,
 ) -> Plan {
+    let folded;
+    let state = if state.position > 0 || state.broadcasts_through.is_some() {
+        folded = {
+            let mut s = state.clone();
+            s.fold_legacy(programme);
+            s
+        };
+        &folded
+    } else {
+        state
+    };
     let window = schedule.open_window(now);
     let today = schedule.date(now);
     let mailed_today = state.last_mail_at.or(state.last_sent_at).is_some_and(|t| schedule.date(t) == today);
-    let through = state.broadcasts_through.unwrap_or(confirmed_at).max(confirmed_at);
-    let pending = || programme.broadcasts.iter().filter(move |b| b.moment > through);
+    let pending =
+        || programme.broadcasts.iter().filter(move |b| b.moment > confirmed_at && !state.received.contains(&b.slug));
     let after_window = window.and_then(|w| w.saturating_add(schedule.window_length).ok()).unwrap_or(now);
     let mut next_visit = schedule.next_start(after_window);
 
     let mut sends = Vec::new();
-    let mut new_through = through;
     let due = |b: &&Broadcast| b.moment <= now && (b.at_moment || window.is_some());
     if !mailed_today && let Some(first) = pending().find(due) {
         for b in pending().filter(due).filter(|b| b.moment == first.moment) {
             sends.push(PlannedSend { slug: b.slug.clone(), order: None });
         }
-        new_through = first.moment;
-    } else if window.is_some() && !mailed_today && pending().all(|b| b.moment > now) {
-        // Nothing pending up to now: the horizon moves on with the visit.
-        new_through = now;
     }
 
-    let next_post = programme.series.iter().find(|(order, _)| *order > state.position);
-    let at_once = state.position == 0 && schedule.first_post_at_once;
+    let next_post = programme.series.iter().find(|(_, slug)| !state.received.contains(slug));
+    let at_once = state.series_received(programme) == 0 && schedule.first_post_at_once;
     if sends.is_empty()
         && !mailed_today
         && let Some((order, slug)) = next_post
@@ -245,7 +297,7 @@ pub fn plan(
         };
         next_visit = next_visit.min(when);
     }
-    Plan { outside_window: sends.is_empty() && window.is_none(), sends, next_visit, broadcasts_through: new_through }
+    Plan { outside_window: sends.is_empty() && window.is_none(), sends, next_visit }
 }
 
 /// When a subscriber who confirms at `now` is first visited.

@@ -16,6 +16,16 @@ fn tuesday_0800(cadence_days: u16) -> Schedule {
     }
 }
 
+/// A reader who had `slugs`, the last series post at `last_sent_at`, the last mail at `last_mail_at`.
+fn had(slugs: &[&str], last_sent_at: Option<&str>, last_mail_at: Option<&str>) -> DripState {
+    DripState {
+        received: slugs.iter().map(|s| s.to_string()).collect(),
+        last_sent_at: last_sent_at.map(ts),
+        last_mail_at: last_mail_at.map(ts),
+        ..DripState::default()
+    }
+}
+
 fn programme(orders: &[u32]) -> Programme {
     Programme { series: orders.iter().map(|o| (*o, format!("deel-{o}"))).collect(), ..Programme::default() }
 }
@@ -70,10 +80,8 @@ fn a_subscriber_walks_the_series_one_post_per_cadence() {
         assert!(!plan.outside_window);
         for send in &plan.sends {
             got.push((send.slug.clone(), now.to_string()));
-            state.position = send.order.unwrap();
-            state.last_sent_at = Some(now);
+            state.record(send, now);
         }
-        state.broadcasts_through = Some(plan.broadcasts_through);
         assert!(plan.next_visit > now);
         visit = plan.next_visit;
     }
@@ -95,12 +103,7 @@ fn a_subscriber_walks_the_series_one_post_per_cadence() {
 fn a_slower_cadence_skips_windows() {
     let s = tuesday_0800(14);
     let p = programme(&[1, 2]);
-    let state = DripState {
-        position: 1,
-        last_sent_at: Some(ts("2026-12-01T07:05:00Z")),
-        broadcasts_through: None,
-        ..DripState::default()
-    };
+    let state = had(&["deel-1"], Some("2026-12-01T07:05:00Z"), None);
     let confirmed = ts("2026-11-26T15:00:00Z");
     assert!(plan(&s, &p, &state, confirmed, ts("2026-12-08T07:05:00Z")).sends.is_empty());
     assert_eq!(plan(&s, &p, &state, confirmed, ts("2026-12-15T07:05:00Z")).sends.len(), 1);
@@ -119,7 +122,7 @@ fn outside_a_window_nothing_goes_unless_the_first_post_goes_at_once() {
     let at_once = plan(&s, &p, &DripState::default(), now, now);
     assert_eq!(at_once.sends, [PlannedSend { slug: "deel-1".into(), order: Some(1) }]);
     // Only the first post ignores the window.
-    let later = DripState { position: 1, last_sent_at: Some(now), broadcasts_through: Some(now), last_mail_at: None };
+    let later = DripState { received: ["deel-1".to_string()].into(), last_sent_at: Some(now), ..DripState::default() };
     assert!(plan(&s, &p, &later, now, ts("2026-12-12T10:00:00Z")).sends.is_empty());
 }
 
@@ -130,23 +133,15 @@ fn a_broadcast_goes_once_in_the_next_window_to_those_confirmed_before_it() {
     // Friday 4 December, Amsterdam
     p.broadcasts.push(Broadcast { moment: ts("2026-12-03T23:00:00Z"), slug: "kerst".into(), at_moment: false });
     let early = ts("2026-11-20T10:00:00Z");
-    let state = DripState {
-        position: 1,
-        last_sent_at: Some(ts("2026-11-24T07:05:00Z")),
-        broadcasts_through: Some(ts("2026-12-01T07:05:00Z")),
-        last_mail_at: None,
-    };
+    let state = had(&["deel-1"], Some("2026-11-24T07:05:00Z"), Some("2026-11-24T07:05:00Z"));
     let plan_next = plan(&s, &p, &state, early, ts("2026-12-08T07:10:00Z"));
     assert_eq!(plan_next.sends, [PlannedSend { slug: "kerst".into(), order: None }]);
-    let after = DripState { broadcasts_through: Some(plan_next.broadcasts_through), ..state.clone() };
+    let mut after = state.clone();
+    after.record(&plan_next.sends[0], ts("2026-12-08T07:10:00Z"));
     assert!(plan(&s, &p, &after, early, ts("2026-12-15T07:10:00Z")).sends.is_empty(), "only once");
     // Confirmed after the broadcast's date: new readers start with the series.
     let late_reader = ts("2026-12-05T10:00:00Z");
-    assert!(
-        plan(&s, &p, &DripState { position: 1, ..DripState::default() }, late_reader, ts("2026-12-08T07:10:00Z"))
-            .sends
-            .is_empty()
-    );
+    assert!(plan(&s, &p, &had(&["deel-1"], None, None), late_reader, ts("2026-12-08T07:10:00Z")).sends.is_empty());
 }
 
 fn broadcast(moment: &str, slug: &str, at_moment: bool) -> Broadcast {
@@ -160,12 +155,7 @@ fn a_send_at_broadcast_goes_at_its_moment_outside_the_window() {
     // Thursday 3 December 2026, 14:00 in Amsterdam (winter time: 13:00 UTC).
     p.broadcasts.push(broadcast("2026-12-03T13:00:00Z", "workshop", true));
     let confirmed = ts("2026-11-20T10:00:00Z");
-    let after_window = DripState {
-        position: 1,
-        last_sent_at: Some(ts("2026-12-01T07:05:00Z")),
-        broadcasts_through: Some(ts("2026-12-01T07:05:00Z")),
-        last_mail_at: Some(ts("2026-12-01T07:05:00Z")),
-    };
+    let after_window = had(&["deel-1"], Some("2026-12-01T07:05:00Z"), Some("2026-12-01T07:05:00Z"));
     // Visited in Tuesday's window: the pending send_at brings the next visit forward to it.
     assert_eq!(
         plan(&s, &p, &after_window, confirmed, ts("2026-12-01T07:05:00Z")).next_visit,
@@ -177,7 +167,6 @@ fn a_send_at_broadcast_goes_at_its_moment_outside_the_window() {
     assert_eq!(at.sends, [PlannedSend { slug: "workshop".into(), order: None }]);
     assert!(!at.outside_window);
     assert_eq!(at.next_visit, ts("2026-12-08T07:00:00Z"), "then the next window, for post 2");
-    assert_eq!(at.broadcasts_through, ts("2026-12-03T13:00:00Z"));
     // Readers who confirmed after its moment do not get it.
     assert!(
         plan(&s, &p, &DripState::default(), ts("2026-12-03T13:30:00Z"), ts("2026-12-03T13:35:00Z")).sends.is_empty()
@@ -192,20 +181,12 @@ fn one_mail_a_day_the_series_post_waits_for_the_next_window_across_the_october_c
     // days after the clocks went back (08:00 local is 07:00 UTC).
     p.broadcasts.push(broadcast("2026-10-22T22:00:00Z", "nieuws", false));
     let confirmed = ts("2026-10-01T10:00:00Z");
-    let state = DripState {
-        position: 1,
-        last_sent_at: Some(ts("2026-10-20T06:05:00Z")),
-        broadcasts_through: Some(ts("2026-10-20T06:05:00Z")),
-        last_mail_at: Some(ts("2026-10-20T06:05:00Z")),
-    };
+    let state = had(&["deel-1"], Some("2026-10-20T06:05:00Z"), Some("2026-10-20T06:05:00Z"));
     let window = plan(&s, &p, &state, confirmed, ts("2026-10-27T07:05:00Z"));
     assert_eq!(window.sends, [PlannedSend { slug: "nieuws".into(), order: None }], "the broadcast, not also post 2");
     assert_eq!(window.next_visit, ts("2026-11-03T07:00:00Z"));
-    let after = DripState {
-        broadcasts_through: Some(window.broadcasts_through),
-        last_mail_at: Some(ts("2026-10-27T07:05:00Z")),
-        ..state.clone()
-    };
+    let mut after = state.clone();
+    after.record(&window.sends[0], ts("2026-10-27T07:05:00Z"));
     // Later the same day (still in the window): nothing more.
     assert!(plan(&s, &p, &after, confirmed, ts("2026-10-27T09:00:00Z")).sends.is_empty());
     // Next window: post 2 (the cadence passed long ago), and the broadcast not again.
@@ -224,12 +205,7 @@ fn a_send_at_broadcast_on_a_day_with_a_series_post_waits_until_the_same_time_tom
     p.broadcasts.push(broadcast("2026-03-31T10:00:00Z", "agenda", true));
     p.broadcasts.sort(); // as Programme::new keeps them
     let confirmed = ts("2026-03-01T10:00:00Z");
-    let morning = DripState {
-        position: 2,
-        last_sent_at: Some(ts("2026-03-31T06:05:00Z")),
-        broadcasts_through: Some(ts("2026-03-31T06:05:00Z")),
-        last_mail_at: Some(ts("2026-03-31T06:05:00Z")),
-    };
+    let morning = had(&["deel-1", "deel-2"], Some("2026-03-31T06:05:00Z"), Some("2026-03-31T06:05:00Z"));
     let noon = plan(&s, &p, &morning, confirmed, ts("2026-03-31T10:05:00Z"));
     assert!(noon.sends.is_empty(), "post 2 went this morning");
     assert_eq!(noon.next_visit, ts("2026-04-01T10:00:00Z"), "12:00 tomorrow, Amsterdam");
@@ -244,8 +220,69 @@ fn a_series_post_dated_in_the_future_waits_for_its_date() {
     let s = tuesday_0800(7);
     let mut p = programme(&[1, 2]);
     p.series_public_from.insert(2, ts("2026-12-09T23:00:00Z")); // Thursday 10 December
-    let state = DripState { position: 1, last_sent_at: Some(ts("2026-12-01T07:05:00Z")), ..DripState::default() };
+    let state = had(&["deel-1"], Some("2026-12-01T07:05:00Z"), None);
     let confirmed = ts("2026-11-20T10:00:00Z");
     assert!(plan(&s, &p, &state, confirmed, ts("2026-12-08T07:05:00Z")).sends.is_empty());
     assert_eq!(plan(&s, &p, &state, confirmed, ts("2026-12-15T07:05:00Z")).sends.len(), 1);
+}
+
+/// Progress is the set of posts had: a post inserted before the reader's last one, or posts
+/// moved, are neither skipped nor repeated.
+#[test]
+fn inserted_and_reordered_series_posts_are_never_skipped_or_repeated() {
+    let s = tuesday_0800(7);
+    let confirmed = ts("2026-11-20T10:00:00Z");
+    let window = |week: i64| ts("2026-12-01T07:05:00Z").checked_add(SignedDuration::from_hours(24 * 7 * week)).unwrap();
+    let walk = |programme: &Programme, state: &mut DripState, weeks: std::ops::Range<i64>| {
+        let mut got = Vec::new();
+        for week in weeks {
+            for send in plan(&s, programme, state, confirmed, window(week)).sends {
+                got.push(send.slug.clone());
+                state.record(&send, window(week));
+            }
+        }
+        got
+    };
+    let mut state = DripState::default();
+    let v1 = Programme { series: vec![(1, "a".into()), (2, "b".into()), (3, "c".into())], ..Programme::default() };
+    assert_eq!(walk(&v1, &mut state, 0..2), ["a", "b"]);
+    // The author inserts "nieuw" as part 2 (b and c move to 3 and 4) and swaps c before b.
+    let v2 = Programme {
+        series: vec![(1, "a".into()), (2, "nieuw".into()), (3, "c".into()), (4, "b".into())],
+        ..Programme::default()
+    };
+    assert_eq!(walk(&v2, &mut state, 2..8), ["nieuw", "c"], "each missing post once, none again");
+}
+
+/// A broadcast dated today but deployed after today's window reaches the readers already
+/// visited, at their next window; readers of the older shape are folded without repeats.
+#[test]
+fn a_broadcast_deployed_after_its_window_still_reaches_everyone() {
+    let s = tuesday_0800(7);
+    let confirmed = ts("2026-11-20T10:00:00Z");
+    let mut p = programme(&[1, 2]);
+    let mut state = had(&["deel-1"], Some("2026-12-01T07:05:00Z"), Some("2026-12-01T07:05:00Z"));
+    // Deployed on Tuesday 1 December at 15:00, dated that day: the window was visited.
+    p.broadcasts.push(broadcast("2026-11-30T23:00:00Z", "nieuws", false));
+    let next = plan(&s, &p, &state, confirmed, ts("2026-12-08T07:05:00Z"));
+    assert_eq!(next.sends, [PlannedSend { slug: "nieuws".into(), order: None }]);
+    state.record(&next.sends[0], ts("2026-12-08T07:05:00Z"));
+    assert_eq!(
+        plan(&s, &p, &state, confirmed, ts("2026-12-15T07:05:00Z")).sends,
+        [PlannedSend { slug: "deel-2".into(), order: Some(2) }]
+    );
+    // A record of the older shape: position 1 and a horizon past the broadcast.
+    let legacy = DripState {
+        position: 1,
+        broadcasts_through: Some(ts("2026-12-01T07:05:00Z")),
+        last_sent_at: Some(ts("2026-12-01T07:05:00Z")),
+        ..DripState::default()
+    };
+    let mut folded = legacy.clone();
+    folded.fold_legacy(&p);
+    assert_eq!(folded.received, ["deel-1".to_string(), "nieuws".to_string()].into());
+    assert_eq!(
+        plan(&s, &p, &legacy, confirmed, ts("2026-12-08T07:05:00Z")).sends,
+        [PlannedSend { slug: "deel-2".into(), order: Some(2) }]
+    );
 }
