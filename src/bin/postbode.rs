@@ -168,8 +168,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Check { content, form_pages, url } => author::check(&content, &form_pages, url.as_deref()),
         Command::New { title, broadcast, series, content } => {
-            let today = jiff::Zoned::now()
-                .with_time_zone(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC));
+            let today = jiff::Zoned::now().with_time_zone(postbode::content::site_time_zone());
             author::new(&content, &title, broadcast, series.as_deref(), today.date())
         }
         Command::Form { url, page, content } => author::form(&content, &url, page.as_deref()),

@@ -19,6 +19,10 @@ pub fn check(content: &Path, form_pages: &[String], url: Option<&str>) -> Comman
         catalogue.series.len(),
         catalogue.posts.iter().filter(|p| p.series().is_none()).count()
     );
+    let today = jiff::Zoned::now().with_time_zone(crate::content::site_time_zone()).date();
+    for warning in catalogue.warnings(today) {
+        println!("{warning}");
+    }
     let base = url.map(BaseUrl::parse).transpose()?;
     for page in form_pages {
         let html = if page.starts_with("https://") || page.starts_with("http://") {

@@ -108,8 +108,35 @@ pub struct Post {
     /// The Markdown after the front matter.
     pub body: String,
     pub words: usize,
+    /// The line of `date` in the file (1 without one), for warnings about it.
+    pub date_line: usize,
     /// Links written as another post's file or `/posts/…`, mapped to `(slug, fragment)`.
     internal_links: HashMap<String, (Slug, Option<String>)>,
+}
+
+/// How old a broadcast's date may be before `postbode check` warns about it.
+pub const STALE_BROADCAST_DAYS: i32 = 7;
+
+impl Catalogue {
+    /// Warnings (not problems: the content is valid) as `path:line: warning: …`: broadcasts
+    /// dated more than [`STALE_BROADCAST_DAYS`] before `today`. Deploying one still mails it to
+    /// everyone confirmed before its date who has not had it, which the author may not expect
+    /// of old news.
+    pub fn warnings(&self, today: jiff::civil::Date) -> Vec<String> {
+        self.posts
+            .iter()
+            .filter_map(|post| match post.placement {
+                Placement::Broadcast { date, .. } if (today - date).get_days() > STALE_BROADCAST_DAYS => Some(format!(
+                    "{}:{}: warning: this broadcast is dated {date}, more than {STALE_BROADCAST_DAYS} days ago; \
+                     deploying it mails it to every reader who confirmed before that date and has not had it. \
+                     If it is not news any more, make it a series post or give it today's date",
+                    post.source.display(),
+                    post.date_line
+                )),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 impl Post {
@@ -445,6 +472,7 @@ fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<
     let slug_line = slug.as_ref().map_or(1, |s| s.line);
     let slug = slug.and_then(|s| Slug::parse(&s.value).map_err(|m| local.push(Problem::new(path, s.line, m))).ok());
 
+    let date_line = date.as_ref().map_or(1, |d| d.line);
     let placement = match (series, order, date) {
         (Some(series), Some(_), _) if send_at.is_some() => {
             local.push(Problem::new(
@@ -536,6 +564,7 @@ fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<
         image: image?,
         body: split.body.to_owned(),
         words: scan.words,
+        date_line,
         internal_links: HashMap::new(),
     };
     Some(((post, slug_line), scan.links))

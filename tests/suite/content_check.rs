@@ -454,3 +454,32 @@ fn retired_series_keys_are_reported_with_their_line() {
     assert!(problems[1].starts_with("content/reeks/series.toml:5: `sender_name` is not used any more"), "{problems:?}");
     assert!(problems.iter().all(|p| p.ends_with("remove this line")), "{problems:?}");
 }
+
+/// A broadcast dated more than a week ago is valid, but `check` warns (exit 0): deploying it
+/// mails old news to everyone without it.
+#[test]
+fn check_warns_about_a_broadcast_dated_more_than_a_week_ago() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let today = jiff::Zoned::now().with_time_zone(postbode::content::site_time_zone()).date();
+    let dated = |days: i64, slug: &str| {
+        let date = today.checked_sub(jiff::Span::new().days(days)).unwrap();
+        format!("+++\ntitle = \"{slug}\"\nslug = \"{slug}\"\ndate = {date}\nsummary = \"S.\"\n+++\n\nTekst.\n")
+    };
+    write("site.toml", SITE);
+    write("privacy.md", PRIVACY);
+    write("reeks/series.toml", SERIES);
+    write("reeks/01.md", &post("een", 1, "Tekst."));
+    write("oud.md", &dated(8, "oud"));
+    write("recent.md", &dated(7, "recent"));
+    let out = postbode(&["check", "--content", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warnings: Vec<String> = stdout(&out).lines().filter(|l| l.contains("warning:")).map(str::to_owned).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let root = dir.path().display().to_string();
+    assert!(warnings[0].starts_with(&format!("{root}/oud.md:4: warning: this broadcast is dated")), "{warnings:?}");
+}
