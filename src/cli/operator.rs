@@ -401,8 +401,10 @@ pub fn send_test(
         };
         let email = email.map_err(|e| chain(&e))?;
         let mailer = target.mailer(mail.configuration_set.clone()).await?;
-        let id =
-            mailer.send(crate::mail::Outgoing { to, mime: &email.mime, tag: &tag }).await.map_err(|e| e.to_string())?;
+        let id = mailer
+            .send(crate::mail::Outgoing { to, mime: &email.mime, tag: &tag, subscriber: None })
+            .await
+            .map_err(|e| e.to_string())?;
         // A test send is list mail: it counts in the breaker's denominator.
         let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
         let one = crate::store::DayStats { sent: 1, ..Default::default() };

@@ -149,11 +149,14 @@ async fn send_welcome_mail(app: &AppState, mut subscriber: Subscriber, now: Time
         Ok(email) => email,
         Err(e) => return tracing::error!(error = %crate::error_chain(&e), "welcome mail could not be rendered"),
     };
-    let message_id =
-        match app.mailer.send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "welcome" }).await {
-            Ok(id) => id,
-            Err(e) => return tracing::error!(subscriber = %subscriber.id, error = %e, "welcome mail not sent"),
-        };
+    let message_id = match app
+        .mailer
+        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "welcome", subscriber: None })
+        .await
+    {
+        Ok(id) => id,
+        Err(e) => return tracing::error!(subscriber = %subscriber.id, error = %e, "welcome mail not sent"),
+    };
     crate::jobs::confirmations::count_sent(app, crate::store::Ledger::List, now).await;
     for _ in 0..3 {
         let done = subscribers::welcome_sent(&subscriber, message_id.clone(), app.now());

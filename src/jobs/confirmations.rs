@@ -208,7 +208,7 @@ async fn send_already_subscribed(app: &App, subscriber: &Subscriber, now: Timest
     .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
     let tag = crate::render::letters::ALREADY_SUBSCRIBED_TAG;
     app.mailer
-        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag })
+        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag, subscriber: None })
         .await
         .map_err(|e| ConfirmationError::Mail(e.to_string()))?;
     count_sent(app, Ledger::Confirmation, now).await;
@@ -231,7 +231,7 @@ async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -
     )
     .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
     app.mailer
-        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "confirm" })
+        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "confirm", subscriber: None })
         .await
         .map_err(|e| ConfirmationError::Mail(e.to_string()))?;
     count_sent(app, Ledger::Confirmation, now).await;

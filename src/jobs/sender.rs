@@ -2,13 +2,27 @@
 //!
 //! For each due subscriber (from the store's due index, a page at a time, so memory stays
 //! flat however long the list), [`crate::schedule::plan`] says what to send. Each email is
-//! claimed first with a conditional write on (subscriber, post): a retry, a crash, a timeout
-//! or two runs at once never send twice, and a claim whose send never happened is taken over
-//! after its lease by a later run, so nobody is skipped. Only when every send of a visit is
-//! settled does the subscriber move on to the next visit.
+//! claimed right before it is sent, with a conditional write on (subscriber, post) that also
+//! checks the subscriber is still confirmed. What happens next depends on what SES said:
 //!
-//! Sends are paced to the mail system's rate (SES `MaxSendRate`, or a lower configured cap);
-//! throttling and 5xx mean wait and retry; a permanent rejection is recorded with its reason.
+//! - **accepted**: the message id is recorded; done.
+//! - **refused for this recipient** (a rejected address): recorded as failed with the reason;
+//!   the reader moves on.
+//! - **refused before accepting** (throttling, 5xx, after the retries): the claim is given
+//!   back; the next run sends.
+//! - **no answer** (timeout, dropped connection; or the run died after the send, or recording
+//!   the result failed): the claim stays. SES publishes a `Send` event for every accepted
+//!   message, tagged with subscriber and post; `ses-events` records it on the claim, which
+//!   settles it as sent. A claim with neither a result nor an event after its hold
+//!   ([`SenderConfig::lease`], counted from the claim) is sent again by a later run: its send
+//!   most likely never happened.
+//! - **refused for the account** (access, configuration set, sandbox, paused, quota): the
+//!   claim is given back and the whole run stops with that one reason (logged, in the report
+//!   and in `postbode sending status`); nobody moves on.
+//!
+//! Only when every send of a visit is settled does the subscriber move on to the next visit.
+//! A fault on one subscriber's record is reported and the run goes on with the others.
+//! Sends are paced to the mail system's rate (SES `MaxSendRate`, or a lower configured cap).
 //! Near the Lambda deadline the run stops taking work; the next run continues.
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +34,7 @@ use serde::Serialize;
 
 use crate::content::Catalogue;
 use crate::mail::{MailError, Mailer, Outgoing};
-use crate::render::{EmailSettings, PreparedEmail, RenderError};
+use crate::render::{EmailSettings, PreparedEmail, RenderError, RenderedEmail};
 use crate::schedule::{Plan, Programme, Schedule};
 use crate::store::{Claim, DueCursor, SendResult, Store, StoreError};
 use crate::subscribers::{Retention, Status, Subscriber, SubscriberId, retention};
@@ -30,7 +44,10 @@ use crate::tokens::TokenKey;
 pub struct SenderConfig {
     /// Subscribers read per page of the due index.
     pub page_size: usize,
-    /// How long a claim holds before another run may take over an unfinished send.
+    /// How long a claim holds, from the moment it is taken. Within it no other run sends that
+    /// mail; after it, a claim with neither a result nor SES's `Send` event is sent again.
+    /// Longer than a run (Lambda stops one after 15 minutes) and than SES takes to publish
+    /// an event (seconds, normally).
     pub lease: SignedDuration,
     /// A run that starts this much after its scheduled moment sends nothing.
     pub max_lateness: SignedDuration,
@@ -48,7 +65,7 @@ impl Default for SenderConfig {
     fn default() -> Self {
         SenderConfig {
             page_size: 100,
-            lease: SignedDuration::from_mins(10),
+            lease: SignedDuration::from_mins(30),
             max_lateness: SignedDuration::from_mins(30),
             rate_cap: None,
             deadline_margin: Duration::from_secs(20),
@@ -88,6 +105,14 @@ pub struct Report {
     pub remaining: u32,
     /// True when the run stopped early at the deadline.
     pub stopped_at_deadline: bool,
+    /// Set when an account-level error stopped the run: nobody moved on; every claim it
+    /// touched was given back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Sends whose outcome is unknown (no answer from SES): settled by SES's `Send` event, or
+    /// sent again after the claim's hold.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unsettled: u32,
     /// Records erased because their retention period after leaving ran out.
     pub erased: u32,
     /// This run visited everyone on the due index: a broadcast's `send_at` was reached.
@@ -105,6 +130,10 @@ pub struct Failure {
     pub reason: String,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl Report {
     fn skip(&mut self, reason: &str) {
         *self.skipped.entry(reason.to_owned()).or_default() += 1;
@@ -117,6 +146,9 @@ pub enum SenderError {
     Store(#[from] StoreError),
     #[error("a post could not be rendered")]
     Render(#[from] RenderError),
+    /// SES refuses this account's mail (see [`MailError::Account`]): the run stops.
+    #[error("sending stopped: {0}")]
+    Account(String),
 }
 
 pub struct Sender {
@@ -136,8 +168,29 @@ pub struct Sender {
 
 enum Outcome {
     Sent(String),
+    /// Refused for this recipient: recorded, never retried.
     Permanent(String),
-    GaveUp,
+    /// Refused before SES accepted it, after the retries: the claim is given back.
+    NotSent,
+    /// No answer: SES may have accepted it. The claim stays for the `Send` event.
+    Unknown,
+    /// Refused for the whole account.
+    Account(String),
+}
+
+/// The run's clock: decisions use the run's moment, claims the moment they are taken (a run
+/// can last minutes, and a claim's hold counts from when it was taken).
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    now: Timestamp,
+    started: Instant,
+}
+
+impl Clock {
+    fn at(&self) -> Timestamp {
+        let elapsed = SignedDuration::try_from(self.started.elapsed()).unwrap_or(SignedDuration::ZERO);
+        self.now.saturating_add(elapsed).unwrap_or(self.now)
+    }
 }
 
 impl Sender {
@@ -188,7 +241,7 @@ impl Sender {
         let sent = match crate::render::letters::weekly_summary(site, from, &summary.to, &figures, now.into()) {
             Ok(mime) => self
                 .mailer
-                .send(Outgoing { to: &summary.to, mime: &mime, tag: "summary" })
+                .send(Outgoing { to: &summary.to, mime: &mime, tag: "summary", subscriber: None })
                 .await
                 .map_err(|e| e.to_string()),
             Err(e) => Err(crate::error_chain(&e)),
@@ -220,7 +273,8 @@ impl Sender {
         if let Err(e) = self.weekly_summary(run.now, &mut report).await {
             tracing::error!(error = %crate::error_chain(&e), "the weekly summary failed");
         }
-        if let Some(pause) = self.store.sending_state().await?.paused {
+        let state = self.store.sending_state().await?;
+        if let Some(pause) = state.paused {
             report.paused = Some(format!("sending paused since {}: {}", pause.since, pause.reason));
             tracing::warn!(paused = ?report.paused, "nothing sent");
             return Ok(report);
@@ -233,6 +287,12 @@ impl Sender {
             report.swept = true;
         }
         let result = self.work(schedule, run, until, &mut report).await;
+        if let Some(reason) = &report.stopped {
+            let problem = crate::store::Pause { since: run.now, reason: reason.clone() };
+            self.store.set_sending_problem(Some(&problem)).await?;
+        } else if report.sent > 0 && state.problem.is_some() {
+            self.store.set_sending_problem(None).await?;
+        }
         // Count what went out, for the bounce and complaint rates, even if the run failed.
         if report.sent > 0 {
             let day = run.now.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -274,6 +334,7 @@ impl Sender {
         report: &mut Report,
     ) -> Result<(), SenderError> {
         let mut pacer = Pacer::new(self.rate().await);
+        let clock = Clock { now: run.now, started: Instant::now() };
         let mut cursor: Option<DueCursor> = None;
         loop {
             let page = self.store.due_subscribers(until, cursor.as_ref(), self.config.page_size).await?;
@@ -290,8 +351,14 @@ impl Sender {
                     return Ok(());
                 }
                 report.visited += 1;
-                match self.visit(schedule, id, run.now, &mut pacer, report).await {
+                match self.visit(schedule, id, clock, &mut pacer, report).await {
                     Ok(()) => {}
+                    Err(SenderError::Account(reason)) => {
+                        tracing::error!(%reason, "SES refuses this account's mail: the run stops; nobody moves on");
+                        report.stopped = Some(reason);
+                        report.remaining += (page.subscribers.len() - i) as u32;
+                        return Ok(());
+                    }
                     // One unreadable or oversized record is reported and skipped; the run
                     // goes on for everyone else. A store outage still stops the run.
                     Err(SenderError::Store(e)) if e.is_per_record() => {
@@ -340,10 +407,11 @@ impl Sender {
         &self,
         schedule: &Schedule,
         id: &SubscriberId,
-        now: Timestamp,
+        clock: Clock,
         pacer: &mut Pacer,
         report: &mut Report,
     ) -> Result<(), SenderError> {
+        let now = clock.now;
         let Some(mut subscriber) = self.store.subscriber(id).await? else {
             report.skip("subscriber gone");
             return Ok(());
@@ -373,26 +441,60 @@ impl Sender {
         }
         let mut settled = true;
         for send in &plan.sends {
-            match self.store.claim_send(id, &send.slug, now, self.config.lease).await? {
+            // Rendered before the claim, so the claim is taken only for a send about to happen.
+            let email = match self.render(&subscriber, &send.slug, now) {
+                Ok(email) => email,
+                Err(reason) => {
+                    report.failed.push(Failure { subscriber: id.to_string(), slug: send.slug.clone(), reason });
+                    settled = false;
+                    continue;
+                }
+            };
+            pacer.wait().await;
+            let claimed_at = clock.at();
+            let held_until = crate::store::SendRecord::claimed(&send.slug, claimed_at, self.config.lease).lease_until;
+            match self.store.claim_send(id, &send.slug, claimed_at, self.config.lease).await? {
                 Claim::Done => report.skip("already sent"),
                 Claim::HeldElsewhere => {
-                    report.skip("claimed by another run");
+                    report.skip("claimed by another run, or waiting for SES's event");
                     settled = false;
                 }
-                Claim::Claimed => match self.deliver(&subscriber, &send.slug, now, pacer, report).await {
+                Claim::NotConfirmed => {
+                    // They left after this run read them: nothing goes, and their record is
+                    // theirs (the next visit sees their new status).
+                    report.skip("left during the run");
+                    return Ok(());
+                }
+                Claim::Claimed => match self.deliver(&subscriber, &send.slug, &email.mime, pacer, report).await {
                     Outcome::Sent(message_id) => {
-                        self.store.finish_send(id, &send.slug, &SendResult::Sent { message_id }, now).await?;
                         report.sent += 1;
                         *report.sent_by_post.entry(send.slug.clone()).or_default() += 1;
+                        let sent = SendResult::Sent { message_id };
+                        if let Err(e) = self.store.finish_send(id, &send.slug, &sent, clock.at()).await {
+                            // The mail went; SES's Send event settles the claim.
+                            tracing::warn!(subscriber = %id, slug = %send.slug, error = %crate::error_chain(&e),
+                                "sent, but the result was not recorded; SES's event will settle it");
+                            report.unsettled += 1;
+                            settled = false;
+                        }
                     }
                     Outcome::Permanent(reason) => {
-                        self.store
-                            .finish_send(id, &send.slug, &SendResult::Failed { reason: reason.clone() }, now)
-                            .await?;
+                        let failed = SendResult::Failed { reason: reason.clone() };
+                        self.store.finish_send(id, &send.slug, &failed, clock.at()).await?;
                         report.failed.push(Failure { subscriber: id.to_string(), slug: send.slug.clone(), reason });
                     }
-                    // The claim's lease runs out and a later run tries again.
-                    Outcome::GaveUp => settled = false,
+                    Outcome::NotSent => {
+                        self.store.release_claim(id, &send.slug, held_until).await?;
+                        settled = false;
+                    }
+                    Outcome::Unknown => {
+                        report.unsettled += 1;
+                        settled = false;
+                    }
+                    Outcome::Account(reason) => {
+                        self.store.release_claim(id, &send.slug, held_until).await?;
+                        return Err(SenderError::Account(reason));
+                    }
                 },
             }
         }
@@ -420,28 +522,36 @@ impl Sender {
         }
     }
 
+    /// The post as this subscriber gets it.
+    fn render(&self, subscriber: &Subscriber, slug: &str, now: Timestamp) -> Result<RenderedEmail, String> {
+        let prepared = self.prepared.get(slug).ok_or_else(|| format!("post {slug} is not in this build"))?;
+        let recipient = subscriber.recipient(&self.tokens, now)?;
+        prepared.render(&recipient, now.into()).map_err(|e| crate::error_chain(&e))
+    }
+
     async fn deliver(
         &self,
         subscriber: &Subscriber,
         slug: &str,
-        now: Timestamp,
+        mime: &[u8],
         pacer: &mut Pacer,
         report: &mut Report,
     ) -> Outcome {
-        let Some(prepared) = self.prepared.get(slug) else {
-            return Outcome::Permanent(format!("post {slug} is not in this build"));
-        };
-        let email = match subscriber.recipient(&self.tokens, now).map(|r| prepared.render(&r, now.into())) {
-            Ok(Ok(email)) => email,
-            Ok(Err(e)) => return Outcome::Permanent(crate::error_chain(&e)),
-            Err(e) => return Outcome::Permanent(e),
-        };
+        let id = subscriber.id.to_string();
+        let message = Outgoing { to: subscriber.email.as_str(), mime, tag: slug, subscriber: Some(&id) };
         let mut backoff = self.config.backoff;
         for attempt in 1..=self.config.attempts {
-            pacer.wait().await;
-            match self.mailer.send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: slug }).await {
+            if attempt > 1 {
+                pacer.wait().await;
+            }
+            match self.mailer.send(message).await {
                 Ok(message_id) => return Outcome::Sent(message_id),
                 Err(MailError::Permanent(reason)) => return Outcome::Permanent(reason),
+                Err(MailError::Account(reason)) => return Outcome::Account(reason),
+                Err(e @ MailError::Unknown(_)) => {
+                    tracing::warn!(subscriber = %subscriber.id, slug, error = %e, "no answer from SES; the claim waits for its event");
+                    return Outcome::Unknown;
+                }
                 Err(e @ (MailError::Throttled(_) | MailError::Transient(_))) => {
                     report.throttled_retries += 1;
                     tracing::warn!(subscriber = %subscriber.id, slug, attempt, error = %e, "send failed for now; backing off");
@@ -452,7 +562,7 @@ impl Sender {
                 }
             }
         }
-        Outcome::GaveUp
+        Outcome::NotSent
     }
 }
 

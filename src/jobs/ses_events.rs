@@ -35,6 +35,10 @@ pub const PAUSED_CONFIRMATIONS_PER_HOUR: u32 = 10;
 
 /// The SES message tag every mail carries: its kind (`confirm`, `welcome`, a post's slug).
 pub const MAIL_TAG: &str = "postbode-mail";
+/// The SES message tags of a post to a subscriber: who and which post, so a `Send` event
+/// settles that claim.
+pub const SUBSCRIBER_TAG: &str = "postbode-subscriber";
+pub const POST_TAG: &str = "postbode-post";
 
 /// How long an event's feedback id is remembered, to ignore repeats.
 const EVENT_MEMORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
@@ -74,12 +78,19 @@ struct SesNotification {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Mail {
     #[serde(default)]
     tags: std::collections::HashMap<String, Vec<String>>,
+    #[serde(default)]
+    message_id: String,
 }
 
 impl Mail {
+    fn tag(&self, name: &str) -> Option<&str> {
+        self.tags.get(name).and_then(|v| v.first()).map(String::as_str)
+    }
+
     /// The ledger of the mail an event is about (a mail without the tag is the list's).
     fn ledger(&self) -> Ledger {
         self.tags.get(MAIL_TAG).and_then(|v| v.first()).map_or(Ledger::List, |tag| Ledger::of_tag(tag))
@@ -173,6 +184,8 @@ pub struct EventsReport {
     pub complained: u32,
     /// Events for addresses postbode does not know (a test send, an erased subscriber).
     pub unknown: u32,
+    /// `Send` events of posts, recorded on their (subscriber, post) claim.
+    pub sends_settled: u32,
     /// Other events (deliveries, opens, …) that need nothing.
     pub ignored: u32,
     /// Events seen before (same feedback id): nothing changed.
@@ -206,6 +219,23 @@ pub async fn handle(
         let notification: SesNotification = serde_json::from_str(&record.sns.message)?;
         let kind = notification.event_type.or(notification.notification_type).unwrap_or_default();
         let ledger = notification.mail.ledger();
+        if kind == "Send" {
+            // SES accepted a post: settle its claim, whatever the sender heard (an answer lost
+            // to a timeout or a crash). Recording it twice changes nothing.
+            let mail = &notification.mail;
+            match (mail.tag(SUBSCRIBER_TAG).map(str::parse::<crate::subscribers::SubscriberId>), mail.tag(POST_TAG)) {
+                (Some(Ok(id)), Some(slug)) => match store.record_send_event(&id, slug, &mail.message_id, now).await {
+                    Ok(()) => report.sends_settled += 1,
+                    Err(e) if e.is_per_record() => {
+                        tracing::error!(error = %crate::error_chain(&e), "send event not recorded");
+                        report.failed += 1;
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+                _ => report.ignored += 1,
+            }
+            continue;
+        }
         let (addresses, status, feedback_id): (Vec<String>, Option<Status>, Option<String>) =
             match (kind.as_str(), notification.bounce, notification.complaint) {
                 ("Bounce", Some(b), _) => {
@@ -350,7 +380,11 @@ pub async fn resume(store: &dyn Store, now: Timestamp) -> Result<Option<Pause>, 
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let baseline = store.stats(Ledger::List, today, today).await?;
     store
-        .set_sending_state(&SendingState { paused: None, fresh_window: Some(FreshWindow { since: now, baseline }) })
+        .set_sending_state(&SendingState {
+            paused: None,
+            fresh_window: Some(FreshWindow { since: now, baseline }),
+            ..SendingState::default()
+        })
         .await?;
     Ok(state.paused)
 }

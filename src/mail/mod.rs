@@ -19,6 +19,9 @@ pub struct Outgoing<'a> {
     pub mime: &'a [u8],
     /// What kind of mail it is (`confirm`, `welcome`, a post's slug), for logs and file names.
     pub tag: &'a str,
+    /// For a post to a subscriber: who, so SES's events about it name (subscriber, post) and
+    /// settle a send whose answer was lost (see `Store::record_send_event`).
+    pub subscriber: Option<&'a str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,16 @@ pub enum MailError {
     /// This message will never go out as it is (rejected address, bad content).
     #[error("the message was rejected: {0}")]
     Permanent(String),
+    /// The request may have reached the delivery system and been accepted, but no answer came
+    /// (a timeout, a dropped connection, an unreadable answer): the message may be on its way.
+    /// Never sent again blindly.
+    #[error("the outcome of the send is unknown: {0}")]
+    Unknown(String),
+    /// A fault of the account or its set-up, not of this message (access denied, missing
+    /// configuration set, sandbox, account paused, daily quota used): every send would fail
+    /// alike, so the run stops and nobody moves on.
+    #[error("sending is not possible for this account: {0}")]
+    Account(String),
 }
 
 #[async_trait]

@@ -1,7 +1,11 @@
 //! SESv2 raw sending.
 
 use async_trait::async_trait;
+use std::time::Duration;
+
 use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::config::retry::RetryConfig;
+use aws_sdk_sesv2::config::timeout::TimeoutConfig;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
@@ -14,9 +18,32 @@ pub struct SesMailer {
     configuration_set: Option<String>,
 }
 
+/// How long one SES call may take before its outcome counts as unknown.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl SesMailer {
+    /// Sends through `client`, with the SDK's own retries turned off and a timeout per call:
+    /// the SDK would repeat a send that timed out or lost its connection, and SES may have
+    /// accepted the first. The sender retries itself, and only where nothing was accepted.
     pub fn new(client: Client, configuration_set: Option<String>) -> SesMailer {
-        SesMailer { client, configuration_set }
+        SesMailer::with_timeout(client, configuration_set, SEND_TIMEOUT)
+    }
+
+    /// As [`SesMailer::new`], with another timeout per call (the fault tests use a short one).
+    pub fn with_timeout(client: Client, configuration_set: Option<String>, timeout: Duration) -> SesMailer {
+        let config = client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3).min(timeout))
+                    .operation_attempt_timeout(timeout)
+                    .operation_timeout(timeout)
+                    .build(),
+            )
+            .build();
+        SesMailer { client: Client::from_conf(config), configuration_set }
     }
 }
 
@@ -33,14 +60,9 @@ impl Mailer for SesMailer {
             .destination(Destination::builder().to_addresses(message.to).build())
             .content(EmailContent::builder().raw(raw).build())
             .set_configuration_set_name(self.configuration_set.clone())
-            // The mail's kind, in every event SES publishes about it (see jobs::ses_events).
-            .email_tags(
-                MessageTag::builder()
-                    .name(crate::jobs::ses_events::MAIL_TAG)
-                    .value(tag_value(message.tag))
-                    .build()
-                    .map_err(|e| MailError::Permanent(e.to_string()))?,
-            )
+            // The mail's kind, and for posts (subscriber, post), in every event SES publishes
+            // about it (see jobs::ses_events).
+            .set_email_tags(Some(tags(&message)?))
             .send()
             .await
             .map_err(classify)?;
@@ -54,6 +76,23 @@ impl Mailer for SesMailer {
     }
 }
 
+fn tags(message: &Outgoing<'_>) -> Result<Vec<MessageTag>, MailError> {
+    use crate::jobs::ses_events::{MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
+    let mut tags = vec![(MAIL_TAG, message.tag)];
+    if let Some(subscriber) = message.subscriber {
+        tags.extend([(SUBSCRIBER_TAG, subscriber), (POST_TAG, message.tag)]);
+    }
+    tags.into_iter()
+        .map(|(name, value)| {
+            MessageTag::builder()
+                .name(name)
+                .value(tag_value(value))
+                .build()
+                .map_err(|e| MailError::Account(e.to_string()))
+        })
+        .collect()
+}
+
 /// SES accepts tag values of letters, digits, `_` and `-` (up to 256): other characters
 /// become `-`.
 fn tag_value(tag: &str) -> String {
@@ -65,7 +104,8 @@ fn tag_value(tag: &str) -> String {
     if value.is_empty() { "mail".into() } else { value }
 }
 
-/// Sorts SES failures into wait-and-retry or give-up.
+/// Sorts SES failures: wait and retry (nothing was accepted), give up on this recipient, stop
+/// for the account, or unknown (it may have been accepted).
 fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     err: SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>,
 ) -> MailError {
@@ -73,18 +113,57 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
         Some(m) => format!("{}: {m}", err.code().unwrap_or("error")),
         None => aws_smithy_error_text(&err),
     };
+    let message = err.message().unwrap_or_default();
     match (&err, err.code()) {
-        (_, Some("TooManyRequestsException" | "ThrottlingException" | "LimitExceededException")) => {
+        // SESv1 and v2 both answer a used-up daily quota as a throttling error; only the
+        // next day (or a raised quota) helps, so it stops the run like other account faults.
+        (_, Some(_)) if message.contains("Daily message quota exceeded") => MailError::Account(text),
+        (_, Some("TooManyRequestsException" | "ThrottlingException" | "Throttling" | "LimitExceededException")) => {
             MailError::Throttled(text)
         }
-        (_, Some("SendingPausedException" | "AccountSuspendedException" | "MailFromDomainNotVerifiedException")) => {
-            MailError::Transient(text)
-        }
+        (
+            _,
+            Some(
+                "AccessDeniedException"
+                | "AccessDenied"
+                | "AccountSuspendedException"
+                | "SendingPausedException"
+                | "MailFromDomainNotVerifiedException"
+                | "NotFoundException"
+                | "ConfigurationSetDoesNotExistException"
+                | "UnrecognizedClientException"
+                | "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredTokenException",
+            ),
+        ) => MailError::Account(text),
+        // The sandbox: every recipient outside the verified identities is refused alike.
+        (_, Some("MessageRejected")) if message.contains("not verified") => MailError::Account(text),
+        (SdkError::ServiceError(ctx), _) if ctx.raw().status().as_u16() == 403 => MailError::Account(text),
         (SdkError::ServiceError(ctx), _) if ctx.raw().status().is_server_error() => MailError::Transient(text),
         (SdkError::ServiceError(_), _) => MailError::Permanent(text),
-        // Timeouts, dispatch and response errors: the request may not have arrived.
-        _ => MailError::Transient(text),
+        // The request could not be built: every send would fail alike.
+        (SdkError::ConstructionFailure(_), _) => MailError::Account(text),
+        // No connection was made: nothing reached SES.
+        (SdkError::DispatchFailure(_), _) if refused(&err) => MailError::Transient(text),
+        // A timeout, a connection lost after the request went, an answer that could not be
+        // read: SES may have accepted the message.
+        _ => MailError::Unknown(text),
     }
+}
+
+/// True when the connection itself was refused (so no request was sent).
+fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn aws_smithy_error_text(err: &dyn std::error::Error) -> String {

@@ -30,15 +30,16 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
-    Claim, DayStats, DueCursor, DuePage, Ledger, SendRecord, SendResult, SendState, SendingState, Store, StoreError,
+    Claim, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState, Store,
+    StoreError,
 };
 use crate::subscribers::{Status, SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
@@ -309,34 +310,112 @@ impl Store for DynamoStore {
         subscriber: &SubscriberId,
         slug: &str,
         now: Timestamp,
-        lease: SignedDuration,
+        hold: SignedDuration,
     ) -> Result<Claim, StoreError> {
-        let record = SendRecord::claimed(slug, now, lease);
+        let record = SendRecord::claimed(slug, now, hold);
         let lease_until = record.lease_until;
         let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&record).map_err(StoreError::corrupt)?;
         item.extend(send_key(subscriber, slug));
         item.insert("lease_until_s".into(), n(lease_until.as_second()));
-        let result = self
-            .client
-            .put_item()
+        // One transaction: the subscriber is still confirmed, and the send is free to claim.
+        let still_confirmed = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(subscriber_key(subscriber)))
+            .condition_expression("#status = :confirmed")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":confirmed", s("confirmed"))
+            .build()
+            .map_err(StoreError::corrupt)?;
+        let claim = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk) OR (#state = :claimed AND lease_until_s < :now)")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":claimed", s("claimed"))
             .expression_attribute_values(":now", n(now.as_second()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::corrupt)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(still_confirmed).build())
+            .transact_items(TransactWriteItem::builder().put(claim).build())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(e) => match map_err(e) {
-                StoreError::Conflict => {
-                    let held = self.send_record(subscriber, slug).await?.is_some_and(|r| r.state == SendState::Claimed);
-                    Ok(if held { Claim::HeldElsewhere } else { Claim::Done })
-                }
-                other => Err(other),
-            },
+        let err = match result {
+            Ok(_) => return Ok(Claim::Claimed),
+            Err(err) => err,
+        };
+        // Which condition failed: the cancellation reasons are in the order of the items.
+        let reasons: Vec<Option<String>> = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                e.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect()
+            }
+            _ => return Err(map_err(err)),
+        };
+        let failed = |i: usize| reasons.get(i).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed");
+        if failed(1) {
+            let done = self.send_record(subscriber, slug).await?.is_some_and(|r| r.state != SendState::Claimed);
+            if done {
+                return Ok(Claim::Done);
+            }
+        }
+        Ok(if failed(0) {
+            Claim::NotConfirmed
+        } else {
+            // The send's own condition, or a transaction racing on the same items.
+            Claim::HeldElsewhere
+        })
+    }
+
+    async fn release_claim(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        held_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(send_key(subscriber, slug)))
+            .condition_expression("#state = :claimed AND lease_until_s = :mine")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":claimed", s("claimed"))
+            .expression_attribute_values(":mine", n(held_until.as_second()))
+            .send()
+            .await;
+        match result.map_err(map_err) {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn record_send_event(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        message_id: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(send_key(subscriber, slug)))
+            .update_expression("SET #state = :sent, message_id = :id, finished_at = :at")
+            .condition_expression("#state = :claimed")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":claimed", s("claimed"))
+            .expression_attribute_values(":id", s(message_id))
+            .expression_attribute_values(":at", s(at.to_string()))
+            .send()
+            .await;
+        match result.map_err(map_err) {
+            // No record, or one with a result already: nothing to settle.
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -437,24 +516,41 @@ impl Store for DynamoStore {
     }
 
     async fn sending_state(&self) -> Result<SendingState, StoreError> {
-        let item = self.get(HashMap::from([("pk".to_owned(), s("SENDING")), ("sk".to_owned(), s("STATE"))])).await?;
-        match item.as_ref().and_then(|i| i.get("state")).and_then(|v| v.as_s().ok()) {
-            Some(json) => serde_json::from_str(json).map_err(StoreError::corrupt),
-            None => Ok(SendingState::default()),
-        }
+        let item = self.get(sending_key()).await?;
+        let json = |name: &str| item.as_ref().and_then(|i| i.get(name)).and_then(|v| v.as_s().ok());
+        let mut state: SendingState = match json("state") {
+            Some(json) => serde_json::from_str(json).map_err(StoreError::corrupt)?,
+            None => SendingState::default(),
+        };
+        state.problem = json("problem").map(|p| serde_json::from_str(p).map_err(StoreError::corrupt)).transpose()?;
+        Ok(state)
     }
 
     async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError> {
         let json = serde_json::to_string(state).map_err(StoreError::corrupt)?;
+        // An update, not a put: the problem attribute next to it stays as it is.
         self.client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .item("pk", s("SENDING"))
-            .item("sk", s("STATE"))
-            .item("state", s(json))
+            .set_key(Some(sending_key()))
+            .update_expression("SET #state = :state")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":state", s(json))
             .send()
             .await
             .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn set_sending_problem(&self, problem: Option<&Pause>) -> Result<(), StoreError> {
+        let update = self.client.update_item().table_name(&self.table).set_key(Some(sending_key()));
+        let update = match problem {
+            Some(p) => update
+                .update_expression("SET problem = :p")
+                .expression_attribute_values(":p", s(serde_json::to_string(p).map_err(StoreError::corrupt)?)),
+            None => update.update_expression("REMOVE problem"),
+        };
+        update.send().await.map_err(map_err)?;
         Ok(())
     }
 
@@ -603,6 +699,10 @@ where
             None => return Ok(all),
         }
     }
+}
+
+fn sending_key() -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), s("SENDING")), ("sk".to_owned(), s("STATE"))])
 }
 
 fn send_key(subscriber: &SubscriberId, slug: &str) -> HashMap<String, AttributeValue> {

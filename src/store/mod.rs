@@ -31,12 +31,17 @@ pub struct DuePage {
 /// The answer to "may I send this post to this subscriber?"
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
-    /// Yours: send, then record the result.
+    /// Yours: send, then record the result (or give it back if the send surely did not
+    /// happen).
     Claimed,
     /// Sent (or failed for good) before: never again.
     Done,
-    /// Another run holds an unexpired claim.
+    /// A claim taken less than its hold ago, without a result: another run is sending it, or
+    /// sent it and SES's `Send` event has not come yet. Not now.
     HeldElsewhere,
+    /// The subscriber is not confirmed any more (unsubscribed, bounced, complained, erased)
+    /// at the moment of the claim: nothing is sent.
+    NotConfirmed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +124,11 @@ pub struct SendingState {
     /// day had at that moment taken off, so the next single event does not pause again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fresh_window: Option<FreshWindow>,
+    /// An account-level error (access, configuration set, sandbox, account paused, quota)
+    /// stopped the last run that met it; cleared by the next run that sends. Stored apart
+    /// ([`Store::set_sending_problem`]).
+    #[serde(skip)]
+    pub problem: Option<Pause>,
 }
 
 /// Where the breaker's window starts after a resume.
@@ -209,16 +219,38 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<DuePage, StoreError>;
 
-    /// Claims (subscriber, post) before sending, with a conditional write: granted when there
-    /// is no record yet, or when an earlier claim's lease ran out without a result (a run
-    /// that died between claim and send).
+    /// Claims (subscriber, post) right before sending, held until `now + hold`. Granted only
+    /// while the subscriber is confirmed, checked in the same write (one transaction in
+    /// DynamoDB, one statement locally), so someone who left after the run read them gets
+    /// nothing. Granted when there is no record yet, or when an earlier claim's hold ran out
+    /// with neither a result nor an SES `Send` event (its send may never have happened).
     async fn claim_send(
         &self,
         subscriber: &SubscriberId,
         slug: &str,
         now: Timestamp,
-        lease: SignedDuration,
+        hold: SignedDuration,
     ) -> Result<Claim, StoreError>;
+
+    /// Gives back a claim (the one held until `held_until`) whose send surely did not
+    /// happen (SES refused it before accepting), so the next run may send at once.
+    async fn release_claim(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        held_until: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// SES's `Send` event for (subscriber, post), from the message tags: settles a claim whose
+    /// answer was lost (timeout, dropped connection, crash after the send) as sent. Does
+    /// nothing to a record with a result, or without a record.
+    async fn record_send_event(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        message_id: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Records the result of a claimed send.
     async fn finish_send(
@@ -245,7 +277,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn sending_state(&self) -> Result<SendingState, StoreError>;
 
+    /// Writes the pause and the breaker's window (not the problem: see below).
     async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError>;
+
+    /// Notes (or clears) an account-level problem that stopped the last run; kept apart from
+    /// the pause so neither write undoes the other.
+    async fn set_sending_problem(&self, problem: Option<&Pause>) -> Result<(), StoreError>;
 
     /// Every subscriber, for the operator's `subscribers list` and `stats`. In DynamoDB this
     /// is a scan: fine for an operator now and then, never used by the sender.

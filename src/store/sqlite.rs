@@ -18,7 +18,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
-    Claim, DayStats, DueCursor, DuePage, Ledger, SendRecord, SendResult, SendState, SendingState, Store, StoreError,
+    Claim, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState, Store,
+    StoreError,
 };
 use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
@@ -226,16 +227,19 @@ impl Store for SqliteStore {
         subscriber: &SubscriberId,
         slug: &str,
         now: Timestamp,
-        lease: SignedDuration,
+        hold: SignedDuration,
     ) -> Result<Claim, StoreError> {
         let (id, slug) = (subscriber.to_string(), slug.to_owned());
-        let record = SendRecord::claimed(&slug, now, lease);
+        let record = SendRecord::claimed(&slug, now, hold);
         let lease_until = record.lease_until;
         let data = serde_json::to_string(&record).map_err(StoreError::corrupt)?;
         self.with(move |c| {
+            // One statement: the subscriber's status is checked in the same write as the claim.
             let changed = c
                 .execute(
-                    "INSERT INTO sends (subscriber_id, slug, state, lease_until, data) VALUES (?1, ?2, 'claimed', ?3, ?4)
+                    "INSERT INTO sends (subscriber_id, slug, state, lease_until, data)
+                     SELECT ?1, ?2, 'claimed', ?3, ?4
+                     WHERE EXISTS (SELECT 1 FROM subscribers WHERE id = ?1 AND json_extract(data, '$.status') = 'confirmed')
                      ON CONFLICT (subscriber_id, slug) DO UPDATE SET lease_until = excluded.lease_until, data = excluded.data
                      WHERE sends.state = 'claimed' AND sends.lease_until < ?5",
                     params![id, slug, lease_until.as_second(), data, now.as_second()],
@@ -244,10 +248,65 @@ impl Store for SqliteStore {
             if changed == 1 {
                 return Ok(Claim::Claimed);
             }
+            let confirmed = c
+                .query_row(
+                    "SELECT 1 FROM subscribers WHERE id = ?1 AND json_extract(data, '$.status') = 'confirmed'",
+                    [&id],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(StoreError::unavailable)?
+                .is_some();
             Ok(match Self::read_send(c, &id, &slug)?.map(|r| r.state) {
-                Some(SendState::Claimed) => Claim::HeldElsewhere,
-                _ => Claim::Done,
+                Some(SendState::Sent | SendState::Failed) => Claim::Done,
+                _ if !confirmed => Claim::NotConfirmed,
+                Some(SendState::Claimed) | None => Claim::HeldElsewhere,
             })
+        })
+        .await
+    }
+
+    async fn release_claim(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        held_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (id, slug) = (subscriber.to_string(), slug.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM sends WHERE subscriber_id = ?1 AND slug = ?2 AND state = 'claimed' AND lease_until = ?3",
+                params![id, slug, held_until.as_second()],
+            )
+            .map_err(StoreError::unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_send_event(
+        &self,
+        subscriber: &SubscriberId,
+        slug: &str,
+        message_id: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (id, slug, message_id) = (subscriber.to_string(), slug.to_owned(), message_id.to_owned());
+        self.with(move |c| {
+            let Some(mut record) = Self::read_send(c, &id, &slug)? else { return Ok(()) };
+            if record.state != SendState::Claimed {
+                return Ok(());
+            }
+            record.state = SendState::Sent;
+            record.message_id = Some(message_id);
+            record.finished_at = Some(at);
+            let data = serde_json::to_string(&record).map_err(StoreError::corrupt)?;
+            c.execute(
+                "UPDATE sends SET state = 'sent', data = ?3 WHERE subscriber_id = ?1 AND slug = ?2 AND state = 'claimed'",
+                params![id, slug, data],
+            )
+            .map_err(StoreError::unavailable)?;
+            Ok(())
         })
         .await
     }
@@ -339,10 +398,33 @@ impl Store for SqliteStore {
 
     async fn sending_state(&self) -> Result<SendingState, StoreError> {
         self.with(|c| {
-            c.query_row("SELECT value FROM settings WHERE key = 'sending'", [], |r| r.get::<_, String>(0))
-                .optional()
-                .map_err(StoreError::unavailable)?
-                .map_or(Ok(SendingState::default()), |v| serde_json::from_str(&v).map_err(StoreError::corrupt))
+            let setting = |key: &str| {
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get::<_, String>(0))
+                    .optional()
+                    .map_err(StoreError::unavailable)
+            };
+            let mut state: SendingState = setting("sending")?
+                .map_or(Ok(SendingState::default()), |v| serde_json::from_str(&v).map_err(StoreError::corrupt))?;
+            state.problem = setting("sending_problem")?
+                .map(|v| serde_json::from_str(&v).map_err(StoreError::corrupt))
+                .transpose()?;
+            Ok(state)
+        })
+        .await
+    }
+
+    async fn set_sending_problem(&self, problem: Option<&Pause>) -> Result<(), StoreError> {
+        let value = problem.map(serde_json::to_string).transpose().map_err(StoreError::corrupt)?;
+        self.with(move |c| {
+            match value {
+                Some(value) => c.execute(
+                    "INSERT INTO settings (key, value) VALUES ('sending_problem', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [value],
+                ),
+                None => c.execute("DELETE FROM settings WHERE key = 'sending_problem'", []),
+            }
+            .map_err(StoreError::unavailable)?;
+            Ok(())
         })
         .await
     }

@@ -365,8 +365,7 @@ async fn stats_scenario(desk: Desk) {
         record(ConsentAction::Confirm, "2026-10-01T10:05:00Z", blog),
     ];
     bob.confirmed_at = Some(ts("2026-10-01T10:05:00Z"));
-    leave(&mut bob, Status::Unsubscribed, ts("2026-11-18T12:00:00Z"));
-    desk.store.update_subscriber(&bob).await.unwrap();
+    bob.version = desk.store.update_subscriber(&bob).await.unwrap();
     for (who, slug, at) in [
         (&anna, "deel-1", "2026-11-03T07:05:00Z"),
         (&anna, "deel-2", "2026-11-10T07:05:00Z"),
@@ -377,6 +376,9 @@ async fn stats_scenario(desk: Desk) {
         let sent = SendResult::Sent { message_id: "m".into() };
         desk.store.finish_send(&who.id, slug, &sent, ts(at)).await.unwrap();
     }
+    // Bob leaves after post 2 (claims are granted only while someone is confirmed).
+    leave(&mut bob, Status::Unsubscribed, ts("2026-11-18T12:00:00Z"));
+    desk.store.update_subscriber(&bob).await.unwrap();
     let day: jiff::civil::Date = "2026-11-02".parse().unwrap();
     let shown = postbode::store::DayStats { sent: 4, ..Default::default() };
     desk.store.add_stats(Ledger::ConfirmPage, day, shown).await.unwrap();
@@ -448,7 +450,10 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
 
     // Sending is paused by the breaker: the author's summary goes all the same.
     let pause = postbode::store::Pause { since: at, reason: "complaint rate 0.150%".into() };
-    store.set_sending_state(&postbode::store::SendingState { paused: Some(pause), fresh_window: None }).await.unwrap();
+    store
+        .set_sending_state(&postbode::store::SendingState { paused: Some(pause), ..Default::default() })
+        .await
+        .unwrap();
     let run = |now: &str| postbode::jobs::sender::Run { now: now.parse().unwrap(), scheduled_at: None, deadline: None };
     let mails = || std::fs::read_dir(outbox.path()).unwrap().count();
     // Monday 30 November 2026, 08:50 in Amsterdam: not yet.

@@ -348,7 +348,7 @@ async fn paused_caps(store: Arc<dyn Store>) {
     let app = TestApp::with_store(store);
     let pause = postbode::store::Pause { since: app.now(), reason: "bounce rate".into() };
     app.store
-        .set_sending_state(&postbode::store::SendingState { paused: Some(pause), fresh_window: None })
+        .set_sending_state(&postbode::store::SendingState { paused: Some(pause), ..Default::default() })
         .await
         .unwrap();
     let mut answers = Vec::new();

@@ -158,7 +158,7 @@ async fn sending_status_and_resume_on_dynamodb() {
     };
     postbode::store::Store::set_sending_state(
         &store,
-        &postbode::store::SendingState { paused: Some(pause), fresh_window: None },
+        &postbode::store::SendingState { paused: Some(pause), ..Default::default() },
     )
     .await
     .unwrap();

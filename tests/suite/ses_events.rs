@@ -243,7 +243,7 @@ async fn the_operator_sees_and_lifts_the_pause_from_the_command_line() {
     {
         let store = SqliteStore::open(&data.path().join("postbode.sqlite")).unwrap();
         let pause = postbode::store::Pause { since: now(), reason: "bounce rate 6.00% over the last 7 days".into() };
-        let state = postbode::store::SendingState { paused: Some(pause), fresh_window: None };
+        let state = postbode::store::SendingState { paused: Some(pause), ..Default::default() };
         store.set_sending_state(&state).await.unwrap();
     }
     let out = crate::helpers::postbode(&["sending", "status", "--local", dir]);

@@ -145,9 +145,13 @@ pub async fn due_subscribers_come_page_by_page_in_due_order(store: Arc<dyn Store
 pub async fn a_send_is_claimed_once(store: Arc<dyn Store>) {
     use jiff::SignedDuration;
     use postbode::store::{Claim, SendResult, SendState};
-    let s = subscriber("claim@example.nl");
+    let mut s = subscriber("claim@example.nl");
     store.insert_subscriber(&s).await.unwrap();
     let lease = SignedDuration::from_mins(10);
+    // Only a confirmed subscriber's send can be claimed.
+    assert_eq!(store.claim_send(&s.id, "deel-1", at(0), lease).await.unwrap(), Claim::NotConfirmed);
+    s.status = postbode::subscribers::Status::Confirmed;
+    s.version = store.update_subscriber(&s).await.unwrap();
     // Racing claims: one wins.
     let tasks: Vec<_> = (0..6)
         .map(|_| {
@@ -171,9 +175,28 @@ pub async fn a_send_is_claimed_once(store: Arc<dyn Store>) {
     assert_eq!(store.claim_send(&s.id, "deel-2", at(0), lease).await.unwrap(), Claim::Claimed);
     store.finish_send(&s.id, "deel-2", &SendResult::Failed { reason: "rejected".into() }, at(1)).await.unwrap();
     assert_eq!(store.claim_send(&s.id, "deel-2", at(100_000), lease).await.unwrap(), Claim::Done);
+    // A claim given back (its send did not happen) can be taken again at once; only by its
+    // own holder (the hold is its token).
+    assert_eq!(store.claim_send(&s.id, "deel-3", at(0), lease).await.unwrap(), Claim::Claimed);
+    store.release_claim(&s.id, "deel-3", at(1).checked_add(lease).unwrap()).await.unwrap();
+    assert_eq!(store.claim_send(&s.id, "deel-3", at(5), lease).await.unwrap(), Claim::HeldElsewhere, "not its holder");
+    store.release_claim(&s.id, "deel-3", at(0).checked_add(lease).unwrap()).await.unwrap();
+    assert_eq!(store.claim_send(&s.id, "deel-3", at(5), lease).await.unwrap(), Claim::Claimed);
+    // SES's Send event settles a claim whose answer was lost; a second one changes nothing,
+    // and an event without a claim records nothing.
+    store.record_send_event(&s.id, "deel-3", "m-3", at(6)).await.unwrap();
+    store.record_send_event(&s.id, "deel-3", "m-3-again", at(7)).await.unwrap();
+    store.record_send_event(&s.id, "deel-9", "m-9", at(7)).await.unwrap();
+    assert_eq!(store.claim_send(&s.id, "deel-3", at(100_000), lease).await.unwrap(), Claim::Done);
+    // Someone who left gets no claim, also for a send that was free.
+    s.status = postbode::subscribers::Status::Unsubscribed;
+    store.update_subscriber(&s).await.unwrap();
+    assert_eq!(store.claim_send(&s.id, "deel-4", at(10), lease).await.unwrap(), Claim::NotConfirmed);
+    assert_eq!(store.claim_send(&s.id, "deel-1", at(100_000), lease).await.unwrap(), Claim::Done);
     let mut history = store.sends(&s.id).await.unwrap();
     history.sort_by(|a, b| a.slug.cmp(&b.slug));
-    assert_eq!(history.len(), 2);
+    assert_eq!(history.len(), 3);
+    assert_eq!((history[2].state, history[2].message_id.as_deref()), (SendState::Sent, Some("m-3")));
     assert_eq!((history[0].state, history[0].message_id.as_deref()), (SendState::Sent, Some("m-1")));
     assert_eq!((history[1].state, history[1].reason.as_deref()), (SendState::Failed, Some("rejected")));
     assert_eq!(history[0].finished_at, Some(at(602)));
