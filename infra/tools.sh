@@ -90,8 +90,9 @@ start_stand_ins() {
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
   export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$ses_port"
   export AWS_ENDPOINT_URL_SSM="http://127.0.0.1:$ses_port"
+  export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$ses_port"
   export POSTBODE_TEST_MOTO="http://127.0.0.1:$ses_port"
-  echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES) on $AWS_ENDPOINT_URL_SESV2"
+  echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES, SSM, SQS) on $AWS_ENDPOINT_URL_SESV2"
 }
 
 # Installs Debian's package $2 unless the command $1 is there (with sudo when not root).

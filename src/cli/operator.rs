@@ -49,8 +49,13 @@ pub enum SubscribersAction {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum SendingAction {
-    /// Whether sending is paused, and why.
-    Status,
+    /// Whether sending is paused (and why), whether the last run met an account-level SES
+    /// error, and how many failed runs and events wait in the dead-letter queue.
+    Status {
+        /// The stack's dead-letter queue (its `DeadLetterQueue` output).
+        #[arg(long, env = "POSTBODE_DEAD_LETTER_QUEUE")]
+        dead_letter_queue: Option<String>,
+    },
     /// Lifts a pause after the cause is dealt with.
     Resume,
 }
@@ -257,10 +262,26 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
     runtime()?.block_on(async {
         let store = target.store().await?;
         match action {
-            SendingAction::Status => match store.sending_state().await.map_err(|e| chain(&e))?.paused {
-                Some(p) => println!("paused since {}: {}\nresume with: postbode sending resume", p.since, p.reason),
-                None => println!("sending is on"),
-            },
+            SendingAction::Status { dead_letter_queue } => {
+                let state = store.sending_state().await.map_err(|e| chain(&e))?;
+                match state.paused {
+                    Some(p) => println!("paused since {}: {}\nresume with: postbode sending resume", p.since, p.reason),
+                    None => println!("sending is on"),
+                }
+                if let Some(problem) = state.problem {
+                    println!(
+                        "the last run was stopped by SES at {}: {}\n(nobody moved on; the next run tries again once this is fixed)",
+                        problem.since, problem.reason
+                    );
+                }
+                if let Some(queue) = dead_letter_queue {
+                    let waiting = dead_letters(&queue).await?;
+                    println!(
+                        "dead-letter queue: {waiting} failed sender run(s) or SES event(s) waiting{}",
+                        if waiting > 0 { " (read them in the SQS console; the logs say why)" } else { "" }
+                    );
+                }
+            }
             SendingAction::Resume => {
                 match crate::jobs::ses_events::resume(store.as_ref(), jiff::Timestamp::now())
                     .await
@@ -273,6 +294,27 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The messages waiting in the stack's dead-letter queue.
+#[cfg(feature = "dead-letters")]
+async fn dead_letters(queue_url: &str) -> Result<u64, String> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let client = aws_sdk_sqs::Client::new(&super::aws().await);
+    let out = client
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .map_err(|e| format!("the dead-letter queue {queue_url} could not be read: {}", crate::error_chain(&e)))?;
+    let count = out.attributes().and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages));
+    Ok(count.and_then(|n| n.parse().ok()).unwrap_or(0))
+}
+
+#[cfg(not(feature = "dead-letters"))]
+async fn dead_letters(_queue_url: &str) -> Result<u64, String> {
+    Err("this build of postbode has no SQS support (feature `dead-letters`)".into())
 }
 
 /// `postbode stats [--since 30d] [--json]`: the list now (by status, the breaker's rates) and

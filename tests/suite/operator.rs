@@ -168,4 +168,26 @@ async fn sending_status_and_resume_on_dynamodb() {
     );
     assert!(text(&operator(&table, &["sending", "resume"])).starts_with("resumed"));
     assert!(postbode::store::Store::sending_state(&store).await.unwrap().paused.is_none());
+
+    // An account-level error noted by the sender, and the dead-letter queue's count (moto's
+    // SQS), next to the pause; resume does not touch the problem (the next sending run does).
+    let problem = postbode::store::Pause {
+        since: "2026-12-01T09:15:00Z".parse().unwrap(),
+        reason: "MessageRejected: Email address is not verified".into(),
+    };
+    postbode::store::Store::set_sending_problem(&store, Some(&problem)).await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&crate::aws::config().await);
+    let queue = sqs.create_queue().queue_name(format!("dlq-{}", uuid::Uuid::new_v4().simple())).send().await.unwrap();
+    let url = queue.queue_url().unwrap().to_owned();
+    for body in ["run 1", "event 2"] {
+        sqs.send_message().queue_url(&url).message_body(body).send().await.unwrap();
+    }
+    let status = text(&operator(&table, &["sending", "status", "--dead-letter-queue", &url]));
+    assert!(
+        status.starts_with("sending is on\nthe last run was stopped by SES at 2026-12-01T09:15:00Z: MessageRejected"),
+        "{status}"
+    );
+    assert!(status.contains("dead-letter queue: 2 failed sender run(s) or SES event(s) waiting"), "{status}");
+    postbode::store::Store::set_sending_problem(&store, None).await.unwrap();
+    assert_eq!(text(&operator(&table, &["sending", "status"])).trim(), "sending is on");
 }
