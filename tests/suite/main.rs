@@ -10,6 +10,7 @@ mod aws;
 mod config;
 mod content_check;
 mod email_checklist;
+mod fault_matrix;
 mod front_door;
 mod go_live;
 mod golden;
