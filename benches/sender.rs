@@ -6,20 +6,18 @@
 //! `cargo bench --bench sender` runs all three sizes; under `cargo test --benches` it runs
 //! the smallest only, as a smoke test.
 
+mod common;
+
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
-use postbode::content_io::load_catalogue;
 use postbode::jobs::sender::{Run, Sender, SenderConfig};
 use postbode::mail::{MailError, Mailer, Outgoing};
-use postbode::render::{BaseUrl, EmailSettings};
 use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
-use postbode::subscribers::{Status, Subscriber, SubscriberEmail, SubscriberId, Welcome};
 
 struct CountingMailer(AtomicU64);
 
@@ -53,43 +51,16 @@ fn cpu_seconds() -> f64 {
 
 async fn measure(n: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("bench.sqlite")).unwrap());
-    let now: Timestamp = "2026-12-01T07:05:00Z".parse().unwrap();
-    for i in 0..n {
-        let s = Subscriber {
-            id: SubscriberId::random(),
-            email: SubscriberEmail::parse(&format!("lezer{i}@example.nl")).unwrap(),
-            first_name: Some("Lezer".into()),
-            status: Status::Confirmed,
-            created_at: now,
-            updated_at: now,
-            token_version: 1,
-            consent: Vec::new(),
-            consent_dropped: 0,
-            confirmation_sent_at: None,
-            confirmed_at: Some("2026-11-20T10:00:00Z".parse().unwrap()),
-            welcome: Welcome::NotSent,
-            drip: Default::default(),
-            next_due_at: Some(now),
-            left_at: None,
-            transient_bounces: 0,
-            version: 0,
-        };
-        store.insert_subscriber(&s).await.unwrap();
-    }
-    let catalogue = load_catalogue(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap();
-    let settings = EmailSettings {
-        base_url: BaseUrl::parse("https://postbode.example").unwrap(),
-        from: "René Rensen <nieuwsbrief@postbode.example>".parse().unwrap(),
-        reply_to: None,
-    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.sqlite")).unwrap());
+    let now = common::window_now();
+    common::add_due_subscribers(&store, n, now).await;
     let mailer = Arc::new(CountingMailer(AtomicU64::new(0)));
     let sender = Sender::new(
-        store.clone() as Arc<dyn Store>,
+        store,
         mailer.clone(),
-        &catalogue,
-        &settings,
-        postbode::tokens::TokenKey::new(vec![7; 32]).unwrap(),
+        &common::catalogue(),
+        &common::settings(),
+        common::tokens(),
         postbode::schedule::DEFAULT_WINDOW_LENGTH,
         SenderConfig::default(),
     )

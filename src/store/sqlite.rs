@@ -26,6 +26,8 @@ use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, Subscribe
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Waited (on tokio's clock) before every call: see [`SqliteStore::with_latency`].
+    latency: std::time::Duration,
 }
 
 const SCHEMA: &str = "
@@ -91,7 +93,14 @@ impl SqliteStore {
     fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(StoreError::unavailable)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::unavailable)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), latency: std::time::Duration::ZERO })
+    }
+
+    /// The same store, with `latency` added to every call: a stand-in for a remote store's
+    /// round trip (DynamoDB's few milliseconds) in the throughput benchmark.
+    pub fn with_latency(mut self, latency: std::time::Duration) -> SqliteStore {
+        self.latency = latency;
+        self
     }
 
     /// Runs `f` on the connection off the async threads (SQLite calls block).
@@ -99,6 +108,9 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             // A panic in another call poisons the lock; the connection itself is still sound.
