@@ -487,3 +487,54 @@ async fn one_bad_record_does_not_stop_the_others_on_dynamodb() {
     })
     .await;
 }
+
+/// Counts the write requests a DynamoDB client makes (each TransactWriteItems once).
+#[derive(Debug, Clone, Default)]
+struct WriteCounter(Arc<std::sync::atomic::AtomicUsize>);
+
+impl aws_sdk_dynamodb::config::Intercept for WriteCounter {
+    fn name(&self) -> &'static str {
+        "write-counter"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::{
+            batch_write_item::BatchWriteItemInput, delete_item::DeleteItemInput, put_item::PutItemInput,
+            transact_write_items::TransactWriteItemsInput, update_item::UpdateItemInput,
+        };
+        let input = context.input();
+        let write = input.downcast_ref::<PutItemInput>().is_some()
+            || input.downcast_ref::<UpdateItemInput>().is_some()
+            || input.downcast_ref::<DeleteItemInput>().is_some()
+            || input.downcast_ref::<TransactWriteItemsInput>().is_some()
+            || input.downcast_ref::<BatchWriteItemInput>().is_some();
+        if write {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// At most 3 store writes per mail on average (the claim, its result, the subscriber's next
+/// visit), plus a few per run: counted on the DynamoDB client of a run over 40 readers.
+#[tokio::test]
+async fn a_run_writes_at_most_three_times_per_mail_on_dynamodb() {
+    let (_, _, table) = crate::aws::dynamo_store().await;
+    let counter = WriteCounter::default();
+    let config =
+        aws_sdk_dynamodb::config::Builder::from(&crate::aws::config().await).interceptor(counter.clone()).build();
+    let store: Arc<dyn Store> =
+        Arc::new(postbode::store::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &table));
+    let h = Harness { store: store.clone(), outbox: tempfile::tempdir().unwrap(), emails: Vec::new() };
+    let emails = add_confirmed(store.as_ref(), 40, ts(WALK_FROM)).await;
+    let before = counter.0.load(std::sync::atomic::Ordering::SeqCst);
+    let report = sender(store, h.mailer(vec![], None), Harness::fast()).run(run_at(minutes(0))).await.unwrap();
+    let writes = counter.0.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert_eq!(report.sent as usize, emails.len());
+    // Per run: the day's sent counter.
+    assert!(writes <= 3 * emails.len() + 1, "{writes} writes for {} mails", emails.len());
+}
