@@ -220,15 +220,18 @@ fn invalid_toml_and_missing_fences() {
     );
 }
 
+/// Writes `text` to `rel` under `root`, with its folders.
+fn write_file(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
 /// The CLI lists every problem of every file in one run and exits non-zero.
 #[test]
 fn check_reports_all_problems_at_once_and_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| write_file(dir.path(), rel, text);
     write("site.toml", SITE);
     write("privacy.md", PRIVACY);
     write("reeks/series.toml", SERIES);
@@ -460,11 +463,7 @@ fn retired_series_keys_are_reported_with_their_line() {
 #[test]
 fn check_warns_about_a_broadcast_dated_more_than_a_week_ago() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| write_file(dir.path(), rel, text);
     let today = jiff::Zoned::now().with_time_zone(postbode::content::site_time_zone()).date();
     let dated = |days: i64, slug: &str| {
         let date = today.checked_sub(jiff::Span::new().days(days)).unwrap();
