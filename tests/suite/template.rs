@@ -398,3 +398,31 @@ fn intents_wake_the_confirmations_function() {
         assert!(policies.contains(action), "{action} in {policies}");
     }
 }
+
+/// What settles and what keeps the sender's outcomes, as deployed: the configuration set
+/// publishes `send` events to the topic `ses-events` listens on; the sender and `ses-events`
+/// are invoked asynchronously with the retries the design needs (none for the sender: the
+/// next run continues; two for the idempotent events handler) and a dead-letter queue for
+/// what still fails, which `postbode sending status` is pointed at through an output.
+#[test]
+fn send_events_are_published_and_failures_land_in_the_dead_letter_queue() {
+    let stack = Stack::deploy(&[]);
+    let events = stack.property("ConfigurationSetEvents", &["EventDestination"]);
+    assert!(seq(&events["MatchingEventTypes"]).contains(&s("send")), "{events:?}");
+    assert_eq!(events["SnsDestination"]["TopicARN"], s("{SesEventsTopic}"));
+    let sns = stack.property("SesEventsFunction", &["Events", "SesNotifications"]);
+    assert_eq!((sns["Type"].clone(), sns["Properties"]["Topic"].clone()), (s("SNS"), s("{SesEventsTopic}")));
+    for (function, retries) in [("SenderFunction", 0), ("SesEventsFunction", 2)] {
+        let config = stack.property(function, &["EventInvokeConfig"]);
+        assert_eq!(config["MaximumRetryAttempts"].as_u64(), Some(retries), "{function}");
+        assert_eq!(config["DestinationConfig"]["OnFailure"]["Type"], s("SQS"), "{function}");
+        assert_eq!(config["DestinationConfig"]["OnFailure"]["Destination"], s("{DeadLetters.Arn}"), "{function}");
+    }
+    let schedule = stack.property("SenderFunction", &["Events", "Schedule", "Properties"]);
+    assert_eq!(schedule["RetryPolicy"]["MaximumRetryAttempts"].as_u64(), Some(0));
+    assert_eq!(schedule["DeadLetterConfig"]["Arn"], s("{DeadLetters.Arn}"));
+    assert_eq!(stack.output("DeadLetterQueue"), s("{DeadLetters}"));
+    // The claim's transaction checks the subscriber: the sender may do that, and only that more.
+    let policies = serde_norway::to_string(&stack.property("SenderFunction", &["Policies"])).unwrap();
+    assert!(policies.contains("dynamodb:ConditionCheckItem"), "{policies}");
+}
