@@ -367,78 +367,90 @@ impl Sender {
         report: &mut Report,
     ) -> Result<(), SenderError> {
         use futures_util::StreamExt;
+        use std::sync::atomic::Ordering::SeqCst;
         let pacer = Pacer::new(self.rate().await);
         let clock = Clock { now: run.now, started: Instant::now(), deadline: run.deadline.map(Instant::from_std) };
-        // Set by an account-level error or a store outage: visits not yet begun do not begin.
+        // Set by an account-level error, a store outage or the deadline: no new visit begins.
         let stop = std::sync::atomic::AtomicBool::new(false);
         let mut fatal = None;
+        // Up to `concurrency` visits at a time, each on its own report; the pacer spaces the
+        // sends of all of them. The next page of the due index is read as soon as the last
+        // subscriber of this one is under way, so the pipeline never drains between pages.
+        let concurrency = self.config.concurrency.max(1);
+        let mut in_flight = futures_util::stream::FuturesUnordered::new();
+        let mut queue: std::collections::VecDeque<SubscriberId> = std::collections::VecDeque::new();
         let mut cursor: Option<DueCursor> = None;
+        let mut more_pages = true;
         loop {
-            let page = self.store.due_subscribers(until, cursor.as_ref(), self.config.page_size).await?;
-            // Up to `concurrency` subscribers at a time, each visit on its own report; the
-            // pacer spaces the sends of all of them.
-            // (Collected first: a lazy `map` over the page would make the future's type
-            // depend on a closure that the compiler cannot prove `Send` for every lifetime.)
-            let pending: Vec<_> =
-                page.subscribers.iter().map(|id| self.visit_one(schedule, id, clock, &pacer, &stop)).collect();
-            let mut visits = futures_util::stream::iter(pending).buffer_unordered(self.config.concurrency.max(1));
-            while let Some((id, part, result)) = visits.next().await {
-                report.absorb(part);
-                match result {
-                    Ok(()) => {}
-                    Err(SenderError::Account(reason)) => {
-                        if report.stopped.is_none() {
-                            tracing::error!(%reason, "SES refuses this account's mail: the run stops; nobody moves on");
-                            report.stopped = Some(reason);
+            while in_flight.len() < concurrency && !stop.load(SeqCst) {
+                if queue.is_empty() && more_pages {
+                    match self.store.due_subscribers(until, cursor.as_ref(), self.config.page_size).await {
+                        Ok(page) => {
+                            queue.extend(page.subscribers);
+                            more_pages = page.next.is_some();
+                            cursor = page.next;
                         }
-                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                    // One unreadable or oversized record is reported and skipped; the run
-                    // goes on for everyone else. A store outage still stops the run.
-                    Err(SenderError::Store(e)) if e.is_per_record() => {
-                        tracing::error!(subscriber = %id, error = %crate::error_chain(&e), "record skipped");
-                        report.failed.push(Failure {
-                            subscriber: id.to_string(),
-                            slug: String::new(),
-                            reason: crate::error_chain(&e),
-                        });
-                    }
-                    Err(e) => {
-                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                        fatal.get_or_insert(e);
+                        Err(e) => {
+                            stop.store(true, SeqCst);
+                            fatal.get_or_insert(SenderError::Store(e));
+                            break;
+                        }
                     }
                 }
+                let Some(id) = queue.pop_front() else { break };
+                in_flight.push(self.visit_one(schedule, id, clock, &pacer, &stop));
             }
-            drop(visits);
-            if let Some(e) = fatal {
-                return Err(e);
+            let Some((id, part, result)) = in_flight.next().await else { break };
+            if part.stopped_at_deadline {
+                stop.store(true, SeqCst);
             }
-            if report.stopped.is_some() {
-                return Ok(());
-            }
-            if report.stopped_at_deadline {
-                if page.next.is_some() {
-                    report.remaining += self.count_due(until, page.next.clone()).await?;
+            report.absorb(part);
+            match result {
+                Ok(()) => {}
+                Err(SenderError::Account(reason)) => {
+                    if report.stopped.is_none() {
+                        tracing::error!(%reason, "SES refuses this account's mail: the run stops; nobody moves on");
+                        report.stopped = Some(reason);
+                    }
+                    stop.store(true, SeqCst);
                 }
-                return Ok(());
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
+                // One unreadable or oversized record is reported and skipped; the run goes on
+                // for everyone else. A store outage still stops the run.
+                Err(SenderError::Store(e)) if e.is_per_record() => {
+                    tracing::error!(subscriber = %id, error = %crate::error_chain(&e), "record skipped");
+                    report.failed.push(Failure {
+                        subscriber: id.to_string(),
+                        slug: String::new(),
+                        reason: crate::error_chain(&e),
+                    });
+                }
+                Err(e) => {
+                    stop.store(true, SeqCst);
+                    fatal.get_or_insert(e);
+                }
             }
         }
+        if let Some(e) = fatal {
+            return Err(e);
+        }
+        // Who was not visited: the rest of this page, and (at the deadline) the pages after.
+        report.remaining += queue.len() as u32;
+        if report.stopped_at_deadline && more_pages {
+            report.remaining += self.count_due(until, cursor).await?;
+        }
+        Ok(())
     }
 
     /// One subscriber's visit with a report of its own; not begun when the run is stopping
     /// or the deadline is near (then it counts as remaining).
-    async fn visit_one<'a>(
+    async fn visit_one(
         &self,
         schedule: &Schedule,
-        id: &'a SubscriberId,
+        id: SubscriberId,
         clock: Clock,
         pacer: &Pacer,
         stop: &std::sync::atomic::AtomicBool,
-    ) -> (&'a SubscriberId, Report, Result<(), SenderError>) {
+    ) -> (SubscriberId, Report, Result<(), SenderError>) {
         let mut report = Report::default();
         let near = clock.near_deadline(self.config.deadline_margin);
         if near || stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -447,7 +459,7 @@ impl Sender {
             return (id, report, Ok(()));
         }
         report.visited = 1;
-        let result = self.visit(schedule, id, clock, pacer, &mut report).await;
+        let result = self.visit(schedule, &id, clock, pacer, &mut report).await;
         (id, report, result)
     }
 

@@ -524,24 +524,37 @@ impl World {
         }
     }
 
-    /// (duplicates, missing, unwanted): over every reader, against what each should have.
+    /// (duplicates, missing, unwanted): over every reader, against what each should have; each
+    /// reader's discrepancy is printed by name.
     fn tally(&self, expected: &dyn Fn(usize) -> Vec<&'static str>) -> (usize, usize, usize) {
         let mut got: BTreeMap<(String, String), usize> = BTreeMap::new();
         for a in self.ses.accepted() {
             *got.entry((a.to, a.post)).or_default() += 1;
         }
-        let (mut duplicates, mut missing, mut wanted) = (0, 0, 0);
+        let (mut duplicates, mut missing, mut unwanted) = (0, 0, 0);
+        // Per reader: every expected post once; anything else is reported by name.
         for (i, (_, email)) in self.readers.iter().enumerate() {
-            for slug in expected(i) {
-                wanted += 1;
-                match got.get(&(email.clone(), slug.to_owned())).copied().unwrap_or(0) {
-                    0 => missing += 1,
-                    n => duplicates += n - 1,
+            let wanted = expected(i);
+            for slug in &wanted {
+                match got.get(&(email.clone(), (*slug).to_owned())).copied().unwrap_or(0) {
+                    0 => {
+                        println!("    {email}: {slug} missing");
+                        missing += 1;
+                    }
+                    1 => {}
+                    n => {
+                        println!("    {email}: {slug} sent {n} times");
+                        duplicates += n - 1;
+                    }
+                }
+            }
+            for ((to, slug), n) in &got {
+                if to == email && !wanted.contains(&slug.as_str()) {
+                    println!("    {email}: {slug} sent {n} time(s), not wanted");
+                    unwanted += n;
                 }
             }
         }
-        let sent: usize = got.values().sum();
-        let unwanted = sent - duplicates - (wanted - missing);
         (duplicates, missing, unwanted)
     }
 }
