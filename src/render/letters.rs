@@ -83,33 +83,32 @@ pub fn welcome(
         "Fijn dat je erbij bent! Zoals beloofd krijg je van mij de whitepaper „{whitepaper}”.",
         whitepaper = site.whitepaper.title,
     );
-    let closing = format!(
-        "{series}{questions}\n\nHartelijke groet,  \n{author}",
-        questions = reply_invitation(catalogue, settings),
-        author = site.author,
-    );
+    let closing = format!("{series}{}", reply_invitation(catalogue, settings));
     let texts = SubscriberLetter {
         tag: "welcome",
         subject: format!("Welkom! Hier is je whitepaper: {}", site.whitepaper.title),
         title: "Welkom!",
         preheader: format!("Je aanmelding is bevestigd. Hier is „{}”.", site.whitepaper.title),
         body: &body,
-        action: Action { label: WHITEPAPER_BUTTON.into(), url: whitepaper_url.into(), show_address: false },
+        whitepaper_url,
         closing: &closing,
         list_mail: true,
     };
     texts.render(catalogue, settings, recipient, date)
 }
 
-/// The texts of a letter to a confirmed subscriber; the frame (masthead, link to the site,
-/// why they get it) is the same for all of them.
+/// The texts of a letter to a confirmed subscriber; the frame (masthead, the whitepaper
+/// button after the body, the author's greeting, link to the site, why they get it) is the
+/// same for all of them.
 struct SubscriberLetter<'a> {
     tag: &'a str,
     subject: String,
     title: &'a str,
     preheader: String,
     body: &'a str,
-    action: Action,
+    /// Their signed whitepaper link, behind the button.
+    whitepaper_url: &'a str,
+    /// Between the button and the greeting.
     closing: &'a str,
     list_mail: bool,
 }
@@ -123,14 +122,19 @@ impl SubscriberLetter<'_> {
         date: SystemTime,
     ) -> Result<RenderedEmail, RenderError> {
         let base: &BaseUrl = &settings.base_url;
+        let closing = format!("{}\n\nHartelijke groet,  \n{}", self.closing, catalogue.site.author);
         let letter = Letter {
             subject: self.subject,
             masthead: catalogue.site.title.clone(),
             title: self.title.into(),
             preheader: self.preheader,
             body_markdown: self.body,
-            action: Some(self.action),
-            closing_markdown: self.closing,
+            action: Some(Action {
+                label: WHITEPAPER_BUTTON.into(),
+                url: self.whitepaper_url.into(),
+                show_address: false,
+            }),
+            closing_markdown: &closing,
             list_mail: self.list_mail,
             link: &|dest| dest.to_owned(),
             image: None,
@@ -161,19 +165,14 @@ pub fn already_subscribed(
          Zocht je de whitepaper? Hier is hij nog een keer.",
         host = settings.base_url.host(),
     );
-    let closing = format!(
-        "Heb je het formulier niet zelf ingevuld? Dan kun je deze e-mail gewoon negeren.\n\n\
-         Hartelijke groet,  \n{author}",
-        author = site.author,
-    );
     let texts = SubscriberLetter {
         tag: ALREADY_SUBSCRIBED_TAG,
         subject: "Je bent al aangemeld".into(),
         title: "Je bent al aangemeld",
         preheader: format!("Je hoeft niets te doen. Hier is „{}” nog een keer.", site.whitepaper.title),
         body: &body,
-        action: Action { label: WHITEPAPER_BUTTON.into(), url: whitepaper_url.into(), show_address: false },
-        closing: &closing,
+        whitepaper_url,
+        closing: "Heb je het formulier niet zelf ingevuld? Dan kun je deze e-mail gewoon negeren.",
         // A reply to what someone just did, like the confirmation: not list mail.
         list_mail: false,
     };
