@@ -47,7 +47,7 @@ async fn main() {
     };
     let mut subscriber = *subscriber;
     subscriber.status = Status::Confirmed;
-    app.store.insert_subscriber(&subscriber).await.unwrap();
+    app.store.insert_subscriber(&subscriber, subscriber.created_at).await.unwrap();
     let router = postbode::http::router(Arc::new(app));
 
     let post = |email: String| {

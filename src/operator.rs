@@ -132,7 +132,7 @@ pub async fn import(
         let (outcome, write) = import_row(existing.as_ref(), suppressed, row, now, first_visit);
         if let (Some(subscriber), false) = (write, dry_run) {
             match existing {
-                None => store.insert_subscriber(&subscriber).await?,
+                None => store.insert_subscriber(&subscriber, now).await?,
                 Some(_) => {
                     store.update_subscriber(&subscriber).await?;
                 }

@@ -36,7 +36,7 @@ pub async fn add_due_subscribers(store: &Arc<dyn Store>, n: usize, now: Timestam
             transient_bounces: 0,
             version: 0,
         };
-        store.insert_subscriber(&s).await.unwrap();
+        store.insert_subscriber(&s, s.created_at).await.unwrap();
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn handle(app: &App, intent: &SubscribeIntent) -> Result<Handled, Conf
         let mut subscriber = *subscriber;
         let written = match existing {
             // An erased address stays suppressed: only its owner confirming lifts that.
-            None => app.store.insert_subscriber(&subscriber).await.map(|()| 0),
+            None => app.store.insert_subscriber(&subscriber, app.now()).await.map(|()| 0),
             Some(_) => app.store.update_subscriber(&subscriber).await,
         };
         match written {

@@ -56,8 +56,6 @@ fn intent_sort_key(intent: &SubscribeIntent) -> String {
     format!("{:016}#{}", intent.at.as_millisecond().max(0), intent.id)
 }
 
-/// How long an unconfirmed subscriber is kept.
-pub const PENDING_TTL: SignedDuration = SignedDuration::from_hours(24 * 30);
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -82,10 +80,7 @@ fn email_key(email: &SubscriberEmail) -> HashMap<String, AttributeValue> {
 }
 
 fn expires_at(subscriber: &Subscriber) -> Option<i64> {
-    (subscriber.status == Status::Pending).then(|| {
-        let from = subscriber.confirmation_sent_at.unwrap_or(subscriber.updated_at);
-        from.saturating_add(PENDING_TTL).unwrap_or(from).as_second()
-    })
+    subscriber.pending_until().map(|t| t.as_second())
 }
 
 /// Maps an SDK error: a lost condition (or a transaction that lost one) is a conflict.
@@ -217,8 +212,8 @@ impl Store for DynamoStore {
         self.subscriber(&id).await
     }
 
-    async fn insert_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
-        let now = Timestamp::now().as_second();
+    async fn insert_subscriber(&self, subscriber: &Subscriber, now: Timestamp) -> Result<(), StoreError> {
+        let now = now.as_second();
         let mut email_item = email_key(&subscriber.email);
         email_item.insert("subscriber_id".into(), s(subscriber.id.to_string()));
         if let Some(expires) = expires_at(subscriber) {

@@ -203,8 +203,11 @@ pub trait Store: Send + Sync + 'static {
     async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError>;
 
     /// Stores a new subscriber (with `version` 0). [`StoreError::Conflict`] when the address
-    /// or the id is taken: of two racing requests for one address, exactly one succeeds.
-    async fn insert_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError>;
+    /// or the id is taken: of two racing requests for one address, exactly one succeeds. An
+    /// address whose record was pending and expired before `now`
+    /// ([`Subscriber::pending_until`]) is free again. `now` comes from the caller, never from
+    /// the wall clock, so tests on fixed dates hold on any day.
+    async fn insert_subscriber(&self, subscriber: &Subscriber, now: Timestamp) -> Result<(), StoreError>;
 
     /// Replaces a subscriber if the stored `version` equals `subscriber.version`, storing it
     /// with the version raised by one (returned). [`StoreError::Conflict`] otherwise.

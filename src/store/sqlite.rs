@@ -122,6 +122,14 @@ impl SqliteStore {
     }
 }
 
+/// Every SQLite failure not mapped to a more precise kind at its call (a lost condition is a
+/// [`StoreError::Conflict`] there) is the store being unavailable.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::unavailable(e)
+    }
+}
+
 fn to_json(s: &Subscriber) -> Result<String, StoreError> {
     serde_json::to_string(s).map_err(StoreError::corrupt)
 }
@@ -164,19 +172,33 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn insert_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
+    async fn insert_subscriber(&self, subscriber: &Subscriber, now: Timestamp) -> Result<(), StoreError> {
         let (id, email, due, data) =
             (subscriber.id.to_string(), subscriber.email.to_string(), due(subscriber), to_json(subscriber)?);
         self.with(move |c| {
-            match c.execute(
+            let tx = c.transaction()?;
+            // The twin of DynamoDB's TTL on pending records: an unconfirmed record past its
+            // expiry leaves the address free.
+            let existing: Option<(String, i64)> = tx
+                .query_row("SELECT data, version FROM subscribers WHERE email = ?1", [&email], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((data, version)) = existing {
+                let old = from_json(data, version)?;
+                if old.pending_until().is_some_and(|until| until < now) {
+                    tx.execute("DELETE FROM subscribers WHERE id = ?1", [old.id.to_string()])?;
+                }
+            }
+            match tx.execute(
                 "INSERT INTO subscribers (id, email, version, next_due_at, data) VALUES (?1, ?2, 0, ?3, ?4)",
                 params![id, email, due, data],
             ) {
-                Ok(_) => Ok(()),
+                Ok(_) => Ok(tx.commit()?),
                 Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
                     Err(StoreError::Conflict)
                 }
-                Err(e) => Err(StoreError::unavailable(e)),
+                Err(e) => Err(e.into()),
             }
         })
         .await

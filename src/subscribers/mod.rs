@@ -27,6 +27,9 @@ pub use lifecycle::{
     ConfirmOutcome, Evidence, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
 };
 
+/// How long an unconfirmed subscriber is kept after their last confirmation mail.
+pub const PENDING_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
+
 /// A subscriber's random, opaque id: what links carry instead of the address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -268,6 +271,16 @@ impl Subscriber {
             self.consent.drain(..excess);
             self.consent_dropped = self.consent_dropped.saturating_add(excess as u32);
         }
+    }
+
+    /// Until when an unconfirmed record is kept ([`PENDING_TTL`] after its last confirmation
+    /// mail); `None` for anyone who is not pending. Past it, the address is free for a new
+    /// record (both stores honour it: DynamoDB's TTL, SQLite on insert).
+    pub fn pending_until(&self) -> Option<Timestamp> {
+        (self.status == Status::Pending).then(|| {
+            let from = self.confirmation_sent_at.unwrap_or(self.updated_at);
+            from.saturating_add(PENDING_TTL).unwrap_or(from)
+        })
     }
 
     /// The recipient parts of a mail to this subscriber, with a fresh unsubscribe token.

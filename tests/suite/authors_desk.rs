@@ -139,7 +139,7 @@ impl Desk {
         };
         let mut s = *s;
         s.status = status;
-        self.store.insert_subscriber(&s).await.unwrap();
+        self.store.insert_subscriber(&s, s.created_at).await.unwrap();
         s
     }
 
@@ -446,7 +446,7 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
     else {
         unreachable!()
     };
-    store.insert_subscriber(&anna).await.unwrap();
+    store.insert_subscriber(&anna, anna.created_at).await.unwrap();
 
     // Sending is paused by the breaker: the author's summary goes all the same.
     let pause = postbode::store::Pause { since: at, reason: "complaint rate 0.150%".into() };

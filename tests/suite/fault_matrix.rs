@@ -324,8 +324,8 @@ impl Store for FaultyStore {
     async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
         self.inner.subscriber_by_email(email).await
     }
-    async fn insert_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
-        self.inner.insert_subscriber(subscriber).await
+    async fn insert_subscriber(&self, subscriber: &Subscriber, now: Timestamp) -> Result<(), StoreError> {
+        self.inner.insert_subscriber(subscriber, now).await
     }
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
         self.inner.update_subscriber(subscriber).await
@@ -482,7 +482,7 @@ impl World {
             s.status = Status::Confirmed;
             s.confirmed_at = Some(confirmed);
             s.next_due_at = Some(first_visit(&schedule, confirmed));
-            store.insert_subscriber(&s).await.unwrap();
+            store.insert_subscriber(&s, s.created_at).await.unwrap();
             readers.push((s.id.clone(), s.email.to_string()));
         }
         World { store, ses: FakeSes::start().await, readers }

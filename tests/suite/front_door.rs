@@ -198,7 +198,7 @@ async fn operator_output_is_safe_to_print_in_a_terminal() {
     let mut s = crate::store_contract::subscriber("oud@example.nl");
     s.first_name = Some("Oud\u{202e}dlorah\u{1b}]0;pwned\u{7}".into());
     s.consent[0].user_agent = Some("Agent\u{1b}[2J".into());
-    store.insert_subscriber(&s).await.unwrap();
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
     let dir = data.path().to_str().unwrap().to_owned();
     for args in [
         vec!["subscribers", "list", "--local"],

@@ -116,7 +116,7 @@ async fn send_at_reaches_everyone_booked_for_later(store: Arc<dyn Store>) {
         s.status = Status::Confirmed;
         s.confirmed_at = Some(confirmed_at);
         s.next_due_at = Some(next_window);
-        store.insert_subscriber(&s).await.unwrap();
+        store.insert_subscriber(&s, s.created_at).await.unwrap();
     }
     let run = |now: &str| Run { now: ts(now), scheduled_at: None, deadline: None };
     let before = sender.run(run("2026-12-03T12:50:00Z")).await.unwrap();

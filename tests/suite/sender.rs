@@ -52,7 +52,7 @@ async fn add_confirmed(store: &dyn Store, n: usize, at: Timestamp) -> Vec<String
         s.status = Status::Confirmed;
         s.confirmed_at = Some(at);
         s.next_due_at = Some(first_visit(&schedule, at));
-        store.insert_subscriber(&s).await.unwrap();
+        store.insert_subscriber(&s, s.created_at).await.unwrap();
         emails.push(email);
     }
     emails
@@ -349,7 +349,7 @@ async fn a_rejected_address_is_recorded_and_the_rest_goes_on() {
     s.status = Status::Confirmed;
     s.confirmed_at = Some(ts(WALK_FROM));
     s.next_due_at = Some(ts(WINDOW));
-    store.insert_subscriber(&s).await.unwrap();
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
     let report = sender(store.clone(), h.mailer(vec![], None), Harness::fast()).run(run_at(minutes(0))).await.unwrap();
     assert_eq!(report.sent, 30);
     assert_eq!(report.failed.len(), 1);

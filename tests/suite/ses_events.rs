@@ -46,7 +46,7 @@ async fn confirmed(store: &dyn Store, email: &str) {
     let mut s = subscriber(email);
     s.status = Status::Confirmed;
     s.next_due_at = Some(now());
-    store.insert_subscriber(&s).await.unwrap();
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
 }
 
 async fn status(store: &dyn Store, email: &str) -> (Status, bool, u32) {

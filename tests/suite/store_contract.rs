@@ -43,7 +43,7 @@ pub fn subscriber(email: &str) -> Subscriber {
 
 pub async fn insert_and_read_back(store: Arc<dyn Store>) {
     let s = subscriber("anna@example.nl");
-    store.insert_subscriber(&s).await.unwrap();
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
     assert_eq!(store.subscriber(&s.id).await.unwrap().as_ref(), Some(&s));
     assert_eq!(store.subscriber_by_email(&s.email).await.unwrap().as_ref(), Some(&s));
     assert_eq!(store.subscriber(&SubscriberId::random()).await.unwrap(), None);
@@ -52,18 +52,39 @@ pub async fn insert_and_read_back(store: Arc<dyn Store>) {
 
 pub async fn one_subscriber_per_address(store: Arc<dyn Store>) {
     let first = subscriber("anna@example.nl");
-    store.insert_subscriber(&first).await.unwrap();
+    store.insert_subscriber(&first, first.created_at).await.unwrap();
     let second = subscriber("anna@example.nl");
-    assert!(matches!(store.insert_subscriber(&second).await, Err(StoreError::Conflict)));
+    assert!(matches!(store.insert_subscriber(&second, second.created_at).await, Err(StoreError::Conflict)));
     assert_eq!(store.subscriber_by_email(&first.email).await.unwrap().unwrap().id, first.id);
     assert_eq!(store.subscriber(&second.id).await.unwrap(), None, "no half-written record");
+}
+
+/// An unconfirmed record expires ([`postbode::subscribers::PENDING_TTL`] after its last
+/// confirmation mail): the same address can be inserted again 31 days later, not a day before.
+/// Time comes from the caller only, so this holds whatever day the suite runs on.
+pub async fn an_expired_pending_address_is_free_again(store: Arc<dyn Store>) {
+    let first = subscriber("terug@example.nl");
+    store.insert_subscriber(&first, at(0)).await.unwrap();
+    let day = 24 * 3600;
+    let early = subscriber("terug@example.nl");
+    assert!(matches!(store.insert_subscriber(&early, at(29 * day)).await, Err(StoreError::Conflict)));
+    let mut again = subscriber("terug@example.nl");
+    again.created_at = at(31 * day);
+    store.insert_subscriber(&again, at(31 * day)).await.unwrap();
+    assert_eq!(store.subscriber_by_email(&again.email).await.unwrap().map(|s| s.id), Some(again.id));
+    // A confirmed record never expires.
+    let mut kept = subscriber("blijft@example.nl");
+    kept.status = Status::Confirmed;
+    store.insert_subscriber(&kept, at(0)).await.unwrap();
+    let late = subscriber("blijft@example.nl");
+    assert!(matches!(store.insert_subscriber(&late, at(400 * day)).await, Err(StoreError::Conflict)));
 }
 
 pub async fn racing_inserts_leave_one(store: Arc<dyn Store>) {
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.insert_subscriber(&subscriber("race@example.nl")).await })
+            tokio::spawn(async move { store.insert_subscriber(&subscriber("race@example.nl"), at(0)).await })
         })
         .collect();
     let mut won = 0;
@@ -79,7 +100,7 @@ pub async fn racing_inserts_leave_one(store: Arc<dyn Store>) {
 
 pub async fn updates_are_conditional_on_the_version(store: Arc<dyn Store>) {
     let mut s = subscriber("anna@example.nl");
-    store.insert_subscriber(&s).await.unwrap();
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
     let stale = s.clone();
     s.status = Status::Confirmed;
     s.welcome = Welcome::Sent { at: at(5), message_id: "m-1".into() };
@@ -116,14 +137,14 @@ pub async fn due_subscribers_come_page_by_page_in_due_order(store: Arc<dyn Store
         s.status = Status::Confirmed;
         // Due at 10, 20, … 70 seconds; one not due at all, one due later than now.
         s.next_due_at = Some(at(10 * (7 - i)));
-        store.insert_subscriber(&s).await.unwrap();
+        store.insert_subscriber(&s, s.created_at).await.unwrap();
         ids.push((10 * (7 - i), s.id));
     }
     let never = subscriber("never@example.nl");
-    store.insert_subscriber(&never).await.unwrap();
+    store.insert_subscriber(&never, never.created_at).await.unwrap();
     let mut later = subscriber("later@example.nl");
     later.next_due_at = Some(at(1000));
-    store.insert_subscriber(&later).await.unwrap();
+    store.insert_subscriber(&later, later.created_at).await.unwrap();
 
     ids.sort();
     let expected: Vec<SubscriberId> = ids.into_iter().map(|(_, id)| id).collect();
@@ -146,7 +167,7 @@ pub async fn a_send_is_claimed_once(store: Arc<dyn Store>) {
     use jiff::SignedDuration;
     use postbode::store::{Claim, SendResult, SendState};
     let mut s = subscriber("claim@example.nl");
-    store.insert_subscriber(&s).await.unwrap();
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
     let lease = SignedDuration::from_mins(10);
     // Only a confirmed subscriber's send can be claimed.
     assert_eq!(store.claim_send(&s.id, "deel-1", at(0), lease).await.unwrap(), Claim::NotConfirmed);
@@ -242,6 +263,11 @@ macro_rules! contract {
             }
 
             #[tokio::test]
+            async fn an_expired_pending_address_is_free_again() {
+                super::an_expired_pending_address_is_free_again($store).await
+            }
+
+            #[tokio::test]
             async fn racing_inserts_leave_one() {
                 super::racing_inserts_leave_one($store).await
             }
@@ -279,7 +305,7 @@ async fn sqlite_keeps_everything_across_a_restart() {
     let s = subscriber("anna@example.nl");
     {
         let store = SqliteStore::open(&path).unwrap();
-        store.insert_subscriber(&s).await.unwrap();
+        store.insert_subscriber(&s, s.created_at).await.unwrap();
     }
     let reopened = SqliteStore::open(&path).unwrap();
     assert_eq!(reopened.subscriber_by_email(&s.email).await.unwrap(), Some(s));
@@ -292,7 +318,7 @@ async fn dynamodb_ttl_and_sparse_index() {
     use aws_sdk_dynamodb::types::AttributeValue;
     let (store, client, table) = crate::aws::dynamo_store().await;
     let mut s = subscriber("ttl@example.nl");
-    store.insert_subscriber(&s).await.unwrap();
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
     let item = |pk: String| {
         let (client, table) = (client.clone(), table.clone());
         async move {
