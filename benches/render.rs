@@ -8,9 +8,9 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use postbode::app::preview::placeholder_recipient;
 use postbode::content::Catalogue;
 use postbode::content_io::load_catalogue;
-use postbode::preview::placeholder_recipient;
 use postbode::render::{BaseUrl, EmailSettings, PreparedEmail};
 
 fn settings() -> EmailSettings {

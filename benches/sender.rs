@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use postbode::jobs::sender::{Run, Sender, SenderConfig};
+use postbode::app::sender::{Run, SenderConfig};
 use postbode::mail::{MailError, Mailer, Outgoing};
 use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
@@ -55,15 +55,14 @@ async fn measure(n: usize) {
     let now = common::window_now();
     common::add_due_subscribers(&store, n, now).await;
     let mailer = Arc::new(CountingMailer(AtomicU64::new(0)));
-    let sender = Sender::new(
+    let sender = postbode::app::Parts {
         store,
-        mailer.clone(),
-        &common::catalogue(),
-        &common::settings(),
-        common::tokens(),
-        postbode::schedule::DEFAULT_WINDOW_LENGTH,
-        SenderConfig::default(),
-    )
+        mailer: mailer.clone(),
+        catalogue: std::sync::Arc::new(Clone::clone(&common::catalogue())),
+        email: Clone::clone(&common::settings()),
+        tokens: common::tokens(),
+    }
+    .sender(SenderConfig::default())
     .unwrap();
     // Peak memory from here on belongs to the run.
     let _ = std::fs::write("/proc/self/clear_refs", "5");

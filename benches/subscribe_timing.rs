@@ -29,7 +29,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() {
     let data = tempfile::tempdir().unwrap();
     let catalogue = load_catalogue(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap();
-    let mut app = postbode::local::local_app(data.path(), catalogue, "http://127.0.0.1:3000").unwrap();
+    let mut app = postbode::startup::local_app(data.path(), catalogue, "http://127.0.0.1:3000").unwrap();
     // Caps out of the way: what is measured is the work of an accepted request.
     app.caps = Caps {
         mailbox_per_hour: u32::MAX,

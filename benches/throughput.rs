@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::SignedDuration;
-use postbode::jobs::sender::{Run, Sender, SenderConfig};
+use postbode::app::sender::{Run, Sender, SenderConfig};
 use postbode::mail::{MailError, Mailer, Outgoing};
 use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
@@ -74,15 +74,14 @@ impl Mailer for SlowMailer {
 const SES_LATENCY: Duration = Duration::from_millis(40);
 
 fn sender(store: Arc<dyn Store>, mailer: Arc<SlowMailer>) -> Sender {
-    Sender::new(
+    postbode::app::Parts {
         store,
         mailer,
-        &common::catalogue(),
-        &common::settings(),
-        common::tokens(),
-        postbode::schedule::DEFAULT_WINDOW_LENGTH,
-        SenderConfig { concurrency: concurrency(), ..SenderConfig::default() },
-    )
+        catalogue: std::sync::Arc::new(Clone::clone(&common::catalogue())),
+        email: Clone::clone(&common::settings()),
+        tokens: common::tokens(),
+    }
+    .sender(SenderConfig { concurrency: concurrency(), ..SenderConfig::default() })
     .unwrap()
 }
 

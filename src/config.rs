@@ -31,25 +31,15 @@ pub fn email_settings(base_url: &str, from: &str, reply_to: Option<&str>) -> Res
     Ok(EmailSettings { base_url, from, reply_to })
 }
 
-/// What the `sender` Lambda needs.
-#[derive(Debug)]
-pub struct SenderConfigEnv {
-    pub email: EmailSettings,
-    pub table: String,
-    pub configuration_set: Option<String>,
-    pub sender: crate::jobs::sender::SenderConfig,
-}
-
-impl SenderConfigEnv {
-    pub fn from_env() -> Result<SenderConfigEnv, ConfigError> {
-        let api = ApiConfig::from_env()?;
-        let mut sender = crate::jobs::sender::SenderConfig::default();
-        if let Some(cap) = optional("POSTBODE_MAX_SEND_RATE") {
-            sender.rate_cap =
-                Some(cap.parse().map_err(|_| ConfigError(format!("POSTBODE_MAX_SEND_RATE `{cap}` is not a number")))?);
-        }
-        Ok(SenderConfigEnv { email: api.email, table: api.table, configuration_set: api.configuration_set, sender })
+/// The sender's settings: [`SenderConfig::default`](crate::app::sender::SenderConfig), with
+/// `POSTBODE_MAX_SEND_RATE` as the cap on sends per second when set.
+pub fn sender_config_from_env() -> Result<crate::app::sender::SenderConfig, ConfigError> {
+    let mut sender = crate::app::sender::SenderConfig::default();
+    if let Some(cap) = optional("POSTBODE_MAX_SEND_RATE") {
+        sender.rate_cap =
+            Some(cap.parse().map_err(|_| ConfigError(format!("POSTBODE_MAX_SEND_RATE `{cap}` is not a number")))?);
     }
+    Ok(sender)
 }
 
 /// The link-signing secret, read once per cold start: from the SSM SecureString named by
@@ -102,6 +92,17 @@ pub fn caps_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Caps, Config
     Ok(caps)
 }
 
+/// `POSTBODE_CONFIRM_COOLDOWN_MINUTES`, if set.
+pub fn confirm_cooldown_from_env() -> Result<Option<SignedDuration>, ConfigError> {
+    optional("POSTBODE_CONFIRM_COOLDOWN_MINUTES")
+        .map(|m| {
+            m.parse()
+                .map(SignedDuration::from_mins)
+                .map_err(|_| ConfigError(format!("POSTBODE_CONFIRM_COOLDOWN_MINUTES `{m}` is not a number")))
+        })
+        .transpose()
+}
+
 /// What the `api` Lambda needs.
 #[derive(Debug)]
 pub struct ApiConfig {
@@ -119,13 +120,7 @@ impl ApiConfig {
             &var("POSTBODE_FROM")?,
             optional("POSTBODE_REPLY_TO").as_deref(),
         )?;
-        let confirm_cooldown = match optional("POSTBODE_CONFIRM_COOLDOWN_MINUTES") {
-            Some(m) => SignedDuration::from_mins(
-                m.parse()
-                    .map_err(|_| ConfigError(format!("POSTBODE_CONFIRM_COOLDOWN_MINUTES `{m}` is not a number")))?,
-            ),
-            None => crate::http::DEFAULT_CONFIRM_COOLDOWN,
-        };
+        let confirm_cooldown = confirm_cooldown_from_env()?.unwrap_or(crate::app::DEFAULT_CONFIRM_COOLDOWN);
         Ok(ApiConfig {
             email,
             table: var("POSTBODE_TABLE")?,
@@ -157,8 +152,8 @@ pub fn local_token_key(data_dir: &std::path::Path) -> Result<TokenKey, ConfigErr
 
 /// The circuit breaker's thresholds: `POSTBODE_MAX_BOUNCE_RATE` and
 /// `POSTBODE_MAX_COMPLAINT_RATE` as fractions (defaults 0.04 and 0.0008).
-pub fn breaker_from_env() -> Result<crate::jobs::ses_events::Breaker, ConfigError> {
-    let mut breaker = crate::jobs::ses_events::Breaker::default();
+pub fn breaker_from_env() -> Result<crate::app::ses_events::Breaker, ConfigError> {
+    let mut breaker = crate::app::ses_events::Breaker::default();
     let rate = |name: &str| -> Result<Option<f64>, ConfigError> {
         optional(name)
             .map(|v| v.parse::<f64>().map_err(|_| ConfigError(format!("{name} `{v}` is not a number like 0.04"))))
@@ -171,32 +166,4 @@ pub fn breaker_from_env() -> Result<crate::jobs::ses_events::Breaker, ConfigErro
         breaker.max_complaint_rate = r;
     }
     Ok(breaker)
-}
-
-/// The app of the `api` and `confirmations` Lambdas: DynamoDB, SES and the content compiled
-/// into the binary, configured from the environment the template sets.
-pub async fn lambda_app(
-    aws: &aws_config::SdkConfig,
-    catalogue: std::sync::Arc<crate::content::Catalogue>,
-) -> Result<crate::http::App, Box<dyn std::error::Error + Send + Sync>> {
-    let config = ApiConfig::from_env()?;
-    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
-    Ok(crate::http::App {
-        store: std::sync::Arc::new(crate::store::dynamodb::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(aws),
-            config.table,
-        )),
-        mailer: std::sync::Arc::new(crate::mail::ses::SesMailer::new(
-            aws_sdk_sesv2::Client::new(aws),
-            config.configuration_set,
-        )),
-        catalogue,
-        email: config.email,
-        tokens: token_key(aws).await?,
-        clock: std::sync::Arc::new(jiff::Timestamp::now),
-        confirm_cooldown: config.confirm_cooldown,
-        caps: config.caps,
-        confirm_ttl: crate::http::DEFAULT_CONFIRM_TTL,
-        schedule,
-    })
 }

@@ -3,9 +3,9 @@
 //! | `Handler` | Trigger | Does |
 //! |---|---|---|
 //! | `api` | API Gateway HTTP API | the router of [`crate::http`] |
-//! | `confirmations` | the table's stream (subscribe intents) | [`crate::jobs::confirmations`] |
-//! | `sender` | EventBridge Scheduler | [`crate::jobs::sender`] |
-//! | `ses-events` | SNS (SES bounces and complaints) | [`crate::jobs::ses_events`] |
+//! | `confirmations` | the table's stream (subscribe intents) | [`crate::app::confirmations`] |
+//! | `sender` | EventBridge Scheduler | [`crate::app::sender`] |
+//! | `ses-events` | SNS (SES bounces and complaints) | [`crate::app::ses_events`] |
 //!
 //! Everything a function needs is built once per cold start, before the first Runtime API
 //! call, and shared by every invocation of that instance.
@@ -15,12 +15,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
-use crate::config::SenderConfigEnv;
+use crate::app::confirmations::{StreamEvent, handle_stream};
+use crate::app::sender::Run;
+use crate::app::ses_events::{Breaker, SnsEvent};
 use crate::content_io::embedded::EmbeddedFiles;
-use crate::jobs::confirmations::{StreamEvent, handle_stream};
-use crate::jobs::sender::{Run, Sender};
-use crate::jobs::ses_events::{Breaker, SnsEvent};
-use crate::mail::ses::SesMailer;
 use crate::store::dynamodb::DynamoStore;
 
 pub type Error = lambda_runtime::Error;
@@ -66,14 +64,14 @@ pub async fn run(files: EmbeddedFiles) -> Result<(), Error> {
 
 /// The HTTP router behind API Gateway.
 async fn api(aws: &aws_config::SdkConfig, files: EmbeddedFiles) -> Result<(), Error> {
-    let app = crate::config::lambda_app(aws, crate::content_io::embedded::catalogue(files)?).await?;
+    let app = crate::startup::lambda_app(aws, crate::content_io::embedded::catalogue(files)?).await?;
     lambda_http::run(crate::http::router(Arc::new(app))).await
 }
 
 /// Woken by the table's stream when `POST /subscribe` records an intent; decides and sends the
 /// confirmation mail after the reader has their answer.
 async fn confirmations(aws: &aws_config::SdkConfig, files: EmbeddedFiles) -> Result<(), Error> {
-    let app = Arc::new(crate::config::lambda_app(aws, crate::content_io::embedded::catalogue(files)?).await?);
+    let app = Arc::new(crate::startup::lambda_app(aws, crate::content_io::embedded::catalogue(files)?).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
         let app = app.clone();
         async move {
@@ -94,17 +92,9 @@ struct SenderEvent {
 
 /// Invoked by EventBridge Scheduler every few minutes; sends what is due.
 async fn sender(aws: &aws_config::SdkConfig, files: EmbeddedFiles) -> Result<(), Error> {
-    let config = SenderConfigEnv::from_env()?;
+    let config = crate::config::sender_config_from_env()?;
     let catalogue = crate::content_io::embedded::catalogue(files)?;
-    let sender = Arc::new(Sender::new(
-        Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table)),
-        Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(aws), config.configuration_set)),
-        &catalogue,
-        &config.email,
-        crate::config::token_key(aws).await?,
-        crate::schedule::DEFAULT_WINDOW_LENGTH,
-        config.sender,
-    )?);
+    let sender = Arc::new(crate::startup::lambda_parts(aws, catalogue).await?.sender(config)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SenderEvent>| {
         let sender = sender.clone();
         async move {
@@ -128,12 +118,12 @@ async fn sender(aws: &aws_config::SdkConfig, files: EmbeddedFiles) -> Result<(),
 async fn ses_events(aws: &aws_config::SdkConfig) -> Result<(), Error> {
     let table = std::env::var("POSTBODE_TABLE").map_err(|_| "the environment variable POSTBODE_TABLE is not set")?;
     let breaker = crate::config::breaker_from_env()?;
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table));
+    let store = Arc::new(crate::startup::dynamo_store(aws, &table));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| {
         let (store, breaker): (Arc<DynamoStore>, Breaker) = (store.clone(), breaker);
         async move {
             let report =
-                crate::jobs::ses_events::handle(store.as_ref(), &event.payload, &breaker, jiff::Timestamp::now())
+                crate::app::ses_events::handle(store.as_ref(), &event.payload, &breaker, jiff::Timestamp::now())
                     .await?;
             tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "SES events handled");
             Ok::<_, Error>(report)

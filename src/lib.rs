@@ -26,21 +26,18 @@
 //! Module map, and the house rule: the core (`content`, `render`) does no I/O and knows no AWS;
 //! reading the content folder from disk or from the binary lives in [`content_io`].
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod content;
 pub mod content_io;
 pub mod http;
-pub mod jobs;
 pub mod lambda;
 pub mod local;
 pub mod mail;
-pub mod operator;
-pub mod preview;
 pub mod render;
 pub mod schedule;
-pub mod smoke;
-pub mod stats;
+pub mod startup;
 pub mod store;
 pub mod subscribers;
 pub mod telemetry;

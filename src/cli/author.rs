@@ -26,11 +26,11 @@ pub fn check(content: &Path, form_pages: &[String], url: Option<&str>) -> Comman
     let base = url.map(BaseUrl::parse).transpose()?;
     for page in form_pages {
         let html = if page.starts_with("https://") || page.starts_with("http://") {
-            runtime()?.block_on(crate::smoke::fetch_page(page))?
+            runtime()?.block_on(super::smoke::fetch_page(page))?
         } else {
             std::fs::read_to_string(page).map_err(|e| format!("cannot read {page}: {e}"))?
         };
-        let warnings = crate::smoke::form_page_warnings(&catalogue.site, base.as_ref(), &html);
+        let warnings = super::smoke::form_page_warnings(&catalogue.site, base.as_ref(), &html);
         if warnings.is_empty() {
             println!("{page}: the form matches (consent text, fields, privacy link)");
         }
@@ -111,7 +111,7 @@ pub fn preview(
         reply_to: None,
         base_url,
     };
-    let slugs = crate::preview::write_previews(&catalogue, slug, &settings, out, date).map_err(|e| chain(&e))?;
+    let slugs = crate::app::preview::write_previews(&catalogue, slug, &settings, out, date).map_err(|e| chain(&e))?;
     println!("Wrote {} post(s) to {}/ as SLUG.html, SLUG.txt and SLUG.eml:", slugs.len(), out.display());
     for slug in slugs.iter().take(20) {
         println!("  {}", out.join(format!("{slug}.eml")).display());
@@ -120,7 +120,8 @@ pub fn preview(
         println!("  … and {} more", slugs.len() - 20);
     }
     if letters {
-        let names = crate::preview::write_letter_previews(&catalogue, &settings, out, date).map_err(|e| chain(&e))?;
+        let names =
+            crate::app::preview::write_letter_previews(&catalogue, &settings, out, date).map_err(|e| chain(&e))?;
         println!("and the letters:");
         for name in names {
             println!("  {}", out.join(format!("{name}.eml")).display());

@@ -11,6 +11,7 @@
 pub mod author;
 pub mod local;
 pub mod operator;
+pub mod smoke;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -80,13 +81,8 @@ impl Target {
 
     pub async fn store(&self) -> Result<std::sync::Arc<dyn crate::store::Store>, String> {
         match (&self.local, &self.table) {
-            (Some(dir), _) => Ok(std::sync::Arc::new(
-                crate::store::sqlite::SqliteStore::open(&dir.join("postbode.sqlite")).map_err(|e| chain(&e))?,
-            )),
-            (None, Some(table)) => Ok(std::sync::Arc::new(crate::store::dynamodb::DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(&aws().await),
-                table,
-            ))),
+            (Some(dir), _) => Ok(std::sync::Arc::new(crate::startup::local_store(dir)?)),
+            (None, Some(table)) => Ok(std::sync::Arc::new(crate::startup::dynamo_store(&aws().await, table))),
             (None, None) => Err("say which store: --local DATA_DIR, or --table NAME (or POSTBODE_TABLE)".into()),
         }
     }
@@ -94,12 +90,8 @@ impl Target {
     /// Where mail goes: the local outbox, or SES with the stack's configuration set.
     pub async fn mailer(&self, configuration_set: Option<String>) -> Result<Box<dyn crate::mail::Mailer>, String> {
         Ok(match &self.local {
-            Some(dir) => {
-                Box::new(crate::mail::outbox::OutboxMailer::new(dir.join("outbox")).map_err(|e| e.to_string())?)
-            }
-            None => {
-                Box::new(crate::mail::ses::SesMailer::new(aws_sdk_sesv2::Client::new(&aws().await), configuration_set))
-            }
+            Some(dir) => Box::new(crate::startup::local_mailer(dir)?),
+            None => Box::new(crate::startup::ses_mailer(&aws().await, configuration_set)),
         })
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::{CommandResult, Failure, Target, chain, email_arg, runtime};
-use crate::operator;
+use crate::app::operator;
 use crate::subscribers::terminal_safe as safe;
 
 #[derive(clap::Subcommand, Debug)]
@@ -178,18 +178,18 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
         }
         SubscribersAction::Unsubscribe { email } => {
             match operator::unsubscribe(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))? {
-                None => return not_found(&email),
-                Some(None) => println!("{email} was not subscribed; nothing changed"),
-                Some(Some(status)) => {
+                operator::Unsubscribed::Unknown => return not_found(&email),
+                operator::Unsubscribed::Already => println!("{email} was not subscribed; nothing changed"),
+                operator::Unsubscribed::From(status) => {
                     println!("unsubscribed {email} (was {}); the consent proof is kept", status.as_str())
                 }
             }
         }
         SubscribersAction::ResendConfirmation { email, mail } => {
             let app = operator_app(target, store, &mail).await?;
-            let outcome = crate::jobs::confirmations::resend(&app, &email_arg(&email)?).await.map_err(|e| chain(&e))?;
+            let outcome = crate::app::confirmations::resend(&app, &email_arg(&email)?).await.map_err(|e| chain(&e))?;
             println!("{email}: {outcome}");
-            if !matches!(outcome, crate::jobs::confirmations::Resent::Sent) {
+            if !matches!(outcome, crate::app::confirmations::Resent::Sent) {
                 return Ok(ExitCode::from(1));
             }
         }
@@ -233,28 +233,22 @@ async fn operator_app(
     target: &Target,
     store: Arc<dyn crate::store::Store>,
     mail: &MailArgs,
-) -> Result<crate::http::App, Failure> {
+) -> Result<crate::app::App, Failure> {
     let catalogue = super::catalogue(&mail.content)?;
     if let Some(dir) = &target.local {
         let base_url = mail.base_url.as_deref().unwrap_or("http://127.0.0.1:3000");
-        return Ok(crate::local::local_app(dir, catalogue, base_url)?);
+        return Ok(crate::startup::local_app(dir, catalogue, base_url)?);
     }
     let base_url = mail.base_url.as_deref().ok_or("say where links point: --base-url (or POSTBODE_BASE_URL)")?;
     let from = mail.from.as_deref().ok_or("say who mails: --from (or POSTBODE_FROM)")?;
-    let email = crate::config::email_settings(base_url, from, None).map_err(|e| e.to_string())?;
-    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
-    Ok(crate::http::App {
+    let parts = crate::app::Parts {
         store,
         mailer: Arc::from(target.mailer(mail.configuration_set.clone()).await?),
         catalogue: Arc::new(catalogue),
-        email,
+        email: crate::config::email_settings(base_url, from, None).map_err(|e| e.to_string())?,
         tokens: target.tokens().await?,
-        clock: Arc::new(jiff::Timestamp::now),
-        confirm_cooldown: crate::http::DEFAULT_CONFIRM_COOLDOWN,
-        caps: crate::config::caps_from_env().map_err(|e| e.to_string())?,
-        confirm_ttl: crate::http::DEFAULT_CONFIRM_TTL,
-        schedule,
-    })
+    };
+    Ok(parts.app(crate::startup::settings_from_env().map_err(|e| e.to_string())?))
 }
 
 /// `postbode sending status|resume`
@@ -283,7 +277,7 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
                 }
             }
             SendingAction::Resume => {
-                match crate::jobs::ses_events::resume(store.as_ref(), jiff::Timestamp::now())
+                match crate::app::ses_events::resume(store.as_ref(), jiff::Timestamp::now())
                     .await
                     .map_err(|e| chain(&e))?
                 {
@@ -321,7 +315,7 @@ async fn dead_letters(_queue_url: &str) -> Result<u64, String> {
 /// what happened in the period (sign-ups per page, confirmation rate, per post sent,
 /// unsubscribes, bounces and complaints, list size per week).
 pub fn stats(target: &Target, since: &str, as_json: bool) -> CommandResult {
-    let period = crate::stats::parse_since(since)?;
+    let period = crate::subscribers::figures::parse_since(since)?;
     runtime()?.block_on(async {
         let store = target.store().await?;
         let now = jiff::Timestamp::now();
@@ -338,7 +332,7 @@ pub fn stats(target: &Target, since: &str, as_json: bool) -> CommandResult {
     })
 }
 
-fn stats_text(stats: &operator::Stats, f: &crate::stats::ListFigures) -> String {
+fn stats_text(stats: &operator::Stats, f: &crate::subscribers::figures::ListFigures) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let by_status: Vec<String> = stats.subscribers.iter().map(|(status, n)| format!("{n} {status}")).collect();
@@ -380,7 +374,7 @@ fn stats_text(stats: &operator::Stats, f: &crate::stats::ListFigures) -> String 
 /// `postbode smoke URL`
 pub fn smoke(url: &str, content: &Path) -> CommandResult {
     let catalogue = crate::content_io::load_catalogue(content).ok();
-    let report = runtime()?.block_on(crate::smoke::run(url, catalogue.as_ref()))?;
+    let report = runtime()?.block_on(super::smoke::run(url, catalogue.as_ref()))?;
     for check in &report.checks {
         println!("{check}");
     }
@@ -431,26 +425,22 @@ pub fn send_test(
                 now,
             ),
         };
-        let (email, tag) = match what {
+        let (email, kind) = match what {
             TestMail::Post(post) => (
                 crate::render::PreparedEmail::new(&catalogue, post, &settings)
                     .and_then(|p| p.render(&recipient, now.into())),
-                post.slug.to_string(),
+                crate::mail::MailKind::TestPost { slug: post.slug.as_str() },
             ),
-            TestMail::Letter(kind) => {
-                (kind.render_example(&catalogue, &settings, &recipient, now.into()), format!("test-{}", kind.name()))
-            }
+            TestMail::Letter(kind) => (
+                kind.render_example(&catalogue, &settings, &recipient, now.into()),
+                crate::mail::MailKind::TestLetter { name: kind.name() },
+            ),
         };
         let email = email.map_err(|e| chain(&e))?;
         let mailer = target.mailer(mail.configuration_set.clone()).await?;
-        let id = mailer
-            .send(crate::mail::Outgoing { to, mime: &email.mime, tag: &tag, subscriber: None })
-            .await
-            .map_err(|e| e.to_string())?;
-        // A test send is list mail: it counts in the breaker's denominator.
-        let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-        let one = crate::store::DayStats { sent: 1, ..Default::default() };
-        store.add_stats(crate::store::Ledger::List, day, one).await.map_err(|e| chain(&e))?;
+        let id = mailer.send(crate::mail::Outgoing { to, mime: &email.mime, kind }).await.map_err(|e| e.to_string())?;
+        // A test send counts on its ledger (the list's: it is in the breaker's denominator).
+        crate::app::subscription::count_sent(store.as_ref(), kind, now).await;
         println!("sent `{}` to {to} (message id {id})", email.subject);
         Ok(ExitCode::SUCCESS)
     })

@@ -7,41 +7,26 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 
 use super::error::AppError;
-use super::subscribe::recipient;
 use super::{AppState, pages, request_info};
+use crate::app::retry::Lookup;
+use crate::app::subscription::{self, Confirmed, LinkError};
 use crate::content::WhitepaperSource;
-use crate::mail::Outgoing;
-use crate::store::StoreError;
-use crate::subscribers::{self, ConfirmOutcome, Evidence, Status, Subscriber};
-use crate::tokens::{Purpose, TokenError};
+use crate::subscribers::{Evidence, Status, Subscriber};
+use crate::tokens::Purpose;
 
 /// Checks a token and loads its subscriber; refuses tampered, misdirected, revoked and (for
-/// confirmation) expired links.
+/// confirmation) expired links, and links of subscribers who are gone.
 async fn resolve(app: &AppState, token: &str, purpose: Purpose) -> Result<Subscriber, AppError> {
     resolve_if_known(app, token, purpose).await?.ok_or_else(AppError::unknown_subscriber)
 }
 
-/// The subscriber a signed link is for, `None` when they are gone (erased). An unsubscribe
-/// link keeps working whatever was sent since: leaving must never fail on an old mail.
+/// The subscriber a signed link is for, `None` when they are gone (erased).
 async fn resolve_if_known(app: &AppState, token: &str, purpose: Purpose) -> Result<Option<Subscriber>, AppError> {
-    let claims = app.tokens.verify(token, purpose).map_err(|e| {
-        tracing::info!(error = %e, ?purpose, "link refused");
-        match e {
-            TokenError::Malformed | TokenError::BadSignature | TokenError::WrongPurpose => AppError::bad_link(purpose),
-        }
-    })?;
-    if purpose == Purpose::Confirm
-        && claims.issued_at.saturating_add(app.confirm_ttl).unwrap_or(claims.issued_at) < app.now()
-    {
-        return Err(AppError::expired_link(purpose));
-    }
-    let Some(subscriber) = app.store.subscriber(&claims.subscriber).await? else {
-        return Ok(None);
-    };
-    if subscriber.token_version != claims.version && purpose != Purpose::Unsubscribe {
-        return Err(AppError::expired_link(purpose));
-    }
-    Ok(Some(subscriber))
+    subscription::resolve(app, token, purpose).await.map_err(|e| match e {
+        LinkError::Invalid => AppError::bad_link(purpose),
+        LinkError::Expired => AppError::expired_link(purpose),
+        LinkError::Store(e) => e.into(),
+    })
 }
 
 fn evidence(app: &AppState, parts: &axum::http::request::Parts) -> Evidence {
@@ -60,12 +45,7 @@ pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>
         return Err(AppError::expired_link(Purpose::Confirm));
     }
     if subscriber.status == Status::Pending {
-        // For the confirmation rate in `postbode stats`: a count per day, nothing about who.
-        let day = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
-        let shown = crate::store::DayStats { sent: 1, ..Default::default() };
-        if let Err(e) = app.store.add_stats(crate::store::Ledger::ConfirmPage, day, shown).await {
-            tracing::warn!(error = %crate::error_chain(&e), "a confirm page shown was not counted");
-        }
+        subscription::count_confirm_page(&app).await;
     }
     Ok(pages::confirm_button(
         &app.catalogue.site,
@@ -87,40 +67,12 @@ pub async fn confirm(
 ) -> Result<Response, AppError> {
     let (parts, _) = request.into_parts();
     let evidence = evidence(&app, &parts);
-    let mut subscriber = resolve(&app, &token, Purpose::Confirm).await?;
-    // Confirming is new consent from the address's owner: it lifts an earlier erase's
-    // suppression (a POST to /subscribe alone never does; anyone can type an address).
-    if subscriber.status == Status::Pending {
-        let hash = app.tokens.suppression_hash(subscriber.email.as_str());
-        if app.store.is_suppressed(&hash).await? {
-            app.store.set_suppressed(&hash, false, app.now()).await?;
-            tracing::info!(subscriber = %subscriber.id, "confirmed anew: suppression lifted");
-        }
+    let subscriber = resolve(&app, &token, Purpose::Confirm).await?;
+    match subscription::confirm(&app, &subscriber, &evidence).await? {
+        Confirmed::Confirmed(subscriber) => Ok(confirmed_page(&app, &subscriber, app.now())),
+        Confirmed::NotPending => Err(AppError::expired_link(Purpose::Confirm)),
+        Confirmed::Gone => Err(AppError::unknown_subscriber()),
     }
-    for _ in 0..3 {
-        let now = app.now();
-        let first_visit = app.schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
-        let (mut next, send_welcome) = match subscribers::confirm(&subscriber, &evidence, now, first_visit) {
-            ConfirmOutcome::ConfirmedSendWelcome(next) => (next, true),
-            ConfirmOutcome::Confirmed(next) => (next, false),
-            ConfirmOutcome::AlreadyConfirmed => return Ok(confirmed_page(&app, &subscriber, now)),
-            ConfirmOutcome::NotPending => return Err(AppError::expired_link(Purpose::Confirm)),
-        };
-        match app.store.update_subscriber(&next).await {
-            Ok(version) => next.version = version,
-            Err(StoreError::Conflict) => {
-                subscriber = app.store.subscriber(&subscriber.id).await?.ok_or_else(AppError::unknown_subscriber)?;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        tracing::info!(subscriber = %next.id, "confirmed");
-        if send_welcome {
-            send_welcome_mail(&app, next.clone(), now).await;
-        }
-        return Ok(confirmed_page(&app, &next, now));
-    }
-    Err(AppError::unavailable())
 }
 
 /// After confirming: the author's own page when `after_confirm_url` is set (the welcome mail
@@ -131,45 +83,6 @@ fn confirmed_page(app: &AppState, subscriber: &Subscriber, now: Timestamp) -> Re
         return Redirect::to(url).into_response();
     }
     pages::confirmed(site, &app.whitepaper_link(subscriber, now)).into_response()
-}
-
-/// Sends the welcome mail this request has claimed, then records it. A failure leaves the
-/// claim to expire, so a later press of the button tries again; the reader already has the
-/// download link on the page.
-async fn send_welcome_mail(app: &AppState, mut subscriber: Subscriber, now: Timestamp) {
-    let Ok(recipient) = recipient(app, &subscriber, now) else { return };
-    let rendered = crate::render::letters::welcome(
-        &app.catalogue,
-        &app.email,
-        &recipient,
-        &app.whitepaper_link(&subscriber, now),
-        now.into(),
-    );
-    let email = match rendered {
-        Ok(email) => email,
-        Err(e) => return tracing::error!(error = %crate::error_chain(&e), "welcome mail could not be rendered"),
-    };
-    let message_id = match app
-        .mailer
-        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "welcome", subscriber: None })
-        .await
-    {
-        Ok(id) => id,
-        Err(e) => return tracing::error!(subscriber = %subscriber.id, error = %e, "welcome mail not sent"),
-    };
-    crate::jobs::confirmations::count_sent(app, crate::store::Ledger::List, now).await;
-    for _ in 0..3 {
-        let done = subscribers::welcome_sent(&subscriber, message_id.clone(), app.now());
-        match app.store.update_subscriber(&done).await {
-            Ok(_) => return tracing::info!(subscriber = %subscriber.id, "welcome mail sent"),
-            Err(StoreError::Conflict) => match app.store.subscriber(&subscriber.id).await {
-                Ok(Some(fresh)) => subscriber = fresh,
-                _ => break,
-            },
-            Err(_) => break,
-        }
-    }
-    tracing::warn!(subscriber = %subscriber.id, "welcome mail sent but not recorded");
 }
 
 #[tracing::instrument(name = "unsubscribe_page", skip_all)]
@@ -201,26 +114,11 @@ pub async fn unsubscribe(
     let evidence = evidence(&app, &parts);
     // Someone whose data is gone is unsubscribed: 200 and the page (mail providers show a
     // failed one-click unsubscribe otherwise).
-    let Some(mut subscriber) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
+    let Some(subscriber) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
         return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
     };
-    for _ in 0..3 {
-        let Some(next) = subscribers::unsubscribe(&subscriber, &evidence, app.now()) else {
-            return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
-        };
-        match app.store.update_subscriber(&next).await {
-            Ok(_) => {
-                tracing::info!(subscriber = %next.id, "unsubscribed");
-                return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
-            }
-            Err(StoreError::Conflict) => match app.store.subscriber(&subscriber.id).await? {
-                Some(now) => subscriber = now,
-                None => return Ok(pages::unsubscribed(&app.catalogue.site).into_response()),
-            },
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::unavailable())
+    subscription::unsubscribe(app.store.as_ref(), Lookup::Id(&subscriber.id), &evidence, app.now()).await?;
+    Ok(pages::unsubscribed(&app.catalogue.site).into_response())
 }
 
 #[tracing::instrument(name = "whitepaper", skip_all)]

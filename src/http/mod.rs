@@ -27,55 +27,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use jiff::{SignedDuration, Timestamp};
-
 pub use error::{AppError, Format, render_error_pages};
 
-use crate::content::Catalogue;
-use crate::mail::Mailer;
-use crate::render::EmailSettings;
-use crate::schedule::Schedule;
-use crate::store::Store;
-use crate::tokens::TokenKey;
+use crate::app::App;
 
 /// Largest request body accepted (a subscribe form is a few hundred bytes).
 pub const MAX_BODY: usize = 16 * 1024;
-
-/// The clock, injectable so tests can move time.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
-
-/// Everything the handlers share; built once per process (per Lambda cold start).
-pub struct App {
-    pub store: Arc<dyn Store>,
-    pub mailer: Arc<dyn Mailer>,
-    pub catalogue: Arc<Catalogue>,
-    pub email: EmailSettings,
-    pub tokens: TokenKey,
-    pub clock: Clock,
-    /// At most one confirmation mail per address per this long.
-    pub confirm_cooldown: SignedDuration,
-    /// Caps on subscribe requests per mailbox, client and in all.
-    pub caps: crate::subscribers::caps::Caps,
-    /// How long a confirmation link works.
-    pub confirm_ttl: SignedDuration,
-    /// The series' schedule, for booking a new subscriber's first visit by the sender.
-    pub schedule: Option<Schedule>,
-}
-
-pub const DEFAULT_CONFIRM_COOLDOWN: SignedDuration = SignedDuration::from_hours(1);
-pub const DEFAULT_CONFIRM_TTL: SignedDuration = SignedDuration::from_hours(24 * 7);
-
-impl App {
-    pub fn now(&self) -> Timestamp {
-        (self.clock)()
-    }
-
-    /// The signed download link of the whitepaper for `subscriber` (page and mails alike).
-    pub fn whitepaper_link(&self, subscriber: &crate::subscribers::Subscriber, now: Timestamp) -> String {
-        let token = self.tokens.sign(crate::tokens::Purpose::Whitepaper, &subscriber.id, subscriber.token_version, now);
-        crate::render::email::whitepaper_url(&self.email.base_url, &token)
-    }
-}
 
 pub type AppState = Arc<App>;
 

@@ -9,9 +9,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::{AppError, Format};
 use super::{AppState, MAX_BODY, pages, request_info};
+use crate::app::subscription::{self, Subscribed};
 use crate::content::Site;
-use crate::render::Recipient;
-use crate::subscribers::{self, Evidence, SubscribeIntent, Subscriber, SubscriberEmail};
+use crate::subscribers::{Evidence, SubscriberEmail};
 
 /// The fields of the form (or JSON object). Unknown fields are ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -104,37 +104,15 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
         AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.")
             .with_format(format)
     })?;
-    take_caps(&app, &email, req.ip.as_deref()).await.map_err(|e| e.with_format(format))?;
     let evidence = Evidence {
         ip: req.ip,
         user_agent: request_info::user_agent(&req.headers),
         source_url: request_info::source_url(req.fields.source_url.as_deref(), &req.headers),
         consent_text_version: app.catalogue.site.consent_version(),
     };
-    let intent = SubscribeIntent {
-        id: uuid::Uuid::new_v4().simple().to_string(),
-        email,
-        first_name: subscribers::clean_first_name(req.fields.first_name.as_deref()),
-        evidence,
-        at: app.now(),
-    };
-    // The rest happens after the answer, in the confirmations worker: this request does the
-    // same work for every address, so neither its answer nor its timing tells who is known.
-    app.store.record_intent(&intent).await.map_err(|e| AppError::from(e).with_format(format))?;
-    tracing::info!(intent = %intent.id, "recorded for the confirmations worker");
-    Ok(accepted(&app.catalogue.site, format))
-}
-
-/// Takes one from every budget this request counts against, before anything about the address
-/// is read: the same work, and the same answer, for every address.
-async fn take_caps(app: &AppState, email: &SubscriberEmail, ip: Option<&str>) -> Result<(), AppError> {
-    if crate::jobs::confirmations::take_caps(app, email, ip).await? { Ok(()) } else { Err(AppError::too_many()) }
-}
-
-/// The recipient parts of any mail to `subscriber`.
-pub fn recipient(app: &AppState, subscriber: &Subscriber, now: jiff::Timestamp) -> Result<Recipient, AppError> {
-    subscriber.recipient(&app.tokens, now).map_err(|e| {
-        tracing::error!(subscriber = %subscriber.id, error = %e, "stored address is not mailable");
-        AppError::unavailable()
-    })
+    match subscription::subscribe(&app, email, req.fields.first_name, evidence).await {
+        Ok(Subscribed::Recorded) => Ok(accepted(&app.catalogue.site, format)),
+        Ok(Subscribed::OverCap) => Err(AppError::too_many().with_format(format)),
+        Err(e) => Err(AppError::from(e).with_format(format)),
+    }
 }

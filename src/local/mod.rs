@@ -7,10 +7,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::app::App;
 use crate::content::Catalogue;
-use crate::http::{App, DEFAULT_CONFIRM_COOLDOWN, DEFAULT_CONFIRM_TTL};
-use crate::mail::outbox::OutboxMailer;
-use crate::store::sqlite::SqliteStore;
 
 pub struct DevOptions {
     pub port: u16,
@@ -26,7 +24,7 @@ pub struct DevOptions {
 }
 
 /// A clock that starts now and runs `speed` times faster than real time.
-pub fn simulated_clock(speed: f64) -> crate::http::Clock {
+pub fn simulated_clock(speed: f64) -> crate::app::Clock {
     let (start, real) = (jiff::Timestamp::now(), std::time::Instant::now());
     Arc::new(move || {
         let elapsed = real.elapsed().as_secs_f64() * speed;
@@ -34,46 +32,15 @@ pub fn simulated_clock(speed: f64) -> crate::http::Clock {
     })
 }
 
-/// The app of the local mode, on the data folder.
-pub fn local_app(data: &std::path::Path, catalogue: Catalogue, base_url: &str) -> Result<App, String> {
-    let from = format!("{} <nieuwsbrief@postbode.example>", catalogue.site.author.replace(['<', '>', '"'], ""));
-    let email = crate::config::email_settings(base_url, &from, None).map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(&data.join("postbode.sqlite")).map_err(|e| crate::error_chain(&e))?;
-    let outbox = data.join("outbox");
-    let mailer = OutboxMailer::new(&outbox).map_err(|e| format!("{}: {e}", outbox.display()))?;
-    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
-    Ok(App {
-        store: Arc::new(store),
-        mailer: Arc::new(mailer),
-        catalogue: Arc::new(catalogue),
-        email,
-        tokens: crate::config::local_token_key(data).map_err(|e| e.to_string())?,
-        clock: Arc::new(jiff::Timestamp::now),
-        confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
-        caps: crate::config::caps_from_env().map_err(|e| e.to_string())?,
-        confirm_ttl: DEFAULT_CONFIRM_TTL,
-        schedule,
-    })
-}
-
 /// The sender of the local mode, on the app's store and outbox.
-fn local_sender(app: &App) -> Result<crate::jobs::sender::Sender, String> {
-    crate::jobs::sender::Sender::new(
-        app.store.clone(),
-        app.mailer.clone(),
-        &app.catalogue,
-        &app.email,
-        app.tokens.clone(),
-        crate::schedule::DEFAULT_WINDOW_LENGTH,
-        crate::jobs::sender::SenderConfig::default(),
-    )
-    .map_err(|e| crate::error_chain(&e))
+fn local_sender(app: &App) -> Result<crate::app::sender::Sender, String> {
+    app.parts().sender(crate::app::sender::SenderConfig::default()).map_err(|e| crate::error_chain(&e))
 }
 
 /// Serves until Ctrl-C: the router, the outbox pages, and the sender on a timer.
 pub async fn serve(options: DevOptions) -> Result<(), String> {
     crate::telemetry::init();
-    let mut app = local_app(&options.data, options.catalogue, &options.base_url)?;
+    let mut app = crate::startup::local_app(&options.data, options.catalogue, &options.base_url)?;
     app.clock = simulated_clock(options.clock_speed);
     let app = Arc::new(app);
     let sender = local_sender(&app)?;
@@ -92,7 +59,7 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
         let mut ticks = tokio::time::interval(std::time::Duration::from_millis(200));
         loop {
             ticks.tick().await;
-            if let Err(e) = crate::jobs::confirmations::drain(&worker_app, 100).await {
+            if let Err(e) = crate::app::confirmations::drain(&worker_app, 100).await {
                 eprintln!("confirmations: {}", crate::error_chain(&e));
             }
         }
@@ -104,7 +71,7 @@ pub async fn serve(options: DevOptions) -> Result<(), String> {
         loop {
             ticks.tick().await;
             let now = timer_app.now();
-            match sender.run(crate::jobs::sender::Run { now, scheduled_at: None, deadline: None }).await {
+            match sender.run(crate::app::sender::Run { now, scheduled_at: None, deadline: None }).await {
                 Ok(report) if report.sent > 0 || !report.failed.is_empty() => {
                     println!("sender at {now}: {} sent, {} failed", report.sent, report.failed.len())
                 }
@@ -139,11 +106,11 @@ pub async fn send_once(
     catalogue: Catalogue,
     base_url: &str,
     now: jiff::Timestamp,
-) -> Result<crate::jobs::sender::Report, String> {
-    let app = local_app(data, catalogue, base_url)?;
+) -> Result<crate::app::sender::Report, String> {
+    let app = crate::startup::local_app(data, catalogue, base_url)?;
     let sender = local_sender(&app)?;
     sender
-        .run(crate::jobs::sender::Run { now, scheduled_at: None, deadline: None })
+        .run(crate::app::sender::Run { now, scheduled_at: None, deadline: None })
         .await
         .map_err(|e| crate::error_chain(&e))
 }

@@ -6,8 +6,11 @@
 //! Both get exactly the bytes the renderer produced: what a preview or test sees is what is
 //! sent.
 
+mod kind;
 pub mod outbox;
 pub mod ses;
+
+pub use kind::{Ledger, MAIL_TAG, MailKind, POST_TAG, SUBSCRIBER_TAG};
 
 use async_trait::async_trait;
 
@@ -17,11 +20,10 @@ pub struct Outgoing<'a> {
     /// Envelope recipient (the address in `To:`).
     pub to: &'a str,
     pub mime: &'a [u8],
-    /// What kind of mail it is (`confirm`, `welcome`, a post's slug), for logs and file names.
-    pub tag: &'a str,
-    /// For a post to a subscriber: who, so SES's events about it name (subscriber, post) and
-    /// settle a send whose answer was lost (see `Store::record_send_event`).
-    pub subscriber: Option<&'a str>,
+    /// What kind of mail it is: its SES tags (for a post to a subscriber also who and which
+    /// post, so SES's events settle a send whose answer was lost, see
+    /// `Store::record_send_event`), the ledger its events count on, its outbox file name.
+    pub kind: MailKind<'a>,
 }
 
 #[derive(Debug, thiserror::Error)]

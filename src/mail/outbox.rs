@@ -29,7 +29,8 @@ impl OutboxMailer {
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, message: Outgoing<'_>) -> Result<String, MailError> {
-        let tag: String = message.tag.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(60).collect();
+        let tag: String =
+            message.kind.tag().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(60).collect();
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.6fZ");
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let name = format!("{stamp}-{seq:04}-{tag}.eml");

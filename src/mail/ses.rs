@@ -77,16 +77,16 @@ impl Mailer for SesMailer {
 }
 
 fn tags(message: &Outgoing<'_>) -> Result<Vec<MessageTag>, MailError> {
-    use crate::jobs::ses_events::{MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
-    let mut tags = vec![(MAIL_TAG, message.tag)];
-    if let Some(subscriber) = message.subscriber {
-        tags.extend([(SUBSCRIBER_TAG, subscriber), (POST_TAG, message.tag)]);
+    use super::kind::{MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
+    let mut tags = vec![(MAIL_TAG, message.kind.tag())];
+    if let Some((subscriber, slug)) = message.kind.post_of_subscriber() {
+        tags.extend([(SUBSCRIBER_TAG, subscriber.into()), (POST_TAG, slug.into())]);
     }
     tags.into_iter()
         .map(|(name, value)| {
             MessageTag::builder()
                 .name(name)
-                .value(tag_value(value))
+                .value(tag_value(&value))
                 .build()
                 .map_err(|e| MailError::Account(e.to_string()))
         })

@@ -146,9 +146,9 @@ impl SubscriberLetter<'_> {
     }
 }
 
-/// The tag (and ledger) of [`already_subscribed`]: a mail a stranger can cause, like the
-/// confirmation mail, so it is counted and capped with it.
-pub const ALREADY_SUBSCRIBED_TAG: &str = "already";
+/// What [`already_subscribed`]'s Message-ID is derived from (as `welcome` for the welcome
+/// mail and the slug for a post). Which ledger a mail counts on is `mail::MailKind`'s business.
+const ALREADY_SUBSCRIBED_SEED: &str = "already";
 
 /// "Je bent al aangemeld": a confirmed reader's address was entered in the form again
 /// (perhaps by them, looking for the whitepaper they lost). Short, with the whitepaper link.
@@ -166,7 +166,7 @@ pub fn already_subscribed(
         host = settings.base_url.host(),
     );
     let texts = SubscriberLetter {
-        tag: ALREADY_SUBSCRIBED_TAG,
+        tag: ALREADY_SUBSCRIBED_SEED,
         subject: "Je bent al aangemeld".into(),
         title: "Je bent al aangemeld",
         preheader: format!("Je hoeft niets te doen. Hier is „{}” nog een keer.", site.whitepaper.title),
@@ -262,7 +262,7 @@ pub fn weekly_summary(
     site: &crate::content::Site,
     from: &lettre::message::Mailbox,
     to: &str,
-    figures: &crate::stats::ListFigures,
+    figures: &crate::subscribers::figures::ListFigures,
     date: SystemTime,
 ) -> Result<Vec<u8>, RenderError> {
     let text = weekly_summary_text(&site.author, figures);
@@ -289,7 +289,7 @@ pub fn weekly_summary(
 }
 
 /// The summary's text (see [`weekly_summary`]).
-pub fn weekly_summary_text(author: &str, f: &crate::stats::ListFigures) -> String {
+pub fn weekly_summary_text(author: &str, f: &crate::subscribers::figures::ListFigures) -> String {
     use std::fmt::Write;
     let zone = crate::content::site_time_zone();
     let day = |t: jiff::Timestamp| dutch_date(t.to_zoned(zone.clone()).date());

@@ -41,7 +41,7 @@ use super::{
     Claim, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState, Store,
     StoreError,
 };
-use crate::subscribers::{Status, SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
+use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Name of the sparse index the sender reads.
 pub const DUE_INDEX: &str = "due";
@@ -55,7 +55,6 @@ pub const INTENT_PARTITION: &str = "INTENT";
 fn intent_sort_key(intent: &SubscribeIntent) -> String {
     format!("{:016}#{}", intent.at.as_millisecond().max(0), intent.id)
 }
-
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -467,7 +466,7 @@ impl Store for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", s("STATS"))
-            .key("sk", s(format!("DAY#{}", ledger.day_key(day))))
+            .key("sk", s(format!("DAY#{}", super::day_key(ledger, day))))
             .update_expression("ADD sent :s, bounced :b, complained :c")
             .expression_attribute_values(":s", n(delta.sent))
             .expression_attribute_values(":b", n(delta.bounced))
@@ -490,8 +489,8 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
             .expression_attribute_values(":pk", s("STATS"))
-            .expression_attribute_values(":from", s(format!("DAY#{}", ledger.day_key(from))))
-            .expression_attribute_values(":to", s(format!("DAY#{}", ledger.day_key(to))))
+            .expression_attribute_values(":from", s(format!("DAY#{}", super::day_key(ledger, from))))
+            .expression_attribute_values(":to", s(format!("DAY#{}", super::day_key(ledger, to))))
             .consistent_read(true)
             .send()
             .await

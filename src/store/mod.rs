@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+pub use crate::mail::Ledger;
 use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Where a page of the due queue ended; pass it back for the next page.
@@ -64,39 +65,13 @@ pub struct SendRecord {
     pub reason: Option<String>,
 }
 
-/// Which mail a count is about. Confirmation mails are the only mail a stranger can cause
-/// (by typing someone's address), so they are counted apart: their bounces and complaints
-/// never pause the newsletter (the caps bound them instead); everything else (welcome, series,
-/// broadcasts, test sends) is the list's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Ledger {
-    List,
-    Confirmation,
-    /// Confirm pages shown (`sent` counts them): the denominator of the confirmation rate in
-    /// `postbode stats`. Never part of the breaker.
-    ConfirmPage,
-}
-
-impl Ledger {
-    /// How a day's key is written for this ledger (the list's as before, so existing
-    /// counters keep counting).
-    pub fn day_key(self, day: jiff::civil::Date) -> String {
-        match self {
-            Ledger::List => day.to_string(),
-            Ledger::Confirmation => format!("confirm:{day}"),
-            Ledger::ConfirmPage => format!("confirm-page:{day}"),
-        }
-    }
-
-    /// The ledger of a mail by its tag (`confirm`, `welcome`, a slug).
-    pub fn of_tag(tag: &str) -> Ledger {
-        // Both can be caused by anyone typing an address into the form.
-        if tag == "confirm" || tag == crate::render::letters::ALREADY_SUBSCRIBED_TAG {
-            Ledger::Confirmation
-        } else {
-            Ledger::List
-        }
+/// The day counters of a ledger are kept under this key (the list's as before, so existing
+/// counters keep counting).
+pub(crate) fn day_key(ledger: Ledger, day: jiff::civil::Date) -> String {
+    match ledger {
+        Ledger::List => day.to_string(),
+        Ledger::Confirmation => format!("confirm:{day}"),
+        Ledger::ConfirmPage => format!("confirm-page:{day}"),
     }
 }
 

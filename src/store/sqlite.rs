@@ -391,7 +391,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
-        let day = ledger.day_key(day);
+        let day = super::day_key(ledger, day);
         self.with(move |c| {
             c.execute(
                 "INSERT INTO day_stats (day, sent, bounced, complained) VALUES (?1, ?2, ?3, ?4)
@@ -411,7 +411,7 @@ impl Store for SqliteStore {
         from: jiff::civil::Date,
         to: jiff::civil::Date,
     ) -> Result<DayStats, StoreError> {
-        let (from, to) = (ledger.day_key(from), ledger.day_key(to));
+        let (from, to) = (super::day_key(ledger, from), super::day_key(ledger, to));
         self.with(move |c| {
             c.query_row(
                 "SELECT COALESCE(SUM(sent), 0), COALESCE(SUM(bounced), 0), COALESCE(SUM(complained), 0)

@@ -12,6 +12,7 @@
 
 pub mod caps;
 mod email;
+pub mod figures;
 pub mod import;
 mod lifecycle;
 
@@ -280,21 +281,6 @@ impl Subscriber {
         (self.status == Status::Pending).then(|| {
             let from = self.confirmation_sent_at.unwrap_or(self.updated_at);
             from.saturating_add(PENDING_TTL).unwrap_or(from)
-        })
-    }
-
-    /// The recipient parts of a mail to this subscriber, with a fresh unsubscribe token.
-    pub fn recipient(
-        &self,
-        tokens: &crate::tokens::TokenKey,
-        now: Timestamp,
-    ) -> Result<crate::render::Recipient, String> {
-        // A parsed SubscriberEmail is a subset of what lettre accepts, so this does not fail.
-        let address: lettre::Address = self.email.as_str().parse().map_err(|e| format!("{e}"))?;
-        Ok(crate::render::Recipient {
-            to: lettre::message::Mailbox::new(self.first_name.clone(), address),
-            first_name: self.first_name.clone(),
-            unsubscribe_token: tokens.sign(crate::tokens::Purpose::Unsubscribe, &self.id, self.token_version, now),
         })
     }
 }

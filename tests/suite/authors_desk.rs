@@ -383,9 +383,10 @@ async fn stats_scenario(desk: Desk) {
     let shown = postbode::store::DayStats { sent: 4, ..Default::default() };
     desk.store.add_stats(Ledger::ConfirmPage, day, shown).await.unwrap();
 
-    let f = postbode::operator::figures(desk.store.as_ref(), ts("2026-10-31T23:00:00Z"), ts("2026-11-23T23:00:00Z"))
-        .await
-        .unwrap();
+    let f =
+        postbode::app::operator::figures(desk.store.as_ref(), ts("2026-10-31T23:00:00Z"), ts("2026-11-23T23:00:00Z"))
+            .await
+            .unwrap();
     assert_eq!(f.signups_by_source.get(blog), Some(&1));
     assert_eq!(f.signups_by_source.len(), 1, "Bob signed up in October");
     assert_eq!((f.confirm_pages_shown, f.confirmed), (4, 1));
@@ -423,15 +424,14 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
         at: postbode::content::SendWindow::parse("monday 09:00").unwrap(),
     });
     let outbox = tempfile::tempdir().unwrap();
-    let sender = postbode::jobs::sender::Sender::new(
-        store.clone(),
-        Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
-        &catalogue,
-        &crate::helpers::settings(),
-        TokenKey::new(SECRET.as_bytes().to_vec()).unwrap(),
-        postbode::schedule::DEFAULT_WINDOW_LENGTH,
-        Default::default(),
-    )
+    let sender = postbode::app::Parts {
+        store: store.clone(),
+        mailer: Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
+        catalogue: std::sync::Arc::new(Clone::clone(&catalogue)),
+        email: Clone::clone(&crate::helpers::settings()),
+        tokens: TokenKey::new(SECRET.as_bytes().to_vec()).unwrap(),
+    }
+    .sender(Default::default())
     .unwrap();
     // One sign-up on the blog page during the week.
     let evidence = Evidence {
@@ -454,7 +454,7 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
         .set_sending_state(&postbode::store::SendingState { paused: Some(pause), ..Default::default() })
         .await
         .unwrap();
-    let run = |now: &str| postbode::jobs::sender::Run { now: now.parse().unwrap(), scheduled_at: None, deadline: None };
+    let run = |now: &str| postbode::app::sender::Run { now: now.parse().unwrap(), scheduled_at: None, deadline: None };
     let mails = || std::fs::read_dir(outbox.path()).unwrap().count();
     // Monday 30 November 2026, 08:50 in Amsterdam: not yet.
     assert!(!sender.run(run("2026-11-30T07:50:00Z")).await.unwrap().summary_sent);

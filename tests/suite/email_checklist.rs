@@ -272,7 +272,7 @@ fn list_id_only_on_list_mail() {
             .render_example(
                 &catalogue,
                 &crate::helpers::settings(),
-                &postbode::preview::placeholder_recipient(),
+                &postbode::app::preview::placeholder_recipient(),
                 crate::helpers::fixed_date(),
             )
             .unwrap();

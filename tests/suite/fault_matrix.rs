@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
+use postbode::app::sender::{Run, Sender, SenderConfig};
 use postbode::content::{Catalogue, SourceFile};
-use postbode::jobs::sender::{Run, Sender, SenderConfig};
 use postbode::mail::ses::SesMailer;
 use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
 use postbode::store::sqlite::SqliteStore;
@@ -229,10 +229,10 @@ impl FakeSes {
                 serde_json::json!({ "Sns": { "Message": message.to_string() } })
             })
             .collect();
-        let event: postbode::jobs::ses_events::SnsEvent =
+        let event: postbode::app::ses_events::SnsEvent =
             serde_json::from_value(serde_json::json!({ "Records": records })).unwrap();
         for _ in 0..2 {
-            postbode::jobs::ses_events::handle(store, &event, &Default::default(), now).await.unwrap();
+            postbode::app::ses_events::handle(store, &event, &Default::default(), now).await.unwrap();
         }
     }
 
@@ -491,8 +491,15 @@ impl World {
     fn sender(&self, catalogue: &Catalogue, store: Arc<dyn Store>, timeout: Duration) -> Sender {
         let config = SenderConfig { backoff: Duration::from_millis(1), ..SenderConfig::default() };
         let tokens = postbode::tokens::TokenKey::new(vec![42; 32]).unwrap();
-        Sender::new(store, self.ses.mailer(timeout), catalogue, &settings(), tokens, DEFAULT_WINDOW_LENGTH, config)
-            .unwrap()
+        postbode::app::Parts {
+            store,
+            mailer: self.ses.mailer(timeout),
+            catalogue: std::sync::Arc::new(Clone::clone(catalogue)),
+            email: Clone::clone(&settings()),
+            tokens,
+        }
+        .sender(config)
+        .unwrap()
     }
 
     /// One run at `now` (the scheduler's moment), then SES's events for what it accepted.

@@ -281,7 +281,7 @@ async fn a_flood_of_subscribes_does_not_stop_unsubscribe_or_the_blog_locally() {
     use tower::ServiceExt;
     let data = tempfile::tempdir().unwrap();
     let app =
-        postbode::local::local_app(data.path(), crate::helpers::seed_catalogue(), "http://127.0.0.1:3000").unwrap();
+        postbode::startup::local_app(data.path(), crate::helpers::seed_catalogue(), "http://127.0.0.1:3000").unwrap();
     let router = postbode::local::local_router(Arc::new(app), data.path().join("outbox"), true);
     let call = |method: &str, path: &str, body: &'static str| {
         let mut request = axum::http::Request::builder()
@@ -344,7 +344,7 @@ async fn while_paused_confirmation_mails_are_capped_tightly_on_dynamodb() {
 }
 
 async fn paused_caps(store: Arc<dyn Store>) {
-    use postbode::jobs::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR;
+    use postbode::app::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR;
     let app = TestApp::with_store(store);
     let pause = postbode::store::Pause { since: app.now(), reason: "bounce rate".into() };
     app.store
@@ -366,8 +366,8 @@ async fn suppressed_until_confirmed(store: Arc<dyn Store>) {
     let app = TestApp::with_store(store);
     app.subscribe("weg@example.nl").await;
     let email = postbode::subscribers::SubscriberEmail::parse("weg@example.nl").unwrap();
-    postbode::operator::erase(app.store.as_ref(), &app.tokens, &email, app.now()).await.unwrap();
-    let suppressed = || postbode::operator::is_suppressed(app.store.as_ref(), &app.tokens, &email);
+    postbode::app::operator::erase(app.store.as_ref(), &app.tokens, &email, app.now()).await.unwrap();
+    let suppressed = || postbode::app::operator::is_suppressed(app.store.as_ref(), &app.tokens, &email);
     assert!(suppressed().await.unwrap());
     app.advance(SignedDuration::from_hours(2));
     assert_eq!(app.subscribe("weg@example.nl").await.status, StatusCode::OK);

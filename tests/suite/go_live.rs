@@ -104,7 +104,7 @@ async fn every_mail_has_https_unsubscribe_only_and_shows_contact_and_privacy() {
         for post in &catalogue.posts {
             let email = PreparedEmail::new(&catalogue, post, &settings())
                 .unwrap()
-                .render(&postbode::preview::placeholder_recipient(), fixed_date())
+                .render(&postbode::app::preview::placeholder_recipient(), fixed_date())
                 .unwrap();
             mails.push((post.title.clone(), email.mime));
         }
@@ -131,7 +131,7 @@ async fn every_mail_has_https_unsubscribe_only_and_shows_contact_and_privacy() {
 #[test]
 fn the_welcome_mail_invites_a_reply_only_with_a_reply_to() {
     let catalogue = seed_catalogue();
-    let recipient = postbode::preview::placeholder_recipient();
+    let recipient = postbode::app::preview::placeholder_recipient();
     let with_reply_to = settings();
     assert!(with_reply_to.reply_to.is_some());
     let without = EmailSettings { reply_to: None, ..settings() };

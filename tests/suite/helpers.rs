@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::SystemTime;
 
+use postbode::app::preview::placeholder_recipient;
 use postbode::content::Catalogue;
 use postbode::content_io::load_catalogue;
-use postbode::preview::placeholder_recipient;
 use postbode::render::{BaseUrl, EmailSettings, PreparedEmail, RenderedEmail};
 
 pub const SEED_SLUG: &str = "leiderschap-en-vertrouwen";

@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContex
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_sdk_sesv2::operation::send_email::SendEmailInput;
-use postbode::http::App;
-use postbode::jobs::ses_events::{Breaker, SnsEvent, handle};
+use postbode::app::App;
+use postbode::app::ses_events::{Breaker, SnsEvent, handle};
 use postbode::mail::Mailer;
 use postbode::mail::ses::SesMailer;
 use postbode::store::dynamodb::DynamoStore;
@@ -146,20 +146,14 @@ fn app_on(
     tokens: &postbode::tokens::TokenKey,
     now: jiff::Timestamp,
 ) -> App {
-    let catalogue = seed_catalogue();
-    let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
-    App {
+    let parts = postbode::app::Parts {
         store,
         mailer,
-        catalogue: Arc::new(catalogue),
+        catalogue: Arc::new(seed_catalogue()),
         email: settings(),
         tokens: tokens.clone(),
-        clock: Arc::new(move || now),
-        confirm_cooldown: postbode::http::DEFAULT_CONFIRM_COOLDOWN,
-        caps: Default::default(),
-        confirm_ttl: postbode::http::DEFAULT_CONFIRM_TTL,
-        schedule,
-    }
+    };
+    parts.app(postbode::app::Settings { clock: Arc::new(move || now), ..Default::default() })
 }
 
 /// What the `confirmations` Lambda does with the stream events of the recorded intents (read
@@ -169,8 +163,8 @@ async fn work_off_as_the_lambda(worker: &App, reader: &Arc<dyn Store>) {
     for intent in reader.pending_intents(10).await.unwrap() {
         let json = serde_json::to_string(&intent).unwrap().replace('\\', "\\\\").replace('"', "\\\"");
         let event = fixture.replace("{{intent}}", &json).replace("{{sort_key}}", &intent.id);
-        let event: postbode::jobs::confirmations::StreamEvent = serde_json::from_str(&event).unwrap();
-        postbode::jobs::confirmations::handle_stream(worker, &event).await.unwrap();
+        let event: postbode::app::confirmations::StreamEvent = serde_json::from_str(&event).unwrap();
+        postbode::app::confirmations::handle_stream(worker, &event).await.unwrap();
     }
 }
 
@@ -243,24 +237,23 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         to: format!("rene-{run_id}@example.nl"),
         at: postbode::content::SendWindow::parse("monday 09:00").unwrap(),
     });
-    let sender_function = postbode::jobs::sender::Sender::new(
-        sender_store.clone(),
-        sender_mailer,
-        &catalogue,
-        &settings(),
-        app.tokens.clone(),
-        postbode::schedule::DEFAULT_WINDOW_LENGTH,
-        Default::default(),
-    )
+    let sender_function = postbode::app::Parts {
+        store: sender_store.clone(),
+        mailer: sender_mailer,
+        catalogue: std::sync::Arc::new(Clone::clone(&catalogue)),
+        email: Clone::clone(&settings()),
+        tokens: app.tokens.clone(),
+    }
+    .sender(Default::default())
     .unwrap();
     let run = sender_function
-        .run(postbode::jobs::sender::Run { now: sent_at, scheduled_at: None, deadline: None })
+        .run(postbode::app::sender::Run { now: sent_at, scheduled_at: None, deadline: None })
         .await
         .unwrap();
     assert_eq!((run.sent, run.erased), (1, 1), "{run:?}");
     for (now, what) in [("2026-12-10T13:05:00Z", "swept"), ("2026-12-14T08:05:00Z", "summary")] {
         let run = sender_function
-            .run(postbode::jobs::sender::Run { now: at(now), scheduled_at: None, deadline: None })
+            .run(postbode::app::sender::Run { now: at(now), scheduled_at: None, deadline: None })
             .await
             .unwrap();
         assert!(if what == "swept" { run.swept && run.sent == 1 } else { run.summary_sent }, "{what}: {run:?}");

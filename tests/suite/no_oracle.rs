@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use postbode::jobs::confirmations::{StreamEvent, handle_stream};
+use postbode::app::confirmations::{StreamEvent, handle_stream};
 use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
 use postbode::subscribers::caps::Caps;
@@ -40,7 +40,7 @@ async fn app_with_every_state(store: Arc<dyn Store>) -> TestApp {
     set_status(&app, "left@example.nl", Status::Unsubscribed).await;
     set_status(&app, "bounced@example.nl", Status::Bounced).await;
     let erased = SubscriberEmail::parse("erased@example.nl").unwrap();
-    postbode::operator::erase(app.store.as_ref(), &app.tokens, &erased, app.now()).await.unwrap();
+    postbode::app::operator::erase(app.store.as_ref(), &app.tokens, &erased, app.now()).await.unwrap();
     app
 }
 

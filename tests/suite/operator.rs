@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use postbode::jobs::sender::{Run, Sender};
+use postbode::app::sender::Run;
 use postbode::subscribers::SubscriberEmail;
 
 use crate::helpers::{SEED_SLUG, seed_catalogue, settings};
@@ -37,15 +37,14 @@ async fn list_show_export_stats_and_erase_on_dynamodb() {
     app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
     app.subscribe("bob@example.nl").await;
     let outbox = tempfile::tempdir().unwrap();
-    let sender = Sender::new(
-        store.clone(),
-        Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
-        &seed_catalogue(),
-        &settings(),
-        postbode::tokens::TokenKey::new(SECRET.as_bytes().to_vec()).unwrap(),
-        postbode::schedule::DEFAULT_WINDOW_LENGTH,
-        Default::default(),
-    )
+    let sender = postbode::app::Parts {
+        store: store.clone(),
+        mailer: Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
+        catalogue: std::sync::Arc::new(Clone::clone(&seed_catalogue())),
+        email: Clone::clone(&settings()),
+        tokens: postbode::tokens::TokenKey::new(SECRET.as_bytes().to_vec()).unwrap(),
+    }
+    .sender(Default::default())
     .unwrap();
     // Tuesday 1 December 2026, 10:30 in Amsterdam: the window is open and Anna is due.
     let report = sender
@@ -90,7 +89,7 @@ async fn list_show_export_stats_and_erase_on_dynamodb() {
     assert!(app.store.subscriber_by_email(&anna).await.unwrap().is_none());
     assert!(!operator(&table, &["subscribers", "export", "anna@example.nl"]).status.success());
     let tokens = postbode::tokens::TokenKey::new(SECRET.as_bytes().to_vec()).unwrap();
-    assert!(postbode::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
+    assert!(postbode::app::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
     // Nothing of her remains in the table but the hash.
     let client = crate::aws::dynamodb().await;
     let scan = client.scan().table_name(&table).send().await.unwrap();
@@ -119,10 +118,10 @@ async fn list_show_export_stats_and_erase_on_dynamodb() {
     app.advance(jiff::SignedDuration::from_hours(2));
     assert_eq!(app.subscribe("anna@example.nl").await.status.as_u16(), 200);
     assert!(app.store.subscriber_by_email(&anna).await.unwrap().is_some());
-    assert!(postbode::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
+    assert!(postbode::app::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
     let confirm = app.emails_tagged("confirm").last().unwrap().path("/confirm/");
     assert_eq!(app.post_form(&confirm, "").await.status.as_u16(), 200);
-    assert!(!postbode::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
+    assert!(!postbode::app::operator::is_suppressed(app.store.as_ref(), &tokens, &anna).await.unwrap());
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use postbode::jobs::sender::{Run, Sender};
+use postbode::app::sender::Run;
 use postbode::mail::outbox::OutboxMailer;
 use postbode::store::Store;
 use postbode::subscribers::{Evidence, Status, SubscribeOutcome, SubscriberEmail};
@@ -86,15 +86,14 @@ async fn send_at_reaches_everyone_booked_for_later(store: Arc<dyn Store>) {
     let catalogue = catalogue_with(&[("posts/workshop.md", WORKSHOP)]).unwrap();
     let outbox = tempfile::tempdir().unwrap();
     let tokens = postbode::tokens::TokenKey::new(vec![7; 32]).unwrap();
-    let sender = Sender::new(
-        store.clone(),
-        Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
-        &catalogue,
-        &settings(),
+    let sender = postbode::app::Parts {
+        store: store.clone(),
+        mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+        catalogue: std::sync::Arc::new(Clone::clone(&catalogue)),
+        email: Clone::clone(&settings()),
         tokens,
-        postbode::schedule::DEFAULT_WINDOW_LENGTH,
-        Default::default(),
-    )
+    }
+    .sender(Default::default())
     .unwrap();
     let confirmed_at = ts("2026-11-20T10:00:00Z");
     let next_window = ts("2026-12-08T07:00:00Z");

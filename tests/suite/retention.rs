@@ -6,11 +6,10 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use postbode::jobs::sender::{Report, Run, Sender, SenderConfig};
-use postbode::jobs::ses_events::{Breaker, SnsEvent, handle};
+use postbode::app::operator::is_suppressed;
+use postbode::app::sender::{Report, Run, SenderConfig};
+use postbode::app::ses_events::{Breaker, SnsEvent, handle};
 use postbode::mail::outbox::OutboxMailer;
-use postbode::operator::is_suppressed;
-use postbode::schedule::DEFAULT_WINDOW_LENGTH;
 use postbode::store::sqlite::SqliteStore;
 use postbode::subscribers::{Status, Subscriber, SubscriberEmail};
 
@@ -23,15 +22,14 @@ async fn stored(app: &TestApp, email: &str) -> Option<Subscriber> {
 
 async fn sender_run(app: &TestApp, now: Timestamp) -> Report {
     let outbox = tempfile::tempdir().unwrap();
-    let sender = Sender::new(
-        app.store.clone(),
-        Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
-        &seed_catalogue(),
-        &settings(),
-        app.tokens.clone(),
-        DEFAULT_WINDOW_LENGTH,
-        SenderConfig::default(),
-    )
+    let sender = postbode::app::Parts {
+        store: app.store.clone(),
+        mailer: Arc::new(OutboxMailer::new(outbox.path()).unwrap()),
+        catalogue: std::sync::Arc::new(Clone::clone(&seed_catalogue())),
+        email: Clone::clone(&settings()),
+        tokens: app.tokens.clone(),
+    }
+    .sender(SenderConfig::default())
     .unwrap();
     sender.run(Run { now, scheduled_at: None, deadline: None }).await.unwrap()
 }

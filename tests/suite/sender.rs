@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use mail_parser::MessageParser;
+use postbode::app::sender::{Report, Run, Sender, SenderConfig};
 use postbode::content::Catalogue;
 use postbode::content_io::load_catalogue;
-use postbode::jobs::sender::{Report, Run, Sender, SenderConfig};
 use postbode::mail::outbox::OutboxMailer;
 use postbode::mail::{MailError, Mailer, Outgoing};
 use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
@@ -37,7 +37,15 @@ fn tokens() -> TokenKey {
 }
 
 fn sender(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: SenderConfig) -> Sender {
-    Sender::new(store, mailer, &catalogue(), &settings(), tokens(), DEFAULT_WINDOW_LENGTH, config).unwrap()
+    postbode::app::Parts {
+        store,
+        mailer,
+        catalogue: std::sync::Arc::new(Clone::clone(&catalogue())),
+        email: Clone::clone(&settings()),
+        tokens: tokens(),
+    }
+    .sender(config)
+    .unwrap()
 }
 
 /// Adds `n` confirmed subscribers, confirmed at `at`, booked as confirming would book them.
@@ -439,16 +447,16 @@ async fn one_bad_record(store: Arc<dyn Store>, corrupt: impl AsyncFnOnce(&str)) 
     let sent: Vec<String> = parse_sent(&outbox_raw(outbox.path())).into_iter().map(|(to, ..)| to).collect();
     assert!(sent.contains(&emails[0]) && sent.contains(&emails[2]) && !sent.contains(&emails[1]));
 
-    let bounce = |email: &str| -> postbode::jobs::ses_events::SnsEvent {
+    let bounce = |email: &str| -> postbode::app::ses_events::SnsEvent {
         let json = std::fs::read_to_string(repo_path("tests/fixtures/ses/bounce-permanent.json")).unwrap();
         let unique = format!("0102019a-{}-", uuid::Uuid::new_v4().simple());
         serde_json::from_str(&json.replace("{{email}}", email).replace("0102019a-", &unique)).unwrap()
     };
-    let breaker = postbode::jobs::ses_events::Breaker::default();
+    let breaker = postbode::app::ses_events::Breaker::default();
     let now = ts("2026-03-17T08:00:00Z");
-    let bad = postbode::jobs::ses_events::handle(store.as_ref(), &bounce(&emails[1]), &breaker, now).await.unwrap();
+    let bad = postbode::app::ses_events::handle(store.as_ref(), &bounce(&emails[1]), &breaker, now).await.unwrap();
     assert_eq!(bad.failed, 1);
-    let good = postbode::jobs::ses_events::handle(store.as_ref(), &bounce(&emails[2]), &breaker, now).await.unwrap();
+    let good = postbode::app::ses_events::handle(store.as_ref(), &bounce(&emails[2]), &breaker, now).await.unwrap();
     assert_eq!(good.bounced, 1);
     let marked = store.subscriber_by_email(&SubscriberEmail::parse(&emails[2]).unwrap()).await.unwrap().unwrap();
     assert_eq!(marked.status, Status::Bounced);

@@ -1,7 +1,7 @@
 //! The SES adapter against a real SES-API server (moto): the raw MIME goes out unchanged.
 
 use postbode::mail::ses::SesMailer;
-use postbode::mail::{MailError, Mailer, Outgoing};
+use postbode::mail::{MailError, MailKind, Mailer, Outgoing};
 
 use crate::helpers::{SEED_SLUG, render, seed_catalogue};
 
@@ -12,7 +12,7 @@ async fn sends_the_rendered_mime_bytes_through_sesv2() {
     // The SES API server keeps the mail of earlier runs: only what arrives from here on counts.
     let before = crate::aws::ses_raw_messages().await.len();
     let message_id = mailer
-        .send(Outgoing { to: "anna@lezer.example", mime: &email.mime, tag: SEED_SLUG, subscriber: None })
+        .send(Outgoing { to: "anna@lezer.example", mime: &email.mime, kind: MailKind::TestPost { slug: SEED_SLUG } })
         .await
         .expect("moto accepts the raw message");
     assert!(!message_id.is_empty());
@@ -36,6 +36,6 @@ async fn sends_the_rendered_mime_bytes_through_sesv2() {
 async fn an_unverified_sender_is_a_permanent_error() {
     let mailer = SesMailer::new(crate::aws::sesv2().await, None);
     let mime = b"From: someone@not-verified.example\r\nTo: a@b.example\r\nSubject: x\r\n\r\nx\r\n";
-    let error = mailer.send(Outgoing { to: "a@b.example", mime, tag: "x", subscriber: None }).await.unwrap_err();
+    let error = mailer.send(Outgoing { to: "a@b.example", mime, kind: MailKind::Welcome }).await.unwrap_err();
     assert!(matches!(error, MailError::Permanent(_)), "{error:?}");
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use postbode::jobs::ses_events::{Breaker, SnsEvent, handle};
+use postbode::app::ses_events::{Breaker, SnsEvent, handle};
 use postbode::store::sqlite::SqliteStore;
 use postbode::store::{DayStats, Ledger, Store};
 use postbode::subscribers::{Status, SubscriberEmail};
@@ -126,23 +126,22 @@ async fn breaker_pauses_until_resumed(store: Arc<dyn Store>) {
     // The sender reports the pause and sends nothing.
     let outbox = tempfile::tempdir().unwrap();
     confirmed(store.as_ref(), "c@example.nl").await;
-    let sender = postbode::jobs::sender::Sender::new(
-        store.clone(),
-        Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
-        &crate::helpers::seed_catalogue(),
-        &crate::helpers::settings(),
-        postbode::tokens::TokenKey::new(vec![1; 32]).unwrap(),
-        postbode::schedule::DEFAULT_WINDOW_LENGTH,
-        Default::default(),
-    )
+    let sender = postbode::app::Parts {
+        store: store.clone(),
+        mailer: Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
+        catalogue: std::sync::Arc::new(Clone::clone(&crate::helpers::seed_catalogue())),
+        email: Clone::clone(&crate::helpers::settings()),
+        tokens: postbode::tokens::TokenKey::new(vec![1; 32]).unwrap(),
+    }
+    .sender(Default::default())
     .unwrap();
-    let run = postbode::jobs::sender::Run { now: now(), scheduled_at: None, deadline: None };
+    let run = postbode::app::sender::Run { now: now(), scheduled_at: None, deadline: None };
     let report = sender.run(run).await.unwrap();
     assert!(report.paused.as_deref().unwrap().contains("bounce rate"), "{report:?}");
     assert_eq!(report.sent, 0);
 
     // The operator lifts it; the next run sends.
-    assert!(postbode::jobs::ses_events::resume(store.as_ref(), now()).await.unwrap().is_some());
+    assert!(postbode::app::ses_events::resume(store.as_ref(), now()).await.unwrap().is_some());
     let report = sender.run(run).await.unwrap();
     assert!(report.paused.is_none());
     assert_eq!(report.sent, 1, "{report:?}");

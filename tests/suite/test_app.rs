@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use jiff::{SignedDuration, Timestamp};
 use mail_parser::MessageParser;
-use postbode::http::{App, DEFAULT_CONFIRM_COOLDOWN, DEFAULT_CONFIRM_TTL, router};
+use postbode::app::{App, Parts, Settings};
+use postbode::http::router;
 use postbode::mail::outbox::OutboxMailer;
 use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
@@ -131,19 +132,15 @@ impl TestApp {
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = now.clone();
         let tokens = TokenKey::new(b"test secret of thirty-two bytes or more".to_vec()).unwrap();
-        let schedule = postbode::schedule::site_schedule(&catalogue, postbode::schedule::DEFAULT_WINDOW_LENGTH);
-        let app = App {
+        let parts = Parts {
             store: store.clone(),
             mailer: mailer.unwrap_or_else(|| Arc::new(OutboxMailer::new(outbox.path()).unwrap())),
             catalogue: Arc::new(catalogue),
             email: settings(),
             tokens: tokens.clone(),
-            clock: Arc::new(move || *clock_now.lock().unwrap()),
-            confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
-            caps,
-            confirm_ttl: DEFAULT_CONFIRM_TTL,
-            schedule,
         };
+        let app =
+            parts.app(Settings { clock: Arc::new(move || *clock_now.lock().unwrap()), caps, ..Default::default() });
         let client = Mutex::new(SocketAddr::from(([192, 0, 2, 7], 50000)));
         let app = Arc::new(app);
         TestApp { router: router(app.clone()), app, drain: true, store, tokens, outbox, now, client }
@@ -155,7 +152,7 @@ impl TestApp {
 
     /// Runs the confirmations worker over what requests recorded.
     pub async fn work_off_intents(&self) -> usize {
-        postbode::jobs::confirmations::drain(&self.app, 1000).await.unwrap()
+        postbode::app::confirmations::drain(&self.app, 1000).await.unwrap()
     }
 
     /// Later requests come from `ip`.

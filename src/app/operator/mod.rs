@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::retry::Lookup;
+pub use super::subscription::Unsubscribed;
 use crate::store::{DayStats, Ledger, SendRecord, SendState, Store, StoreError};
 use crate::subscribers::import::{ImportOutcome, ImportRow, import_row};
 use crate::subscribers::{Evidence, Status, Subscriber, SubscriberEmail};
@@ -144,42 +146,27 @@ pub async fn import(
 }
 
 /// Unsubscribes a reader who asked the author directly; the consent proof is kept, with this
-/// step in it. `None`: no such subscriber; `Some(None)`: not subscribed (nothing changed);
-/// `Some(Some(status))`: unsubscribed, from `status`.
+/// step in it.
 pub async fn unsubscribe(
     store: &dyn Store,
     email: &SubscriberEmail,
     now: Timestamp,
-) -> Result<Option<Option<Status>>, StoreError> {
+) -> Result<Unsubscribed, StoreError> {
     let evidence = Evidence {
         user_agent: Some("postbode subscribers unsubscribe (by the operator, on the reader's request)".into()),
         ..Evidence::default()
     };
-    // A lost race (the reader acting at the same moment) means: read again and decide again.
-    for _ in 0..3 {
-        let Some(subscriber) = store.subscriber_by_email(email).await? else {
-            return Ok(None);
-        };
-        let Some(next) = crate::subscribers::unsubscribe(&subscriber, &evidence, now) else {
-            return Ok(Some(None));
-        };
-        match store.update_subscriber(&next).await {
-            Ok(_) => return Ok(Some(Some(subscriber.status))),
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Conflict)
+    super::subscription::unsubscribe(store, Lookup::Email(email), &evidence, now).await
 }
 
-/// The figures of `[since, now)` (see [`crate::stats`]): every subscriber with their sends,
+/// The figures of `[since, now)` (see [`crate::subscribers::figures`]): every subscriber with their sends,
 /// and the confirm pages shown. Reads the whole list: for `postbode stats` and the weekly
 /// summary, not for the request path.
 pub async fn figures(
     store: &dyn Store,
     since: Timestamp,
     now: Timestamp,
-) -> Result<crate::stats::ListFigures, StoreError> {
+) -> Result<crate::subscribers::figures::ListFigures, StoreError> {
     let subscribers = store.all_subscribers().await?;
     let mut sent = Vec::with_capacity(subscribers.len());
     for subscriber in &subscribers {
@@ -192,9 +179,12 @@ pub async fn figures(
                 .collect::<Vec<_>>(),
         );
     }
-    let histories: Vec<crate::stats::History<'_>> =
-        subscribers.iter().zip(sent).map(|(subscriber, sent)| crate::stats::History { subscriber, sent }).collect();
+    let histories: Vec<crate::subscribers::figures::History<'_>> = subscribers
+        .iter()
+        .zip(sent)
+        .map(|(subscriber, sent)| crate::subscribers::figures::History { subscriber, sent })
+        .collect();
     let utc = jiff::tz::TimeZone::UTC;
     let pages = store.stats(Ledger::ConfirmPage, since.to_zoned(utc.clone()).date(), now.to_zoned(utc).date()).await?;
-    Ok(crate::stats::compute(&histories, pages.sent, since, now))
+    Ok(crate::subscribers::figures::compute(&histories, pages.sent, since, now))
 }

@@ -9,7 +9,7 @@ use jiff::civil::{Date, Weekday};
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-use crate::subscribers::{ConsentAction, Status, Subscriber};
+use super::{ConsentAction, Status, Subscriber};
 
 /// What happened in a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

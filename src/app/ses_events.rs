@@ -28,17 +28,12 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{DayStats, FreshWindow, Ledger, Pause, SendingState, Store, StoreError};
+use super::retry::{Decision, Lookup, decide_and_write};
+use crate::mail::{Ledger, MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
+use crate::store::{DayStats, FreshWindow, Pause, SendingState, Store, StoreError};
 
 /// Confirmation mails per hour, in all, while sending is paused (instead of the global cap).
 pub const PAUSED_CONFIRMATIONS_PER_HOUR: u32 = 10;
-
-/// The SES message tag every mail carries: its kind (`confirm`, `welcome`, a post's slug).
-pub const MAIL_TAG: &str = "postbode-mail";
-/// The SES message tags of a post to a subscriber: who and which post, so a `Send` event
-/// settles that claim.
-pub const SUBSCRIBER_TAG: &str = "postbode-subscriber";
-pub const POST_TAG: &str = "postbode-post";
 
 /// How long an event's feedback id is remembered, to ignore repeats.
 const EVENT_MEMORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
@@ -93,7 +88,7 @@ impl Mail {
 
     /// The ledger of the mail an event is about (a mail without the tag is the list's).
     fn ledger(&self) -> Ledger {
-        self.tags.get(MAIL_TAG).and_then(|v| v.first()).map_or(Ledger::List, |tag| Ledger::of_tag(tag))
+        Ledger::of_tag(self.tag(MAIL_TAG))
     }
 }
 
@@ -348,10 +343,9 @@ async fn mark(
     status: Option<Status>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    for _ in 0..3 {
-        let Some(mut subscriber) = store.subscriber_by_email(email).await? else {
-            return Ok(false);
-        };
+    let decided = decide_and_write(store, Lookup::Email(email), now, |read| {
+        let Some(read) = read else { return Decision::Keep(false) };
+        let mut subscriber = read.clone();
         match status {
             Some(status) => crate::subscribers::leave(&mut subscriber, status, now),
             None => {
@@ -359,16 +353,13 @@ async fn mark(
                 subscriber.updated_at = now;
             }
         }
-        match store.update_subscriber(&subscriber).await {
-            Ok(_) => {
-                tracing::info!(subscriber = %subscriber.id, status = subscriber.status.as_str(), "SES event applied");
-                return Ok(true);
-            }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e),
-        }
+        Decision::Write(subscriber, true)
+    })
+    .await?;
+    if let Some(subscriber) = &decided.written {
+        tracing::info!(subscriber = %subscriber.id, status = subscriber.status.as_str(), "SES event applied");
     }
-    Err(StoreError::Conflict)
+    Ok(decided.outcome)
 }
 
 /// `postbode sending resume`: lifts a pause and starts the breaker's window afresh.

@@ -36,9 +36,8 @@ use tokio::time::Instant;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::content::Catalogue;
-use crate::mail::{MailError, Mailer, Outgoing};
-use crate::render::{EmailSettings, PreparedEmail, RenderError, RenderedEmail};
+use crate::mail::{MailError, MailKind, Mailer, Outgoing};
+use crate::render::{PreparedEmail, RenderError, RenderedEmail};
 use crate::schedule::{Plan, Programme, Schedule};
 use crate::store::{Claim, DueCursor, SendResult, Store, StoreError};
 use crate::subscribers::{Retention, Status, Subscriber, SubscriberId, retention};
@@ -227,15 +226,14 @@ impl Clock {
 }
 
 impl Sender {
-    pub fn new(
-        store: Arc<dyn Store>,
-        mailer: Arc<dyn Mailer>,
-        catalogue: &Catalogue,
-        email: &EmailSettings,
-        tokens: TokenKey,
+    /// The sender on `parts`, with series windows `window_length` long. Built through
+    /// [`super::Parts::sender`].
+    pub(super) fn new(
+        parts: &super::Parts,
         window_length: SignedDuration,
         config: SenderConfig,
     ) -> Result<Sender, SenderError> {
+        let (catalogue, email) = (parts.catalogue.as_ref(), &parts.email);
         let prepared = catalogue
             .posts
             .iter()
@@ -243,9 +241,9 @@ impl Sender {
             .collect::<Result<HashMap<_, _>, RenderError>>()?;
         let series = catalogue.series.first();
         Ok(Sender {
-            store,
-            mailer,
-            tokens,
+            store: parts.store.clone(),
+            mailer: parts.mailer.clone(),
+            tokens: parts.tokens.clone(),
             schedule: series.map(|s| Schedule::for_series(s, window_length)),
             programme: series.map_or(Programme::default(), |s| Programme::new(catalogue, s)),
             prepared,
@@ -270,11 +268,11 @@ impl Sender {
             return Ok(());
         }
         let since = now.saturating_sub(SignedDuration::from_hours(7 * 24)).unwrap_or(now);
-        let figures = crate::operator::figures(self.store.as_ref(), since, now).await?;
+        let figures = crate::app::operator::figures(self.store.as_ref(), since, now).await?;
         let sent = match crate::render::letters::weekly_summary(site, from, &summary.to, &figures, now.into()) {
             Ok(mime) => self
                 .mailer
-                .send(Outgoing { to: &summary.to, mime: &mime, tag: "summary", subscriber: None })
+                .send(Outgoing { to: &summary.to, mime: &mime, kind: MailKind::Summary })
                 .await
                 .map_err(|e| e.to_string()),
             Err(e) => Err(crate::error_chain(&e)),
@@ -508,7 +506,7 @@ impl Sender {
                 Retention::Keep => subscriber.next_due_at = None,
                 Retention::EraseAt(at) => subscriber.next_due_at = Some(at),
                 Retention::EraseNow => {
-                    crate::operator::erase_subscriber(self.store.as_ref(), &self.tokens, &subscriber, now).await?;
+                    crate::app::operator::erase_subscriber(self.store.as_ref(), &self.tokens, &subscriber, now).await?;
                     tracing::info!(subscriber = %subscriber.id, "retention period over: erased");
                     report.erased += 1;
                     return Ok(());
@@ -615,7 +613,7 @@ impl Sender {
     /// The post as this subscriber gets it.
     fn render(&self, subscriber: &Subscriber, slug: &str, now: Timestamp) -> Result<RenderedEmail, String> {
         let prepared = self.prepared.get(slug).ok_or_else(|| format!("post {slug} is not in this build"))?;
-        let recipient = subscriber.recipient(&self.tokens, now)?;
+        let recipient = super::recipient(&self.tokens, subscriber, now)?;
         prepared.render(&recipient, now.into()).map_err(|e| crate::error_chain(&e))
     }
 
@@ -628,7 +626,7 @@ impl Sender {
         report: &mut Report,
     ) -> Outcome {
         let id = subscriber.id.to_string();
-        let message = Outgoing { to: subscriber.email.as_str(), mime, tag: slug, subscriber: Some(&id) };
+        let message = Outgoing { to: subscriber.email.as_str(), mime, kind: MailKind::Post { slug, subscriber: &id } };
         let mut backoff = self.config.backoff;
         for attempt in 1..=self.config.attempts {
             if attempt > 1 {

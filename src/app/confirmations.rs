@@ -15,11 +15,13 @@
 
 use jiff::Timestamp;
 
-use crate::http::App;
-use crate::mail::Outgoing;
+use super::App;
+use super::retry::{Decision, Lookup, decide_and_write};
+use super::subscription::{count_sent, take_caps};
+use crate::mail::{MailKind, Outgoing};
 use crate::render::email::confirm_url;
-use crate::store::{DayStats, Ledger, StoreError};
-use crate::subscribers::{self, Status, SubscribeIntent, SubscribeOutcome, Subscriber, SubscriberEmail, caps};
+use crate::store::StoreError;
+use crate::subscribers::{self, Status, SubscribeIntent, SubscribeOutcome, Subscriber, SubscriberEmail};
 use crate::tokens::Purpose;
 
 /// What handling one intent did.
@@ -46,56 +48,49 @@ pub enum ConfirmationError {
 /// Handles one intent: at most one confirmation mail, whatever happened before.
 #[tracing::instrument(name = "confirmation", skip_all, fields(intent = %intent.id))]
 pub async fn handle(app: &App, intent: &SubscribeIntent) -> Result<Handled, ConfirmationError> {
-    let email = &intent.email;
     // Read, decide, write conditionally; a lost race means someone else wrote first: read
     // again and decide again (then the cooldown holds, so one mail goes out).
-    for _ in 0..3 {
-        let existing = app.store.subscriber_by_email(email).await?;
+    let lookup = Lookup::Email(&intent.email);
+    let decided = decide_and_write(app.store.as_ref(), lookup, app.now(), |existing| {
         let outcome = subscribers::subscribe(
-            existing.as_ref(),
-            email,
+            existing,
+            &intent.email,
             intent.first_name.clone(),
             &intent.evidence,
             intent.at,
             app.confirm_cooldown,
         );
-        let (subscriber, remind) = match outcome {
-            SubscribeOutcome::SendConfirmation(subscriber) => (subscriber, false),
-            SubscribeOutcome::RemindConfirmed(subscriber) => (subscriber, true),
-            SubscribeOutcome::Nothing => {
-                tracing::info!("no mail: bounced, complained, suppressed or within the cooldown");
-                return Ok(Handled::Nothing);
-            }
-        };
-        let mut subscriber = *subscriber;
-        let written = match existing {
-            // An erased address stays suppressed: only its owner confirming lifts that.
-            None => app.store.insert_subscriber(&subscriber, app.now()).await.map(|()| 0),
-            Some(_) => app.store.update_subscriber(&subscriber).await,
-        };
-        match written {
-            Ok(version) => subscriber.version = version,
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+        match outcome {
+            SubscribeOutcome::SendConfirmation(subscriber) => Decision::Write(*subscriber, Handled::Sent),
+            SubscribeOutcome::RemindConfirmed(subscriber) => Decision::Write(*subscriber, Handled::Reminded),
+            SubscribeOutcome::Nothing => Decision::Keep(Handled::Nothing),
         }
-        let sent = if remind {
-            tracing::info!(subscriber = %subscriber.id, "confirmed already; sending the whitepaper again");
-            send_already_subscribed(app, &subscriber, app.now()).await.map(|()| Handled::Reminded)
-        } else {
-            tracing::info!(subscriber = %subscriber.id, "pending; sending confirmation");
-            send_confirmation(app, &subscriber, app.now()).await.map(|()| Handled::Sent)
-        };
-        return match sent {
-            Ok(handled) => Ok(handled),
-            Err(e) => {
-                // Lift the cooldown again, so the retry of this intent sends.
-                subscriber.confirmation_sent_at = None;
-                let _ = app.store.update_subscriber(&subscriber).await;
-                Err(e)
-            }
-        };
+    })
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict => ConfirmationError::Contended,
+        e => ConfirmationError::Store(e),
+    })?;
+    let Some(mut subscriber) = decided.written else {
+        tracing::info!("no mail: bounced, complained, suppressed or within the cooldown");
+        return Ok(Handled::Nothing);
+    };
+    let sent = if decided.outcome == Handled::Reminded {
+        tracing::info!(subscriber = %subscriber.id, "confirmed already; sending the whitepaper again");
+        send_already_subscribed(app, &subscriber, app.now()).await
+    } else {
+        tracing::info!(subscriber = %subscriber.id, "pending; sending confirmation");
+        send_confirmation(app, &subscriber, app.now()).await
+    };
+    match sent {
+        Ok(()) => Ok(decided.outcome),
+        Err(e) => {
+            // Lift the cooldown again, so the retry of this intent sends.
+            subscriber.confirmation_sent_at = None;
+            let _ = app.store.update_subscriber(&subscriber).await;
+            Err(e)
+        }
     }
-    Err(ConfirmationError::Contended)
 }
 
 /// Handles what is recorded, oldest first, up to `limit` intents; each handled one is
@@ -112,28 +107,6 @@ pub async fn drain(app: &App, limit: usize) -> Result<usize, StoreError> {
         }
     }
     Ok(handled)
-}
-
-/// Takes one from every budget a confirmation mail to `email` counts against (the mailbox,
-/// the client network of `ip`, all of them together), before anything about the address is
-/// read. False: a cap is reached, nothing may be sent. Shared by `POST /subscribe` and
-/// `postbode subscribers resend-confirmation`.
-pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> Result<bool, StoreError> {
-    let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
-    let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
-    let mut limits = app.caps;
-    // While the list's sending is paused, confirmation mails (the abuse path) are capped
-    // tightly too. Read for every request alike: no address's state is involved.
-    if app.store.sending_state().await?.paused.is_some() {
-        limits.global_per_hour = limits.global_per_hour.min(crate::jobs::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR);
-    }
-    for budget in caps::budgets(&limits, &mailbox, &client, app.now()) {
-        if !app.store.take_budget(&budget.key, budget.limit, budget.expires_at).await? {
-            tracing::info!(budget = budget.key.split('#').next().unwrap_or(""), "cap reached; nothing sent");
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// What `postbode subscribers resend-confirmation` did.
@@ -197,7 +170,7 @@ pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, Confir
 }
 
 async fn send_already_subscribed(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
-    let recipient = subscriber.recipient(&app.tokens, now).map_err(ConfirmationError::Mail)?;
+    let recipient = app.recipient(subscriber, now).map_err(ConfirmationError::Mail)?;
     let email = crate::render::letters::already_subscribed(
         &app.catalogue,
         &app.email,
@@ -206,20 +179,14 @@ async fn send_already_subscribed(app: &App, subscriber: &Subscriber, now: Timest
         now.into(),
     )
     .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
-    let tag = crate::render::letters::ALREADY_SUBSCRIBED_TAG;
-    app.mailer
-        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag, subscriber: None })
-        .await
-        .map_err(|e| ConfirmationError::Mail(e.to_string()))?;
-    count_sent(app, Ledger::Confirmation, now).await;
-    Ok(())
+    send(app, subscriber, &email.mime, MailKind::AlreadySubscribed, now).await
 }
 
 async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
     let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, now);
     // Nothing a stranger typed goes into a mail before the address's owner confirmed: no
     // name in the greeting or in `To:` (the welcome mail is the first to use it).
-    let mut recipient = subscriber.recipient(&app.tokens, now).map_err(ConfirmationError::Mail)?;
+    let mut recipient = app.recipient(subscriber, now).map_err(ConfirmationError::Mail)?;
     recipient.first_name = None;
     recipient.to = lettre::message::Mailbox::new(None, recipient.to.email.clone());
     let email = crate::render::letters::confirmation(
@@ -230,21 +197,21 @@ async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -
         now.into(),
     )
     .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
-    app.mailer
-        .send(Outgoing { to: subscriber.email.as_str(), mime: &email.mime, tag: "confirm", subscriber: None })
-        .await
-        .map_err(|e| ConfirmationError::Mail(e.to_string()))?;
-    count_sent(app, Ledger::Confirmation, now).await;
-    Ok(())
+    send(app, subscriber, &email.mime, MailKind::Confirmation, now).await
 }
 
-/// Counts a mail that went out, for the breaker's rates. The mail is sent either way; a
-/// counter that could not be written is logged.
-pub async fn count_sent(app: &App, ledger: Ledger, now: Timestamp) {
-    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    if let Err(e) = app.store.add_stats(ledger, day, DayStats { sent: 1, ..DayStats::default() }).await {
-        tracing::warn!(error = %crate::error_chain(&e), ?ledger, "a sent mail was not counted");
-    }
+/// Sends one mail of this worker and counts it on its ledger.
+async fn send(
+    app: &App,
+    subscriber: &Subscriber,
+    mime: &[u8],
+    kind: MailKind<'_>,
+    now: Timestamp,
+) -> Result<(), ConfirmationError> {
+    let message = Outgoing { to: subscriber.email.as_str(), mime, kind };
+    app.mailer.send(message).await.map_err(|e| ConfirmationError::Mail(e.to_string()))?;
+    count_sent(app.store.as_ref(), kind, now).await;
+    Ok(())
 }
 
 /// The DynamoDB stream event the `confirmations` Lambda receives (only what is read of it):

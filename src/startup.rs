@@ -1,0 +1,95 @@
+//! The composition root: where the adapters are chosen and the application is put together,
+//! for each way postbode runs.
+//!
+//! | runs as | store | mailer | secret | built by |
+//! |---|---|---|---|---|
+//! | the four Lambda functions | DynamoDB (`POSTBODE_TABLE`) | SES with the configuration set | SSM | [`lambda_parts`] |
+//! | `postbode dev`, `postbode send` | SQLite in the data folder | the `.eml` outbox | `DATA/token-secret` | [`local_parts`] |
+//! | operator commands | either, by `--local DIR` or `--table` | either | either | [`local_store`], [`dynamo_store`], … |
+//! | tests | SQLite or DynamoDB Local | outbox, SES on moto, fault injectors | fixed | their own [`Parts`] |
+//!
+//! Every one ends in [`Parts::app`] and [`Parts::sender`], so the wiring that production runs
+//! is the wiring the tests run.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::app::{App, Parts, Settings};
+use crate::config::{ApiConfig, ConfigError};
+use crate::content::Catalogue;
+use crate::mail::outbox::OutboxMailer;
+use crate::mail::ses::SesMailer;
+use crate::store::dynamodb::DynamoStore;
+use crate::store::sqlite::SqliteStore;
+
+/// The settings of the subscription use cases from the environment (caps and cooldown; see
+/// [`crate::config`]), on the wall clock.
+pub fn settings_from_env() -> Result<Settings, ConfigError> {
+    let mut settings = Settings { caps: crate::config::caps_from_env()?, ..Settings::default() };
+    if let Some(cooldown) = crate::config::confirm_cooldown_from_env()? {
+        settings.confirm_cooldown = cooldown;
+    }
+    Ok(settings)
+}
+
+/// The stack's table.
+pub fn dynamo_store(aws: &aws_config::SdkConfig, table: &str) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table)
+}
+
+/// SES, sending with the stack's configuration set.
+pub fn ses_mailer(aws: &aws_config::SdkConfig, configuration_set: Option<String>) -> SesMailer {
+    SesMailer::new(aws_sdk_sesv2::Client::new(aws), configuration_set)
+}
+
+/// The local store: `DATA/postbode.sqlite`.
+pub fn local_store(data: &Path) -> Result<SqliteStore, String> {
+    SqliteStore::open(&data.join("postbode.sqlite")).map_err(|e| crate::error_chain(&e))
+}
+
+/// The local outbox: `DATA/outbox/`.
+pub fn local_mailer(data: &Path) -> Result<OutboxMailer, String> {
+    let outbox = data.join("outbox");
+    OutboxMailer::new(&outbox).map_err(|e| format!("{}: {e}", outbox.display()))
+}
+
+/// The parts of the Lambda functions: DynamoDB, SES and the content compiled into the binary,
+/// configured from the environment the template sets.
+pub async fn lambda_parts(
+    aws: &aws_config::SdkConfig,
+    catalogue: Arc<Catalogue>,
+) -> Result<Parts, Box<dyn std::error::Error + Send + Sync>> {
+    let config = ApiConfig::from_env()?;
+    Ok(Parts {
+        store: Arc::new(dynamo_store(aws, &config.table)),
+        mailer: Arc::new(ses_mailer(aws, config.configuration_set)),
+        catalogue,
+        email: config.email,
+        tokens: crate::config::token_key(aws).await?,
+    })
+}
+
+/// The app of the `api` and `confirmations` functions.
+pub async fn lambda_app(
+    aws: &aws_config::SdkConfig,
+    catalogue: Arc<Catalogue>,
+) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(lambda_parts(aws, catalogue).await?.app(settings_from_env()?))
+}
+
+/// The parts of the local mode, on the data folder: SQLite, the outbox, the local secret.
+pub fn local_parts(data: &Path, catalogue: Catalogue, base_url: &str) -> Result<Parts, String> {
+    let from = format!("{} <nieuwsbrief@postbode.example>", catalogue.site.author.replace(['<', '>', '"'], ""));
+    Ok(Parts {
+        store: Arc::new(local_store(data)?),
+        mailer: Arc::new(local_mailer(data)?),
+        catalogue: Arc::new(catalogue),
+        email: crate::config::email_settings(base_url, &from, None).map_err(|e| e.to_string())?,
+        tokens: crate::config::local_token_key(data).map_err(|e| e.to_string())?,
+    })
+}
+
+/// The app of the local mode, on the data folder.
+pub fn local_app(data: &Path, catalogue: Catalogue, base_url: &str) -> Result<App, String> {
+    Ok(local_parts(data, catalogue, base_url)?.app(settings_from_env().map_err(|e| e.to_string())?))
+}
