@@ -23,8 +23,32 @@
 //! assert_eq!(catalogue.post("hallo").unwrap().title, "Hallo");
 //! ```
 //!
-//! Module map, and the house rule: the core (`content`, `render`) does no I/O and knows no AWS;
-//! reading the content folder from disk or from the binary lives in [`content_io`].
+//! ## Layers
+//!
+//! One rule: **each layer uses only the layers below it**, and no two modules use each other
+//! (checked by `tests/suite/architecture.rs`, which reads every `crate::` path in `src/`).
+//! `docs/architecture.md` has the longer tour.
+//!
+//! 1. **core**: pure, no I/O, no AWS, no web.
+//!    - [`content`]: parses and validates `content/` (front matter, Markdown, series, site);
+//!    - [`render`]: emails (HTML with inlined CSS, text part, MIME), letters, web pages;
+//!    - [`schedule`]: who is due, and when next;
+//!    - [`subscribers`]: the lifecycle, consent proof, caps, import rules, list figures;
+//!    - [`tokens`]: signed, purpose-bound links.
+//! 2. **ports and adapters**: where the world is touched.
+//!    - [`store`]: the `Store` port, DynamoDB and SQLite;
+//!    - [`mail`]: the `Mailer` port, SES and the outbox, and `MailKind` (SES tags, ledgers);
+//!    - [`content_io`]: the content folder from disk or compiled into the binary;
+//!    - [`telemetry`]: JSON logs.
+//! 3. **application**: [`app`], every use case on the ports (subscribe, confirm, unsubscribe,
+//!    the confirmations worker, the sender, SES events, the operator's commands, previews).
+//! 4. **composition**: [`config`] reads settings; [`startup`] chooses the adapters and builds
+//!    `App` and `Sender` for Lambda, the local mode, the CLI and the tests.
+//! 5. **entry points**: they parse input, call the application, format output.
+//!    - [`http`]: the one axum router (API Gateway and local);
+//!    - [`lambda`]: the four Lambda functions of the one binary;
+//!    - [`local`]: `postbode dev` (server, timers, outbox pages);
+//!    - [`cli`]: the `postbode` command, one file per group of commands.
 
 pub mod app;
 pub mod cli;

@@ -5,6 +5,7 @@ mod test_app;
 mod web;
 
 mod api;
+mod architecture;
 mod authors_desk;
 mod aws;
 mod config;
