@@ -26,3 +26,14 @@ async fn the_token_secret_is_read_from_ssm() {
     let expected = TokenKey::new(secret.as_bytes().to_vec()).unwrap();
     assert_eq!(key.sign(Purpose::Unsubscribe, &id, 1, now), expected.sign(Purpose::Unsubscribe, &id, 1, now));
 }
+
+/// `infra/test-all` runs the whole suite a second time on a clock a year ahead (libfaketime as
+/// the test runner) and passes the real time in `POSTBODE_REAL_NOW`: that run must really see
+/// the future, or it proves nothing about tests that would fail on a later date.
+#[test]
+fn the_year_ahead_run_sees_the_year_ahead() {
+    let Ok(real) = std::env::var("POSTBODE_REAL_NOW") else { return };
+    let real = jiff::Timestamp::from_second(real.trim().parse().expect("POSTBODE_REAL_NOW is epoch seconds")).unwrap();
+    let ahead = jiff::Timestamp::now().duration_since(real);
+    assert!(ahead >= jiff::SignedDuration::from_hours(24 * 360), "the clock is only {ahead:?} ahead");
+}
