@@ -27,7 +27,7 @@ impl Evidence {
 }
 
 /// A subscribe request as recorded on the request path, to be acted on by the worker (see
-/// `jobs::confirmations`): the request does the same work for every address and answers at
+/// `app::confirmations`): the request does the same work for every address and answers at
 /// once; reading, deciding, writing and mailing happen after the answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SubscribeIntent {

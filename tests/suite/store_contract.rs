@@ -246,51 +246,147 @@ pub async fn budgets_hold_their_limit_also_when_racing(store: Arc<dyn Store>) {
     assert_eq!(granted, 5);
 }
 
+/// Day counters per ledger: concurrent adds all count, ranges sum, ledgers and days apart.
+pub async fn day_stats_add_up_per_ledger_and_day(store: Arc<dyn Store>) {
+    use postbode::store::{DayStats, Ledger};
+    let day = |d: i8| jiff::civil::date(2027, 1, d);
+    let sent = DayStats { sent: 1, ..DayStats::default() };
+    let adders: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_stats(Ledger::List, day(2), sent).await.unwrap() })
+        })
+        .collect();
+    for adder in adders {
+        adder.await.unwrap();
+    }
+    store.add_stats(Ledger::List, day(3), DayStats { sent: 2, bounced: 1, complained: 1 }).await.unwrap();
+    store.add_stats(Ledger::Confirmation, day(2), DayStats { sent: 5, bounced: 4, complained: 0 }).await.unwrap();
+    store.add_stats(Ledger::ConfirmPage, day(2), sent).await.unwrap();
+    assert_eq!(store.stats(Ledger::List, day(2), day(2)).await.unwrap(), DayStats { sent: 8, ..DayStats::default() });
+    assert_eq!(
+        store.stats(Ledger::List, day(1), day(3)).await.unwrap(),
+        DayStats { sent: 10, bounced: 1, complained: 1 }
+    );
+    assert_eq!(store.stats(Ledger::List, day(4), day(9)).await.unwrap(), DayStats::default());
+    assert_eq!(
+        store.stats(Ledger::Confirmation, day(1), day(3)).await.unwrap(),
+        DayStats { sent: 5, bounced: 4, complained: 0 }
+    );
+    assert_eq!(store.stats(Ledger::ConfirmPage, day(2), day(2)).await.unwrap(), sent);
+}
+
+/// The pause (with the breaker's window) and the account-level problem are written apart:
+/// neither write undoes the other.
+pub async fn sending_state_and_problem_are_kept_apart(store: Arc<dyn Store>) {
+    use postbode::store::{DayStats, FreshWindow, Pause, SendingState};
+    assert_eq!(store.sending_state().await.unwrap(), SendingState::default());
+    let pause = Pause { since: at(10), reason: "bounce rate 5.00%".into() };
+    let problem = Pause { since: at(20), reason: "sandbox".into() };
+    store.set_sending_state(&SendingState { paused: Some(pause.clone()), ..SendingState::default() }).await.unwrap();
+    store.set_sending_problem(Some(&problem)).await.unwrap();
+    let state = store.sending_state().await.unwrap();
+    assert_eq!((state.paused.as_ref(), state.problem.as_ref()), (Some(&pause), Some(&problem)));
+    let window = FreshWindow { since: at(30), baseline: DayStats { sent: 3, bounced: 1, complained: 0 } };
+    store
+        .set_sending_state(&SendingState { fresh_window: Some(window.clone()), ..SendingState::default() })
+        .await
+        .unwrap();
+    let state = store.sending_state().await.unwrap();
+    assert_eq!((state.paused, state.fresh_window, state.problem.as_ref()), (None, Some(window), Some(&problem)));
+    store.set_sending_problem(None).await.unwrap();
+    assert_eq!(store.sending_state().await.unwrap().problem, None);
+}
+
+/// Everyone is listed; erasing takes the record, its address and its send history, and frees
+/// the address.
+pub async fn erasing_takes_record_address_and_history(store: Arc<dyn Store>) {
+    use jiff::SignedDuration;
+    use postbode::store::SendResult;
+    let mut kept = subscriber("blijft@example.nl");
+    kept.status = Status::Confirmed;
+    let mut gone = subscriber("weg@example.nl");
+    gone.status = Status::Confirmed;
+    for s in [&kept, &gone] {
+        store.insert_subscriber(s, at(0)).await.unwrap();
+        store.claim_send(&s.id, "deel-1", at(1), SignedDuration::from_mins(10)).await.unwrap();
+        store.finish_send(&s.id, "deel-1", &SendResult::Sent { message_id: "m".into() }, at(2)).await.unwrap();
+    }
+    let mut all: Vec<_> = store.all_subscribers().await.unwrap().into_iter().map(|s| s.id).collect();
+    all.sort();
+    let mut expected = vec![kept.id.clone(), gone.id.clone()];
+    expected.sort();
+    assert_eq!(all, expected);
+    store.erase_subscriber(&gone).await.unwrap();
+    assert_eq!(store.subscriber(&gone.id).await.unwrap(), None);
+    assert_eq!(store.subscriber_by_email(&gone.email).await.unwrap(), None);
+    assert!(store.sends(&gone.id).await.unwrap().is_empty(), "no send history left");
+    assert_eq!(store.sends(&kept.id).await.unwrap().len(), 1, "others keep theirs");
+    assert_eq!(store.all_subscribers().await.unwrap().len(), 1);
+    store.insert_subscriber(&subscriber("weg@example.nl"), at(3)).await.unwrap();
+}
+
+/// The suppression list: salted hashes, set and lifted.
+pub async fn suppression_is_set_and_lifted(store: Arc<dyn Store>) {
+    assert!(!store.is_suppressed("hash-a").await.unwrap());
+    store.set_suppressed("hash-a", true, at(0)).await.unwrap();
+    store.set_suppressed("hash-a", true, at(1)).await.unwrap();
+    assert!(store.is_suppressed("hash-a").await.unwrap());
+    assert!(!store.is_suppressed("hash-b").await.unwrap());
+    store.set_suppressed("hash-a", false, at(2)).await.unwrap();
+    assert!(!store.is_suppressed("hash-a").await.unwrap());
+}
+
+/// Subscribe intents wait, oldest first, until forgotten.
+pub async fn intents_wait_oldest_first_until_forgotten(store: Arc<dyn Store>) {
+    use postbode::subscribers::{Evidence, SubscribeIntent};
+    let intent = |id: &str, secs: i64| SubscribeIntent {
+        id: id.into(),
+        email: SubscriberEmail::parse(&format!("{id}@example.nl")).unwrap(),
+        first_name: None,
+        evidence: Evidence::default(),
+        at: at(secs),
+    };
+    for (id, secs) in [("derde", 30), ("eerste", 10), ("tweede", 20)] {
+        store.record_intent(&intent(id, secs)).await.unwrap();
+    }
+    let ids = |intents: Vec<SubscribeIntent>| intents.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.pending_intents(2).await.unwrap()), ["eerste", "tweede"]);
+    let first = store.pending_intents(1).await.unwrap().remove(0);
+    assert_eq!(first, intent("eerste", 10), "read back as recorded");
+    store.forget_intent(&first).await.unwrap();
+    assert_eq!(ids(store.pending_intents(10).await.unwrap()), ["tweede", "derde"]);
+}
+
+/// Every case above, for one store. Listed once; each becomes a test per store.
 macro_rules! contract {
     ($name:ident, $store:expr) => {
+        contract!(@cases $name, $store,
+            insert_and_read_back,
+            one_subscriber_per_address,
+            an_expired_pending_address_is_free_again,
+            racing_inserts_leave_one,
+            updates_are_conditional_on_the_version,
+            due_subscribers_come_page_by_page_in_due_order,
+            a_send_is_claimed_once,
+            day_stats_add_up_per_ledger_and_day,
+            sending_state_and_problem_are_kept_apart,
+            erasing_takes_record_address_and_history,
+            suppression_is_set_and_lifted,
+            intents_wait_oldest_first_until_forgotten,
+            budgets_hold_their_limit_also_when_racing,
+        );
+    };
+    (@cases $name:ident, $store:expr, $($case:ident),+ $(,)?) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-
-            #[tokio::test]
-            async fn insert_and_read_back() {
-                super::insert_and_read_back($store).await
-            }
-
-            #[tokio::test]
-            async fn one_subscriber_per_address() {
-                super::one_subscriber_per_address($store).await
-            }
-
-            #[tokio::test]
-            async fn an_expired_pending_address_is_free_again() {
-                super::an_expired_pending_address_is_free_again($store).await
-            }
-
-            #[tokio::test]
-            async fn racing_inserts_leave_one() {
-                super::racing_inserts_leave_one($store).await
-            }
-
-            #[tokio::test]
-            async fn updates_are_conditional_on_the_version() {
-                super::updates_are_conditional_on_the_version($store).await
-            }
-
-            #[tokio::test]
-            async fn due_subscribers_come_page_by_page_in_due_order() {
-                super::due_subscribers_come_page_by_page_in_due_order($store).await
-            }
-
-            #[tokio::test]
-            async fn a_send_is_claimed_once() {
-                super::a_send_is_claimed_once($store).await
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn budgets_hold_their_limit_also_when_racing() {
-                super::budgets_hold_their_limit_also_when_racing($store).await
-            }
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $case() {
+                    super::$case($store).await
+                }
+            )+
         }
     };
 }
@@ -356,4 +452,19 @@ async fn dynamodb_ttl_and_sparse_index() {
         .await
         .unwrap();
     assert_eq!(due.count, 1);
+}
+
+/// The contract names every method of the `Store` port (a new method without a case fails
+/// here).
+#[test]
+fn the_contract_covers_every_store_method() {
+    let port = std::fs::read_to_string(crate::helpers::repo_path("src/store/mod.rs")).unwrap();
+    let trait_body = &port[port.find("pub trait Store").unwrap()..];
+    let contract = std::fs::read_to_string(crate::helpers::repo_path("tests/suite/store_contract.rs")).unwrap();
+    let cases = &contract[..contract.find("macro_rules! contract").unwrap()];
+    let methods: Vec<&str> =
+        trait_body.match_indices("async fn ").map(|(at, _)| trait_body[at + 9..].split('(').next().unwrap()).collect();
+    assert!(methods.len() >= 20, "{methods:?}");
+    let uncovered: Vec<_> = methods.iter().filter(|m| !cases.contains(&format!(".{m}("))).collect();
+    assert!(uncovered.is_empty(), "Store methods no contract case calls: {uncovered:?}");
 }
