@@ -125,7 +125,7 @@ async fn list_show_export_stats_and_erase_on_dynamodb() {
 }
 
 #[tokio::test]
-async fn send_test_goes_through_ses() {
+async fn send_test_goes_through_the_ses_api() {
     let (_, _, table) = crate::aws::dynamo_store().await;
     crate::aws::verified_sesv2().await;
     let to = format!("test-{}@postbode.example", uuid::Uuid::new_v4().simple());

@@ -316,7 +316,7 @@ async fn a_deadline_mid_run_stops_taking_work_and_the_next_run_continues() {
 }
 
 #[tokio::test]
-async fn two_runs_at_once_send_everything_once() {
+async fn two_runs_at_once_send_everything_once_on_sqlite_and_dynamodb() {
     for store in [
         Arc::new(SqliteStore::in_memory().unwrap()) as Arc<dyn Store>,
         Arc::new(crate::aws::dynamo_store().await.0) as Arc<dyn Store>,

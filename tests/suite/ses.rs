@@ -6,7 +6,7 @@ use postbode::mail::{MailError, MailKind, Mailer, Outgoing};
 use crate::helpers::{SEED_SLUG, render, seed_catalogue};
 
 #[tokio::test]
-async fn sends_the_rendered_mime_bytes_through_sesv2() {
+async fn sends_the_rendered_mime_bytes_through_the_ses_api() {
     let mailer = SesMailer::new(crate::aws::verified_sesv2().await, None);
     let email = render(&seed_catalogue(), SEED_SLUG);
     // The SES API server keeps the mail of earlier runs: only what arrives from here on counts.
@@ -33,7 +33,7 @@ async fn sends_the_rendered_mime_bytes_through_sesv2() {
 }
 
 #[tokio::test]
-async fn an_unverified_sender_is_a_permanent_error() {
+async fn an_unverified_sender_is_a_permanent_error_on_the_ses_api() {
     let mailer = SesMailer::new(crate::aws::sesv2().await, None);
     let mime = b"From: someone@not-verified.example\r\nTo: a@b.example\r\nSubject: x\r\n\r\nx\r\n";
     let error = mailer.send(Outgoing { to: "a@b.example", mime, kind: MailKind::Welcome }).await.unwrap_err();

@@ -177,7 +177,7 @@ async fn the_breaker_needs_enough_events_and_mails_to_pause() {
 
 /// SES and SNS may deliver an event twice: the repeat changes nothing.
 #[tokio::test]
-async fn a_repeated_event_changes_nothing() {
+async fn a_repeated_event_changes_nothing_on_sqlite_and_dynamodb() {
     for store in [
         Arc::new(SqliteStore::in_memory().unwrap()) as Arc<dyn Store>,
         Arc::new(crate::aws::dynamo_store().await.0) as Arc<dyn Store>,
