@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::{CommandResult, Failure, Target, chain, email_arg, runtime};
 use crate::app::operator;
+use crate::app::operator::send_test::TestMail;
 use crate::subscribers::terminal_safe as safe;
 
 #[derive(clap::Subcommand, Debug)]
@@ -382,12 +383,6 @@ pub fn smoke(url: &str, content: &Path) -> CommandResult {
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// What `send-test` sends: a post, or a letter with example links.
-enum TestMail<'a> {
-    Post(&'a crate::content::Post),
-    Letter(crate::render::letters::LetterKind),
-}
-
 /// `postbode send-test SLUG --to ADDRESS`, or `send-test --letter NAME --to ADDRESS`
 pub fn send_test(
     slug: Option<&str>,
@@ -406,42 +401,18 @@ pub fn send_test(
     };
     let base_url = mail.base_url.as_deref().ok_or("say where links point: --base-url (or POSTBODE_BASE_URL)")?;
     let from = mail.from.as_deref().ok_or("say who mails: --from (or POSTBODE_FROM)")?;
-    let settings = crate::config::email_settings(base_url, from, None).map_err(|e| e.to_string())?;
-    let address: lettre::Address = to.parse().map_err(|e| format!("`{to}` is not an email address: {e}"))?;
+    let email = crate::config::email_settings(base_url, from, None).map_err(|e| e.to_string())?;
+    let address = email_arg(to)?;
     runtime()?.block_on(async {
-        let store = target.store().await?;
-        let tokens = target.tokens().await?;
-        if operator::is_suppressed(store.as_ref(), &tokens, &email_arg(to)?).await.map_err(|e| chain(&e))? {
-            return Err(format!("{to} was erased and is on the suppression list; it is not mailed").into());
-        }
-        let now = jiff::Timestamp::now();
-        let recipient = crate::render::Recipient {
-            to: lettre::message::Mailbox::new(None, address),
-            first_name: None,
-            unsubscribe_token: tokens.sign(
-                crate::tokens::Purpose::Unsubscribe,
-                &crate::subscribers::SubscriberId::random(),
-                1,
-                now,
-            ),
+        let parts = crate::app::Parts {
+            store: target.store().await?,
+            mailer: Arc::from(target.mailer(mail.configuration_set.clone()).await?),
+            catalogue: Arc::new(catalogue.clone()),
+            email,
+            tokens: target.tokens().await?,
         };
-        let (email, kind) = match what {
-            TestMail::Post(post) => (
-                crate::render::PreparedEmail::new(&catalogue, post, &settings)
-                    .and_then(|p| p.render(&recipient, now.into())),
-                crate::mail::MailKind::TestPost { slug: post.slug.as_str() },
-            ),
-            TestMail::Letter(kind) => (
-                kind.render_example(&catalogue, &settings, &recipient, now.into()),
-                crate::mail::MailKind::TestLetter { name: kind.name() },
-            ),
-        };
-        let email = email.map_err(|e| chain(&e))?;
-        let mailer = target.mailer(mail.configuration_set.clone()).await?;
-        let id = mailer.send(crate::mail::Outgoing { to, mime: &email.mime, kind }).await.map_err(|e| e.to_string())?;
-        // A test send counts on its ledger (the list's: it is in the breaker's denominator).
-        crate::app::subscription::count_sent(store.as_ref(), kind, now).await;
-        println!("sent `{}` to {to} (message id {id})", email.subject);
+        let sent = operator::send_test::send_test(&parts, what, &address, jiff::Timestamp::now()).await.map_err(|e| chain(&e))?;
+        println!("sent `{}` to {to} (message id {})", sent.subject, sent.message_id);
         Ok(ExitCode::SUCCESS)
     })
 }

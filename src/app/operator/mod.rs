@@ -1,6 +1,8 @@
 //! What the operator's commands do (AVG requests, statistics, import, unsubscribe on
 //! request), on either store; printing is `cli::operator`'s.
 
+pub mod send_test;
+
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
