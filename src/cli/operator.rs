@@ -411,7 +411,9 @@ pub fn send_test(
             email,
             tokens: target.tokens().await?,
         };
-        let sent = operator::send_test::send_test(&parts, what, &address, jiff::Timestamp::now()).await.map_err(|e| chain(&e))?;
+        let sent = operator::send_test::send_test(&parts, what, &address, jiff::Timestamp::now())
+            .await
+            .map_err(|e| chain(&e))?;
         println!("sent `{}` to {to} (message id {})", sent.subject, sent.message_id);
         Ok(ExitCode::SUCCESS)
     })

@@ -171,8 +171,9 @@ impl StoreError {
     }
 }
 
+/// Subscriber records: read, insert, update conditionally, the due index, list, erase.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Subscribers: Send + Sync {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError>;
 
     async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError>;
@@ -197,6 +198,17 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<DuePage, StoreError>;
 
+    /// Every subscriber, for the operator's `subscribers list` and `stats`. In DynamoDB this
+    /// is a scan: fine for an operator now and then, never used by the sender.
+    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError>;
+
+    /// Removes the subscriber, their address lookup and their send history (AVG art. 17).
+    async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError>;
+}
+
+/// Claims and results of (subscriber, post) sends: the sender's exactly-once bookkeeping.
+#[async_trait]
+pub trait Sends: Send + Sync {
     /// Claims (subscriber, post) right before sending, held until `now + hold`. Granted only
     /// while the subscriber is confirmed, checked in the same write (one transaction in
     /// DynamoDB, one statement locally), so someone who left after the run read them gets
@@ -241,7 +253,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every send to a subscriber, for their history and export.
     async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError>;
+}
 
+/// Day counters per ledger, budgets (caps and once-only markers), and the sending state.
+#[async_trait]
+pub trait Counters: Send + Sync {
     /// Adds to the counters of `day` in `ledger` (atomically: concurrent writers all count).
     async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError>;
 
@@ -253,6 +269,11 @@ pub trait Store: Send + Sync + 'static {
         to: jiff::civil::Date,
     ) -> Result<DayStats, StoreError>;
 
+    /// Takes one from the budget `key` of `limit` takes, atomically (of racing requests no
+    /// more than `limit` succeed): true when there was room. The counter can be dropped at
+    /// `expires_at` (DynamoDB's TTL, or a local clean-up), so counters never pile up.
+    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError>;
+
     async fn sending_state(&self) -> Result<SendingState, StoreError>;
 
     /// Writes the pause and the breaker's window (not the problem: see below).
@@ -261,24 +282,20 @@ pub trait Store: Send + Sync + 'static {
     /// Notes (or clears) an account-level problem that stopped the last run; kept apart from
     /// the pause so neither write undoes the other.
     async fn set_sending_problem(&self, problem: Option<&Pause>) -> Result<(), StoreError>;
+}
 
-    /// Every subscriber, for the operator's `subscribers list` and `stats`. In DynamoDB this
-    /// is a scan: fine for an operator now and then, never used by the sender.
-    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError>;
-
-    /// Removes the subscriber, their address lookup and their send history (AVG art. 17).
-    async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError>;
-
+/// The suppression list: salted hashes of erased addresses.
+#[async_trait]
+pub trait Suppression: Send + Sync {
     /// The suppression list: salted hashes of erased addresses.
     async fn set_suppressed(&self, hash: &str, suppressed: bool, now: Timestamp) -> Result<(), StoreError>;
 
     async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError>;
+}
 
-    /// Takes one from the budget `key` of `limit` takes, atomically (of racing requests no
-    /// more than `limit` succeed): true when there was room. The counter can be dropped at
-    /// `expires_at` (DynamoDB's TTL, or a local clean-up), so counters never pile up.
-    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError>;
-
+/// The queue of subscribe intents for the confirmations worker.
+#[async_trait]
+pub trait Intents: Send + Sync {
     /// Records a subscribe request for the confirmations worker (one write, whatever the
     /// address). Kept until [`Store::forget_intent`], or a day at most.
     async fn record_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError>;
@@ -289,6 +306,13 @@ pub trait Store: Send + Sync + 'static {
     /// Drops a handled intent.
     async fn forget_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError>;
 }
+
+/// The whole port: what a store of postbode offers, as one trait object (`Arc<dyn Store>`).
+/// Each part is its own trait, so an adapter is written (and read) one capability at a time,
+/// and a use case that needs one part can say so.
+pub trait Store: Subscribers + Sends + Counters + Suppression + Intents + 'static {}
+
+impl<T: Subscribers + Sends + Counters + Suppression + Intents + 'static> Store for T {}
 
 /// How long a recorded intent is kept when no worker handles it.
 pub const INTENT_TTL: SignedDuration = SignedDuration::from_hours(24);

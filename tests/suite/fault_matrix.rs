@@ -23,7 +23,8 @@ use postbode::mail::ses::SesMailer;
 use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
 use postbode::store::sqlite::SqliteStore;
 use postbode::store::{
-    Claim, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendingState, Store, StoreError,
+    Claim, Counters, DayStats, DueCursor, DuePage, Intents, Ledger, Pause, SendRecord, SendResult, SendingState, Sends,
+    Store, StoreError, Subscribers, Suppression,
 };
 use postbode::subscribers::{Status, SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -309,7 +310,7 @@ impl FaultyStore {
 }
 
 #[async_trait]
-impl Store for FaultyStore {
+impl Subscribers for FaultyStore {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
         let read = self.inner.subscriber(id).await?;
         let leaves = self.leaves_after_read.lock().unwrap().as_ref() == Some(id);
@@ -321,15 +322,19 @@ impl Store for FaultyStore {
         }
         Ok(read)
     }
+
     async fn subscriber_by_email(&self, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
         self.inner.subscriber_by_email(email).await
     }
+
     async fn insert_subscriber(&self, subscriber: &Subscriber, now: Timestamp) -> Result<(), StoreError> {
         self.inner.insert_subscriber(subscriber, now).await
     }
+
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
         self.inner.update_subscriber(subscriber).await
     }
+
     async fn due_subscribers(
         &self,
         now: Timestamp,
@@ -338,6 +343,18 @@ impl Store for FaultyStore {
     ) -> Result<DuePage, StoreError> {
         self.inner.due_subscribers(now, after, limit).await
     }
+
+    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        self.inner.all_subscribers().await
+    }
+
+    async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
+        self.inner.erase_subscriber(subscriber).await
+    }
+}
+
+#[async_trait]
+impl Sends for FaultyStore {
     async fn claim_send(
         &self,
         s: &SubscriberId,
@@ -347,12 +364,15 @@ impl Store for FaultyStore {
     ) -> Result<Claim, StoreError> {
         self.inner.claim_send(s, slug, now, hold).await
     }
+
     async fn release_claim(&self, s: &SubscriberId, slug: &str, held_until: Timestamp) -> Result<(), StoreError> {
         self.inner.release_claim(s, slug, held_until).await
     }
+
     async fn record_send_event(&self, s: &SubscriberId, slug: &str, id: &str, at: Timestamp) -> Result<(), StoreError> {
         self.inner.record_send_event(s, slug, id, at).await
     }
+
     async fn finish_send(
         &self,
         s: &SubscriberId,
@@ -366,12 +386,18 @@ impl Store for FaultyStore {
         }
         self.inner.finish_send(s, slug, result, now).await
     }
+
     async fn sends(&self, s: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
         self.inner.sends(s).await
     }
+}
+
+#[async_trait]
+impl Counters for FaultyStore {
     async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
         self.inner.add_stats(ledger, day, delta).await
     }
+
     async fn stats(
         &self,
         ledger: Ledger,
@@ -380,36 +406,45 @@ impl Store for FaultyStore {
     ) -> Result<DayStats, StoreError> {
         self.inner.stats(ledger, from, to).await
     }
-    async fn sending_state(&self) -> Result<SendingState, StoreError> {
-        self.inner.sending_state().await
-    }
-    async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError> {
-        self.inner.set_sending_state(state).await
-    }
-    async fn set_sending_problem(&self, problem: Option<&Pause>) -> Result<(), StoreError> {
-        self.inner.set_sending_problem(problem).await
-    }
-    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
-        self.inner.all_subscribers().await
-    }
-    async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
-        self.inner.erase_subscriber(subscriber).await
-    }
-    async fn set_suppressed(&self, hash: &str, suppressed: bool, now: Timestamp) -> Result<(), StoreError> {
-        self.inner.set_suppressed(hash, suppressed, now).await
-    }
-    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
-        self.inner.is_suppressed(hash).await
-    }
+
     async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError> {
         self.inner.take_budget(key, limit, expires_at).await
     }
+
+    async fn sending_state(&self) -> Result<SendingState, StoreError> {
+        self.inner.sending_state().await
+    }
+
+    async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError> {
+        self.inner.set_sending_state(state).await
+    }
+
+    async fn set_sending_problem(&self, problem: Option<&Pause>) -> Result<(), StoreError> {
+        self.inner.set_sending_problem(problem).await
+    }
+}
+
+#[async_trait]
+impl Suppression for FaultyStore {
+    async fn set_suppressed(&self, hash: &str, suppressed: bool, now: Timestamp) -> Result<(), StoreError> {
+        self.inner.set_suppressed(hash, suppressed, now).await
+    }
+
+    async fn is_suppressed(&self, hash: &str) -> Result<bool, StoreError> {
+        self.inner.is_suppressed(hash).await
+    }
+}
+
+#[async_trait]
+impl Intents for FaultyStore {
     async fn record_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError> {
         self.inner.record_intent(intent).await
     }
+
     async fn pending_intents(&self, limit: usize) -> Result<Vec<SubscribeIntent>, StoreError> {
         self.inner.pending_intents(limit).await
     }
+
     async fn forget_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError> {
         self.inner.forget_intent(intent).await
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use jiff::SignedDuration;
-use postbode::store::Store;
 use postbode::store::sqlite::SqliteStore;
+use postbode::store::{Store, Subscribers};
 use postbode::subscribers::caps::Caps;
 
 use crate::test_app::TestApp;

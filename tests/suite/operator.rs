@@ -155,7 +155,7 @@ async fn sending_status_and_resume_on_dynamodb() {
         since: "2026-12-01T09:00:00Z".parse().unwrap(),
         reason: "complaint rate 0.150%".into(),
     };
-    postbode::store::Store::set_sending_state(
+    postbode::store::Counters::set_sending_state(
         &store,
         &postbode::store::SendingState { paused: Some(pause), ..Default::default() },
     )
@@ -166,7 +166,7 @@ async fn sending_status_and_resume_on_dynamodb() {
             .starts_with("paused since 2026-12-01T09:00:00Z: complaint rate 0.150%")
     );
     assert!(text(&operator(&table, &["sending", "resume"])).starts_with("resumed"));
-    assert!(postbode::store::Store::sending_state(&store).await.unwrap().paused.is_none());
+    assert!(postbode::store::Counters::sending_state(&store).await.unwrap().paused.is_none());
 
     // An account-level error noted by the sender, and the dead-letter queue's count (moto's
     // SQS), next to the pause; resume does not touch the problem (the next sending run does).
@@ -174,7 +174,7 @@ async fn sending_status_and_resume_on_dynamodb() {
         since: "2026-12-01T09:15:00Z".parse().unwrap(),
         reason: "MessageRejected: Email address is not verified".into(),
     };
-    postbode::store::Store::set_sending_problem(&store, Some(&problem)).await.unwrap();
+    postbode::store::Counters::set_sending_problem(&store, Some(&problem)).await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&crate::aws::config().await);
     let queue = sqs.create_queue().queue_name(format!("dlq-{}", uuid::Uuid::new_v4().simple())).send().await.unwrap();
     let url = queue.queue_url().unwrap().to_owned();
@@ -187,6 +187,6 @@ async fn sending_status_and_resume_on_dynamodb() {
         "{status}"
     );
     assert!(status.contains("dead-letter queue: 2 failed sender run(s) or SES event(s) waiting"), "{status}");
-    postbode::store::Store::set_sending_problem(&store, None).await.unwrap();
+    postbode::store::Counters::set_sending_problem(&store, None).await.unwrap();
     assert_eq!(text(&operator(&table, &["sending", "status"])).trim(), "sending is on");
 }

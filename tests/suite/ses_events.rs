@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use postbode::app::ses_events::{Breaker, SnsEvent, handle};
 use postbode::store::sqlite::SqliteStore;
-use postbode::store::{DayStats, Ledger, Store};
+use postbode::store::{Counters, DayStats, Ledger, Store};
 use postbode::subscribers::{Status, SubscriberEmail};
 
 use crate::helpers::repo_path;

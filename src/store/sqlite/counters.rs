@@ -1,0 +1,107 @@
+//! Day counters per ledger, budgets (caps and once-only markers), and the sending state.
+
+use super::*;
+
+#[async_trait]
+impl Counters for SqliteStore {
+    async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
+        let day = crate::store::day_key(ledger, day);
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO day_stats (day, sent, bounced, complained) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent, bounced = bounced + excluded.bounced,
+                 complained = complained + excluded.complained",
+                params![day, delta.sent as i64, delta.bounced as i64, delta.complained as i64],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn stats(
+        &self,
+        ledger: Ledger,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<DayStats, StoreError> {
+        let (from, to) = (crate::store::day_key(ledger, from), crate::store::day_key(ledger, to));
+        self.with(move |c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(sent), 0), COALESCE(SUM(bounced), 0), COALESCE(SUM(complained), 0)
+                 FROM day_stats WHERE day >= ?1 AND day <= ?2",
+                params![from, to],
+                |r| {
+                    Ok(DayStats {
+                        sent: r.get::<_, i64>(0)? as u64,
+                        bounced: r.get::<_, i64>(1)? as u64,
+                        complained: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .map_err(StoreError::from)
+        })
+        .await
+    }
+
+    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with(move |c| {
+            // Counters whose window is long over go first (the local twin of DynamoDB's TTL);
+            // windows end on the caller's clock, so only counters older than this one's go.
+            c.execute("DELETE FROM budgets WHERE expires_at < ?1 - 172800", [expires_at.as_second()])?;
+            let changed = c.execute(
+                "INSERT INTO budgets (key, used, expires_at) VALUES (?1, 1, ?3)
+                     ON CONFLICT (key) DO UPDATE SET used = used + 1 WHERE used < ?2",
+                params![key, i64::from(limit), expires_at.as_second()],
+            )?;
+            Ok(changed == 1 && limit > 0)
+        })
+        .await
+    }
+
+    async fn sending_state(&self) -> Result<SendingState, StoreError> {
+        self.with(|c| {
+            let setting = |key: &str| {
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get::<_, String>(0))
+                    .optional()
+                    .map_err(StoreError::from)
+            };
+            let mut state: SendingState = setting("sending")?
+                .map_or(Ok(SendingState::default()), |v| serde_json::from_str(&v).map_err(StoreError::corrupt))?;
+            state.problem = setting("sending_problem")?
+                .map(|v| serde_json::from_str(&v).map_err(StoreError::corrupt))
+                .transpose()?;
+            Ok(state)
+        })
+        .await
+    }
+
+    async fn set_sending_state(&self, state: &SendingState) -> Result<(), StoreError> {
+        let value = serde_json::to_string(state).map_err(StoreError::corrupt)?;
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES ('sending', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [value],
+            )
+            ?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_sending_problem(&self, problem: Option<&Pause>) -> Result<(), StoreError> {
+        let value = problem.map(serde_json::to_string).transpose().map_err(StoreError::corrupt)?;
+        self.with(move |c| {
+            match value {
+                Some(value) => c.execute(
+                    "INSERT INTO settings (key, value) VALUES ('sending_problem', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [value],
+                ),
+                None => c.execute("DELETE FROM settings WHERE key = 'sending_problem'", []),
+            }
+            ?;
+            Ok(())
+        })
+        .await
+    }
+}
