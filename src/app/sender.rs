@@ -188,8 +188,15 @@ pub struct Sender {
     config: SenderConfig,
     /// Months a record of someone who left is kept (`site.toml`, stated in the privacy page).
     retention_months: u32,
-    /// The weekly summary to the author (`summary_email`), with the site it speaks for.
-    summary: Option<(crate::content::Summary, crate::content::Site, lettre::message::Mailbox)>,
+    /// The weekly summary to the author (`summary_email`), if the site asks for one.
+    summary: Option<WeeklySummary>,
+}
+
+/// What the weekly summary needs: when and to whom, the site it speaks for, and who sends it.
+struct WeeklySummary {
+    when: crate::content::Summary,
+    site: crate::content::Site,
+    from: lettre::message::Mailbox,
 }
 
 enum Outcome {
@@ -202,6 +209,17 @@ enum Outcome {
     Unknown,
     /// Refused for the whole account.
     Account(String),
+}
+
+/// How one post of a visit ended, for the visit.
+enum SendStep {
+    /// Sent, failed for good, or sent before: this post is done for this reader.
+    Settled,
+    /// Not settled yet (held elsewhere, given back, unanswered, unrecorded): the reader does
+    /// not move on; a later run looks again.
+    Unsettled,
+    /// The visit ends here (the deadline is near, or the reader left during the run).
+    StopVisit,
 }
 
 /// The run's clock: decisions use the run's moment, claims the moment they are taken (a run
@@ -249,7 +267,11 @@ impl Sender {
             prepared,
             config,
             retention_months: catalogue.site.retention_months,
-            summary: catalogue.site.summary.clone().map(|s| (s, catalogue.site.clone(), email.from.clone())),
+            summary: catalogue.site.summary.clone().map(|when| WeeklySummary {
+                when,
+                site: catalogue.site.clone(),
+                from: email.from.clone(),
+            }),
         })
     }
 
@@ -257,7 +279,7 @@ impl Sender {
     /// At most once a week: a marker in the store is taken before sending, so a failed send
     /// is logged and not retried (the next one comes a week later).
     async fn weekly_summary(&self, now: Timestamp, report: &mut Report) -> Result<(), StoreError> {
-        let Some((summary, site, from)) = &self.summary else { return Ok(()) };
+        let Some(WeeklySummary { when: summary, site, from }) = &self.summary else { return Ok(()) };
         let local = now.to_zoned(crate::content::site_time_zone());
         if summary.at.weekday.is_some_and(|d| d != local.weekday()) || local.time() < summary.at.start {
             return Ok(());
@@ -499,20 +521,7 @@ impl Sender {
             return Ok(());
         };
         if subscriber.status != Status::Confirmed {
-            // Unsubscribed, bounced or complained people get nothing; they stay in the queue
-            // only until their record is to be erased (the privacy statement's retention).
-            report.skip(&format!("not confirmed ({})", subscriber.status.as_str()));
-            match retention(&subscriber, self.retention_months, now) {
-                Retention::Keep => subscriber.next_due_at = None,
-                Retention::EraseAt(at) => subscriber.next_due_at = Some(at),
-                Retention::EraseNow => {
-                    crate::app::operator::erase_subscriber(self.store.as_ref(), &self.tokens, &subscriber, now).await?;
-                    tracing::info!(subscriber = %subscriber.id, "retention period over: erased");
-                    report.erased += 1;
-                    return Ok(());
-                }
-            }
-            return self.save(&subscriber).await;
+            return self.visit_one_who_left(subscriber, now, report).await;
         }
         let confirmed_at = subscriber.confirmed_at.unwrap_or(subscriber.created_at);
         let plan: Plan = crate::schedule::plan(schedule, &self.programme, &subscriber.drip, confirmed_at, now);
@@ -523,67 +532,10 @@ impl Sender {
         }
         let mut settled = true;
         for send in &plan.sends {
-            // Rendered before the claim, so the claim is taken only for a send about to happen.
-            let email = match self.render(&subscriber, &send.slug, now) {
-                Ok(email) => email,
-                Err(reason) => {
-                    report.failed.push(Failure { subscriber: id.to_string(), slug: send.slug.clone(), reason });
-                    settled = false;
-                    continue;
-                }
-            };
-            pacer.wait().await;
-            // The pacer may have held this visit a while: no claim this close to the deadline.
-            if clock.near_deadline(self.config.deadline_margin) {
-                report.stopped_at_deadline = true;
-                report.remaining += 1;
-                return Ok(());
-            }
-            let claimed_at = clock.at();
-            let held_until = crate::store::SendRecord::claimed(&send.slug, claimed_at, self.config.lease).lease_until;
-            match self.store.claim_send(id, &send.slug, claimed_at, self.config.lease).await? {
-                Claim::Done => report.skip("already sent"),
-                Claim::HeldElsewhere => {
-                    report.skip("claimed by another run, or waiting for SES's event");
-                    settled = false;
-                }
-                Claim::NotConfirmed => {
-                    // They left after this run read them: nothing goes, and their record is
-                    // theirs (the next visit sees their new status).
-                    report.skip("left during the run");
-                    return Ok(());
-                }
-                Claim::Claimed => match self.deliver(&subscriber, &send.slug, &email.mime, pacer, report).await {
-                    Outcome::Sent(message_id) => {
-                        report.sent += 1;
-                        *report.sent_by_post.entry(send.slug.clone()).or_default() += 1;
-                        let sent = SendResult::Sent { message_id };
-                        if let Err(e) = self.store.finish_send(id, &send.slug, &sent, clock.at()).await {
-                            // The mail went; SES's Send event settles the claim.
-                            tracing::warn!(subscriber = %id, slug = %send.slug, error = %crate::error_chain(&e),
-                                "sent, but the result was not recorded; SES's event will settle it");
-                            report.unsettled += 1;
-                            settled = false;
-                        }
-                    }
-                    Outcome::Permanent(reason) => {
-                        let failed = SendResult::Failed { reason: reason.clone() };
-                        self.store.finish_send(id, &send.slug, &failed, clock.at()).await?;
-                        report.failed.push(Failure { subscriber: id.to_string(), slug: send.slug.clone(), reason });
-                    }
-                    Outcome::NotSent => {
-                        self.store.release_claim(id, &send.slug, held_until).await?;
-                        settled = false;
-                    }
-                    Outcome::Unknown => {
-                        report.unsettled += 1;
-                        settled = false;
-                    }
-                    Outcome::Account(reason) => {
-                        self.store.release_claim(id, &send.slug, held_until).await?;
-                        return Err(SenderError::Account(reason));
-                    }
-                },
+            match self.send_one(&subscriber, &send.slug, clock, pacer, report).await? {
+                SendStep::Settled => {}
+                SendStep::Unsettled => settled = false,
+                SendStep::StopVisit => return Ok(()),
             }
         }
         if !settled {
@@ -599,6 +551,110 @@ impl Sender {
             report.skip("nothing new to send");
         }
         self.save(&subscriber).await
+    }
+
+    /// Unsubscribed, bounced or complained people get nothing; they stay in the queue only
+    /// until their record is to be erased (the privacy statement's retention).
+    async fn visit_one_who_left(
+        &self,
+        mut subscriber: Subscriber,
+        now: Timestamp,
+        report: &mut Report,
+    ) -> Result<(), SenderError> {
+        report.skip(&format!("not confirmed ({})", subscriber.status.as_str()));
+        match retention(&subscriber, self.retention_months, now) {
+            Retention::Keep => subscriber.next_due_at = None,
+            Retention::EraseAt(at) => subscriber.next_due_at = Some(at),
+            Retention::EraseNow => {
+                crate::app::operator::erase_subscriber(self.store.as_ref(), &self.tokens, &subscriber, now).await?;
+                tracing::info!(subscriber = %subscriber.id, "retention period over: erased");
+                report.erased += 1;
+                return Ok(());
+            }
+        }
+        self.save(&subscriber).await
+    }
+
+    /// One post of a visit: rendered, paced, claimed, delivered, its outcome recorded.
+    async fn send_one(
+        &self,
+        subscriber: &Subscriber,
+        slug: &str,
+        clock: Clock,
+        pacer: &Pacer,
+        report: &mut Report,
+    ) -> Result<SendStep, SenderError> {
+        let id = &subscriber.id;
+        let failure = |reason: String| Failure { subscriber: id.to_string(), slug: slug.to_owned(), reason };
+        // Rendered before the claim, so the claim is taken only for a send about to happen.
+        let email = match self.render(subscriber, slug, clock.now) {
+            Ok(email) => email,
+            Err(reason) => {
+                report.failed.push(failure(reason));
+                return Ok(SendStep::Unsettled);
+            }
+        };
+        pacer.wait().await;
+        // The pacer may have held this visit a while: no claim this close to the deadline.
+        if clock.near_deadline(self.config.deadline_margin) {
+            report.stopped_at_deadline = true;
+            report.remaining += 1;
+            return Ok(SendStep::StopVisit);
+        }
+        let claimed_at = clock.at();
+        let held_until = crate::store::SendRecord::claimed(slug, claimed_at, self.config.lease).lease_until;
+        match self.store.claim_send(id, slug, claimed_at, self.config.lease).await? {
+            Claim::Done => {
+                report.skip("already sent");
+                return Ok(SendStep::Settled);
+            }
+            Claim::HeldElsewhere => {
+                report.skip("claimed by another run, or waiting for SES's event");
+                return Ok(SendStep::Unsettled);
+            }
+            Claim::NotConfirmed => {
+                // They left after this run read them: nothing goes, and their record is
+                // theirs (the next visit sees their new status).
+                report.skip("left during the run");
+                return Ok(SendStep::StopVisit);
+            }
+            Claim::Claimed => {}
+        }
+        Ok(match self.deliver(subscriber, slug, &email.mime, pacer, report).await {
+            Outcome::Sent(message_id) => {
+                report.sent += 1;
+                *report.sent_by_post.entry(slug.to_owned()).or_default() += 1;
+                let sent = SendResult::Sent { message_id };
+                match self.store.finish_send(id, slug, &sent, clock.at()).await {
+                    Ok(()) => SendStep::Settled,
+                    Err(e) => {
+                        // The mail went; SES's Send event settles the claim.
+                        tracing::warn!(subscriber = %id, slug, error = %crate::error_chain(&e),
+                            "sent, but the result was not recorded; SES's event will settle it");
+                        report.unsettled += 1;
+                        SendStep::Unsettled
+                    }
+                }
+            }
+            Outcome::Permanent(reason) => {
+                let failed = SendResult::Failed { reason: reason.clone() };
+                self.store.finish_send(id, slug, &failed, clock.at()).await?;
+                report.failed.push(failure(reason));
+                SendStep::Settled
+            }
+            Outcome::NotSent => {
+                self.store.release_claim(id, slug, held_until).await?;
+                SendStep::Unsettled
+            }
+            Outcome::Unknown => {
+                report.unsettled += 1;
+                SendStep::Unsettled
+            }
+            Outcome::Account(reason) => {
+                self.store.release_claim(id, slug, held_until).await?;
+                return Err(SenderError::Account(reason));
+            }
+        })
     }
 
     /// Writes the visit's result; a lost race (the subscriber unsubscribed meanwhile) leaves

@@ -208,107 +208,164 @@ pub async fn handle(
     now: Timestamp,
 ) -> Result<EventsReport, EventsError> {
     let mut report = EventsReport::default();
-    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut list_events = false;
     for record in &event.records {
         let notification: SesNotification = serde_json::from_str(&record.sns.message)?;
-        let kind = notification.event_type.or(notification.notification_type).unwrap_or_default();
-        let ledger = notification.mail.ledger();
-        if kind == "Send" {
-            // SES accepted a post: settle its claim, whatever the sender heard (an answer lost
-            // to a timeout or a crash). Recording it twice changes nothing.
-            let mail = &notification.mail;
-            match (mail.tag(SUBSCRIBER_TAG).map(str::parse::<crate::subscribers::SubscriberId>), mail.tag(POST_TAG)) {
-                (Some(Ok(id)), Some(slug)) => match store.record_send_event(&id, slug, &mail.message_id, now).await {
-                    Ok(()) => report.sends_settled += 1,
-                    Err(e) if e.is_per_record() => {
-                        tracing::error!(error = %crate::error_chain(&e), "send event not recorded");
-                        report.failed += 1;
-                    }
-                    Err(e) => return Err(e.into()),
-                },
-                _ => report.ignored += 1,
+        match notification.into_event() {
+            Event::Send { subscriber, slug, message_id } => {
+                settle_send(store, &subscriber, &slug, &message_id, now, &mut report).await?
             }
-            continue;
-        }
-        let (addresses, status, feedback_id): (Vec<String>, Option<Status>, Option<String>) =
-            match (kind.as_str(), notification.bounce, notification.complaint) {
-                ("Bounce", Some(b), _) => {
-                    let permanent = b.bounce_type == "Permanent";
-                    (
-                        b.bounced_recipients.into_iter().map(|r| r.email_address).collect(),
-                        permanent.then_some(Status::Bounced),
-                        b.feedback_id,
-                    )
-                }
-                ("Complaint", _, Some(c)) => (
-                    c.complained_recipients.into_iter().map(|r| r.email_address).collect(),
-                    Some(Status::Complained),
-                    c.feedback_id,
-                ),
-                _ => {
-                    report.ignored += 1;
-                    continue;
-                }
-            };
-        if let Some(id) = feedback_id {
-            let expires = now.checked_add(EVENT_MEMORY).unwrap_or(now);
-            if !store.take_budget(&format!("ses-event#{id}"), 1, expires).await? {
-                tracing::info!(feedback_id = %id, "repeated SES event; nothing changes");
-                report.repeated += 1;
-                continue;
+            Event::Feedback(feedback) => {
+                list_events |= apply_feedback(store, feedback, now, &mut report).await? == Some(Ledger::List)
             }
-        }
-        if ledger == Ledger::Confirmation {
-            report.of_confirmation_mails += 1;
-        }
-        let count = addresses.len() as u64;
-        for address in addresses {
-            let found = match SubscriberEmail::parse(&address) {
-                Ok(email) => match mark(store, &email, status, now).await {
-                    Ok(found) => found,
-                    // An unreadable record does not hold up the others in this event.
-                    Err(e) if e.is_per_record() => {
-                        tracing::error!(error = %crate::error_chain(&e), "record skipped");
-                        report.failed += 1;
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                },
-                Err(_) => false,
-            };
-            if !found {
-                report.unknown += 1;
-            }
-            match status {
-                Some(Status::Bounced) => report.bounced += 1,
-                Some(_) => report.complained += 1,
-                None => report.transient_bounces += 1,
-            }
-        }
-        let delta = match status {
-            Some(Status::Bounced) => DayStats { bounced: count, ..DayStats::default() },
-            Some(_) => DayStats { complained: count, ..DayStats::default() },
-            None => DayStats::default(),
-        };
-        if delta != DayStats::default() {
-            store.add_stats(ledger, today, delta).await?;
-            list_events |= ledger == Ledger::List;
+            Event::Other => report.ignored += 1,
         }
     }
     if list_events {
-        let mut state = store.sending_state().await?;
-        let stats = window_stats(store, breaker, state.fresh_window.as_ref(), today).await?;
-        if let Some(reason) = breaker.verdict(stats) {
-            if state.paused.is_none() {
-                tracing::error!(%reason, "circuit breaker: sending paused");
-                state.paused = Some(Pause { since: now, reason: reason.clone() });
-                store.set_sending_state(&state).await?;
-            }
-            report.paused = Some(reason);
-        }
+        report.paused = check_breaker(store, breaker, now).await?;
     }
     Ok(report)
+}
+
+/// What one SES notification is, as far as postbode acts on it.
+enum Event {
+    /// SES accepted a post to a subscriber (a `Send` event with our tags).
+    Send { subscriber: crate::subscribers::SubscriberId, slug: String, message_id: String },
+    /// A bounce or complaint.
+    Feedback(Feedback),
+    /// Anything else (deliveries, events without our tags): nothing to do.
+    Other,
+}
+
+/// A bounce or complaint about one mail.
+struct Feedback {
+    addresses: Vec<String>,
+    /// What the recipients become: bounced or complained; `None` for a transient bounce,
+    /// which is only counted.
+    status: Option<Status>,
+    /// Per bounce or complaint; repeats of one id are applied once.
+    feedback_id: Option<String>,
+    /// The ledger of the mail it is about.
+    ledger: Ledger,
+}
+
+impl SesNotification {
+    fn into_event(self) -> Event {
+        let kind = self.event_type.or(self.notification_type).unwrap_or_default();
+        let ledger = self.mail.ledger();
+        match (kind.as_str(), self.bounce, self.complaint) {
+            ("Send", _, _) => {
+                let subscriber = self.mail.tag(SUBSCRIBER_TAG).and_then(|id| id.parse().ok());
+                match (subscriber, self.mail.tag(POST_TAG)) {
+                    (Some(subscriber), Some(slug)) => {
+                        Event::Send { subscriber, slug: slug.to_owned(), message_id: self.mail.message_id.clone() }
+                    }
+                    _ => Event::Other,
+                }
+            }
+            ("Bounce", Some(b), _) => Event::Feedback(Feedback {
+                addresses: b.bounced_recipients.into_iter().map(|r| r.email_address).collect(),
+                status: (b.bounce_type == "Permanent").then_some(Status::Bounced),
+                feedback_id: b.feedback_id,
+                ledger,
+            }),
+            ("Complaint", _, Some(c)) => Event::Feedback(Feedback {
+                addresses: c.complained_recipients.into_iter().map(|r| r.email_address).collect(),
+                status: Some(Status::Complained),
+                feedback_id: c.feedback_id,
+                ledger,
+            }),
+            _ => Event::Other,
+        }
+    }
+}
+
+/// SES accepted a post: settle its claim, whatever the sender heard (an answer lost to a
+/// timeout or a crash). Recording it twice changes nothing.
+async fn settle_send(
+    store: &dyn Store,
+    subscriber: &crate::subscribers::SubscriberId,
+    slug: &str,
+    message_id: &str,
+    now: Timestamp,
+    report: &mut EventsReport,
+) -> Result<(), EventsError> {
+    match store.record_send_event(subscriber, slug, message_id, now).await {
+        Ok(()) => report.sends_settled += 1,
+        Err(e) if e.is_per_record() => {
+            tracing::error!(error = %crate::error_chain(&e), "send event not recorded");
+            report.failed += 1;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// Marks the recipients of a bounce or complaint and counts it on its mail's ledger, once per
+/// feedback id. Returns the ledger when something was counted.
+async fn apply_feedback(
+    store: &dyn Store,
+    feedback: Feedback,
+    now: Timestamp,
+    report: &mut EventsReport,
+) -> Result<Option<Ledger>, EventsError> {
+    if let Some(id) = &feedback.feedback_id {
+        let expires = now.checked_add(EVENT_MEMORY).unwrap_or(now);
+        if !store.take_budget(&format!("ses-event#{id}"), 1, expires).await? {
+            tracing::info!(feedback_id = %id, "repeated SES event; nothing changes");
+            report.repeated += 1;
+            return Ok(None);
+        }
+    }
+    if feedback.ledger == Ledger::Confirmation {
+        report.of_confirmation_mails += 1;
+    }
+    let count = feedback.addresses.len() as u64;
+    for address in &feedback.addresses {
+        let found = match SubscriberEmail::parse(address) {
+            Ok(email) => match mark(store, &email, feedback.status, now).await {
+                Ok(found) => found,
+                // An unreadable record does not hold up the others in this event.
+                Err(e) if e.is_per_record() => {
+                    tracing::error!(error = %crate::error_chain(&e), "record skipped");
+                    report.failed += 1;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            },
+            Err(_) => false,
+        };
+        if !found {
+            report.unknown += 1;
+        }
+        match feedback.status {
+            Some(Status::Bounced) => report.bounced += 1,
+            Some(_) => report.complained += 1,
+            None => report.transient_bounces += 1,
+        }
+    }
+    let delta = match feedback.status {
+        Some(Status::Bounced) => DayStats { bounced: count, ..DayStats::default() },
+        Some(_) => DayStats { complained: count, ..DayStats::default() },
+        None => return Ok(None),
+    };
+    store.add_stats(feedback.ledger, now.to_zoned(jiff::tz::TimeZone::UTC).date(), delta).await?;
+    Ok(Some(feedback.ledger))
+}
+
+/// After events on the list's ledger: pauses sending when the breaker says so. Returns the
+/// reason when the list is over a threshold (paused now or before).
+async fn check_breaker(store: &dyn Store, breaker: &Breaker, now: Timestamp) -> Result<Option<String>, EventsError> {
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut state = store.sending_state().await?;
+    let stats = window_stats(store, breaker, state.fresh_window.as_ref(), today).await?;
+    let Some(reason) = breaker.verdict(stats) else { return Ok(None) };
+    if state.paused.is_none() {
+        tracing::error!(%reason, "circuit breaker: sending paused");
+        state.paused = Some(Pause { since: now, reason: reason.clone() });
+        store.set_sending_state(&state).await?;
+    }
+    Ok(Some(reason))
 }
 
 /// The list's counters over the breaker's window: the last `days` days, from the last

@@ -27,7 +27,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::content::Catalogue;
+use crate::content::{Catalogue, Post};
 use crate::render::BaseUrl;
 
 /// How long one request may take.
@@ -159,144 +159,136 @@ pub async fn run(base: &str, catalogue: Option<&Catalogue>) -> Result<Report, St
     let base_url = BaseUrl::parse(base)?;
     let https = base_url.as_str().starts_with("https://");
     let http = Http::new(base_url.clone())?;
-    let mut checks = Vec::new();
-
     let health = http.get("/health").await;
-    // Any answer over https means the name resolves, TLS works and the certificate is valid
-    // for this name (rustls checks it against the system's roots).
-    checks.push(Check {
-        name: "https",
-        outcome: match (&health, https) {
-            (Ok(_), true) => Outcome::Passed("served over https, with a valid certificate for this name".into()),
-            (Err(e), true) => Outcome::Failed(e.clone()),
-            (_, false) => Outcome::NotApplicable("a loopback address of the local mode is plain http".into()),
-        },
-    });
-    checks.push(check(
-        "health",
-        health.and_then(|reply| {
-            expect_ok(&reply, "/health")?;
-            let json: serde_json::Value = serde_json::from_str(&reply.body)
-                .map_err(|_| "/health does not answer JSON: this is not postbode".to_owned())?;
-            if json["service"] != "postbode" || json["status"] != "ok" {
-                return Err(format!("/health answers {json}, not postbode's health"));
-            }
-            match json["base_url"].as_str() {
-                Some(url) if url == base_url.as_str() => {
-                    Ok(format!("postbode answers, and builds every link in mail on {url}"))
-                }
-                Some(url) => Err(format!(
-                    "this stack builds the links in its mails on {url}, not on {}: readers would land elsewhere",
-                    base_url.as_str()
-                )),
-                None => Err("/health does not say which address mails link to".into()),
-            }
-        }),
-    ));
-
     let home = http.get("/").await;
-    let home_result = match &home {
-        Ok(reply) => expect_ok(reply, "/").and_then(|()| {
-            if !reply.body.contains("<html lang=\"nl\"") {
-                Err("/ is not a Dutch postbode page".into())
-            } else if !reply.body.contains("href=\"/privacy\"") {
-                Err("/ does not link the privacy statement".into())
-            } else {
-                Ok("the blog, in Dutch, with the privacy statement linked".into())
-            }
-        }),
-        Err(e) => Err(e.clone()),
-    };
-    checks.push(check("home page", home_result));
-
     // A post dated later is not on the site yet: check one that is public now.
     let post = catalogue.and_then(|c| c.public_posts(jiff::Timestamp::now()).next());
-    let post_result = match post {
-        Some(post) => {
-            let path = format!("/posts/{}", post.slug);
-            http.get(&path).await.and_then(|reply| {
-                expect_ok(&reply, &path)?;
-                let title = maud::html! { (post.title) }.into_string();
-                if reply.body.contains(&title) {
-                    Ok(format!("{path} shows „{}”", post.title))
-                } else {
-                    Err(format!("{path} does not show „{}”: is the latest content deployed?", post.title))
-                }
-            })
-        }
-        None => Err("no local content to compare with (pass --content DIR)".into()),
+    let post_reply = match post {
+        Some(post) => Some((post, http.get(&format!("/posts/{}", post.slug)).await)),
+        None => None,
     };
-    checks.push(check("post page", post_result));
-
-    checks.push(check(
-        "feed",
-        http.get("/feed.xml").await.and_then(|reply| {
-            expect_ok(&reply, "/feed.xml")?;
-            if reply.header(header::CONTENT_TYPE).starts_with("application/atom+xml") && reply.body.contains("<feed") {
-                Ok("/feed.xml is an Atom feed".into())
-            } else {
-                Err("/feed.xml is not an Atom feed".into())
-            }
-        }),
-    ));
-
-    checks.push(check(
-        "privacy",
-        http.get("/privacy").await.and_then(|reply| {
-            expect_ok(&reply, "/privacy")?;
-            match &catalogue {
-                Some(c) if !reply.body.contains(&maud::html! { (c.privacy.title) }.into_string()) => {
-                    Err(format!("/privacy does not show „{}”", c.privacy.title))
-                }
-                _ => Ok("/privacy is the privacy statement".into()),
-            }
-        }),
-    ));
-
-    let headers_result = match &home {
-        Ok(reply) => {
-            let mut missing = Vec::new();
-            if reply.header(header::X_CONTENT_TYPE_OPTIONS) != "nosniff" {
-                missing.push("X-Content-Type-Options: nosniff");
-            }
-            if reply.header(header::REFERRER_POLICY) != "no-referrer" {
-                missing.push("Referrer-Policy: no-referrer (links carry tokens)");
-            }
-            if !reply.header(header::CONTENT_SECURITY_POLICY).contains("default-src 'none'") {
-                missing.push("a Content-Security-Policy with default-src 'none'");
-            }
-            if https && !reply.header(header::STRICT_TRANSPORT_SECURITY).contains("max-age=") {
-                missing.push("Strict-Transport-Security");
-            }
-            if missing.is_empty() {
-                Ok(format!("nosniff, no-referrer, a script-free CSP{}", if https { ", HSTS" } else { "" }))
-            } else {
-                Err(format!("missing {}", missing.join(", ")))
-            }
-        }
-        Err(e) => Err(e.clone()),
-    };
-    checks.push(check("security headers", headers_result));
-
-    // What Gmail's and Yahoo's one-click button does, with a token that cannot be valid:
-    // postbode refuses it with its own Dutch answer; another site answers something else.
+    // What Gmail's and Yahoo's one-click button does, with a token that cannot be valid.
     let unsubscribe = http.send(Method::POST, "/unsubscribe/smoke-ongeldig", Some("List-Unsubscribe=One-Click")).await;
-    checks.push(check(
-        "unsubscribe",
-        unsubscribe.and_then(|reply| {
-            let refusal = crate::http::AppError::bad_link(crate::tokens::Purpose::Unsubscribe);
-            if reply.status == refusal.status.as_u16() && reply.body.contains(refusal.message) {
-                Ok("a one-click POST with an invalid token gets postbode's own answer".into())
-            } else {
-                Err(format!(
-                    "a one-click POST to /unsubscribe/… answers {} without postbode's refusal: unsubscribe links would not work here",
-                    reply.status
-                ))
-            }
-        }),
-    ));
-
+    let checks = vec![
+        Check { name: "https", outcome: https_outcome(&health, https) },
+        check("health", health.and_then(|reply| health_says_this_stack(&reply, &base_url))),
+        check("home page", home.as_ref().map_err(Clone::clone).and_then(home_page)),
+        check("post page", post_page(post_reply)),
+        check("feed", http.get("/feed.xml").await.and_then(|reply| feed(&reply))),
+        check("privacy", http.get("/privacy").await.and_then(|reply| privacy(&reply, catalogue))),
+        check("security headers", home.as_ref().map_err(Clone::clone).and_then(|reply| security_headers(reply, https))),
+        check("unsubscribe", unsubscribe.and_then(|reply| unsubscribe_refusal(&reply))),
+    ];
     Ok(Report { base: base_url.as_str().to_owned(), checks })
+}
+
+/// Any answer over https means the name resolves, TLS works and the certificate is valid for
+/// this name (rustls checks it against the system's roots).
+fn https_outcome(health: &Result<Reply, String>, https: bool) -> Outcome {
+    match (health, https) {
+        (Ok(_), true) => Outcome::Passed("served over https, with a valid certificate for this name".into()),
+        (Err(e), true) => Outcome::Failed(e.clone()),
+        (_, false) => Outcome::NotApplicable("a loopback address of the local mode is plain http".into()),
+    }
+}
+
+/// `/health` is postbode's, and names this address as the one every link in mail is built on.
+fn health_says_this_stack(reply: &Reply, base_url: &BaseUrl) -> Result<String, String> {
+    expect_ok(reply, "/health")?;
+    let json: serde_json::Value = serde_json::from_str(&reply.body)
+        .map_err(|_| "/health does not answer JSON: this is not postbode".to_owned())?;
+    if json["service"] != "postbode" || json["status"] != "ok" {
+        return Err(format!("/health answers {json}, not postbode's health"));
+    }
+    match json["base_url"].as_str() {
+        Some(url) if url == base_url.as_str() => {
+            Ok(format!("postbode answers, and builds every link in mail on {url}"))
+        }
+        Some(url) => Err(format!(
+            "this stack builds the links in its mails on {url}, not on {}: readers would land elsewhere",
+            base_url.as_str()
+        )),
+        None => Err("/health does not say which address mails link to".into()),
+    }
+}
+
+fn home_page(reply: &Reply) -> Result<String, String> {
+    expect_ok(reply, "/")?;
+    if !reply.body.contains("<html lang=\"nl\"") {
+        Err("/ is not a Dutch postbode page".into())
+    } else if !reply.body.contains("href=\"/privacy\"") {
+        Err("/ does not link the privacy statement".into())
+    } else {
+        Ok("the blog, in Dutch, with the privacy statement linked".into())
+    }
+}
+
+/// The local content's first public post is on the site: this content is deployed.
+fn post_page(post: Option<(&Post, Result<Reply, String>)>) -> Result<String, String> {
+    let Some((post, reply)) = post else { return Err("no local content to compare with (pass --content DIR)".into()) };
+    let path = format!("/posts/{}", post.slug);
+    let reply = reply?;
+    expect_ok(&reply, &path)?;
+    let title = maud::html! { (post.title) }.into_string();
+    if reply.body.contains(&title) {
+        Ok(format!("{path} shows „{}”", post.title))
+    } else {
+        Err(format!("{path} does not show „{}”: is the latest content deployed?", post.title))
+    }
+}
+
+fn feed(reply: &Reply) -> Result<String, String> {
+    expect_ok(reply, "/feed.xml")?;
+    if reply.header(header::CONTENT_TYPE).starts_with("application/atom+xml") && reply.body.contains("<feed") {
+        Ok("/feed.xml is an Atom feed".into())
+    } else {
+        Err("/feed.xml is not an Atom feed".into())
+    }
+}
+
+fn privacy(reply: &Reply, catalogue: Option<&Catalogue>) -> Result<String, String> {
+    expect_ok(reply, "/privacy")?;
+    match catalogue {
+        Some(c) if !reply.body.contains(&maud::html! { (c.privacy.title) }.into_string()) => {
+            Err(format!("/privacy does not show „{}”", c.privacy.title))
+        }
+        _ => Ok("/privacy is the privacy statement".into()),
+    }
+}
+
+fn security_headers(reply: &Reply, https: bool) -> Result<String, String> {
+    let mut missing = Vec::new();
+    if reply.header(header::X_CONTENT_TYPE_OPTIONS) != "nosniff" {
+        missing.push("X-Content-Type-Options: nosniff");
+    }
+    if reply.header(header::REFERRER_POLICY) != "no-referrer" {
+        missing.push("Referrer-Policy: no-referrer (links carry tokens)");
+    }
+    if !reply.header(header::CONTENT_SECURITY_POLICY).contains("default-src 'none'") {
+        missing.push("a Content-Security-Policy with default-src 'none'");
+    }
+    if https && !reply.header(header::STRICT_TRANSPORT_SECURITY).contains("max-age=") {
+        missing.push("Strict-Transport-Security");
+    }
+    if missing.is_empty() {
+        Ok(format!("nosniff, no-referrer, a script-free CSP{}", if https { ", HSTS" } else { "" }))
+    } else {
+        Err(format!("missing {}", missing.join(", ")))
+    }
+}
+
+/// postbode refuses an invalid one-click unsubscribe with its own Dutch answer; another site
+/// answers something else.
+fn unsubscribe_refusal(reply: &Reply) -> Result<String, String> {
+    let refusal = crate::http::AppError::bad_link(crate::tokens::Purpose::Unsubscribe);
+    if reply.status == refusal.status.as_u16() && reply.body.contains(refusal.message) {
+        Ok("a one-click POST with an invalid token gets postbode's own answer".into())
+    } else {
+        Err(format!(
+            "a one-click POST to /unsubscribe/… answers {} without postbode's refusal: unsubscribe links would not work here",
+            reply.status
+        ))
+    }
 }
 
 /// What is wrong with the subscribe form on one of the author's own pages (`postbode check

@@ -211,24 +211,7 @@ impl Catalogue {
         let mut problems = Vec::new();
         let display = |rel: &str| root.join(rel);
 
-        // Content files are UTF-8 text; the rest are assets that content may refer to.
-        let mut texts: Vec<(&str, &str)> = Vec::new();
-        for file in files.iter().filter(|f| f.is_text()) {
-            match std::str::from_utf8(&file.bytes) {
-                Ok(text) => texts.push((&file.path, text)),
-                Err(e) => {
-                    let line = file.bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-                    problems.push(Problem::new(
-                        display(&file.path),
-                        line,
-                        "this file is not UTF-8 text; save it as UTF-8",
-                    ));
-                }
-            }
-        }
-        let assets: HashMap<&str, &[u8]> =
-            files.iter().filter(|f| !f.is_text()).map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
-
+        let Sources { texts, assets } = split_texts_and_assets(root, files, &mut problems);
         let site = match texts.iter().find(|(path, _)| *path == SITE_FILE) {
             Some((path, text)) => site::parse_site(&display(path), text, &assets, &mut problems),
             None => {
@@ -277,52 +260,15 @@ impl Catalogue {
             }
         }
 
-        // Slugs are unique across the whole site: they are the web address and the store key.
-        let mut by_slug: HashMap<Slug, usize> = HashMap::new();
-        for (i, (_, (post, slug_line))) in posts.iter().enumerate() {
-            if let Some(&first) = by_slug.get(&post.slug) {
-                problems.push(Problem::new(
-                    &post.source,
-                    *slug_line,
-                    format!("the slug `{}` is already used by {}", post.slug, posts[first].1.0.source.display()),
-                ));
-            } else {
-                by_slug.insert(post.slug.clone(), i);
-            }
-        }
+        let by_slug = unique_slugs(&posts, &mut problems);
         let by_file: HashMap<&str, &Slug> = posts.iter().map(|(path, (p, _))| (path.as_str(), &p.slug)).collect();
 
         // Links to other posts must land on a post that exists.
-        let mut resolved_links = Vec::new();
-        for ((path, links), (_, (post, _))) in written_links.iter().zip(&posts) {
-            let mut internal = HashMap::new();
-            for link in links {
-                let slug = match markdown_scan::classify_link(&link.dest, Path::new(path)) {
-                    LinkTarget::External => continue,
-                    LinkTarget::Invalid(message) => {
-                        problems.push(Problem::new(&post.source, link.line, message));
-                        continue;
-                    }
-                    LinkTarget::Post { slug: Some(slug), fragment, .. } => {
-                        Slug::parse(&slug).ok().filter(|s| by_slug.contains_key(s)).map(|s| (s, fragment))
-                    }
-                    LinkTarget::Post { file, fragment, .. } => {
-                        file.and_then(|f| by_file.get(f.as_str()).map(|s| ((*s).clone(), fragment)))
-                    }
-                };
-                match slug {
-                    Some(target) => {
-                        internal.insert(link.dest.clone(), target);
-                    }
-                    None => problems.push(Problem::new(
-                        &post.source,
-                        link.line,
-                        format!("the link `{}` points to a post that does not exist", link.dest),
-                    )),
-                }
-            }
-            resolved_links.push(internal);
-        }
+        let resolved_links: Vec<_> = written_links
+            .iter()
+            .zip(&posts)
+            .map(|((path, links), (_, (post, _)))| resolve_links(post, path, links, &by_slug, &by_file, &mut problems))
+            .collect();
 
         let mut posts: Vec<Post> = posts
             .into_iter()
@@ -352,6 +298,90 @@ impl Catalogue {
             _ => Err(Problems::new(problems)),
         }
     }
+}
+
+/// The files of a content folder, sorted: (path, text) of the content files, and the assets
+/// (by path) that content may refer to.
+struct Sources<'a> {
+    texts: Vec<(&'a str, &'a str)>,
+    assets: HashMap<&'a str, &'a [u8]>,
+}
+
+/// Content files are UTF-8 text; the rest are assets that content may refer to.
+fn split_texts_and_assets<'a>(root: &Path, files: &'a [SourceFile], problems: &mut Vec<Problem>) -> Sources<'a> {
+    let mut texts = Vec::new();
+    for file in files.iter().filter(|f| f.is_text()) {
+        match std::str::from_utf8(&file.bytes) {
+            Ok(text) => texts.push((file.path.as_str(), text)),
+            Err(e) => {
+                let line = file.bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+                problems.push(Problem::new(
+                    root.join(&file.path),
+                    line,
+                    "this file is not UTF-8 text; save it as UTF-8",
+                ));
+            }
+        }
+    }
+    let assets = files.iter().filter(|f| !f.is_text()).map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
+    Sources { texts, assets }
+}
+
+/// Slugs are unique across the whole site: they are the web address and the store key. Each
+/// slug's first post, by index; later ones are problems.
+fn unique_slugs(posts: &[(String, (Post, usize))], problems: &mut Vec<Problem>) -> HashMap<Slug, usize> {
+    let mut by_slug: HashMap<Slug, usize> = HashMap::new();
+    for (i, (_, (post, slug_line))) in posts.iter().enumerate() {
+        if let Some(&first) = by_slug.get(&post.slug) {
+            problems.push(Problem::new(
+                &post.source,
+                *slug_line,
+                format!("the slug `{}` is already used by {}", post.slug, posts[first].1.0.source.display()),
+            ));
+        } else {
+            by_slug.insert(post.slug.clone(), i);
+        }
+    }
+    by_slug
+}
+
+/// The links of `post` (in the file `path`) that point to other posts, each resolved to the
+/// slug (and fragment) it lands on; a link to a post that does not exist is a problem.
+fn resolve_links(
+    post: &Post,
+    path: &str,
+    links: &[markdown_scan::WrittenLink],
+    by_slug: &HashMap<Slug, usize>,
+    by_file: &HashMap<&str, &Slug>,
+    problems: &mut Vec<Problem>,
+) -> HashMap<String, (Slug, Option<String>)> {
+    let mut internal = HashMap::new();
+    for link in links {
+        let slug = match markdown_scan::classify_link(&link.dest, Path::new(path)) {
+            LinkTarget::External => continue,
+            LinkTarget::Invalid(message) => {
+                problems.push(Problem::new(&post.source, link.line, message));
+                continue;
+            }
+            LinkTarget::Post { slug: Some(slug), fragment, .. } => {
+                Slug::parse(&slug).ok().filter(|s| by_slug.contains_key(s)).map(|s| (s, fragment))
+            }
+            LinkTarget::Post { file, fragment, .. } => {
+                file.and_then(|f| by_file.get(f.as_str()).map(|s| ((*s).clone(), fragment)))
+            }
+        };
+        match slug {
+            Some(target) => {
+                internal.insert(link.dest.clone(), target);
+            }
+            None => problems.push(Problem::new(
+                &post.source,
+                link.line,
+                format!("the link `{}` points to a post that does not exist", link.dest),
+            )),
+        }
+    }
+    internal
 }
 
 fn sort_key(post: &Post) -> (u8, String, u32, Option<jiff::civil::Date>, String) {

@@ -157,92 +157,125 @@ pub(super) fn parse_site(
     let origins = f.optional_str_list("form_origins");
     let summary_email = f.optional_str("summary_email");
     let summary_at = f.optional_str("summary_at");
+    // Problems of the values, after those of the fields themselves (unknown, wrong type).
     let mut local = Vec::new();
-    let summary = match (summary_email, summary_at) {
-        (None, None) => Some(None),
+    let summary = summary(path, summary_email, summary_at, &mut local);
+    let contact_email = contact_email.map(|c| email_address(path, c, "contact_email", &mut local));
+    let after_subscribe_url = redirect(path, after_subscribe, "after_subscribe_url", &mut local);
+    let after_confirm_url = redirect(path, after_confirm, "after_confirm_url", &mut local);
+    let form_origins = form_origins(path, origins, &mut local);
+    let source = whitepaper_source(path, file, url, assets, &mut local);
+    problems.extend(f.finish());
+    problems.extend(local);
+    Some(Site {
+        title: title?.value,
+        author: author?.value,
+        description: description.map(|d| d.value),
+        identity: identity?.value,
+        contact_email: contact_email?.ok()?,
+        consent_text: consent_text?.value,
+        whitepaper: Whitepaper { title: whitepaper_title?.value, source: source.ok()? },
+        retention_months: retention.map_or(DEFAULT_RETENTION_MONTHS, |r| r.value),
+        after_subscribe_url: after_subscribe_url.ok()?,
+        after_confirm_url: after_confirm_url.ok()?,
+        form_origins: form_origins.ok()?,
+        summary: summary.ok()?,
+    })
+}
+
+/// A value's problem is in the list already: the site cannot be built, and checking goes on
+/// to find the other problems.
+struct Reported;
+
+/// A checked value, or [`Reported`].
+type Checked<T> = Result<T, Reported>;
+
+fn report<T>(problems: &mut Vec<Problem>, problem: Problem) -> Checked<T> {
+    problems.push(problem);
+    Err(Reported)
+}
+
+/// The weekly summary: `summary_email`, and `summary_at` (a weekday and time, Monday 09:00 when
+/// not given). Neither: no summary.
+fn summary(
+    path: &Path,
+    email: Option<Located<String>>,
+    at: Option<Located<String>>,
+    problems: &mut Vec<Problem>,
+) -> Checked<Option<Summary>> {
+    let to = match (email, &at) {
+        (None, None) => return Ok(None),
         (None, Some(at)) => {
-            local.push(Problem::new(
-                path,
-                at.line,
-                "`summary_at` needs `summary_email`: the address the summary goes to",
-            ));
-            None
+            let problem =
+                Problem::new(path, at.line, "`summary_at` needs `summary_email`: the address the summary goes to");
+            return report(problems, problem);
         }
-        (Some(to), at) if !looks_like_email(&to.value) => {
-            let _ = at;
-            local.push(Problem::new(
-                path,
-                to.line,
-                format!("`summary_email` `{}` is not an email address, like rene@voorbeeld.nl", to.value),
-            ));
-            None
-        }
-        (Some(to), at) => {
-            let (raw, line) = at.map_or(("monday 09:00".to_owned(), to.line), |a| (a.value, a.line));
-            match super::SendWindow::parse(&raw) {
-                Ok(window) if window.weekday.is_some() => Some(Some(Summary { to: to.value, at: window })),
-                Ok(_) => {
-                    local.push(Problem::new(path, line, "`summary_at` is weekly: name a day, like `monday 09:00`"));
-                    None
-                }
-                Err(message) => {
-                    local.push(Problem::new(path, line, format!("`summary_at`: {message}")));
-                    None
-                }
-            }
-        }
+        (Some(to), _) => email_address(path, to, "summary_email", problems)?,
     };
+    let (raw, line) = at.map_or(("monday 09:00".to_owned(), 1), |a| (a.value, a.line));
+    match super::SendWindow::parse(&raw) {
+        Ok(window) if window.weekday.is_some() => Ok(Some(Summary { to, at: window })),
+        Ok(_) => report(problems, Problem::new(path, line, "`summary_at` is weekly: name a day, like `monday 09:00`")),
+        Err(message) => report(problems, Problem::new(path, line, format!("`summary_at`: {message}"))),
+    }
+}
 
-    let contact_email = contact_email.and_then(|c| {
-        if looks_like_email(&c.value) {
-            Some(c.value)
-        } else {
-            local.push(Problem::new(
-                path,
-                c.line,
-                format!("`contact_email` `{}` is not an email address, like rene@voorbeeld.nl", c.value),
-            ));
-            None
-        }
-    });
-    let mut redirect = |field: Option<Located<String>>, key: &str| -> Option<Option<String>> {
-        match field {
-            None => Some(None),
-            Some(f) => match https_url(&f.value) {
-                Ok(url) => Some(Some(url.to_string())),
-                Err(message) => {
-                    local.push(Problem::new(path, f.line, format!("`{key}`: {message}")));
-                    None
-                }
-            },
-        }
-    };
-    let after_subscribe_url = redirect(after_subscribe, "after_subscribe_url");
-    let after_confirm_url = redirect(after_confirm, "after_confirm_url");
-    let form_origins = match origins {
-        None => Some(Vec::new()),
-        Some(list) => {
-            let mut ok = Vec::new();
-            for origin in &list.value {
-                match https_url(origin) {
-                    Ok(url) if url.path() == "/" && url.query().is_none() && url.fragment().is_none() => {
-                        ok.push(url.origin().ascii_serialization())
-                    }
-                    Ok(_) => local.push(Problem::new(
-                        path,
-                        list.line,
-                        format!(
-                            "`form_origins`: `{origin}` must be an origin only, like https://www.voorbeeld.nl (no path)"
-                        ),
-                    )),
-                    Err(message) => local.push(Problem::new(path, list.line, format!("`form_origins`: {message}"))),
-                }
-            }
-            (ok.len() == list.value.len()).then_some(ok)
-        }
-    };
+/// An address field (`contact_email`, `summary_email`).
+fn email_address(path: &Path, field: Located<String>, key: &str, problems: &mut Vec<Problem>) -> Checked<String> {
+    if looks_like_email(&field.value) {
+        return Ok(field.value);
+    }
+    let message = format!("`{key}` `{}` is not an email address, like rene@voorbeeld.nl", field.value);
+    report(problems, Problem::new(path, field.line, message))
+}
 
-    let source = match (file, url) {
+/// A redirect after the form or the confirm (an https address), if set.
+fn redirect(
+    path: &Path,
+    field: Option<Located<String>>,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Checked<Option<String>> {
+    let Some(field) = field else { return Ok(None) };
+    match https_url(&field.value) {
+        Ok(url) => Ok(Some(url.to_string())),
+        Err(message) => report(problems, Problem::new(path, field.line, format!("`{key}`: {message}"))),
+    }
+}
+
+/// `form_origins`: the author's own sites that may post the form as JSON (origins only).
+fn form_origins(
+    path: &Path,
+    origins: Option<Located<Vec<String>>>,
+    problems: &mut Vec<Problem>,
+) -> Checked<Vec<String>> {
+    let Some(list) = origins else { return Ok(Vec::new()) };
+    let mut ok = Vec::new();
+    for origin in &list.value {
+        match https_url(origin) {
+            Ok(url) if url.path() == "/" && url.query().is_none() && url.fragment().is_none() => {
+                ok.push(url.origin().ascii_serialization())
+            }
+            Ok(_) => problems.push(Problem::new(
+                path,
+                list.line,
+                format!("`form_origins`: `{origin}` must be an origin only, like https://www.voorbeeld.nl (no path)"),
+            )),
+            Err(message) => problems.push(Problem::new(path, list.line, format!("`form_origins`: {message}"))),
+        }
+    }
+    if ok.len() == list.value.len() { Ok(ok) } else { Err(Reported) }
+}
+
+/// The whitepaper: a file in the content folder (PDF, EPUB or ZIP), or an https address.
+fn whitepaper_source(
+    path: &Path,
+    file: Option<Located<String>>,
+    url: Option<Located<String>>,
+    assets: &HashMap<&str, &[u8]>,
+    problems: &mut Vec<Problem>,
+) -> Checked<WhitepaperSource> {
+    match (file, url) {
         (Some(file), None) => {
             let content_type = match file.value.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).as_deref() {
                 Some("pdf") => Some("application/pdf"),
@@ -251,59 +284,37 @@ pub(super) fn parse_site(
                 _ => None,
             };
             match (assets.get(file.value.as_str()), content_type) {
-                (Some(bytes), Some(content_type)) => Some(WhitepaperSource::File {
+                (Some(bytes), Some(content_type)) => Ok(WhitepaperSource::File {
                     file_name: file.value.rsplit('/').next().unwrap_or(&file.value).to_owned(),
                     content_type,
                     bytes: std::sync::Arc::from(*bytes),
                 }),
                 (None, _) => {
-                    local.push(Problem::new(
-                        path,
-                        file.line,
-                        format!("the whitepaper file `{}` is not in the content folder", file.value),
-                    ));
-                    None
+                    let message = format!("the whitepaper file `{}` is not in the content folder", file.value);
+                    report(problems, Problem::new(path, file.line, message))
                 }
                 (_, None) => {
-                    local.push(Problem::new(path, file.line, "the whitepaper must be a PDF, EPUB or ZIP file"));
-                    None
+                    report(problems, Problem::new(path, file.line, "the whitepaper must be a PDF, EPUB or ZIP file"))
                 }
             }
         }
-        (None, Some(url)) if url.value.starts_with("https://") => Some(WhitepaperSource::Url(url.value)),
+        (None, Some(url)) if url.value.starts_with("https://") => Ok(WhitepaperSource::Url(url.value)),
         (None, Some(url)) => {
-            local.push(Problem::new(path, url.line, "`whitepaper_url` must be an https:// address"));
-            None
+            report(problems, Problem::new(path, url.line, "`whitepaper_url` must be an https:// address"))
         }
-        (Some(file), Some(_)) => {
-            local.push(Problem::new(path, file.line, "set either `whitepaper_file` or `whitepaper_url`, not both"));
-            None
-        }
-        (None, None) => {
-            local.push(Problem::new(
+        (Some(file), Some(_)) => report(
+            problems,
+            Problem::new(path, file.line, "set either `whitepaper_file` or `whitepaper_url`, not both"),
+        ),
+        (None, None) => report(
+            problems,
+            Problem::new(
                 path,
                 1,
                 "the whitepaper is missing: set `whitepaper_file` (a file in the content folder) or `whitepaper_url`",
-            ));
-            None
-        }
-    };
-    problems.extend(f.finish());
-    problems.extend(local);
-    Some(Site {
-        title: title?.value,
-        author: author?.value,
-        description: description.map(|d| d.value),
-        identity: identity?.value,
-        contact_email: contact_email?,
-        consent_text: consent_text?.value,
-        whitepaper: Whitepaper { title: whitepaper_title?.value, source: source? },
-        retention_months: retention.map_or(DEFAULT_RETENTION_MONTHS, |r| r.value),
-        after_subscribe_url: after_subscribe_url?,
-        after_confirm_url: after_confirm_url?,
-        form_origins: form_origins?,
-        summary: summary?,
-    })
+            ),
+        ),
+    }
 }
 
 /// Parses `privacy.md`: front matter with a `title`, then Markdown that may use the markers
