@@ -39,8 +39,12 @@ pub enum Handled {
 pub enum ConfirmationError {
     #[error("the store failed")]
     Store(#[from] StoreError),
-    #[error("the confirmation mail could not be sent: {0}")]
-    Mail(String),
+    #[error("the stored address cannot be mailed")]
+    Address(#[from] lettre::address::AddressError),
+    #[error("the mail could not be made")]
+    Render(#[from] crate::render::RenderError),
+    #[error("the mail was not sent")]
+    Mail(#[from] crate::mail::MailError),
     #[error("the subscriber changed under every attempt")]
     Contended,
 }
@@ -170,15 +174,14 @@ pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, Confir
 }
 
 async fn send_already_subscribed(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
-    let recipient = app.recipient(subscriber, now).map_err(ConfirmationError::Mail)?;
+    let recipient = app.recipient(subscriber, now)?;
     let email = crate::render::letters::already_subscribed(
         &app.catalogue,
         &app.email,
         &recipient,
         &app.whitepaper_link(subscriber, now),
         now.into(),
-    )
-    .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
+    )?;
     send(app, subscriber, &email.mime, MailKind::AlreadySubscribed, now).await
 }
 
@@ -186,7 +189,7 @@ async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -
     let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, now);
     // Nothing a stranger typed goes into a mail before the address's owner confirmed: no
     // name in the greeting or in `To:` (the welcome mail is the first to use it).
-    let mut recipient = app.recipient(subscriber, now).map_err(ConfirmationError::Mail)?;
+    let mut recipient = app.recipient(subscriber, now)?;
     recipient.first_name = None;
     recipient.to = lettre::message::Mailbox::new(None, recipient.to.email.clone());
     let email = crate::render::letters::confirmation(
@@ -195,8 +198,7 @@ async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -
         &recipient,
         &confirm_url(&app.email.base_url, &token),
         now.into(),
-    )
-    .map_err(|e| ConfirmationError::Mail(crate::error_chain(&e)))?;
+    )?;
     send(app, subscriber, &email.mime, MailKind::Confirmation, now).await
 }
 
@@ -209,7 +211,7 @@ async fn send(
     now: Timestamp,
 ) -> Result<(), ConfirmationError> {
     let message = Outgoing { to: subscriber.email.as_str(), mime, kind };
-    app.mailer.send(message).await.map_err(|e| ConfirmationError::Mail(e.to_string()))?;
+    app.mailer.send(message).await?;
     count_sent(app.store.as_ref(), kind, now).await;
     Ok(())
 }

@@ -149,16 +149,24 @@ impl App {
     }
 
     /// The recipient parts of any mail to `subscriber`.
-    pub fn recipient(&self, subscriber: &Subscriber, now: Timestamp) -> Result<Recipient, String> {
+    pub fn recipient(
+        &self,
+        subscriber: &Subscriber,
+        now: Timestamp,
+    ) -> Result<Recipient, lettre::address::AddressError> {
         recipient(&self.tokens, subscriber, now)
     }
 }
 
 /// The recipient parts of a mail to `subscriber`, with a fresh unsubscribe token. Here, not in
 /// `subscribers`: the domain knows neither tokens nor what a mail shows.
-pub fn recipient(tokens: &TokenKey, subscriber: &Subscriber, now: Timestamp) -> Result<Recipient, String> {
+pub fn recipient(
+    tokens: &TokenKey,
+    subscriber: &Subscriber,
+    now: Timestamp,
+) -> Result<Recipient, lettre::address::AddressError> {
     // A parsed SubscriberEmail is a subset of what lettre accepts, so this does not fail.
-    let address: lettre::Address = subscriber.email.as_str().parse().map_err(|e| format!("{e}"))?;
+    let address: lettre::Address = subscriber.email.as_str().parse()?;
     Ok(Recipient {
         to: lettre::message::Mailbox::new(subscriber.first_name.clone(), address),
         first_name: subscriber.first_name.clone(),

@@ -669,7 +669,7 @@ impl Sender {
     /// The post as this subscriber gets it.
     fn render(&self, subscriber: &Subscriber, slug: &str, now: Timestamp) -> Result<RenderedEmail, String> {
         let prepared = self.prepared.get(slug).ok_or_else(|| format!("post {slug} is not in this build"))?;
-        let recipient = super::recipient(&self.tokens, subscriber, now)?;
+        let recipient = super::recipient(&self.tokens, subscriber, now).map_err(|e| e.to_string())?;
         prepared.render(&recipient, now.into()).map_err(|e| crate::error_chain(&e))
     }
 

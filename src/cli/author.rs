@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use super::{CommandResult, catalogue, chain, runtime};
+use super::{CommandResult, catalogue, runtime};
 use crate::content::{NewPostKind, new_post};
 use crate::render::{BaseUrl, EmailSettings};
 
@@ -111,7 +111,8 @@ pub fn preview(
         reply_to: None,
         base_url,
     };
-    let slugs = crate::app::preview::write_previews(&catalogue, slug, &settings, out, date).map_err(|e| chain(&e))?;
+    let slugs = crate::app::preview::write_previews(&catalogue, slug, &settings, out, date)
+        .map_err(|e| crate::error_chain(&e))?;
     println!("Wrote {} post(s) to {}/ as SLUG.html, SLUG.txt and SLUG.eml:", slugs.len(), out.display());
     for slug in slugs.iter().take(20) {
         println!("  {}", out.join(format!("{slug}.eml")).display());
@@ -120,8 +121,8 @@ pub fn preview(
         println!("  … and {} more", slugs.len() - 20);
     }
     if letters {
-        let names =
-            crate::app::preview::write_letter_previews(&catalogue, &settings, out, date).map_err(|e| chain(&e))?;
+        let names = crate::app::preview::write_letter_previews(&catalogue, &settings, out, date)
+            .map_err(|e| crate::error_chain(&e))?;
         println!("and the letters:");
         for name in names {
             println!("  {}", out.join(format!("{name}.eml")).display());

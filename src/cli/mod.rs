@@ -104,7 +104,7 @@ async fn aws() -> aws_config::SdkConfig {
 pub fn catalogue(content: &Path) -> Result<Catalogue, Failure> {
     load_catalogue(content).map_err(|e| match e {
         ContentError::Invalid(problems) => Failure::Problems(problems),
-        other => Failure::Message(chain(&other)),
+        other => Failure::Message(crate::error_chain(&other)),
     })
 }
 
@@ -114,10 +114,6 @@ pub fn email_arg(raw: &str) -> Result<crate::subscribers::SubscriberEmail, Strin
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
-}
-
-pub fn chain(error: &dyn std::error::Error) -> String {
-    crate::error_chain(error)
 }
 
 /// An RFC 3339 time given as `--flag`, or now.

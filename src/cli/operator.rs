@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::{CommandResult, Failure, Target, chain, email_arg, runtime};
+use super::{CommandResult, Failure, Target, email_arg, runtime};
 use crate::app::operator;
 use crate::app::operator::send_test::TestMail;
 use crate::subscribers::terminal_safe as safe;
@@ -113,7 +113,7 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
     let now = jiff::Timestamp::now();
     match action {
         SubscribersAction::List { status } => {
-            let mut all = store.all_subscribers().await.map_err(|e| chain(&e))?;
+            let mut all = store.all_subscribers().await.map_err(|e| crate::error_chain(&e))?;
             if let Some(status) = &status {
                 all.retain(|s| s.status.as_str() == status);
             }
@@ -131,7 +131,7 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
         }
         SubscribersAction::Show { email } => {
             let Some(export) =
-                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))?
+                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| crate::error_chain(&e))?
             else {
                 return not_found(&email);
             };
@@ -162,7 +162,7 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
         }
         SubscribersAction::Export { email } => {
             let Some(export) =
-                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))?
+                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| crate::error_chain(&e))?
             else {
                 return not_found(&email);
             };
@@ -170,7 +170,10 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
         }
         SubscribersAction::Erase { email } => {
             let tokens = target.tokens().await?;
-            if !operator::erase(store.as_ref(), &tokens, &email_arg(&email)?, now).await.map_err(|e| chain(&e))? {
+            if !operator::erase(store.as_ref(), &tokens, &email_arg(&email)?, now)
+                .await
+                .map_err(|e| crate::error_chain(&e))?
+            {
                 return not_found(&email);
             }
             println!(
@@ -178,7 +181,10 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
             );
         }
         SubscribersAction::Unsubscribe { email } => {
-            match operator::unsubscribe(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| chain(&e))? {
+            match operator::unsubscribe(store.as_ref(), &email_arg(&email)?, now)
+                .await
+                .map_err(|e| crate::error_chain(&e))?
+            {
                 operator::Unsubscribed::Unknown => return not_found(&email),
                 operator::Unsubscribed::Already => println!("{email} was not subscribed; nothing changed"),
                 operator::Unsubscribed::From(status) => {
@@ -188,7 +194,9 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
         }
         SubscribersAction::ResendConfirmation { email, mail } => {
             let app = operator_app(target, store, &mail).await?;
-            let outcome = crate::app::confirmations::resend(&app, &email_arg(&email)?).await.map_err(|e| chain(&e))?;
+            let outcome = crate::app::confirmations::resend(&app, &email_arg(&email)?)
+                .await
+                .map_err(|e| crate::error_chain(&e))?;
             println!("{email}: {outcome}");
             if !matches!(outcome, crate::app::confirmations::Resent::Sent) {
                 return Ok(ExitCode::from(1));
@@ -218,8 +226,9 @@ async fn import(
     let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
     let first_visit = schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
     let tokens = target.tokens().await?;
-    let report =
-        operator::import(store.as_ref(), &tokens, &rows, now, first_visit, dry_run).await.map_err(|e| chain(&e))?;
+    let report = operator::import(store.as_ref(), &tokens, &rows, now, first_visit, dry_run)
+        .await
+        .map_err(|e| crate::error_chain(&e))?;
     for line in &report {
         println!("{}:{}: {} {}", file.display(), line.line, line.email, line.outcome);
     }
@@ -258,7 +267,7 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
         let store = target.store().await?;
         match action {
             SendingAction::Status { dead_letter_queue } => {
-                let state = store.sending_state().await.map_err(|e| chain(&e))?;
+                let state = store.sending_state().await.map_err(|e| crate::error_chain(&e))?;
                 match state.paused {
                     Some(p) => println!("paused since {}: {}\nresume with: postbode sending resume", p.since, p.reason),
                     None => println!("sending is on"),
@@ -280,7 +289,7 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
             SendingAction::Resume => {
                 match crate::app::ses_events::resume(store.as_ref(), jiff::Timestamp::now())
                     .await
-                    .map_err(|e| chain(&e))?
+                    .map_err(|e| crate::error_chain(&e))?
                 {
                     Some(p) => println!("resumed; the pause since {} ({}) is lifted", p.since, p.reason),
                     None => println!("sending was not paused; nothing changed"),
@@ -320,9 +329,9 @@ pub fn stats(target: &Target, since: &str, as_json: bool) -> CommandResult {
     runtime()?.block_on(async {
         let store = target.store().await?;
         let now = jiff::Timestamp::now();
-        let stats = operator::stats(store.as_ref(), now).await.map_err(|e| chain(&e))?;
+        let stats = operator::stats(store.as_ref(), now).await.map_err(|e| crate::error_chain(&e))?;
         let from = now.saturating_sub(period).unwrap_or(now);
-        let figures = operator::figures(store.as_ref(), from, now).await.map_err(|e| chain(&e))?;
+        let figures = operator::figures(store.as_ref(), from, now).await.map_err(|e| crate::error_chain(&e))?;
         if as_json {
             let both = serde_json::json!({ "now": stats, "period": figures });
             println!("{}", json(&both)?);
@@ -391,7 +400,7 @@ pub fn send_test(
     mail: &MailArgs,
     target: &Target,
 ) -> CommandResult {
-    let catalogue = crate::content_io::load_catalogue(&mail.content).map_err(|e| chain(&e))?;
+    let catalogue = crate::content_io::load_catalogue(&mail.content).map_err(|e| crate::error_chain(&e))?;
     let what = match (slug, letter) {
         (Some(slug), _) => {
             TestMail::Post(catalogue.post(slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?)
@@ -413,7 +422,7 @@ pub fn send_test(
         };
         let sent = operator::send_test::send_test(&parts, what, &address, jiff::Timestamp::now())
             .await
-            .map_err(|e| chain(&e))?;
+            .map_err(|e| crate::error_chain(&e))?;
         println!("sent `{}` to {to} (message id {})", sent.subject, sent.message_id);
         Ok(ExitCode::SUCCESS)
     })

@@ -111,7 +111,7 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
 ) -> MailError {
     let text = match err.message() {
         Some(m) => format!("{}: {m}", err.code().unwrap_or("error")),
-        None => aws_smithy_error_text(&err),
+        None => crate::error_chain(&err),
     };
     let message = err.message().unwrap_or_default();
     match (&err, err.code()) {
@@ -164,15 +164,4 @@ fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
         source = e.source();
     }
     false
-}
-
-fn aws_smithy_error_text(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
