@@ -3,8 +3,13 @@
 //! A serverless newsletter and content-delivery system for a Dutch leadership blog.
 //!
 //! The author writes posts as Markdown in `content/`; postbode validates them
-//! ([`content`]), renders them to email and web ([`render`]), and (in later modules) sends the
-//! "leiderschap" series one post at a time to confirmed subscribers.
+//! ([`content`]) and renders them to email and web ([`render`]). Readers subscribe with double
+//! opt-in and unsubscribe with one click ([`app::subscription`]); the sender
+//! ([`app::sender`]) mails the "leiderschap" series one post at a time on its schedule
+//! ([`schedule`]), and broadcasts once to everyone, through SES ([`mail`]) from DynamoDB
+//! ([`store`]); or, locally, from SQLite into an outbox of `.eml` files.
+//!
+//! Parsing the content, the first thing everything else rests on:
 //!
 //! ```
 //! use postbode::content::{Catalogue, SourceFile};

@@ -34,7 +34,7 @@ impl Slug {
     }
 
     /// The slug a title suggests: diacritics folded (`één` → `een`), lowercase, every run of
-    /// other characters one hyphen, cut at a word boundary to fit [`MAX_SLUG_LEN`].
+    /// other characters one hyphen, cut at a word boundary to fit `MAX_SLUG_LEN`.
     ///
     /// ```
     /// use postbode::content::Slug;

@@ -244,7 +244,7 @@ pub fn cadence_nl(cadence: Cadence) -> String {
     }
 }
 
-/// The weekly summary for the author, in plain Dutch: the figures of [`crate::stats`]. Plain
+/// The weekly summary for the author, in plain Dutch: the figures of [`crate::subscribers::figures`]. Plain
 /// text, to the author only; not list mail (no unsubscribe, no tracking).
 ///
 /// ```text

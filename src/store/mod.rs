@@ -101,7 +101,7 @@ pub struct SendingState {
     pub fresh_window: Option<FreshWindow>,
     /// An account-level error (access, configuration set, sandbox, account paused, quota)
     /// stopped the last run that met it; cleared by the next run that sends. Stored apart
-    /// ([`Store::set_sending_problem`]).
+    /// ([`Counters::set_sending_problem`]).
     #[serde(skip)]
     pub problem: Option<Pause>,
 }
@@ -297,7 +297,7 @@ pub trait Suppression: Send + Sync {
 #[async_trait]
 pub trait Intents: Send + Sync {
     /// Records a subscribe request for the confirmations worker (one write, whatever the
-    /// address). Kept until [`Store::forget_intent`], or a day at most.
+    /// address). Kept until [`Intents::forget_intent`], or a day at most.
     async fn record_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError>;
 
     /// Recorded intents, oldest first, at most `limit` (a query on one key, never a scan).
