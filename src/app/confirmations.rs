@@ -62,7 +62,7 @@ pub async fn handle(app: &App, intent: &SubscribeIntent) -> Result<Handled, Conf
             intent.first_name.clone(),
             &intent.evidence,
             intent.at,
-            app.confirm_cooldown,
+            app.settings.confirm_cooldown,
         );
         match outcome {
             SubscribeOutcome::SendConfirmation(subscriber) => Decision::Write(*subscriber, Handled::Sent),
@@ -151,7 +151,7 @@ pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, Confir
         return Ok(Resent::NotPending(subscriber.status));
     }
     if let Some(at) = subscriber.confirmation_sent_at {
-        let until = at.saturating_add(app.confirm_cooldown).unwrap_or(at);
+        let until = at.saturating_add(app.settings.confirm_cooldown).unwrap_or(at);
         if now < until {
             return Ok(Resent::CoolingDown(until));
         }

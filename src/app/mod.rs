@@ -63,9 +63,13 @@ pub struct Parts {
 /// The settings of the subscription use cases, each with its default.
 #[derive(Clone)]
 pub struct Settings {
+    /// Where every use case takes the time from.
     pub clock: Clock,
+    /// At most one confirmation mail per address per this long.
     pub confirm_cooldown: SignedDuration,
+    /// How long a confirmation link works.
     pub confirm_ttl: SignedDuration,
+    /// Caps on subscribe requests per mailbox, client and in all.
     pub caps: Caps,
 }
 
@@ -90,10 +94,7 @@ impl Parts {
             catalogue: self.catalogue,
             email: self.email,
             tokens: self.tokens,
-            clock: settings.clock,
-            confirm_cooldown: settings.confirm_cooldown,
-            caps: settings.caps,
-            confirm_ttl: settings.confirm_ttl,
+            settings,
             schedule,
         }
     }
@@ -112,13 +113,7 @@ pub struct App {
     pub catalogue: Arc<Catalogue>,
     pub email: EmailSettings,
     pub tokens: TokenKey,
-    pub clock: Clock,
-    /// At most one confirmation mail per address per this long.
-    pub confirm_cooldown: SignedDuration,
-    /// Caps on subscribe requests per mailbox, client and in all.
-    pub caps: Caps,
-    /// How long a confirmation link works.
-    pub confirm_ttl: SignedDuration,
+    pub settings: Settings,
     /// The series' schedule, for booking a new subscriber's first visit by the sender.
     pub schedule: Option<Schedule>,
 }
@@ -139,7 +134,7 @@ impl App {
     }
 
     pub fn now(&self) -> Timestamp {
-        (self.clock)()
+        (self.settings.clock)()
     }
 
     /// The signed download link of the whitepaper for `subscriber` (page and mails alike).

@@ -19,7 +19,7 @@ use crate::tokens::{Purpose, TokenError};
 pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> Result<bool, StoreError> {
     let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
     let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
-    let mut limits = app.caps;
+    let mut limits = app.settings.caps;
     // While the list's sending is paused, confirmation mails (the abuse path) are capped
     // tightly too. Read for every request alike: no address's state is involved.
     if app.store.sending_state().await?.paused.is_some() {
@@ -111,7 +111,7 @@ pub async fn resolve(app: &App, token: &str, purpose: Purpose) -> Result<Option<
         }
     })?;
     if purpose == Purpose::Confirm
-        && claims.issued_at.saturating_add(app.confirm_ttl).unwrap_or(claims.issued_at) < app.now()
+        && claims.issued_at.saturating_add(app.settings.confirm_ttl).unwrap_or(claims.issued_at) < app.now()
     {
         return Err(LinkError::Expired);
     }

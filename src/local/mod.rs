@@ -41,7 +41,7 @@ fn local_sender(app: &App) -> Result<crate::app::sender::Sender, String> {
 pub async fn serve(options: DevOptions) -> Result<(), String> {
     crate::telemetry::init();
     let mut app = crate::startup::local_app(&options.data, options.catalogue, &options.base_url)?;
-    app.clock = simulated_clock(options.clock_speed);
+    app.settings.clock = simulated_clock(options.clock_speed);
     let app = Arc::new(app);
     let sender = local_sender(&app)?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
