@@ -113,11 +113,7 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
     let now = jiff::Timestamp::now();
     match action {
         SubscribersAction::List { status } => {
-            let mut all = store.all_subscribers().await.map_err(|e| crate::error_chain(&e))?;
-            if let Some(status) = &status {
-                all.retain(|s| s.status.as_str() == status);
-            }
-            all.sort_by_key(|s| s.created_at);
+            let all = operator::list(store.as_ref(), status.as_deref()).await.map_err(|e| crate::error_chain(&e))?;
             for s in &all {
                 println!(
                     "{:<12} {:<40} {:<20} since {}",

@@ -244,39 +244,31 @@ impl Catalogue {
             .filter_map(|(folder, path, text)| parse_series(folder, &display(path), text, &mut problems))
             .collect();
 
-        let mut posts = Vec::new();
-        let mut written_links = Vec::new();
+        let mut parsed = Vec::new();
         let mut incomplete_series = std::collections::HashSet::new();
         for &(path, text) in texts.iter().filter(|(path, _)| is_post_file(path)) {
             let folder = path.rsplit_once('/').map(|(d, _)| d);
             let series_id = folder.filter(|d| series.iter().any(|s| &s.id == d));
-            match parse_post(&display(path), text, series_id, &mut problems) {
-                Some((post, links)) => {
-                    written_links.push((path.to_owned(), links));
-                    posts.push((path.to_owned(), post));
-                }
+            match parse_post(path, &display(path), text, series_id, &mut problems) {
+                Some(post) => parsed.push(post),
                 // Its order is unknown: checking the series' numbering would only add noise.
                 None => incomplete_series.extend(series_id.map(str::to_owned)),
             }
         }
 
-        let by_slug = unique_slugs(&posts, &mut problems);
-        let by_file: HashMap<&str, &Slug> = posts.iter().map(|(path, (p, _))| (path.as_str(), &p.slug)).collect();
+        let by_slug = unique_slugs(&parsed, &mut problems);
+        let by_file: HashMap<&str, &Slug> = parsed.iter().map(|p| (p.file.as_str(), &p.post.slug)).collect();
 
         // Links to other posts must land on a post that exists.
-        let resolved_links: Vec<_> = written_links
+        let resolved_links: Vec<_> = parsed
             .iter()
-            .zip(&posts)
-            .map(|((path, links), (_, (post, _)))| resolve_links(post, path, links, &by_slug, &by_file, &mut problems))
+            .map(|p| resolve_links(&p.post, &p.file, &p.links, &by_slug, &by_file, &mut problems))
             .collect();
 
-        let mut posts: Vec<Post> = posts
+        let mut posts: Vec<Post> = parsed
             .into_iter()
             .zip(resolved_links)
-            .map(|((_, (mut post, _)), links)| {
-                post.internal_links = links;
-                post
-            })
+            .map(|(parsed, links)| Post { internal_links: links, ..parsed.post })
             .collect();
         // A stable order for everything downstream: series posts by order, then broadcasts by
         // date, newest last.
@@ -329,14 +321,14 @@ fn split_texts_and_assets<'a>(root: &Path, files: &'a [SourceFile], problems: &m
 
 /// Slugs are unique across the whole site: they are the web address and the store key. Each
 /// slug's first post, by index; later ones are problems.
-fn unique_slugs(posts: &[(String, (Post, usize))], problems: &mut Vec<Problem>) -> HashMap<Slug, usize> {
+fn unique_slugs(posts: &[ParsedPost], problems: &mut Vec<Problem>) -> HashMap<Slug, usize> {
     let mut by_slug: HashMap<Slug, usize> = HashMap::new();
-    for (i, (_, (post, slug_line))) in posts.iter().enumerate() {
+    for (i, ParsedPost { post, slug_line, .. }) in posts.iter().enumerate() {
         if let Some(&first) = by_slug.get(&post.slug) {
             problems.push(Problem::new(
                 &post.source,
                 *slug_line,
-                format!("the slug `{}` is already used by {}", post.slug, posts[first].1.0.source.display()),
+                format!("the slug `{}` is already used by {}", post.slug, posts[first].post.source.display()),
             ));
         } else {
             by_slug.insert(post.slug.clone(), i);
@@ -484,9 +476,24 @@ fn parse_series(id: &str, path: &Path, text: &str, problems: &mut Vec<Problem>) 
     })
 }
 
-type ParsedPost = ((Post, usize), Vec<markdown_scan::WrittenLink>);
+/// A post as parsed from its file, before its links to other posts are resolved.
+struct ParsedPost {
+    /// Its path in the content folder.
+    file: String,
+    post: Post,
+    /// The line of its `slug`, for a duplicate's problem.
+    slug_line: usize,
+    /// Its links as written, to resolve once every post is known.
+    links: Vec<markdown_scan::WrittenLink>,
+}
 
-fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<Problem>) -> Option<ParsedPost> {
+fn parse_post(
+    file: &str,
+    path: &Path,
+    text: &str,
+    series: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<ParsedPost> {
     let split = front_matter::split_reporting(path, text, problems)?;
     let mut f = Fields::parse(path, split.toml, split.toml_first_line, 1);
     let title = f.required_str("title");
@@ -597,5 +604,5 @@ fn parse_post(path: &Path, text: &str, series: Option<&str>, problems: &mut Vec<
         date_line,
         internal_links: HashMap::new(),
     };
-    Some(((post, slug_line), scan.links))
+    Some(ParsedPost { file: file.to_owned(), post, slug_line, links: scan.links })
 }

@@ -24,6 +24,15 @@ pub struct Export {
     pub sends: Vec<SendRecord>,
 }
 
+/// Everyone (with this status, as `Status::as_str` writes it), oldest first: `postbode
+/// subscribers list`. A scan on DynamoDB: for the operator now and then, never the sender.
+pub async fn list(store: &dyn Store, status: Option<&str>) -> Result<Vec<Subscriber>, StoreError> {
+    let mut all = store.all_subscribers().await?;
+    all.retain(|s| status.is_none_or(|status| s.status.as_str() == status));
+    all.sort_by_key(|s| s.created_at);
+    Ok(all)
+}
+
 pub async fn find(store: &dyn Store, email: &SubscriberEmail) -> Result<Option<Subscriber>, StoreError> {
     store.subscriber_by_email(email).await
 }
