@@ -219,10 +219,8 @@ async fn import(
         let lines: Vec<String> = problems.iter().map(|p| format!("{}:{p}", file.display())).collect();
         Failure::Message(format!("{}\nnothing was imported; fix these rows and run it again", lines.join("\n")))
     })?;
-    let schedule = crate::schedule::site_schedule(&catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
-    let first_visit = schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
     let tokens = target.tokens().await?;
-    let report = operator::import(store.as_ref(), &tokens, &rows, now, first_visit, dry_run)
+    let report = operator::import(store.as_ref(), &tokens, &rows, &catalogue, now, dry_run)
         .await
         .map_err(|e| crate::error_chain(&e))?;
     for line in &report {

@@ -134,10 +134,13 @@ pub async fn import(
     store: &dyn Store,
     tokens: &TokenKey,
     rows: &[ImportRow],
+    catalogue: &crate::content::Catalogue,
     now: Timestamp,
-    first_visit: Timestamp,
     dry_run: bool,
 ) -> Result<Vec<ImportLine>, StoreError> {
+    // Imported readers get post 1 when confirming now would give it them.
+    let schedule = crate::schedule::site_schedule(catalogue, crate::schedule::DEFAULT_WINDOW_LENGTH);
+    let first_visit = schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
     let mut report = Vec::with_capacity(rows.len());
     for row in rows {
         let existing = store.subscriber_by_email(&row.email).await?;
