@@ -61,7 +61,7 @@ impl Mailer for SesMailer {
             .content(EmailContent::builder().raw(raw).build())
             .set_configuration_set_name(self.configuration_set.clone())
             // The mail's kind, and for posts (subscriber, post), in every event SES publishes
-            // about it (see jobs::ses_events).
+            // about it (see app::ses_events).
             .set_email_tags(Some(tags(&message)?))
             .send()
             .await

@@ -1,5 +1,5 @@
 //! Who is due, and when next: pure functions of the series' schedule, a subscriber's place in
-//! it, the broadcasts, and the clock. No I/O; the sender (`jobs`) acts on the [`Plan`].
+//! it, the broadcasts, and the clock. No I/O; the sender (`app::sender`) acts on the [`Plan`].
 //!
 //! The model: every confirmed subscriber is *visited* once per send window (for the
 //! leiderschap series: Tuesdays from 08:00 Europe/Amsterdam, for a few hours). A visit sends

@@ -86,7 +86,7 @@ pub struct Stats {
     pub failed_sends: u64,
     /// The list's last 7 days (what the circuit breaker counts, before any resume).
     pub last_7_days: DayStats,
-    /// Confirmation mails of the last 7 days, counted apart (see `jobs::ses_events`).
+    /// Confirmation mails of the last 7 days, counted apart (see `app::ses_events`).
     pub confirmation_mails_last_7_days: DayStats,
     pub bounce_rate_percent: f64,
     pub complaint_rate_percent: f64,
