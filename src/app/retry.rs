@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 
 use crate::store::{Store, StoreError};
-use crate::subscribers::{Subscriber, SubscriberEmail, SubscriberId};
+use crate::subscribers::{Subscriber, SubscriberEmail};
 
 /// How often a decision is retried after losing a race before the caller hears
 /// [`StoreError::Conflict`].
@@ -18,8 +18,10 @@ pub const ATTEMPTS: usize = 3;
 /// Which subscriber to read.
 #[derive(Debug, Clone, Copy)]
 pub enum Lookup<'a> {
-    Id(&'a SubscriberId),
     Email(&'a SubscriberEmail),
+    /// The caller has just read (or written) this record: the first decision is made on it,
+    /// without reading it again; after a lost race it is read again by its id.
+    Known(&'a Subscriber),
 }
 
 /// What a decision on the subscriber as read says to do.
@@ -51,9 +53,10 @@ pub async fn decide_and_write<T>(
     now: Timestamp,
     mut decide: impl FnMut(Option<&Subscriber>) -> Decision<T>,
 ) -> Result<Decided<T>, StoreError> {
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
         let read = match lookup {
-            Lookup::Id(id) => store.subscriber(id).await?,
+            Lookup::Known(subscriber) if attempt == 0 => Some(subscriber.clone()),
+            Lookup::Known(subscriber) => store.subscriber(&subscriber.id).await?,
             Lookup::Email(email) => store.subscriber_by_email(email).await?,
         };
         let (mut subscriber, outcome) = match decide(read.as_ref()) {

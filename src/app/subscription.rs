@@ -157,7 +157,7 @@ pub async fn confirm(app: &App, subscriber: &Subscriber, evidence: &Evidence) ->
     }
     let now = app.now();
     let first_visit = app.schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
-    let decided = decide_and_write(app.store.as_ref(), Lookup::Id(&subscriber.id), now, |read| {
+    let decided = decide_and_write(app.store.as_ref(), Lookup::Known(subscriber), now, |read| {
         let Some(read) = read else { return Decision::Keep(ConfirmStep::Gone) };
         match subscribers::confirm(read, evidence, now, first_visit) {
             ConfirmOutcome::ConfirmedSendWelcome(next) => {
@@ -208,7 +208,7 @@ async fn send_welcome_mail(app: &App, subscriber: &Subscriber, now: Timestamp) {
         Err(e) => return tracing::error!(error = %e, "welcome mail not sent"),
     };
     count_sent(app.store.as_ref(), kind, now).await;
-    let recorded = decide_and_write(app.store.as_ref(), Lookup::Id(&subscriber.id), now, |read| match read {
+    let recorded = decide_and_write(app.store.as_ref(), Lookup::Known(subscriber), now, |read| match read {
         Some(read) => Decision::Write(subscribers::welcome_sent(read, message_id.clone(), app.now()), ()),
         None => Decision::Keep(()),
     })

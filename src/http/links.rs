@@ -117,7 +117,7 @@ pub async fn unsubscribe(
     let Some(subscriber) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
         return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
     };
-    subscription::unsubscribe(app.store.as_ref(), Lookup::Id(&subscriber.id), &evidence, app.now()).await?;
+    subscription::unsubscribe(app.store.as_ref(), Lookup::Known(&subscriber), &evidence, app.now()).await?;
     Ok(pages::unsubscribed(&app.catalogue.site).into_response())
 }
 
