@@ -34,6 +34,7 @@ pub async fn add_due_subscribers(store: &Arc<dyn Store>, n: usize, now: Timestam
             next_due_at: Some(now),
             left_at: None,
             transient_bounces: 0,
+            requests: Vec::new(),
             version: 0,
         };
         store.insert_subscriber(&s, s.created_at).await.unwrap();

@@ -161,6 +161,10 @@ pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, Confir
     }
     subscriber.confirmation_sent_at = Some(now);
     subscriber.updated_at = now;
+    // The new link confirms the newest request, as its old link did.
+    if let Some(newest) = subscriber.requests.last_mut() {
+        newest.mailed_at = now;
+    }
     subscriber.version = app.store.update_subscriber(&subscriber).await?;
     match send_confirmation(app, &subscriber, now).await {
         Ok(()) => Ok(Resent::Sent),
@@ -186,7 +190,10 @@ async fn send_already_subscribed(app: &App, subscriber: &Subscriber, now: Timest
 }
 
 async fn send_confirmation(app: &App, subscriber: &Subscriber, now: Timestamp) -> Result<(), ConfirmationError> {
-    let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, now);
+    // The link is issued at the moment the request was kept (its `mailed_at`): that names
+    // the request this link confirms.
+    let issued_at = subscriber.confirmation_sent_at.unwrap_or(now);
+    let token = app.tokens.sign(Purpose::Confirm, &subscriber.id, subscriber.token_version, issued_at);
     // Nothing a stranger typed goes into a mail before the address's owner confirmed: no
     // name in the greeting or in `To:` (the welcome mail is the first to use it).
     let mut recipient = app.recipient(subscriber, now)?;

@@ -103,7 +103,7 @@ pub enum LinkError {
 /// The subscriber a signed link is for, `None` when they are gone (erased). Refuses tampered,
 /// misdirected, revoked and (for confirmation) expired links. An unsubscribe link keeps
 /// working whatever was sent since: leaving must never fail on an old mail.
-pub async fn resolve(app: &App, token: &str, purpose: Purpose) -> Result<Option<Subscriber>, LinkError> {
+pub async fn resolve(app: &App, token: &str, purpose: Purpose) -> Result<Option<Linked>, LinkError> {
     let claims = app.tokens.verify(token, purpose).map_err(|e| {
         tracing::info!(error = %e, ?purpose, "link refused");
         match e {
@@ -121,7 +121,15 @@ pub async fn resolve(app: &App, token: &str, purpose: Purpose) -> Result<Option<
     if subscriber.token_version != claims.version && purpose != Purpose::Unsubscribe {
         return Err(LinkError::Expired);
     }
-    Ok(Some(subscriber))
+    Ok(Some(Linked { subscriber, issued_at: claims.issued_at }))
+}
+
+/// A valid link's subscriber, and when the link was issued (a confirmation link names the
+/// request it was mailed for by it).
+#[derive(Debug)]
+pub struct Linked {
+    pub subscriber: Subscriber,
+    pub issued_at: Timestamp,
 }
 
 /// What pressing the confirm button did.
@@ -144,11 +152,12 @@ enum ConfirmStep {
 
 /// The POST on a confirmation link: confirms `subscriber`, books their first visit by the
 /// sender, and sends the welcome mail once (whoever presses first claims it).
-#[tracing::instrument(name = "confirm", skip_all, fields(subscriber = %subscriber.id))]
-pub async fn confirm(app: &App, subscriber: &Subscriber, evidence: &Evidence) -> Result<Confirmed, StoreError> {
+#[tracing::instrument(name = "confirm", skip_all, fields(subscriber = %link.subscriber.id))]
+pub async fn confirm(app: &App, link: &Linked, evidence: &Evidence) -> Result<Confirmed, StoreError> {
+    let subscriber = &link.subscriber;
     // Confirming is new consent from the address's owner: it lifts an earlier erase's
     // suppression (a POST to /subscribe alone never does; anyone can type an address).
-    if subscriber.status == Status::Pending {
+    if subscriber.status != Status::Confirmed && subscriber.confirmable_by(link.issued_at) {
         let hash = app.tokens.suppression_hash(subscriber.email.as_str());
         if app.store.is_suppressed(&hash).await? {
             app.store.set_suppressed(&hash, false, app.now()).await?;
@@ -159,7 +168,7 @@ pub async fn confirm(app: &App, subscriber: &Subscriber, evidence: &Evidence) ->
     let first_visit = app.schedule.as_ref().map_or(now, |s| crate::schedule::first_visit(s, now));
     let decided = decide_and_write(app.store.as_ref(), Lookup::Known(subscriber), now, |read| {
         let Some(read) = read else { return Decision::Keep(ConfirmStep::Gone) };
-        match subscribers::confirm(read, evidence, now, first_visit) {
+        match subscribers::confirm(read, link.issued_at, evidence, now, first_visit) {
             ConfirmOutcome::ConfirmedSendWelcome(next) => {
                 Decision::Write(next, ConfirmStep::Written { send_welcome: true })
             }

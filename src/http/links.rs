@@ -9,19 +9,19 @@ use jiff::Timestamp;
 use super::error::AppError;
 use super::{AppState, pages, request_info};
 use crate::app::retry::Lookup;
-use crate::app::subscription::{self, Confirmed, LinkError};
+use crate::app::subscription::{self, Confirmed, LinkError, Linked};
 use crate::content::WhitepaperSource;
 use crate::subscribers::{Evidence, Status, Subscriber};
 use crate::tokens::Purpose;
 
 /// Checks a token and loads its subscriber; refuses tampered, misdirected, revoked and (for
 /// confirmation) expired links, and links of subscribers who are gone.
-async fn resolve(app: &AppState, token: &str, purpose: Purpose) -> Result<Subscriber, AppError> {
+async fn resolve(app: &AppState, token: &str, purpose: Purpose) -> Result<Linked, AppError> {
     resolve_if_known(app, token, purpose).await?.ok_or_else(AppError::unknown_subscriber)
 }
 
 /// The subscriber a signed link is for, `None` when they are gone (erased).
-async fn resolve_if_known(app: &AppState, token: &str, purpose: Purpose) -> Result<Option<Subscriber>, AppError> {
+async fn resolve_if_known(app: &AppState, token: &str, purpose: Purpose) -> Result<Option<Linked>, AppError> {
     subscription::resolve(app, token, purpose).await.map_err(|e| match e {
         LinkError::Invalid => AppError::bad_link(purpose),
         LinkError::Expired => AppError::expired_link(purpose),
@@ -40,8 +40,8 @@ fn evidence(app: &AppState, parts: &axum::http::request::Parts) -> Evidence {
 
 #[tracing::instrument(name = "confirm_page", skip_all)]
 pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
-    let subscriber = resolve(&app, &token, Purpose::Confirm).await?;
-    if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
+    let Linked { subscriber, issued_at } = resolve(&app, &token, Purpose::Confirm).await?;
+    if !subscriber.confirmable_by(issued_at) {
         return Err(AppError::expired_link(Purpose::Confirm));
     }
     if subscriber.status == Status::Pending {
@@ -67,8 +67,8 @@ pub async fn confirm(
 ) -> Result<Response, AppError> {
     let (parts, _) = request.into_parts();
     let evidence = evidence(&app, &parts);
-    let subscriber = resolve(&app, &token, Purpose::Confirm).await?;
-    match subscription::confirm(&app, &subscriber, &evidence).await? {
+    let link = resolve(&app, &token, Purpose::Confirm).await?;
+    match subscription::confirm(&app, &link, &evidence).await? {
         Confirmed::Confirmed(subscriber) => Ok(confirmed_page(&app, &subscriber, app.now())),
         Confirmed::NotPending => Err(AppError::expired_link(Purpose::Confirm)),
         Confirmed::Gone => Err(AppError::unknown_subscriber()),
@@ -88,7 +88,7 @@ fn confirmed_page(app: &AppState, subscriber: &Subscriber, now: Timestamp) -> Re
 #[tracing::instrument(name = "unsubscribe_page", skip_all)]
 pub async fn unsubscribe_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     // Someone whose data is gone is unsubscribed: say so, never "not found".
-    let Some(subscriber) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
+    let Some(Linked { subscriber, .. }) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
         return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
     };
     if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
@@ -114,7 +114,7 @@ pub async fn unsubscribe(
     let evidence = evidence(&app, &parts);
     // Someone whose data is gone is unsubscribed: 200 and the page (mail providers show a
     // failed one-click unsubscribe otherwise).
-    let Some(subscriber) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
+    let Some(Linked { subscriber, .. }) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
         return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
     };
     subscription::unsubscribe(app.store.as_ref(), Lookup::Known(&subscriber), &evidence, app.now()).await?;
@@ -123,7 +123,7 @@ pub async fn unsubscribe(
 
 #[tracing::instrument(name = "whitepaper", skip_all)]
 pub async fn whitepaper(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
-    let subscriber = resolve(&app, &token, Purpose::Whitepaper).await?;
+    let Linked { subscriber, .. } = resolve(&app, &token, Purpose::Whitepaper).await?;
     if subscriber.status != Status::Confirmed {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,

@@ -168,6 +168,7 @@ mod tests {
             next_due_at: None,
             left_at: left.map(ts),
             transient_bounces: 0,
+            requests: Vec::new(),
             version: 0,
         }
     }

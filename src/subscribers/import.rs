@@ -187,6 +187,7 @@ pub fn import_row(
                 next_due_at: Some(first_visit),
                 left_at: None,
                 transient_bounces: 0,
+                requests: Vec::new(),
                 version: 0,
             };
             (ImportOutcome::Added, Some(subscriber))
@@ -197,7 +198,10 @@ pub fn import_row(
             Status::Pending => {
                 let mut next = existing.clone();
                 next.status = Status::Confirmed;
-                next.first_name = next.first_name.or_else(|| row.first_name.clone());
+                // The author's list wins over a name typed into the form: that one was never
+                // confirmed, and may be anyone's.
+                next.first_name = row.first_name.clone();
+                next.requests.clear();
                 next.updated_at = now;
                 next.confirmed_at = Some(now);
                 next.next_due_at = Some(first_visit);
@@ -270,9 +274,13 @@ mod tests {
             let left = Subscriber { status, ..added.clone() };
             assert_eq!(import_row(Some(&left), false, &row, now(), visit), (ImportOutcome::Left(status), None));
         }
-        let pending = Subscriber { status: Status::Pending, next_due_at: None, ..added.clone() };
+        let typed_by_someone = Some("Vreemde".to_owned());
+        let pending =
+            Subscriber { status: Status::Pending, next_due_at: None, first_name: typed_by_someone, ..added.clone() };
         let (outcome, confirmed) = import_row(Some(&pending), false, &row, now(), visit);
         assert_eq!(outcome, ImportOutcome::ConfirmedPending);
-        assert_eq!(confirmed.unwrap().consent.len(), 2);
+        let confirmed = confirmed.unwrap();
+        assert_eq!(confirmed.consent.len(), 2);
+        assert_eq!(confirmed.first_name.as_deref(), Some("Anna"), "the author's list wins over an unconfirmed name");
     }
 }

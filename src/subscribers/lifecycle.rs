@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{ConsentAction, ConsentRecord, Status, Subscriber, SubscriberEmail, SubscriberId, Welcome};
+use super::{ConsentAction, ConsentRecord, Request, Status, Subscriber, SubscriberEmail, SubscriberId, Welcome};
 
 /// What a request tells about the person acting: the evidence kept in the consent proof.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,7 +51,16 @@ pub enum SubscribeOutcome {
     Nothing,
 }
 
+/// How often a confirmed reader gets the "you are already subscribed" mail at most, however
+/// often their address is typed into the form: the mail a stranger can cause them.
+pub const REMINDER_COOLDOWN: SignedDuration = SignedDuration::from_hours(24 * 30);
+
 /// A subscribe request for `email`, given what the store holds for it.
+///
+/// Anyone can type anyone's address, so for an address with a record the request changes
+/// nothing its owner set: not the name, not the status (someone who left stays out, their
+/// erase stays scheduled, no expiry is put on their record), not the consent proof. It is
+/// kept as a [`Request`] that its confirmation link, and only that link, applies.
 pub fn subscribe(
     existing: Option<&Subscriber>,
     email: &SubscriberEmail,
@@ -60,16 +69,17 @@ pub fn subscribe(
     now: Timestamp,
     cooldown: SignedDuration,
 ) -> SubscribeOutcome {
+    let request = Request { first_name, consent: evidence.record(ConsentAction::Subscribe, now), mailed_at: now };
     let Some(existing) = existing else {
         return SubscribeOutcome::SendConfirmation(Box::new(Subscriber {
             id: SubscriberId::random(),
             email: email.clone(),
-            first_name,
+            first_name: request.first_name.clone(),
             status: Status::Pending,
             created_at: now,
             updated_at: now,
             token_version: 1,
-            consent: vec![evidence.record(ConsentAction::Subscribe, now)],
+            consent: vec![request.consent.clone()],
             consent_dropped: 0,
             confirmation_sent_at: Some(now),
             confirmed_at: None,
@@ -78,34 +88,29 @@ pub fn subscribe(
             next_due_at: None,
             left_at: None,
             transient_bounces: 0,
+            requests: vec![request],
             version: 0,
         }));
     };
-    let cooling = existing.confirmation_sent_at.is_some_and(|at| now < at.saturating_add(cooldown).unwrap_or(at));
+    let cooling = |cooldown: SignedDuration| {
+        existing.confirmation_sent_at.is_some_and(|at| now < at.saturating_add(cooldown).unwrap_or(at))
+    };
     match existing.status {
         // Bounced and complained addresses are never mailed again from a form.
         Status::Bounced | Status::Complained => SubscribeOutcome::Nothing,
-        Status::Confirmed if cooling => SubscribeOutcome::Nothing,
+        Status::Confirmed if cooling(REMINDER_COOLDOWN) => SubscribeOutcome::Nothing,
         Status::Confirmed => {
             let mut next = existing.clone();
             next.confirmation_sent_at = Some(now);
             next.updated_at = now;
             SubscribeOutcome::RemindConfirmed(Box::new(next))
         }
+        Status::Pending | Status::Unsubscribed if cooling(cooldown) => SubscribeOutcome::Nothing,
         Status::Pending | Status::Unsubscribed => {
-            if cooling {
-                return SubscribeOutcome::Nothing;
-            }
             let mut next = existing.clone();
-            next.status = Status::Pending;
-            // Back from having left: no erase is pending any more (an unconfirmed record
-            // expires like any other pending one).
-            next.left_at = None;
-            next.next_due_at = None;
-            next.first_name = first_name.or(next.first_name);
             next.updated_at = now;
             next.confirmation_sent_at = Some(now);
-            next.add_consent(evidence.record(ConsentAction::Subscribe, now));
+            next.add_request(request);
             SubscribeOutcome::SendConfirmation(Box::new(next))
         }
     }
@@ -127,9 +132,19 @@ pub enum ConfirmOutcome {
 /// take over (a crash between claim and send must not lose the welcome for good).
 pub const WELCOME_LEASE: SignedDuration = SignedDuration::from_mins(5);
 
-/// The POST on a confirmation link. `first_visit` is when the sender first looks at the new
-/// subscriber (see `schedule::first_visit`).
-pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp, first_visit: Timestamp) -> ConfirmOutcome {
+/// The POST on a confirmation link issued at `link_issued_at`. `first_visit` is when the
+/// sender first looks at the new subscriber (see `schedule::first_visit`).
+///
+/// The request that link was mailed for (if the record still keeps it) is applied now, by
+/// the address's owner: its name, its subscribe step in the consent proof. Someone who left
+/// comes back only this way.
+pub fn confirm(
+    subscriber: &Subscriber,
+    link_issued_at: Timestamp,
+    evidence: &Evidence,
+    now: Timestamp,
+    first_visit: Timestamp,
+) -> ConfirmOutcome {
     let claim = |s: &mut Subscriber| match s.welcome {
         Welcome::NotSent => {
             s.welcome = Welcome::Sending { since: now };
@@ -141,12 +156,25 @@ pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp, fir
         }
         _ => false,
     };
+    if !subscriber.confirmable_by(link_issued_at) {
+        return ConfirmOutcome::NotPending;
+    }
     match subscriber.status {
-        Status::Pending => {
+        Status::Pending | Status::Unsubscribed => {
             let mut next = subscriber.clone();
+            if let Some(request) = subscriber.request_of_link(link_issued_at) {
+                // A name the owner confirmed before stays when this request has none; a
+                // pending record's name came from some request, perhaps not the owner's.
+                next.first_name = request.first_name.clone().or_else(|| subscriber.confirmed_at.and(subscriber.first_name.clone()));
+                if !next.consent.contains(&request.consent) {
+                    next.add_consent(request.consent.clone());
+                }
+            }
+            next.requests.clear();
             next.status = Status::Confirmed;
             next.updated_at = now;
             next.confirmed_at = Some(now);
+            next.left_at = None;
             next.next_due_at = Some(first_visit);
             next.add_consent(evidence.record(ConsentAction::Confirm, now));
             if claim(&mut next) { ConfirmOutcome::ConfirmedSendWelcome(next) } else { ConfirmOutcome::Confirmed(next) }
@@ -160,7 +188,7 @@ pub fn confirm(subscriber: &Subscriber, evidence: &Evidence, now: Timestamp, fir
                 ConfirmOutcome::AlreadyConfirmed
             }
         }
-        Status::Unsubscribed | Status::Bounced | Status::Complained => ConfirmOutcome::NotPending,
+        Status::Bounced | Status::Complained => ConfirmOutcome::NotPending,
     }
 }
 
@@ -232,17 +260,17 @@ mod tests {
     #[test]
     fn confirm_claims_the_welcome_once() {
         let s = pending();
-        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, &evidence(), t(10), t(10)) else { panic!() };
+        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, t(0), &evidence(), t(10), t(10)) else { panic!() };
         assert_eq!(confirmed.status, Status::Confirmed);
         assert_eq!(confirmed.consent.last().unwrap().action, ConsentAction::Confirm);
         // Pressed again while the first request is sending: nothing.
-        assert_eq!(confirm(&confirmed, &evidence(), t(11), t(11)), ConfirmOutcome::AlreadyConfirmed);
+        assert_eq!(confirm(&confirmed, t(0), &evidence(), t(11), t(11)), ConfirmOutcome::AlreadyConfirmed);
         // After the welcome went out: nothing, ever.
         let sent = welcome_sent(&confirmed, "m1".into(), t(12));
-        assert_eq!(confirm(&sent, &evidence(), t(100_000), t(100_000)), ConfirmOutcome::AlreadyConfirmed);
+        assert_eq!(confirm(&sent, t(0), &evidence(), t(100_000), t(100_000)), ConfirmOutcome::AlreadyConfirmed);
         // A claim abandoned by a crash is taken over after the lease.
         assert!(matches!(
-            confirm(&confirmed, &evidence(), t(10 + 300), t(10 + 300)),
+            confirm(&confirmed, t(0), &evidence(), t(10 + 300), t(10 + 300)),
             ConfirmOutcome::ConfirmedSendWelcome(_)
         ));
     }
@@ -250,17 +278,93 @@ mod tests {
     #[test]
     fn unsubscribe_is_idempotent_and_resubscribe_is_possible() {
         let s = pending();
-        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, &evidence(), t(1), t(1)) else { panic!() };
+        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, t(0), &evidence(), t(1), t(1)) else { panic!() };
         let out = unsubscribe(&c, &evidence(), t(2)).unwrap();
         assert_eq!(out.status, Status::Unsubscribed);
         assert_eq!(unsubscribe(&out, &evidence(), t(3)), None);
-        assert_eq!(confirm(&out, &evidence(), t(4), t(4)), ConfirmOutcome::NotPending);
+        assert_eq!(confirm(&out, t(0), &evidence(), t(4), t(4)), ConfirmOutcome::NotPending, "an old link is spent");
         let SubscribeOutcome::SendConfirmation(again) =
             subscribe(Some(&out), &email(), None, &evidence(), t(7200), HOUR)
         else {
             panic!()
         };
-        assert_eq!((again.status, &again.id, again.first_name.as_deref()), (Status::Pending, &c.id, Some("Anna")));
+        assert_eq!((again.status, &again.id, again.left_at), (Status::Unsubscribed, &c.id, out.left_at), "still out");
+        let (ConfirmOutcome::Confirmed(back) | ConfirmOutcome::ConfirmedSendWelcome(back)) =
+            confirm(&again, t(7200), &evidence(), t(7300), t(7300))
+        else {
+            panic!()
+        };
+        assert_eq!((back.status, back.first_name.as_deref(), back.left_at), (Status::Confirmed, Some("Anna"), None));
+    }
+
+    #[test]
+    fn a_request_changes_nothing_of_the_record_until_its_own_link_is_confirmed() {
+        let s = pending();
+        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, t(0), &evidence(), t(1), t(1)) else { panic!() };
+        let out = unsubscribe(&c, &evidence(), t(2)).unwrap();
+        // A stranger types Anna's address with their own text, several times.
+        let mut stored = out.clone();
+        for i in 1..=4 {
+            let SubscribeOutcome::SendConfirmation(next) =
+                subscribe(Some(&stored), &email(), Some("Klik hier: evil.example".into()), &evidence(), t(i * 7200), HOUR)
+            else {
+                panic!()
+            };
+            stored = *next;
+        }
+        let unchanged = |s: &Subscriber| (s.status, s.first_name.clone(), s.left_at, s.next_due_at, s.pending_until());
+        assert_eq!(unchanged(&stored), unchanged(&out), "name, status, retention and expiry as the owner left them");
+        assert_eq!(stored.consent, out.consent, "the proof holds the owner's steps only");
+        assert_eq!(stored.requests.len(), crate::subscribers::MAX_REQUESTS, "bounded");
+        // The owner, later, confirms a request of their own: only that one's name applies.
+        let SubscribeOutcome::SendConfirmation(own) =
+            subscribe(Some(&stored), &email(), Some("Anna".into()), &evidence(), t(50_000), HOUR)
+        else {
+            panic!()
+        };
+        let (ConfirmOutcome::Confirmed(back) | ConfirmOutcome::ConfirmedSendWelcome(back)) =
+            confirm(&own, t(50_000), &evidence(), t(50_100), t(50_100))
+        else {
+            panic!()
+        };
+        assert_eq!((back.status, back.first_name.as_deref()), (Status::Confirmed, Some("Anna")));
+        assert!(back.requests.is_empty());
+        let actions: Vec<_> = back.consent.iter().map(|r| r.action).collect();
+        assert_eq!(actions[actions.len() - 2..], [ConsentAction::Subscribe, ConsentAction::Confirm]);
+        assert!(back.consent.iter().any(|r| r.action == ConsentAction::Unsubscribe), "the withdrawal is kept");
+    }
+
+    #[test]
+    fn the_proof_always_keeps_the_newest_step_of_each_kind() {
+        let s = pending();
+        let ConfirmOutcome::ConfirmedSendWelcome(mut c) = confirm(&s, t(0), &evidence(), t(1), t(1)) else { panic!() };
+        c = unsubscribe(&c, &evidence(), t(2)).unwrap();
+        for i in 0..10 {
+            c.add_consent(evidence().record(ConsentAction::Import, t(10 + i)));
+        }
+        let actions: Vec<_> = c.consent.iter().map(|r| r.action).collect();
+        assert_eq!(c.consent.len(), crate::subscribers::MAX_CONSENT_RECORDS);
+        for kind in [ConsentAction::Subscribe, ConsentAction::Confirm, ConsentAction::Unsubscribe] {
+            assert!(actions.contains(&kind), "{kind:?} kept in {actions:?}");
+        }
+        assert_eq!(c.consent.last().unwrap().at, t(19));
+    }
+
+    #[test]
+    fn an_already_subscribed_mail_goes_out_once_in_30_days_at_most() {
+        let s = pending();
+        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, t(0), &evidence(), t(1), t(1)) else { panic!() };
+        let day = 86_400;
+        let SubscribeOutcome::RemindConfirmed(reminded) =
+            subscribe(Some(&c), &email(), None, &evidence(), t(31 * day), HOUR)
+        else {
+            panic!()
+        };
+        assert_eq!(subscribe(Some(&reminded), &email(), None, &evidence(), t(60 * day), HOUR), SubscribeOutcome::Nothing);
+        assert!(matches!(
+            subscribe(Some(&reminded), &email(), None, &evidence(), t(62 * day), HOUR),
+            SubscribeOutcome::RemindConfirmed(_)
+        ));
     }
 
     #[test]
@@ -268,13 +372,13 @@ mod tests {
         let mut s = pending();
         s.status = Status::Confirmed;
         let SubscribeOutcome::RemindConfirmed(next) =
-            subscribe(Some(&s), &email(), Some("Vreemde".into()), &evidence(), t(7200), HOUR)
+            subscribe(Some(&s), &email(), Some("Vreemde".into()), &evidence(), t(31 * 86_400), HOUR)
         else {
             panic!("a confirmed reader is reminded");
         };
         assert_eq!((next.status, next.first_name.as_deref()), (Status::Confirmed, Some("Anna")), "no stranger's name");
         assert_eq!(next.consent, s.consent, "no consent record: nothing was consented to");
-        assert_eq!(subscribe(Some(&next), &email(), None, &evidence(), t(7300), HOUR), SubscribeOutcome::Nothing);
+        assert_eq!(subscribe(Some(&next), &email(), None, &evidence(), t(31 * 86_400 + 7200), HOUR), SubscribeOutcome::Nothing);
     }
 
     #[test]
@@ -296,7 +400,7 @@ mod tests {
         use super::super::{Retention, retention};
         let s = pending();
         assert_eq!(retention(&s, 12, t(10_000_000_000)), Retention::Keep, "pending: the store's expiry handles it");
-        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, &evidence(), t(1), t(1)) else { panic!() };
+        let ConfirmOutcome::ConfirmedSendWelcome(c) = confirm(&s, t(0), &evidence(), t(1), t(1)) else { panic!() };
         assert_eq!(retention(&c, 12, t(10_000_000_000)), Retention::Keep);
         let left_at: Timestamp = "2027-01-31T10:00:00Z".parse().unwrap();
         let out = unsubscribe(&c, &evidence(), left_at).unwrap();

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use email::{EmailError, SubscriberEmail};
 
+
 use crate::schedule::DripState;
 pub use lifecycle::{
     ConfirmOutcome, Evidence, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
@@ -183,8 +184,29 @@ pub struct Subscriber {
     /// Soft bounces seen (mailbox full and the like); counted, not acted on.
     #[serde(default)]
     pub transient_bounces: u32,
+    /// Form requests for this address that mailed a confirmation link and are not confirmed
+    /// yet, newest last, at most [`MAX_REQUESTS`]. Anyone can type an address: a request
+    /// changes nothing of the record (name, status, retention, consent proof) until the
+    /// address's owner presses the link of that very request (see [`Request`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<Request>,
     pub version: u64,
 }
+
+/// An unconfirmed form request kept on a record (see [`Subscriber::requests`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The first name typed with it, applied only when its link is confirmed.
+    pub first_name: Option<String>,
+    /// The subscribe step it adds to the consent proof when its link is confirmed.
+    pub consent: ConsentRecord,
+    /// When its confirmation link was issued: the link's `issued_at` names the request.
+    pub mailed_at: Timestamp,
+}
+
+/// How many unconfirmed requests a record keeps (older ones are dropped: their links still
+/// confirm, with the record's own name).
+pub const MAX_REQUESTS: usize = 3;
 
 /// What happens to a record, given the retention period: someone who left (unsubscribed,
 /// bounced, complained) is erased `retention_months` after leaving; everyone else is kept.
@@ -264,13 +286,41 @@ pub fn clean_first_name(raw: Option<&str>) -> Option<String> {
 
 impl Subscriber {
     /// Adds a step to the consent proof, dropping (and counting) the oldest beyond
-    /// [`MAX_CONSENT_RECORDS`].
+    /// [`MAX_CONSENT_RECORDS`]. The newest step of each action is never dropped: the proof
+    /// always shows the consent in force and the latest withdrawal, however many steps came
+    /// after them.
     pub fn add_consent(&mut self, record: ConsentRecord) {
         self.consent.push(record);
-        let excess = self.consent.len().saturating_sub(MAX_CONSENT_RECORDS);
-        if excess > 0 {
-            self.consent.drain(..excess);
-            self.consent_dropped = self.consent_dropped.saturating_add(excess as u32);
+        while self.consent.len() > MAX_CONSENT_RECORDS {
+            let newest_of_its_kind =
+                |i: usize| !self.consent[i + 1..].iter().any(|later| later.action == self.consent[i].action);
+            let Some(oldest) = (0..self.consent.len()).find(|&i| !newest_of_its_kind(i)) else { break };
+            self.consent.remove(oldest);
+            self.consent_dropped = self.consent_dropped.saturating_add(1);
+        }
+    }
+
+    /// Keeps a form request that mailed a confirmation link (the oldest beyond
+    /// [`MAX_REQUESTS`] dropped).
+    pub fn add_request(&mut self, request: Request) {
+        self.requests.push(request);
+        let excess = self.requests.len().saturating_sub(MAX_REQUESTS);
+        self.requests.drain(..excess);
+    }
+
+    /// The request whose confirmation link was issued at `issued_at`, if still kept.
+    pub fn request_of_link(&self, issued_at: Timestamp) -> Option<&Request> {
+        self.requests.iter().find(|r| r.mailed_at.as_second() == issued_at.as_second())
+    }
+
+    /// Whether a confirmation link issued at `issued_at` can still confirm: a pending or
+    /// confirmed record's can, and someone who left can come back only through the link of a
+    /// request made after leaving (an old link from before is spent).
+    pub fn confirmable_by(&self, issued_at: Timestamp) -> bool {
+        match self.status {
+            Status::Pending | Status::Confirmed => true,
+            Status::Unsubscribed => self.request_of_link(issued_at).is_some(),
+            Status::Bounced | Status::Complained => false,
         }
     }
 

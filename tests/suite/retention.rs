@@ -111,8 +111,15 @@ async fn coming_back_cancels_the_erase() {
     confirmed(&app, "anna@example.nl").await;
     let unsubscribe = app.emails_tagged("welcome")[0].path("/unsubscribe/");
     app.post_form(&unsubscribe, "List-Unsubscribe=One-Click").await;
+    let left = stored(&app, "anna@example.nl").await.unwrap();
     app.advance(SignedDuration::from_hours(2));
+    // A request from the form (anyone's) cancels nothing: the erase stays scheduled.
     app.subscribe("anna@example.nl").await;
     let s = stored(&app, "anna@example.nl").await.unwrap();
-    assert_eq!((s.status, s.left_at, s.next_due_at), (Status::Pending, None, None));
+    assert_eq!((s.status, s.left_at, s.next_due_at), (Status::Unsubscribed, left.left_at, left.next_due_at));
+    // The owner's confirm of that request does.
+    let confirm = app.emails_tagged("confirm").last().unwrap().path("/confirm/");
+    app.post_form(&confirm, "").await;
+    let s = stored(&app, "anna@example.nl").await.unwrap();
+    assert_eq!((s.status, s.left_at), (Status::Confirmed, None));
 }

@@ -37,6 +37,7 @@ pub fn subscriber(email: &str) -> Subscriber {
         next_due_at: None,
         left_at: None,
         transient_bounces: 0,
+        requests: Vec::new(),
         version: 0,
     }
 }
