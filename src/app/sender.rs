@@ -36,10 +36,10 @@ use tokio::time::Instant;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::mail::{MailError, MailKind, Mailer, Outgoing};
+use crate::mail::{Ledger, MailError, MailKind, Mailer, Outgoing};
 use crate::render::{PreparedEmail, RenderError, RenderedEmail};
 use crate::schedule::{Plan, Programme, Schedule};
-use crate::store::{Claim, DueCursor, SendResult, Store, StoreError};
+use crate::store::{Budget, Claim, DueCursor, SendResult, Store, StoreError};
 use crate::subscribers::{Retention, Status, Subscriber, SubscriberId, retention};
 use crate::tokens::TokenKey;
 
@@ -104,6 +104,9 @@ pub struct Report {
     pub paused: Option<String>,
     pub visited: u32,
     pub sent: u32,
+    /// Of `sent`, to readers confirmed less than 30 days ago (booked on the new readers'
+    /// ledger, see [`crate::mail::Ledger::NewReaders`]).
+    pub sent_to_new_readers: u32,
     pub sent_by_post: BTreeMap<String, u32>,
     /// Subscribers looked at but not sent to, by reason.
     pub skipped: BTreeMap<String, u32>,
@@ -286,7 +289,7 @@ impl Sender {
         }
         let marker = format!("SUMMARY#{}", local.date());
         let expires = now.saturating_add(SignedDuration::from_hours(8 * 24)).unwrap_or(now);
-        if !self.store.take_budget(&marker, 1, expires).await? {
+        if !self.store.take_budget(Budget::once(marker, expires), now).await? {
             return Ok(());
         }
         let since = now.saturating_sub(SignedDuration::from_hours(7 * 24)).unwrap_or(now);
@@ -346,16 +349,15 @@ impl Sender {
         } else if report.sent > 0 && state.problem.is_some() {
             self.store.set_sending_problem(None).await?;
         }
-        // Count what went out, for the bounce and complaint rates, even if the run failed.
-        if report.sent > 0 {
-            let day = run.now.to_zoned(jiff::tz::TimeZone::UTC).date();
-            self.store
-                .add_stats(
-                    crate::store::Ledger::List,
-                    day,
-                    crate::store::DayStats { sent: u64::from(report.sent), ..Default::default() },
-                )
-                .await?;
+        // Count what went out on its ledger, for the bounce and complaint rates, even if the
+        // run failed.
+        let day = run.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let new_readers = report.sent_to_new_readers;
+        for (ledger, sent) in [(Ledger::List, report.sent - new_readers), (Ledger::NewReaders, new_readers)] {
+            if sent > 0 {
+                let delta = crate::store::DayStats { sent: u64::from(sent), ..Default::default() };
+                self.store.add_stats(ledger, day, delta).await?;
+            }
         }
         result.map(|()| report)
     }
@@ -371,7 +373,7 @@ impl Sender {
         for broadcast in self.programme.moments_in(week_ago, now) {
             let marker = format!("SWEEP#{}#{}", broadcast.slug, broadcast.moment.as_second());
             let expires = broadcast.moment.saturating_add(SignedDuration::from_hours(30 * 24)).unwrap_or(now);
-            if self.store.take_budget(&marker, 1, expires).await? {
+            if self.store.take_budget(Budget::once(marker, expires), now).await? {
                 tracing::info!(broadcast = %broadcast.slug, "send_at reached: visiting everyone");
                 sweep = true;
             }
@@ -620,9 +622,11 @@ impl Sender {
             }
             Claim::Claimed => {}
         }
-        Ok(match self.deliver(subscriber, slug, &email.mime, pacer, report).await {
+        let new_reader = subscriber.is_new_reader(claimed_at);
+        Ok(match self.deliver(subscriber, (slug, new_reader), &email.mime, pacer, report).await {
             Outcome::Sent(message_id) => {
                 report.sent += 1;
+                report.sent_to_new_readers += u32::from(new_reader);
                 *report.sent_by_post.entry(slug.to_owned()).or_default() += 1;
                 let sent = SendResult::Sent { message_id };
                 match self.store.finish_send(id, slug, &sent, clock.at()).await {
@@ -676,13 +680,14 @@ impl Sender {
     async fn deliver(
         &self,
         subscriber: &Subscriber,
-        slug: &str,
+        (slug, new_reader): (&str, bool),
         mime: &[u8],
         pacer: &Pacer,
         report: &mut Report,
     ) -> Outcome {
         let id = subscriber.id.to_string();
-        let message = Outgoing { to: subscriber.email.as_str(), mime, kind: MailKind::Post { slug, subscriber: &id } };
+        let kind = MailKind::Post { slug, subscriber: &id, new_reader };
+        let message = Outgoing { to: subscriber.email.as_str(), mime, kind };
         let mut backoff = self.config.backoff;
         for attempt in 1..=self.config.attempts {
             if attempt > 1 {

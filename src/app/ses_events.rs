@@ -10,17 +10,28 @@
 //!   0.1 %), sending is paused until an operator runs `postbode sending resume`.
 //!
 //! The breaker's rule, and why, so that outsiders cannot trip it and one event never decides:
-//! - **Only the list's mail counts** (welcome, series, broadcasts, test sends: every one of
-//!   them in the denominator). Confirmation mails are the only mail a stranger can cause, by
-//!   typing addresses that bounce or belong to someone who then marks the mail as spam; they
-//!   are counted in a ledger of their own ([`Ledger::Confirmation`]) and bounded by the caps on
-//!   confirmation mail instead. Each mail carries the SES message tag `postbode-mail` (its
-//!   kind), and each event is booked on the ledger of the mail it is about.
+//! - **Only mail to established readers counts** (series and broadcasts to readers confirmed
+//!   30 days ago or more, test sends, summaries). Each mail carries its ledger as the SES
+//!   message tag `postbode-ledger`, and each event is booked on the ledger of the mail it is
+//!   about. Confirmation mails ([`Ledger::Confirmation`]) are mail a stranger can cause by
+//!   typing addresses; the welcome mail and mail to readers of less than 30 days
+//!   ([`Ledger::NewReaders`]) are mail a stranger can cause with a domain of their own. Both
+//!   are counted apart and, when they go bad, throttle confirmation mail (the intake breaker,
+//!   [`Breaker::intake`]) instead of pausing the list.
+//! - **A few events per recipient domain**: on the list's and the new readers' ledgers at
+//!   most [`EVENTS_PER_DOMAIN`] bounces or complaints per recipient domain count in a
+//!   7-day window, so one catch-all domain cannot move the rates on its own. (The intake
+//!   breaker counts every event: there, many bounces at one big domain are the attack.)
+//! - **Only postbode's mail**: an event of a mail without postbode's tags (other mail of the
+//!   same domain) changes nothing and counts nowhere.
 //! - **Enough volume to mean something**: at least [`Breaker::min_sent`] mails (100), and at
 //!   least [`Breaker::min_bounces`] bounces (10) or [`Breaker::min_complaints`] complaints (5)
 //!   in the window: below that a rate says more about chance than about the list.
-//! - **Each event once**: SES and SNS may deliver an event more than once; the feedback id
-//!   (per bounce or complaint) is recorded for 30 days and a repeat changes nothing.
+//! - **Each event once**: SES and SNS may deliver an event more than once, and Lambda retries
+//!   a batch that failed. The event's marker (its feedback id, or without one its message id
+//!   and recipients) is written in one transaction with its effect, the recipients' records
+//!   and the counters ([`crate::store::Counters::apply_once`]): a retry after a failed write
+//!   applies it, a repeat after a successful one changes nothing. Markers are kept 30 days.
 //! - **A fresh start**: `sending resume` starts a new window (the counters so far are set
 //!   aside), so the event that comes next does not pause again on old numbers.
 //! - While paused, confirmation mails are capped tightly too ([`PAUSED_CONFIRMATIONS_PER_HOUR`]).
@@ -28,16 +39,21 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::retry::{Decision, Lookup, decide_and_write};
-use crate::mail::{Ledger, MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
-use crate::store::{DayStats, FreshWindow, Pause, SendingState, Store, StoreError};
+use super::retry::ATTEMPTS;
+use crate::mail::{LEDGER_TAG, Ledger, MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
+use crate::store::{Budget, Count, DayStats, FreshWindow, Pause, SendingState, Store, StoreError};
+use crate::subscribers::{Status, Subscriber, SubscriberEmail};
 
-/// Confirmation mails per hour, in all, while sending is paused (instead of the global cap).
+/// Confirmation mails per hour, in all, while sending is paused or the intake breaker is
+/// tripped (instead of the global cap).
 pub const PAUSED_CONFIRMATIONS_PER_HOUR: u32 = 10;
 
-/// How long an event's feedback id is remembered, to ignore repeats.
+/// How long an event's marker is remembered, to ignore repeats.
 const EVENT_MEMORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
-use crate::subscribers::{Status, SubscriberEmail};
+
+/// Bounces and complaints per recipient domain that count on the list's or the new readers'
+/// ledger in one 7-day window.
+pub const EVENTS_PER_DOMAIN: u32 = 3;
 
 /// The SNS envelope Lambda receives.
 #[derive(Debug, Deserialize)]
@@ -86,9 +102,9 @@ impl Mail {
         self.tags.get(name).and_then(|v| v.first()).map(String::as_str)
     }
 
-    /// The ledger of the mail an event is about (a mail without the tag is the list's).
-    fn ledger(&self) -> Ledger {
-        Ledger::of_tag(self.tag(MAIL_TAG))
+    /// The ledger of the mail an event is about; `None` for mail that is not postbode's.
+    fn ledger(&self) -> Option<Ledger> {
+        Ledger::of_tags(self.tag(MAIL_TAG), self.tag(LEDGER_TAG))
     }
 }
 
@@ -141,6 +157,21 @@ impl Default for Breaker {
 }
 
 impl Breaker {
+    /// The intake breaker: over the confirmation mails and the new readers' mail of the last
+    /// 2 days. Tripped, it throttles confirmation mail to [`PAUSED_CONFIRMATIONS_PER_HOUR`]
+    /// (new sign-ups slow down; the list keeps going) until the window moves past the bad
+    /// mails. Stricter than the list's: nothing here is worth the account's reputation.
+    pub fn intake() -> Breaker {
+        Breaker {
+            max_bounce_rate: 0.10,
+            max_complaint_rate: 0.005,
+            days: 2,
+            min_sent: 20,
+            min_bounces: 10,
+            min_complaints: 3,
+        }
+    }
+
     /// Why sending should pause, if it should.
     pub fn verdict(&self, stats: DayStats) -> Option<String> {
         if stats.sent < self.min_sent {
@@ -187,9 +218,18 @@ pub struct EventsReport {
     pub repeated: u32,
     /// Bounces and complaints of confirmation mails (booked apart from the list's).
     pub of_confirmation_mails: u32,
+    /// Bounces and complaints of the welcome mail and of mail to readers of less than 30 days.
+    pub of_new_readers: u32,
+    /// Bounces and complaints applied but not counted: their recipient domain had used its
+    /// share of the window ([`EVENTS_PER_DOMAIN`]).
+    pub over_domain_share: u32,
+    /// Events of mail that is not postbode's (no postbode tags): nothing changed.
+    pub not_ours: u32,
     /// Records that could not be read or written (reported, skipped).
     pub failed: u32,
     pub paused: Option<String>,
+    /// Set when the intake breaker is tripped: confirmation mail is throttled.
+    pub intake_throttled: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -208,21 +248,29 @@ pub async fn handle(
     now: Timestamp,
 ) -> Result<EventsReport, EventsError> {
     let mut report = EventsReport::default();
-    let mut list_events = false;
+    let (mut list_events, mut intake_events) = (false, false);
     for record in &event.records {
         let notification: SesNotification = serde_json::from_str(&record.sns.message)?;
         match notification.into_event() {
             Event::Send { subscriber, slug, message_id } => {
                 settle_send(store, &subscriber, &slug, &message_id, now, &mut report).await?
             }
-            Event::Feedback(feedback) => {
-                list_events |= apply_feedback(store, feedback, now, &mut report).await? == Some(Ledger::List)
-            }
+            Event::Feedback(feedback) => match apply_feedback(store, feedback, now, &mut report).await? {
+                Some(Ledger::List) => list_events = true,
+                Some(Ledger::NewReaders | Ledger::Confirmation) => intake_events = true,
+                Some(Ledger::ConfirmPage) | None => {}
+            },
             Event::Other => report.ignored += 1,
         }
     }
     if list_events {
         report.paused = check_breaker(store, breaker, now).await?;
+    }
+    if intake_events {
+        report.intake_throttled = intake_verdict(store, now).await?;
+        if let Some(reason) = &report.intake_throttled {
+            tracing::error!(%reason, "intake breaker: confirmation mail throttled");
+        }
     }
     Ok(report)
 }
@@ -243,16 +291,35 @@ struct Feedback {
     /// What the recipients become: bounced or complained; `None` for a transient bounce,
     /// which is only counted.
     status: Option<Status>,
-    /// Per bounce or complaint; repeats of one id are applied once.
-    feedback_id: Option<String>,
-    /// The ledger of the mail it is about.
-    ledger: Ledger,
+    /// What makes the event itself: its feedback id (per bounce or complaint), or without one
+    /// its kind, message id and recipients. Repeats of one are applied once.
+    identity: String,
+    /// The ledger of the mail it is about; `None` when the mail is not postbode's.
+    ledger: Option<Ledger>,
+}
+
+impl Feedback {
+    fn new(
+        kind: &str,
+        addresses: Vec<String>,
+        status: Option<Status>,
+        feedback_id: Option<String>,
+        mail: &Mail,
+    ) -> Self {
+        let identity = feedback_id.unwrap_or_else(|| {
+            use sha2::Digest;
+            let mut sorted = addresses.clone();
+            sorted.sort();
+            let digest = sha2::Sha256::digest(format!("{kind}\n{}\n{}", mail.message_id, sorted.join("\n")));
+            digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+        });
+        Feedback { addresses, status, identity, ledger: mail.ledger() }
+    }
 }
 
 impl SesNotification {
     fn into_event(self) -> Event {
         let kind = self.event_type.or(self.notification_type).unwrap_or_default();
-        let ledger = self.mail.ledger();
         match (kind.as_str(), self.bounce, self.complaint) {
             ("Send", _, _) => {
                 let subscriber = self.mail.tag(SUBSCRIBER_TAG).and_then(|id| id.parse().ok());
@@ -263,18 +330,20 @@ impl SesNotification {
                     _ => Event::Other,
                 }
             }
-            ("Bounce", Some(b), _) => Event::Feedback(Feedback {
-                addresses: b.bounced_recipients.into_iter().map(|r| r.email_address).collect(),
-                status: (b.bounce_type == "Permanent").then_some(Status::Bounced),
-                feedback_id: b.feedback_id,
-                ledger,
-            }),
-            ("Complaint", _, Some(c)) => Event::Feedback(Feedback {
-                addresses: c.complained_recipients.into_iter().map(|r| r.email_address).collect(),
-                status: Some(Status::Complained),
-                feedback_id: c.feedback_id,
-                ledger,
-            }),
+            ("Bounce", Some(b), _) => Event::Feedback(Feedback::new(
+                &kind,
+                b.bounced_recipients.into_iter().map(|r| r.email_address).collect(),
+                (b.bounce_type == "Permanent").then_some(Status::Bounced),
+                b.feedback_id,
+                &self.mail,
+            )),
+            ("Complaint", _, Some(c)) => Event::Feedback(Feedback::new(
+                &kind,
+                c.complained_recipients.into_iter().map(|r| r.email_address).collect(),
+                Some(Status::Complained),
+                c.feedback_id,
+                &self.mail,
+            )),
             _ => Event::Other,
         }
     }
@@ -302,55 +371,132 @@ async fn settle_send(
 }
 
 /// Marks the recipients of a bounce or complaint and counts it on its mail's ledger, once per
-/// feedback id. Returns the ledger when something was counted.
+/// event: marker, records and counters in one transaction. Returns the ledger when it was
+/// applied now.
 async fn apply_feedback(
     store: &dyn Store,
     feedback: Feedback,
     now: Timestamp,
     report: &mut EventsReport,
 ) -> Result<Option<Ledger>, EventsError> {
-    if let Some(id) = &feedback.feedback_id {
-        let expires = now.checked_add(EVENT_MEMORY).unwrap_or(now);
-        if !store.take_budget(&format!("ses-event#{id}"), 1, expires).await? {
-            tracing::info!(feedback_id = %id, "repeated SES event; nothing changes");
-            report.repeated += 1;
-            return Ok(None);
-        }
-    }
-    if feedback.ledger == Ledger::Confirmation {
-        report.of_confirmation_mails += 1;
-    }
-    let count = feedback.addresses.len() as u64;
-    for address in &feedback.addresses {
-        let found = match SubscriberEmail::parse(address) {
-            Ok(email) => match mark(store, &email, feedback.status, now).await {
-                Ok(found) => found,
+    let Some(ledger) = feedback.ledger else {
+        tracing::info!("an event of mail that is not postbode's; nothing changes");
+        report.not_ours += 1;
+        return Ok(None);
+    };
+    let marker = Budget::once(format!("ses-event#{}", feedback.identity), now.checked_add(EVENT_MEMORY).unwrap_or(now));
+    let counted = counted_addresses(store, &feedback, ledger, now).await?;
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let delta = match feedback.status {
+        Some(Status::Bounced) => DayStats { bounced: counted, ..DayStats::default() },
+        Some(_) => DayStats { complained: counted, ..DayStats::default() },
+        None => DayStats::default(),
+    };
+    let counts: Vec<Count> =
+        (delta != DayStats::default()).then_some(Count { ledger, day, delta }).into_iter().collect();
+    for _ in 0..ATTEMPTS {
+        // Read every recipient and decide; written only together with the marker.
+        let mut updates = Vec::new();
+        let (mut unknown, mut failed) = (0, 0);
+        for address in &feedback.addresses {
+            let Ok(email) = SubscriberEmail::parse(address) else {
+                unknown += 1;
+                continue;
+            };
+            match store.subscriber_by_email(&email).await {
+                Ok(Some(read)) => updates.extend(feedback_effect(&read, feedback.status, ledger, now)),
+                Ok(None) => unknown += 1,
                 // An unreadable record does not hold up the others in this event.
                 Err(e) if e.is_per_record() => {
                     tracing::error!(error = %crate::error_chain(&e), "record skipped");
-                    report.failed += 1;
-                    continue;
+                    failed += 1;
                 }
                 Err(e) => return Err(e.into()),
-            },
-            Err(_) => false,
-        };
-        if !found {
-            report.unknown += 1;
+            }
         }
-        match feedback.status {
-            Some(Status::Bounced) => report.bounced += 1,
-            Some(_) => report.complained += 1,
-            None => report.transient_bounces += 1,
+        match store.apply_once(&marker, &updates, &counts, now).await {
+            Ok(false) => {
+                tracing::info!(event = %feedback.identity, "repeated SES event; nothing changes");
+                report.repeated += 1;
+                return Ok(None);
+            }
+            Ok(true) => {
+                for subscriber in &updates {
+                    tracing::info!(subscriber = %subscriber.id, status = subscriber.status.as_str(), "SES event applied");
+                }
+                let n = feedback.addresses.len() as u32;
+                report.unknown += unknown;
+                report.failed += failed;
+                match feedback.status {
+                    Some(Status::Bounced) => report.bounced += n,
+                    Some(_) => report.complained += n,
+                    None => report.transient_bounces += n,
+                }
+                match ledger {
+                    Ledger::Confirmation => report.of_confirmation_mails += 1,
+                    Ledger::NewReaders => report.of_new_readers += 1,
+                    Ledger::List | Ledger::ConfirmPage => {}
+                }
+                if feedback.status.is_some() {
+                    report.over_domain_share += (feedback.addresses.len() as u64).saturating_sub(counted) as u32;
+                }
+                return Ok(counts.first().map(|c| c.ledger));
+            }
+            // A recipient changed since it was read: read again.
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
-    let delta = match feedback.status {
-        Some(Status::Bounced) => DayStats { bounced: count, ..DayStats::default() },
-        Some(_) => DayStats { complained: count, ..DayStats::default() },
-        None => return Ok(None),
-    };
-    store.add_stats(feedback.ledger, now.to_zoned(jiff::tz::TimeZone::UTC).date(), delta).await?;
-    Ok(Some(feedback.ledger))
+    Err(EventsError::Store(StoreError::Conflict))
+}
+
+/// How many of the event's recipients count on `ledger`: all on the confirmation ledger;
+/// on the list's and the new readers', those whose domain has not used its share of the
+/// 7-day window ([`EVENTS_PER_DOMAIN`]).
+async fn counted_addresses(
+    store: &dyn Store,
+    feedback: &Feedback,
+    ledger: Ledger,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    if feedback.status.is_none() || !matches!(ledger, Ledger::List | Ledger::NewReaders) {
+        return Ok(feedback.addresses.len() as u64);
+    }
+    const WEEK: i64 = 7 * 24 * 3600;
+    let window = now.as_second().div_euclid(WEEK);
+    let expires_at = Timestamp::from_second((window + 2) * WEEK).unwrap_or(Timestamp::MAX);
+    let mut counted = 0;
+    for address in &feedback.addresses {
+        let domain = address.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+        let key = format!("event-domain#{}#{domain}#{window}", ledger.tag());
+        if store.take_budget(Budget { key, limit: EVENTS_PER_DOMAIN, expires_at }, now).await? {
+            counted += 1;
+        }
+    }
+    Ok(counted)
+}
+
+/// What a bounce or complaint changes of one recipient's record; `None` when nothing does.
+/// A complaint about a mail a stranger caused (a confirmation or "already subscribed" mail)
+/// does not make a confirmed or departed reader leave: only a pending record, whose owner
+/// never asked for anything, is marked (no form mail reaches it again).
+fn feedback_effect(read: &Subscriber, status: Option<Status>, ledger: Ledger, now: Timestamp) -> Option<Subscriber> {
+    let mut next = read.clone();
+    match status {
+        None => {
+            next.transient_bounces += 1;
+            next.updated_at = now;
+        }
+        Some(status) if read.status == status => return None,
+        Some(Status::Complained) if ledger == Ledger::Confirmation && read.status != Status::Pending => return None,
+        Some(status) => {
+            let left_at = read.left_at;
+            crate::subscribers::leave(&mut next, status, now);
+            // Someone who left before keeps their retention date.
+            next.left_at = left_at.or(next.left_at);
+        }
+    }
+    Some(next)
 }
 
 /// After events on the list's ledger: pauses sending when the breaker says so. Returns the
@@ -366,6 +512,17 @@ async fn check_breaker(store: &dyn Store, breaker: &Breaker, now: Timestamp) -> 
         store.set_sending_state(&state).await?;
     }
     Ok(Some(reason))
+}
+
+/// Why confirmation mail is throttled now, if it is: the intake breaker
+/// ([`Breaker::intake`]) over the confirmation and new readers' ledgers together.
+pub async fn intake_verdict(store: &dyn Store, now: Timestamp) -> Result<Option<String>, StoreError> {
+    let breaker = Breaker::intake();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let from = today.checked_sub(jiff::Span::new().days(breaker.days - 1)).unwrap_or(today);
+    let mut stats = store.stats(Ledger::Confirmation, from, today).await?;
+    stats += store.stats(Ledger::NewReaders, from, today).await?;
+    Ok(breaker.verdict(stats).map(|reason| format!("confirmation and welcome mail: {reason}")))
 }
 
 /// The list's counters over the breaker's window: the last `days` days, from the last
@@ -391,32 +548,6 @@ async fn window_stats(
         bounced: stats.bounced.saturating_sub(baseline.bounced),
         complained: stats.complained.saturating_sub(baseline.complained),
     })
-}
-
-/// Marks one subscriber; a transient bounce (`status` None) is only counted.
-async fn mark(
-    store: &dyn Store,
-    email: &SubscriberEmail,
-    status: Option<Status>,
-    now: Timestamp,
-) -> Result<bool, StoreError> {
-    let decided = decide_and_write(store, Lookup::Email(email), now, |read| {
-        let Some(read) = read else { return Decision::Keep(false) };
-        let mut subscriber = read.clone();
-        match status {
-            Some(status) => crate::subscribers::leave(&mut subscriber, status, now),
-            None => {
-                subscriber.transient_bounces += 1;
-                subscriber.updated_at = now;
-            }
-        }
-        Decision::Write(subscriber, true)
-    })
-    .await?;
-    if let Some(subscriber) = &decided.written {
-        tracing::info!(subscriber = %subscriber.id, status = subscriber.status.as_str(), "SES event applied");
-    }
-    Ok(decided.outcome)
 }
 
 /// `postbode sending resume`: lifts a pause and starts the breaker's window afresh.

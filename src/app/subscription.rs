@@ -20,18 +20,19 @@ pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> 
     let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
     let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
     let mut limits = app.settings.caps;
-    // While the list's sending is paused, confirmation mails (the abuse path) are capped
-    // tightly too. Read for every request alike: no address's state is involved.
-    if app.store.sending_state().await?.paused.is_some() {
+    // While the list's sending is paused, or confirmation and welcome mail bounce too much
+    // (the intake breaker), confirmation mails (the abuse path) are capped tightly. Read for
+    // every request alike: no address's state is involved.
+    let paused = app.store.sending_state().await?.paused.is_some();
+    if paused || super::ses_events::intake_verdict(app.store.as_ref(), app.now()).await?.is_some() {
         limits.global_per_hour = limits.global_per_hour.min(super::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR);
     }
-    for budget in caps::budgets(&limits, &mailbox, &client, app.now()) {
-        if !app.store.take_budget(&budget.key, budget.limit, budget.expires_at).await? {
-            tracing::info!(budget = budget.key.split('#').next().unwrap_or(""), "cap reached; nothing sent");
-            return Ok(false);
-        }
+    let budgets = caps::budgets(&limits, &mailbox, &client, app.now());
+    let taken = app.store.take_budgets(&budgets, app.now()).await?;
+    if !taken {
+        tracing::info!("a cap is reached; nothing taken, nothing sent");
     }
-    Ok(true)
+    Ok(taken)
 }
 
 /// What `POST /subscribe` did; the reader's answer is the same for both.

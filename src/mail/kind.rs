@@ -1,10 +1,10 @@
 //! What kind of mail a message is, and the two things that follow from it: the SES message
 //! tags it carries, and the ledger its bounces and complaints are booked on.
 //!
-//! The ledger decides whether the newsletter can pause (see `app::ses_events`): only the
-//! list's own mail may. So the rule lives here once, as a match on [`MailKind`], and the SES
-//! event handler reads it back from the tag with [`Ledger::of_tag`]; no other module spells
-//! a tag.
+//! The ledger decides whether the newsletter can pause (see `app::ses_events`): only mail to
+//! established readers may. So the rule lives here once, as a match on [`MailKind`], every
+//! mail carries its ledger as a tag ([`LEDGER_TAG`]), and the SES event handler reads it back
+//! with [`Ledger::of_tags`]; no other module spells a tag.
 
 use std::borrow::Cow;
 
@@ -16,6 +16,8 @@ pub const MAIL_TAG: &str = "postbode-mail";
 /// settles that claim.
 pub const SUBSCRIBER_TAG: &str = "postbode-subscriber";
 pub const POST_TAG: &str = "postbode-post";
+/// The SES message tag naming the ledger a mail's events are booked on ([`Ledger::tag`]).
+pub const LEDGER_TAG: &str = "postbode-ledger";
 
 const CONFIRMATION: &str = "confirm";
 const ALREADY_SUBSCRIBED: &str = "already";
@@ -31,8 +33,10 @@ pub enum MailKind<'a> {
     AlreadySubscribed,
     /// The welcome mail with the whitepaper, after the owner confirmed.
     Welcome,
-    /// A post of the series or a broadcast, to a subscriber (id as in links and tags).
-    Post { slug: &'a str, subscriber: &'a str },
+    /// A post of the series or a broadcast, to a subscriber (id as in links and tags);
+    /// `new_reader` when they confirmed less than 30 days ago (see
+    /// `subscribers::Subscriber::is_new_reader`).
+    Post { slug: &'a str, subscriber: &'a str, new_reader: bool },
     /// `postbode send-test SLUG`: a post as readers get it, to the operator's address.
     TestPost { slug: &'a str },
     /// `postbode send-test --letter NAME`.
@@ -45,8 +49,14 @@ pub enum MailKind<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ledger {
-    /// The list's own mail: the only ledger the circuit breaker pauses on.
+    /// Mail to established readers (confirmed 30 days ago or more), and the operator's own
+    /// test sends and summaries: the only ledger the list's circuit breaker pauses on.
     List,
+    /// The welcome mail and mail to readers confirmed less than 30 days ago. Someone with a
+    /// domain of their own can confirm addresses there and bounce what follows, so these
+    /// count apart: they throttle confirmation mail (new sign-ups) when they go bad, and
+    /// never pause the list.
+    NewReaders,
     /// Mail a stranger can cause by typing an address into the form: counted apart and bounded
     /// by the caps on confirmation mail, never able to pause the newsletter.
     Confirmation,
@@ -72,8 +82,8 @@ impl<'a> MailKind<'a> {
     pub fn ledger(&self) -> Ledger {
         match self {
             MailKind::Confirmation | MailKind::AlreadySubscribed => Ledger::Confirmation,
-            MailKind::Welcome
-            | MailKind::Post { .. }
+            MailKind::Welcome | MailKind::Post { new_reader: true, .. } => Ledger::NewReaders,
+            MailKind::Post { new_reader: false, .. }
             | MailKind::TestPost { .. }
             | MailKind::TestLetter { .. }
             | MailKind::Summary => Ledger::List,
@@ -83,19 +93,34 @@ impl<'a> MailKind<'a> {
     /// For a post to a subscriber: (subscriber, slug), the tags that settle its claim.
     pub fn post_of_subscriber(&self) -> Option<(&'a str, &'a str)> {
         match *self {
-            MailKind::Post { slug, subscriber } => Some((subscriber, slug)),
+            MailKind::Post { slug, subscriber, .. } => Some((subscriber, slug)),
             _ => None,
         }
     }
 }
 
 impl Ledger {
-    /// The ledger of a mail, read back from its [`MAIL_TAG`] tag in an SES event: the inverse
-    /// of [`MailKind::tag`] as far as the ledger goes. A mail without the tag is the list's.
-    pub fn of_tag(tag: Option<&str>) -> Ledger {
-        match tag {
-            Some(CONFIRMATION | ALREADY_SUBSCRIBED) => Ledger::Confirmation,
-            _ => Ledger::List,
+    /// The value of the [`LEDGER_TAG`] tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Ledger::List => "list",
+            Ledger::NewReaders => "new-readers",
+            Ledger::Confirmation => "confirmation",
+            Ledger::ConfirmPage => "confirm-page",
+        }
+    }
+
+    /// The ledger of a mail, read back from its tags in an SES event: [`LEDGER_TAG`], or for
+    /// a mail of an earlier build only [`MAIL_TAG`]. `None` for mail that is not postbode's
+    /// (other mail of the same domain): its events never count and change nothing.
+    pub fn of_tags(mail: Option<&str>, ledger: Option<&str>) -> Option<Ledger> {
+        if let Some(ledger) = ledger {
+            return [Ledger::List, Ledger::NewReaders, Ledger::Confirmation].into_iter().find(|l| l.tag() == ledger);
+        }
+        match mail? {
+            CONFIRMATION | ALREADY_SUBSCRIBED => Some(Ledger::Confirmation),
+            WELCOME => Some(Ledger::NewReaders),
+            _ => Some(Ledger::List),
         }
     }
 }
@@ -104,11 +129,12 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    const ALL: [MailKind<'static>; 7] = [
+    const ALL: [MailKind<'static>; 8] = [
         MailKind::Confirmation,
         MailKind::AlreadySubscribed,
         MailKind::Welcome,
-        MailKind::Post { slug: "leiderschap-en-vertrouwen", subscriber: "00ff" },
+        MailKind::Post { slug: "leiderschap-en-vertrouwen", subscriber: "00ff", new_reader: false },
+        MailKind::Post { slug: "leiderschap-en-vertrouwen", subscriber: "00ff", new_reader: true },
         MailKind::TestPost { slug: "leiderschap-en-vertrouwen" },
         MailKind::TestLetter { name: "confirmation" },
         MailKind::Summary,
@@ -117,15 +143,21 @@ mod tests {
     #[test]
     fn an_event_lands_on_the_ledger_its_mail_was_counted_on() {
         for kind in ALL {
-            assert_eq!(Ledger::of_tag(Some(&kind.tag())), kind.ledger(), "{kind:?}");
+            assert_eq!(Ledger::of_tags(Some(&kind.tag()), Some(kind.ledger().tag())), Some(kind.ledger()), "{kind:?}");
         }
-        assert_eq!(Ledger::of_tag(None), Ledger::List);
+        assert_eq!(Ledger::of_tags(None, None), None, "not postbode's mail");
+        assert_eq!(Ledger::of_tags(None, Some("something-else")), None);
+        // Mail of a build before the ledger tag: by its kind.
+        assert_eq!(Ledger::of_tags(Some("welcome"), None), Some(Ledger::NewReaders));
+        assert_eq!(Ledger::of_tags(Some("confirm"), None), Some(Ledger::Confirmation));
+        assert_eq!(Ledger::of_tags(Some("leiderschap-en-vertrouwen"), None), Some(Ledger::List));
     }
 
     #[test]
-    fn only_mail_a_stranger_can_cause_is_kept_off_the_list_ledger() {
-        let apart: Vec<_> = ALL.iter().filter(|k| k.ledger() == Ledger::Confirmation).collect();
-        assert_eq!(apart, [&MailKind::Confirmation, &MailKind::AlreadySubscribed]);
+    fn only_mail_to_established_readers_is_on_the_list_ledger() {
+        let apart: Vec<_> = ALL.iter().filter(|k| k.ledger() != Ledger::List).map(|k| k.tag()).collect();
+        assert_eq!(apart, ["confirm", "already", "welcome", "leiderschap-en-vertrouwen"]);
+        assert_eq!(ALL[4].ledger(), Ledger::NewReaders, "a post to a reader of less than 30 days");
     }
 
     #[test]
@@ -138,6 +170,7 @@ mod tests {
                 "confirm",
                 "already",
                 "welcome",
+                "leiderschap-en-vertrouwen",
                 "leiderschap-en-vertrouwen",
                 "leiderschap-en-vertrouwen",
                 "test-confirmation",

@@ -10,7 +10,7 @@ mod kind;
 pub mod outbox;
 pub mod ses;
 
-pub use kind::{Ledger, MAIL_TAG, MailKind, POST_TAG, SUBSCRIBER_TAG};
+pub use kind::{LEDGER_TAG, Ledger, MAIL_TAG, MailKind, POST_TAG, SUBSCRIBER_TAG};
 
 use async_trait::async_trait;
 

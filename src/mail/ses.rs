@@ -77,8 +77,8 @@ impl Mailer for SesMailer {
 }
 
 fn tags(message: &Outgoing<'_>) -> Result<Vec<MessageTag>, MailError> {
-    use super::kind::{MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
-    let mut tags = vec![(MAIL_TAG, message.kind.tag())];
+    use super::kind::{LEDGER_TAG, MAIL_TAG, POST_TAG, SUBSCRIBER_TAG};
+    let mut tags = vec![(MAIL_TAG, message.kind.tag()), (LEDGER_TAG, message.kind.ledger().tag().into())];
     if let Some((subscriber, slug)) = message.kind.post_of_subscriber() {
         tags.extend([(SUBSCRIBER_TAG, subscriber.into()), (POST_TAG, slug.into())]);
     }

@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 pub use crate::mail::Ledger;
+pub use crate::subscribers::caps::Budget;
 use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Where a page of the due queue ended; pass it back for the next page.
@@ -70,9 +71,18 @@ pub struct SendRecord {
 pub(crate) fn day_key(ledger: Ledger, day: jiff::civil::Date) -> String {
     match ledger {
         Ledger::List => day.to_string(),
+        Ledger::NewReaders => format!("new:{day}"),
         Ledger::Confirmation => format!("confirm:{day}"),
         Ledger::ConfirmPage => format!("confirm-page:{day}"),
     }
+}
+
+/// An addition to one day's counters of a ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub ledger: Ledger,
+    pub day: jiff::civil::Date,
+    pub delta: DayStats,
 }
 
 /// Counts of one day, for the bounce and complaint rates.
@@ -269,10 +279,30 @@ pub trait Counters: Send + Sync {
         to: jiff::civil::Date,
     ) -> Result<DayStats, StoreError>;
 
-    /// Takes one from the budget `key` of `limit` takes, atomically (of racing requests no
-    /// more than `limit` succeed): true when there was room. The counter can be dropped at
-    /// `expires_at` (DynamoDB's TTL, or a local clean-up), so counters never pile up.
-    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError>;
+    /// Takes one from every budget in `budgets`, all or nothing, atomically (of racing
+    /// requests no more than a budget's `limit` succeed): true when each had room; false
+    /// leaves every counter as it was, so a request refused by one budget spends none of the
+    /// others. A counter can be dropped at its `expires_at` (DynamoDB's TTL; locally, judged
+    /// by the caller's `now`), so counters never pile up.
+    async fn take_budgets(&self, budgets: &[Budget], now: Timestamp) -> Result<bool, StoreError>;
+
+    /// One budget: [`Counters::take_budgets`] of one.
+    async fn take_budget(&self, budget: Budget, now: Timestamp) -> Result<bool, StoreError> {
+        self.take_budgets(std::slice::from_ref(&budget), now).await
+    }
+
+    /// Applies an effect at most once, in one transaction: writes `marker` (a budget of one,
+    /// absent or expired by `now`) together with `updates` (each conditional on its version,
+    /// as [`Subscribers::update_subscriber`] does) and adds `counts`. `Ok(false)`: the marker
+    /// is there, the effect was applied before; nothing is written. [`StoreError::Conflict`]:
+    /// a subscriber changed since it was read; nothing is written, read again and retry.
+    async fn apply_once(
+        &self,
+        marker: &Budget,
+        updates: &[Subscriber],
+        counts: &[Count],
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     async fn sending_state(&self) -> Result<SendingState, StoreError>;
 

@@ -37,6 +37,13 @@ pub struct Budget {
     pub expires_at: Timestamp,
 }
 
+impl Budget {
+    /// A once-only marker: a budget of one take under `key`.
+    pub fn once(key: impl Into<String>, expires_at: Timestamp) -> Budget {
+        Budget { key: key.into(), limit: 1, expires_at }
+    }
+}
+
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
 

@@ -165,7 +165,8 @@ pub fn confirm(
             if let Some(request) = subscriber.request_of_link(link_issued_at) {
                 // A name the owner confirmed before stays when this request has none; a
                 // pending record's name came from some request, perhaps not the owner's.
-                next.first_name = request.first_name.clone().or_else(|| subscriber.confirmed_at.and(subscriber.first_name.clone()));
+                next.first_name =
+                    request.first_name.clone().or_else(|| subscriber.confirmed_at.and(subscriber.first_name.clone()));
                 if !next.consent.contains(&request.consent) {
                     next.add_consent(request.consent.clone());
                 }
@@ -260,7 +261,9 @@ mod tests {
     #[test]
     fn confirm_claims_the_welcome_once() {
         let s = pending();
-        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, t(0), &evidence(), t(10), t(10)) else { panic!() };
+        let ConfirmOutcome::ConfirmedSendWelcome(confirmed) = confirm(&s, t(0), &evidence(), t(10), t(10)) else {
+            panic!()
+        };
         assert_eq!(confirmed.status, Status::Confirmed);
         assert_eq!(confirmed.consent.last().unwrap().action, ConsentAction::Confirm);
         // Pressed again while the first request is sending: nothing.
@@ -305,9 +308,14 @@ mod tests {
         // A stranger types Anna's address with their own text, several times.
         let mut stored = out.clone();
         for i in 1..=4 {
-            let SubscribeOutcome::SendConfirmation(next) =
-                subscribe(Some(&stored), &email(), Some("Klik hier: evil.example".into()), &evidence(), t(i * 7200), HOUR)
-            else {
+            let SubscribeOutcome::SendConfirmation(next) = subscribe(
+                Some(&stored),
+                &email(),
+                Some("Klik hier: evil.example".into()),
+                &evidence(),
+                t(i * 7200),
+                HOUR,
+            ) else {
                 panic!()
             };
             stored = *next;
@@ -360,7 +368,10 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(subscribe(Some(&reminded), &email(), None, &evidence(), t(60 * day), HOUR), SubscribeOutcome::Nothing);
+        assert_eq!(
+            subscribe(Some(&reminded), &email(), None, &evidence(), t(60 * day), HOUR),
+            SubscribeOutcome::Nothing
+        );
         assert!(matches!(
             subscribe(Some(&reminded), &email(), None, &evidence(), t(62 * day), HOUR),
             SubscribeOutcome::RemindConfirmed(_)
@@ -378,7 +389,10 @@ mod tests {
         };
         assert_eq!((next.status, next.first_name.as_deref()), (Status::Confirmed, Some("Anna")), "no stranger's name");
         assert_eq!(next.consent, s.consent, "no consent record: nothing was consented to");
-        assert_eq!(subscribe(Some(&next), &email(), None, &evidence(), t(31 * 86_400 + 7200), HOUR), SubscribeOutcome::Nothing);
+        assert_eq!(
+            subscribe(Some(&next), &email(), None, &evidence(), t(31 * 86_400 + 7200), HOUR),
+            SubscribeOutcome::Nothing
+        );
     }
 
     #[test]

@@ -23,11 +23,13 @@ use serde::{Deserialize, Serialize};
 
 pub use email::{EmailError, SubscriberEmail};
 
-
 use crate::schedule::DripState;
 pub use lifecycle::{
     ConfirmOutcome, Evidence, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
 };
+
+/// How long after confirming a reader counts as new (see [`Subscriber::is_new_reader`]).
+pub const NEW_READER_PERIOD: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
 
 /// How long an unconfirmed subscriber is kept after their last confirmation mail.
 pub const PENDING_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
@@ -322,6 +324,12 @@ impl Subscriber {
             Status::Unsubscribed => self.request_of_link(issued_at).is_some(),
             Status::Bounced | Status::Complained => false,
         }
+    }
+
+    /// Whether they confirmed less than [`NEW_READER_PERIOD`] before `now`: mail to them is
+    /// booked on the new readers' ledger, which cannot pause the list.
+    pub fn is_new_reader(&self, now: Timestamp) -> bool {
+        self.confirmed_at.is_some_and(|at| now < at.saturating_add(NEW_READER_PERIOD).unwrap_or(at))
     }
 
     /// Until when an unconfirmed record is kept ([`PENDING_TTL`] after its last confirmation

@@ -23,8 +23,8 @@ use postbode::mail::ses::SesMailer;
 use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
 use postbode::store::sqlite::SqliteStore;
 use postbode::store::{
-    Claim, Counters, DayStats, DueCursor, DuePage, Intents, Ledger, Pause, SendRecord, SendResult, SendingState, Sends,
-    Store, StoreError, Subscribers, Suppression,
+    Budget, Claim, Count, Counters, DayStats, DueCursor, DuePage, Intents, Ledger, Pause, SendRecord, SendResult,
+    SendingState, Sends, Store, StoreError, Subscribers, Suppression,
 };
 use postbode::subscribers::{Status, SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -301,11 +301,19 @@ struct FaultyStore {
     fail_finish: Option<usize>,
     finishes: AtomicUsize,
     leaves_after_read: Mutex<Option<SubscriberId>>,
+    /// How many `apply_once` calls fail as throttled before they pass.
+    throttled_applies: std::sync::atomic::AtomicI64,
 }
 
 impl FaultyStore {
     fn new(inner: Arc<dyn Store>) -> FaultyStore {
-        FaultyStore { inner, fail_finish: None, finishes: AtomicUsize::new(0), leaves_after_read: Mutex::new(None) }
+        FaultyStore {
+            inner,
+            fail_finish: None,
+            finishes: AtomicUsize::new(0),
+            leaves_after_read: Mutex::new(None),
+            throttled_applies: std::sync::atomic::AtomicI64::new(0),
+        }
     }
 }
 
@@ -407,8 +415,21 @@ impl Counters for FaultyStore {
         self.inner.stats(ledger, from, to).await
     }
 
-    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError> {
-        self.inner.take_budget(key, limit, expires_at).await
+    async fn take_budgets(&self, budgets: &[Budget], now: Timestamp) -> Result<bool, StoreError> {
+        self.inner.take_budgets(budgets, now).await
+    }
+
+    async fn apply_once(
+        &self,
+        marker: &Budget,
+        updates: &[Subscriber],
+        counts: &[Count],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        if self.throttled_applies.fetch_sub(1, Ordering::SeqCst) > 0 {
+            return Err(StoreError::unavailable(std::io::Error::other("ProvisionedThroughputExceeded")));
+        }
+        self.inner.apply_once(marker, updates, counts, now).await
     }
 
     async fn sending_state(&self) -> Result<SendingState, StoreError> {

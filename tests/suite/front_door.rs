@@ -312,7 +312,7 @@ async fn a_flood_of_subscribes_does_not_stop_unsubscribe_or_the_blog_locally() {
 }
 
 /// Every mail counts in the breaker's denominator: the confirmation on its own ledger, the
-/// welcome on the list's (the sender and test sends count theirs too).
+/// welcome on the new readers' (the sender and test sends count theirs too).
 #[tokio::test]
 async fn every_mail_sent_is_counted_on_its_ledger() {
     counted_on_ledgers(sqlite()).await;
@@ -331,7 +331,8 @@ async fn counted_on_ledgers(store: Arc<dyn Store>) {
     let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let one = DayStats { sent: 1, ..DayStats::default() };
     assert_eq!(app.store.stats(Ledger::Confirmation, today, today).await.unwrap(), one);
-    assert_eq!(app.store.stats(Ledger::List, today, today).await.unwrap(), one);
+    assert_eq!(app.store.stats(Ledger::NewReaders, today, today).await.unwrap(), one);
+    assert_eq!(app.store.stats(Ledger::List, today, today).await.unwrap(), DayStats::default());
 }
 
 /// While the list's sending is paused, confirmation mails are capped tightly too.

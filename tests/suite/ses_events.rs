@@ -28,13 +28,20 @@ fn repeated(name: &str, email: &str) -> SnsEvent {
 
 /// A fixture event about a confirmation mail (tagged as SES publishes the mail's tags).
 fn about_confirmation_mail(name: &str, email: &str) -> SnsEvent {
+    about(name, email, "confirm", "confirmation")
+}
+
+/// A fixture event about a mail of another kind and ledger than the fixture's (a post to an
+/// established reader): `mail` and `ledger` are the values of its postbode tags.
+pub fn about(name: &str, email: &str, mail: &str, ledger: &str) -> SnsEvent {
     let json = std::fs::read_to_string(repo_path(&format!("tests/fixtures/ses/{name}"))).unwrap();
     let unique = format!("0102019a-{}-", uuid::Uuid::new_v4().simple());
-    let tagged = json
-        .replace("{{email}}", email)
-        .replace("0102019a-", &unique)
-        .replace(r#"\"tags\": {"#, r#"\"tags\": {\"postbode-mail\": [\"confirm\"], "#);
-    assert_ne!(tagged, json.replace("{{email}}", email), "the fixture has tags");
+    let fixture_tags = r#"[\"leiderschap-en-vertrouwen\"], \"postbode-ledger\": [\"list\"]"#;
+    assert!(json.contains(fixture_tags), "the fixture has postbode's tags");
+    let tagged = json.replace("{{email}}", email).replace("0102019a-", &unique).replace(
+        fixture_tags,
+        &format!(r#"[\"{mail}\"], \"postbode-ledger\": [\"{ledger}\"]"#),
+    );
     serde_json::from_str(&tagged).unwrap()
 }
 

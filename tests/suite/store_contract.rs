@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use postbode::store::sqlite::SqliteStore;
-use postbode::store::{Store, StoreError, Subscribers};
+use postbode::store::{Budget, Store, StoreError, Subscribers};
 use postbode::subscribers::{ConsentAction, ConsentRecord, Status, Subscriber, SubscriberEmail, SubscriberId, Welcome};
 
 fn at(secs: i64) -> Timestamp {
@@ -228,23 +228,76 @@ pub async fn a_send_is_claimed_once(store: Arc<dyn Store>) {
 /// keys are independent.
 pub async fn budgets_hold_their_limit_also_when_racing(store: Arc<dyn Store>) {
     let expires = at(7200);
-    assert!(store.take_budget("k1", 2, expires).await.unwrap());
-    assert!(store.take_budget("k1", 2, expires).await.unwrap());
-    assert!(!store.take_budget("k1", 2, expires).await.unwrap());
-    assert!(!store.take_budget("k1", 2, expires).await.unwrap(), "a refused take does not count up past the limit");
-    assert!(store.take_budget("k2", 1, expires).await.unwrap(), "another key has its own budget");
-    assert!(!store.take_budget("k3", 0, expires).await.unwrap(), "a zero budget gives nothing");
+    let budget = |key: &str, limit| Budget { key: key.into(), limit, expires_at: expires };
+    let now = at(0);
+    assert!(store.take_budget(budget("k1", 2), now).await.unwrap());
+    assert!(store.take_budget(budget("k1", 2), now).await.unwrap());
+    assert!(!store.take_budget(budget("k1", 2), now).await.unwrap());
+    assert!(!store.take_budget(budget("k1", 2), now).await.unwrap(), "a refused take does not count up past the limit");
+    assert!(store.take_budget(budget("k2", 1), now).await.unwrap(), "another key has its own budget");
+    assert!(!store.take_budget(budget("k3", 0), now).await.unwrap(), "a zero budget gives nothing");
     let racers: Vec<_> = (0..12)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.take_budget("race", 5, expires).await.unwrap() })
+            let shared = [budget("race", 5), budget(&format!("own-{}", uuid::Uuid::new_v4()), 1)];
+            tokio::spawn(async move { store.take_budgets(&shared, now).await.unwrap() })
         })
         .collect();
     let mut granted = 0;
     for racer in racers {
         granted += u32::from(racer.await.unwrap());
     }
-    assert_eq!(granted, 5);
+    assert_eq!(granted, 5, "racing takes of several budgets at once hold the shared one's limit");
+}
+
+/// Several budgets are taken all or nothing: one without room leaves the others untouched
+/// (a client over its own cap spends nobody's mailbox budget). A long-lived marker never
+/// takes an hour's counters with it.
+pub async fn budgets_are_taken_all_or_nothing(store: Arc<dyn Store>) {
+    let now = at(0);
+    let budget = |key: &str, limit| Budget { key: key.into(), limit, expires_at: at(7200) };
+    assert!(store.take_budget(budget("client", 1), now).await.unwrap());
+    // The client is over its cap: the victim's mailbox budget is not spent.
+    for _ in 0..5 {
+        assert!(!store.take_budgets(&[budget("victim", 1), budget("client", 1)], now).await.unwrap());
+    }
+    assert!(store.take_budget(budget("victim", 1), now).await.unwrap(), "the victim's budget is whole");
+    // A marker kept for 30 days, taken later in the hour, leaves the hour's counters.
+    let marker = Budget::once("marker", at(30 * 86_400));
+    assert!(store.take_budget(marker, at(60)).await.unwrap());
+    assert!(!store.take_budget(budget("client", 1), at(120)).await.unwrap(), "the hour's counter is kept");
+    // Past its expiry by the caller's clock, a counter may be gone (SQLite: at once).
+    assert!(!store.take_budget(Budget::once("marker", at(30 * 86_400)), at(86_400)).await.unwrap());
+}
+
+/// An effect applied at most once: marker, records and counters in one transaction. A repeat
+/// writes nothing; a conflicting record writes nothing (not even the marker), so a retry
+/// applies it.
+pub async fn an_effect_is_applied_once_with_its_marker(store: Arc<dyn Store>) {
+    use postbode::store::{Count, DayStats, Ledger};
+    let s = subscriber("klacht@example.nl");
+    store.insert_subscriber(&s, s.created_at).await.unwrap();
+    let day = jiff::civil::date(2027, 1, 5);
+    let count = Count { ledger: Ledger::List, day, delta: DayStats { complained: 1, ..DayStats::default() } };
+    let marker = Budget::once("ses-event#f1", at(30 * 86_400));
+    let mut complained = s.clone();
+    complained.status = Status::Complained;
+    // Read before another writer changed the record: nothing is written, the marker neither.
+    let mut other = s.clone();
+    other.first_name = Some("Ander".into());
+    store.update_subscriber(&other).await.unwrap();
+    let lost = store.apply_once(&marker, std::slice::from_ref(&complained), &[count], at(10)).await;
+    assert!(matches!(lost, Err(StoreError::Conflict)), "{lost:?}");
+    assert_eq!(store.stats(Ledger::List, day, day).await.unwrap(), DayStats::default());
+    // The retry reads again and applies.
+    let mut fresh = store.subscriber(&s.id).await.unwrap().unwrap();
+    fresh.status = Status::Complained;
+    assert!(store.apply_once(&marker, std::slice::from_ref(&fresh), &[count], at(11)).await.unwrap());
+    let stored = store.subscriber(&s.id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.version), (Status::Complained, fresh.version + 1));
+    // The same event again: nothing.
+    assert!(!store.apply_once(&marker, &[], &[count], at(12)).await.unwrap());
+    assert_eq!(store.stats(Ledger::List, day, day).await.unwrap().complained, 1);
 }
 
 /// Day counters per ledger: concurrent adds all count, ranges sum, ledgers and days apart.
@@ -376,6 +429,8 @@ macro_rules! contract {
             suppression_is_set_and_lifted,
             intents_wait_oldest_first_until_forgotten,
             budgets_hold_their_limit_also_when_racing,
+            budgets_are_taken_all_or_nothing,
+            an_effect_is_applied_once_with_its_marker,
         );
     };
     (@cases $name:ident, $store:expr, $($case:ident),+ $(,)?) => {

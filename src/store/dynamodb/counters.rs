@@ -2,6 +2,26 @@
 
 use super::*;
 
+/// How often a transaction that lost only to racing transactions is tried.
+const TRANSACTION_ATTEMPTS: u32 = 6;
+
+/// The codes of a cancelled transaction, in the order of its items.
+fn cancellation(
+    err: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Option<Vec<Option<String>>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect())
+        }
+        _ => None,
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 20;
+    tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt + 1) + jitter)).await;
+}
+
 #[async_trait]
 impl Counters for DynamoStore {
     async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
@@ -51,26 +71,86 @@ impl Counters for DynamoStore {
         Ok(total)
     }
 
-    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError> {
-        if limit == 0 {
+    async fn take_budgets(&self, budgets: &[Budget], _now: Timestamp) -> Result<bool, StoreError> {
+        // Budget keys name their window (`…#<hour>`), so a key is not used again after it
+        // expires; DynamoDB's TTL removes the counters.
+        if budgets.iter().any(|b| b.limit == 0) {
             return Ok(false);
         }
-        let taken = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(budget_key(key)))
-            .update_expression("ADD used :one SET expires_at = if_not_exists(expires_at, :expires)")
-            .condition_expression("attribute_not_exists(used) OR used < :limit")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(limit))
-            .expression_attribute_values(":expires", n(expires_at.as_second()))
-            .send()
-            .await;
-        match taken.map_err(map_err) {
+        let items = budgets
+            .iter()
+            .map(|b| {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(budget_key(&b.key)))
+                    .update_expression("ADD used :one SET expires_at = if_not_exists(expires_at, :expires)")
+                    .condition_expression("attribute_not_exists(used) OR used < :limit")
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":limit", n(b.limit))
+                    .expression_attribute_values(":expires", n(b.expires_at.as_second()))
+                    .build()
+                    .map_err(StoreError::corrupt)?;
+                Ok(TransactWriteItem::builder().update(update).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // Racing requests on a shared counter (everyone's hour) make transactions conflict:
+        // those are tried again, a short random wait apart; only a full budget says no.
+        for attempt in 0..TRANSACTION_ATTEMPTS {
+            match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(true),
+                Err(err) => match cancellation(&err) {
+                    Some(reasons) if reasons.iter().any(|r| r.as_deref() == Some("ConditionalCheckFailed")) => {
+                        return Ok(false);
+                    }
+                    Some(_) if attempt + 1 < TRANSACTION_ATTEMPTS => backoff(attempt).await,
+                    _ if err.code() == Some("TransactionConflictException") && attempt + 1 < TRANSACTION_ATTEMPTS => {
+                        backoff(attempt).await
+                    }
+                    _ => return Err(map_err(err)),
+                },
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn apply_once(
+        &self,
+        marker: &Budget,
+        updates: &[Subscriber],
+        counts: &[Count],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut marker_item = budget_key(&marker.key);
+        marker_item.insert("used".into(), n(1));
+        marker_item.insert("expires_at".into(), n(marker.expires_at.as_second()));
+        let mut marker_put = self.put(marker_item)?;
+        marker_put.condition_expression = Some("attribute_not_exists(pk) OR expires_at <= :now".into());
+        marker_put.expression_attribute_values = Some(HashMap::from([(":now".into(), n(now.as_second()))]));
+        let mut items = vec![TransactWriteItem::builder().put(marker_put).build()];
+        for subscriber in updates {
+            items.extend(self.subscriber_update_items(subscriber)?);
+        }
+        for count in counts {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(stats_key(count.ledger, count.day)))
+                .update_expression("ADD sent :s, bounced :b, complained :c")
+                .expression_attribute_values(":s", n(count.delta.sent))
+                .expression_attribute_values(":b", n(count.delta.bounced))
+                .expression_attribute_values(":c", n(count.delta.complained))
+                .build()
+                .map_err(StoreError::corrupt)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
+            Err(err) => match cancellation(&err) {
+                // The reasons are in the order of the items: the marker is the first.
+                Some(reasons) if reasons.first().and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed") => {
+                    Ok(false)
+                }
+                _ => Err(map_err(err)),
+            },
         }
     }
 

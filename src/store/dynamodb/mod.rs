@@ -45,7 +45,8 @@ use aws_sdk_dynamodb::types::{
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
-    Claim, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState, StoreError,
+    Budget, Claim, Count, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState,
+    StoreError,
 };
 #[allow(unused_imports)] // for the capability files, through `use super::*`
 use crate::store::{Counters, Intents, Sends, Subscribers, Suppression};

@@ -2,6 +2,37 @@
 
 use super::*;
 
+impl DynamoStore {
+    /// The writes of a conditional update of `subscriber` (its record and its address item),
+    /// for one transaction alone or with others.
+    pub(super) fn subscriber_update_items(
+        &self,
+        subscriber: &Subscriber,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let next = subscriber.version + 1;
+        let mut put = self.put(self.subscriber_item(subscriber, next)?)?;
+        put.condition_expression = Some("version = :expected".into());
+        put.expression_attribute_values = Some(HashMap::from([(":expected".into(), n(subscriber.version))]));
+        // The address item follows the subscriber's pending TTL.
+        let email_update = match expires_at(subscriber) {
+            Some(expires) => {
+                Update::builder().update_expression("SET expires_at = :e").expression_attribute_values(":e", n(expires))
+            }
+            None => Update::builder().update_expression("REMOVE expires_at"),
+        }
+        .table_name(&self.table)
+        .set_key(Some(email_key(&subscriber.email)))
+        .condition_expression("subscriber_id = :id")
+        .expression_attribute_values(":id", s(subscriber.id.to_string()))
+        .build()
+        .map_err(StoreError::corrupt)?;
+        Ok(vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(email_update).build(),
+        ])
+    }
+}
+
 #[async_trait]
 impl Subscribers for DynamoStore {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
@@ -43,29 +74,8 @@ impl Subscribers for DynamoStore {
     }
 
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
-        let next = subscriber.version + 1;
-        let mut put = self.put(self.subscriber_item(subscriber, next)?)?;
-        put.condition_expression = Some("version = :expected".into());
-        put.expression_attribute_values = Some(HashMap::from([(":expected".into(), n(subscriber.version))]));
-        // The address item follows the subscriber's pending TTL.
-        let email_update = match expires_at(subscriber) {
-            Some(expires) => {
-                Update::builder().update_expression("SET expires_at = :e").expression_attribute_values(":e", n(expires))
-            }
-            None => Update::builder().update_expression("REMOVE expires_at"),
-        }
-        .table_name(&self.table)
-        .set_key(Some(email_key(&subscriber.email)))
-        .condition_expression("subscriber_id = :id")
-        .expression_attribute_values(":id", s(subscriber.id.to_string()))
-        .build()
-        .map_err(StoreError::corrupt)?;
-        self.write(vec![
-            TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(email_update).build(),
-        ])
-        .await?;
-        Ok(next)
+        self.write(self.subscriber_update_items(subscriber)?).await?;
+        Ok(subscriber.version + 1)
     }
 
     async fn due_subscribers(

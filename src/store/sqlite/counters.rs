@@ -1,21 +1,30 @@
 //! Day counters per ledger, budgets (caps and once-only markers), and the sending state.
 
+use super::subscribers::update_subscriber_in;
 use super::*;
+
+/// Counters past their expiry by the caller's clock go (the local twin of DynamoDB's TTL):
+/// judged by `now`, never by another counter's expiry, so a long-lived marker never takes
+/// the hour's caps with it.
+fn forget_expired_budgets(c: &Connection, now: Timestamp) -> Result<(), StoreError> {
+    c.execute("DELETE FROM budgets WHERE expires_at <= ?1", [now.as_second()])?;
+    Ok(())
+}
+
+fn add_stats_in(c: &Connection, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO day_stats (day, sent, bounced, complained) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent, bounced = bounced + excluded.bounced,
+         complained = complained + excluded.complained",
+        params![crate::store::day_key(ledger, day), delta.sent as i64, delta.bounced as i64, delta.complained as i64],
+    )?;
+    Ok(())
+}
 
 #[async_trait]
 impl Counters for SqliteStore {
     async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
-        let day = crate::store::day_key(ledger, day);
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO day_stats (day, sent, bounced, complained) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent, bounced = bounced + excluded.bounced,
-                 complained = complained + excluded.complained",
-                params![day, delta.sent as i64, delta.bounced as i64, delta.complained as i64],
-            )?;
-            Ok(())
-        })
-        .await
+        self.with(move |c| add_stats_in(c, ledger, day, delta)).await
     }
 
     async fn stats(
@@ -43,18 +52,59 @@ impl Counters for SqliteStore {
         .await
     }
 
-    async fn take_budget(&self, key: &str, limit: u32, expires_at: Timestamp) -> Result<bool, StoreError> {
-        let key = key.to_owned();
+    async fn take_budgets(&self, budgets: &[Budget], now: Timestamp) -> Result<bool, StoreError> {
+        let budgets = budgets.to_vec();
         self.with(move |c| {
-            // Counters whose window is long over go first (the local twin of DynamoDB's TTL);
-            // windows end on the caller's clock, so only counters older than this one's go.
-            c.execute("DELETE FROM budgets WHERE expires_at < ?1 - 172800", [expires_at.as_second()])?;
-            let changed = c.execute(
-                "INSERT INTO budgets (key, used, expires_at) VALUES (?1, 1, ?3)
-                     ON CONFLICT (key) DO UPDATE SET used = used + 1 WHERE used < ?2",
-                params![key, i64::from(limit), expires_at.as_second()],
+            let tx = c.transaction()?;
+            forget_expired_budgets(&tx, now)?;
+            for budget in &budgets {
+                let changed = tx.execute(
+                    "INSERT INTO budgets (key, used, expires_at) VALUES (?1, 1, ?3)
+                         ON CONFLICT (key) DO UPDATE SET used = used + 1 WHERE used < ?2",
+                    params![budget.key, i64::from(budget.limit), budget.expires_at.as_second()],
+                )?;
+                if changed != 1 || budget.limit == 0 {
+                    // Dropping the transaction rolls back the budgets taken before this one.
+                    return Ok(false);
+                }
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn apply_once(
+        &self,
+        marker: &Budget,
+        updates: &[Subscriber],
+        counts: &[Count],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let marker = marker.clone();
+        let updates = updates
+            .iter()
+            .map(|s| Ok((s.id.to_string(), due(s), to_json(s)?, s.version)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let counts = counts.to_vec();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            forget_expired_budgets(&tx, now)?;
+            let placed = tx.execute(
+                "INSERT INTO budgets (key, used, expires_at) VALUES (?1, 1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![marker.key, marker.expires_at.as_second()],
             )?;
-            Ok(changed == 1 && limit > 0)
+            if placed == 0 {
+                return Ok(false);
+            }
+            for (id, due, data, version) in &updates {
+                update_subscriber_in(&tx, id, *due, data, *version)?;
+            }
+            for count in &counts {
+                add_stats_in(&tx, count.ledger, count.day, count.delta)?;
+            }
+            tx.commit()?;
+            Ok(true)
         })
         .await
     }

@@ -24,7 +24,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
-    Claim, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState, StoreError,
+    Budget, Claim, Count, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState,
+    StoreError,
 };
 #[allow(unused_imports)] // for the capability files, through `use super::*`
 use crate::store::{Counters, Intents, Sends, Subscribers, Suppression};

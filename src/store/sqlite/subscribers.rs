@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// The conditional update of one subscriber (also inside a larger transaction): the new
+/// version, or [`StoreError::Conflict`] when the stored one is not `expected`.
+pub(super) fn update_subscriber_in(
+    c: &Connection,
+    id: &str,
+    due: Option<i64>,
+    data: &str,
+    expected: u64,
+) -> Result<u64, StoreError> {
+    let changed = c.execute(
+        "UPDATE subscribers SET version = version + 1, next_due_at = ?2, data = ?3 WHERE id = ?1 AND version = ?4",
+        params![id, due, data, expected as i64],
+    )?;
+    if changed == 1 { Ok(expected + 1) } else { Err(StoreError::Conflict) }
+}
+
 #[async_trait]
 impl Subscribers for SqliteStore {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
@@ -62,17 +78,8 @@ impl Subscribers for SqliteStore {
 
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
         let (id, due, data) = (subscriber.id.to_string(), due(subscriber), to_json(subscriber)?);
-        let expected = subscriber.version as i64;
-        self.with(move |c| {
-            let changed = c
-                .execute(
-                    "UPDATE subscribers SET version = version + 1, next_due_at = ?2, data = ?3 WHERE id = ?1 AND version = ?4",
-                    params![id, due, data, expected],
-                )
-                ?;
-            if changed == 1 { Ok(expected as u64 + 1) } else { Err(StoreError::Conflict) }
-        })
-        .await
+        let expected = subscriber.version;
+        self.with(move |c| update_subscriber_in(c, &id, due, &data, expected)).await
     }
 
     async fn due_subscribers(
