@@ -31,12 +31,7 @@ async fn main() {
     let catalogue = load_catalogue(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap();
     let mut app = postbode::startup::local_app(data.path(), catalogue, "http://127.0.0.1:3000").unwrap();
     // Caps out of the way: what is measured is the work of an accepted request.
-    app.settings.caps = Caps {
-        mailbox_per_hour: u32::MAX,
-        mailbox_per_day: u32::MAX,
-        client_per_hour: u32::MAX,
-        global_per_hour: u32::MAX,
-    };
+    app.settings.caps = Caps::all(u32::MAX);
     // A confirmed subscriber: the known address.
     let known = SubscriberEmail::parse("bekend@example.nl").unwrap();
     let now = jiff::Timestamp::now();

@@ -65,8 +65,9 @@ pub async fn token_key(aws: &aws_config::SdkConfig) -> Result<TokenKey, ConfigEr
 }
 
 /// The caps on confirmation mail, from `POSTBODE_CAP_MAILBOX_PER_HOUR`,
-/// `POSTBODE_CAP_MAILBOX_PER_DAY`, `POSTBODE_CAP_CLIENT_PER_HOUR` and
-/// `POSTBODE_CAP_GLOBAL_PER_HOUR` (whole numbers of at least 1), each defaulting to
+/// `POSTBODE_CAP_MAILBOX_PER_DAY`, `POSTBODE_CAP_CLIENT_PER_HOUR`,
+/// `POSTBODE_CAP_NETWORK_PER_HOUR`, `POSTBODE_CAP_GLOBAL_PER_HOUR` and
+/// `POSTBODE_CAP_GLOBAL_PER_DAY` (whole numbers of at least 1), each defaulting to
 /// [`Caps::default`]. Read alike by the `api` Lambda and `postbode dev`.
 pub fn caps_from_env() -> Result<Caps, ConfigError> {
     caps_from(optional)
@@ -79,7 +80,9 @@ pub fn caps_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Caps, Config
         ("POSTBODE_CAP_MAILBOX_PER_HOUR", &mut caps.mailbox_per_hour),
         ("POSTBODE_CAP_MAILBOX_PER_DAY", &mut caps.mailbox_per_day),
         ("POSTBODE_CAP_CLIENT_PER_HOUR", &mut caps.client_per_hour),
+        ("POSTBODE_CAP_NETWORK_PER_HOUR", &mut caps.network_per_hour),
         ("POSTBODE_CAP_GLOBAL_PER_HOUR", &mut caps.global_per_hour),
+        ("POSTBODE_CAP_GLOBAL_PER_DAY", &mut caps.global_per_day),
     ] {
         if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
             *field = value

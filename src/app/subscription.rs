@@ -19,6 +19,7 @@ use crate::tokens::{Purpose, TokenError};
 pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> Result<bool, StoreError> {
     let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
     let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
+    let block = app.tokens.fingerprint("postbode cap network", &caps::client_block(ip));
     let mut limits = app.settings.caps;
     // While the list's sending is paused, or confirmation and welcome mail bounce too much
     // (the intake breaker), confirmation mails (the abuse path) are capped tightly. Read for
@@ -27,7 +28,7 @@ pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> 
     if paused || super::ses_events::intake_verdict(app.store.as_ref(), app.now()).await?.is_some() {
         limits.global_per_hour = limits.global_per_hour.min(super::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR);
     }
-    let budgets = caps::budgets(&limits, &mailbox, &client, app.now());
+    let budgets = caps::budgets(&limits, &mailbox, (&client, &block), app.now());
     let taken = app.store.take_budgets(&budgets, app.now()).await?;
     if !taken {
         tracing::info!("a cap is reached; nothing taken, nothing sent");

@@ -93,9 +93,18 @@ impl AppError {
     pub fn too_many() -> AppError {
         AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "Er kwamen net te veel aanmeldingen binnen voor dit adres of vanaf deze verbinding. \
-             Heb je je al aangemeld? Kijk dan in je inbox (en bij je ongewenste e-mail) of de bevestigingsmail \
-             er al is. Zo niet, probeer het later nog eens.",
+            "Het is op dit moment erg druk en ik kan je aanmelding nu niet aannemen. Dat ligt niet aan jou \
+             of aan je e-mailadres. Probeer het over een uur nog eens. Heb je je net al aangemeld? Kijk dan \
+             in je inbox (en bij je ongewenste e-mail) of de bevestigingsmail er al is.",
+        )
+    }
+
+    /// A form POST from a page that is not the site's own (nor one of its `form_origins`).
+    pub fn foreign_form() -> AppError {
+        AppError::new(
+            StatusCode::FORBIDDEN,
+            "Dit formulier kan alleen worden verstuurd vanaf de website zelf. Ga naar de website en meld je \
+             daar aan met het formulier onder een artikel.",
         )
     }
 

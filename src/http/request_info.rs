@@ -29,6 +29,28 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
     (!ua.is_empty()).then(|| ua.chars().take(MAX_USER_AGENT).collect())
 }
 
+/// Whether a form POST comes from a page allowed to post it: the stack's own origin or one
+/// of `form_origins` (the author's own site). A browser says where a request comes from
+/// (`Origin` on every POST, `Sec-Fetch-Site`); a cross-site POST from any other page is
+/// refused, so no busy page can spend the caps through its visitors' browsers. A request
+/// without either header is not a browser's (curl, a script): the caps hold for it as for
+/// anyone.
+pub fn from_allowed_origin(headers: &HeaderMap, own_origin: &str, form_origins: &[String]) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let allowed = |origin: &str| origin == own_origin || form_origins.iter().any(|o| o == origin);
+    match (header("origin"), header("sec-fetch-site")) {
+        // "null": a sandboxed or privacy-stripped page; not one of ours.
+        (Some(origin), _) => allowed(origin),
+        (None, Some("cross-site" | "same-site")) => false,
+        (None, _) => true,
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute address.
+pub fn origin_of(address: &str) -> String {
+    url::Url::parse(address).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+}
+
 /// The page the form was on: the `source_url` field, else the `Referer` header; only
 /// http(s) addresses, cut to a sane length.
 pub fn source_url(field: Option<&str>, headers: &HeaderMap) -> Option<String> {

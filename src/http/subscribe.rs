@@ -96,6 +96,11 @@ fn accepted(site: &Site, format: Format) -> Response {
 #[tracing::instrument(name = "subscribe", skip_all)]
 pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Result<Response, AppError> {
     let format = req.format;
+    let own_origin = request_info::origin_of(app.email.base_url.as_str());
+    if !request_info::from_allowed_origin(&req.headers, &own_origin, &app.catalogue.site.form_origins) {
+        tracing::info!("form POST from a foreign page refused");
+        return Err(AppError::foreign_form().with_format(format));
+    }
     if req.fields.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
         tracing::info!("honeypot filled in; nothing stored or sent");
         return Ok(accepted(&app.catalogue.site, format));

@@ -316,12 +316,7 @@ async fn pages_carry_security_headers() {
 async fn a_confirmed_reader_who_subscribes_again_gets_the_whitepaper_link_again() {
     let app = TestApp::with_caps(
         std::sync::Arc::new(postbode::store::sqlite::SqliteStore::in_memory().unwrap()),
-        postbode::subscribers::caps::Caps {
-            mailbox_per_hour: 100,
-            mailbox_per_day: 100,
-            client_per_hour: 100,
-            global_per_hour: 100,
-        },
+        postbode::subscribers::caps::Caps::all(100),
     );
     let first = app.subscribe("h@example.nl").await;
     app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;

@@ -91,7 +91,7 @@ async fn one_client_gets_ten_an_hour_on_dynamodb() {
     client_caps(dynamodb().await).await;
 }
 
-/// Everyone together: the global cap (5 here, 100 by default) stops a spread-out attack.
+/// Everyone together: the global cap (5 here, 20 an hour by default) stops a spread-out attack.
 async fn global_cap(store: Arc<dyn Store>) {
     let caps = Caps { global_per_hour: 5, ..Caps::default() };
     let app = TestApp::with_caps(store, caps);
@@ -126,11 +126,12 @@ async fn over_a_cap_the_answer_does_not_tell_who_is_subscribed() {
     let unknown = app.subscribe("nieuw@example.nl").await;
     assert_eq!(known.status, TOO_MANY);
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
-    assert!(known.body.contains("probeer het later nog eens"), "{}", known.body);
+    assert!(known.body.contains("Probeer het over een uur nog eens"), "{}", known.body);
+    assert!(known.body.contains("Dat ligt niet aan jou"), "the answer does not blame the reader");
     let json_known = app.post_json("/subscribe", r#"{"email":"bekend@example.nl"}"#).await;
     let json_unknown = app.post_json("/subscribe", r#"{"email":"nieuw2@example.nl"}"#).await;
     assert_eq!((json_known.status, &json_known.body), (json_unknown.status, &json_unknown.body));
-    assert!(json_known.body.contains("probeer het later nog eens"));
+    assert!(json_known.body.contains("Probeer het over een uur nog eens"));
 }
 
 /// Nothing a stranger typed reaches a mail before the owner of the address confirmed: no
@@ -161,10 +162,20 @@ fn caps_are_configured_through_the_environment() {
         ("POSTBODE_CAP_MAILBOX_PER_HOUR", "2"),
         ("POSTBODE_CAP_MAILBOX_PER_DAY", "5"),
         ("POSTBODE_CAP_CLIENT_PER_HOUR", "20"),
+        ("POSTBODE_CAP_NETWORK_PER_HOUR", "40"),
         ("POSTBODE_CAP_GLOBAL_PER_HOUR", "500"),
+        ("POSTBODE_CAP_GLOBAL_PER_DAY", "900"),
     ]))
     .unwrap();
-    assert_eq!(caps, Caps { mailbox_per_hour: 2, mailbox_per_day: 5, client_per_hour: 20, global_per_hour: 500 });
+    let expected = Caps {
+        mailbox_per_hour: 2,
+        mailbox_per_day: 5,
+        client_per_hour: 20,
+        network_per_hour: 40,
+        global_per_hour: 500,
+        global_per_day: 900,
+    };
+    assert_eq!(caps, expected);
     let bad = postbode::config::caps_from(env(&[("POSTBODE_CAP_GLOBAL_PER_HOUR", "0")])).unwrap_err();
     assert!(bad.to_string().contains("POSTBODE_CAP_GLOBAL_PER_HOUR `0` is not a whole number of 1 or more"));
 }
@@ -231,7 +242,7 @@ async fn operator_output_is_safe_to_print_in_a_terminal() {
 /// 250 re-subscribes of one address (caps and cooldown out of the way, with the longest user
 /// agent and page kept) leave a record of a few KB that still confirms and unsubscribes.
 async fn records_stay_bounded(store: Arc<dyn Store>) {
-    let caps = Caps { mailbox_per_hour: 1000, mailbox_per_day: 1000, client_per_hour: 1000, global_per_hour: 1000 };
+    let caps = Caps::all(1000);
     let app = TestApp::with_caps(store, caps);
     let page = format!("https://www.voorbeeld.nl/{}", "x".repeat(3000));
     let agent = "A".repeat(3000);

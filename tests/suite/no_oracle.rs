@@ -17,7 +17,7 @@ use crate::helpers::repo_path;
 use crate::test_app::TestApp;
 
 const OPEN: Caps =
-    Caps { mailbox_per_hour: 10_000, mailbox_per_day: 10_000, client_per_hour: 10_000, global_per_hour: 10_000 };
+    Caps::all(10_000);
 
 async fn set_status(app: &TestApp, email: &str, status: Status) {
     let address = SubscriberEmail::parse(email).unwrap();

@@ -120,7 +120,7 @@ proptest! {
     fn no_request_gets_a_5xx_or_leaves_a_wrong_record(requests in proptest::collection::vec(request(), 1..6)) {
         let rt = runtime();
         rt.block_on(async {
-            let caps = Caps { mailbox_per_hour: 50, mailbox_per_day: 50, client_per_hour: 500, global_per_hour: 500 };
+            let caps = Caps { mailbox_per_hour: 50, mailbox_per_day: 50, ..Caps::all(500) };
             let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
             let app = TestApp::with_caps(store.clone(), caps);
             for (method, path, content_type, body, agent) in requests {
