@@ -1,6 +1,8 @@
 //! Requests per second per route, so a flood of one route cannot take the others down: a
 //! storm of `POST /subscribe` gets 429s of its own while one-click unsubscribe, confirm and
-//! the blog keep answering. In AWS the HTTP API's stage enforces these (`template.yaml`'s
+//! the blog keep answering. A route limit is shared by every caller, so confirm and
+//! unsubscribe get none below the account's ([`ACCOUNT_LIMIT`]): a stranger flooding them with
+//! garbage tokens must never make a real unsubscribe fail. In AWS the HTTP API's stage enforces these (`template.yaml`'s
 //! `RouteSettings`, checked against this table by a test); locally, [`LocalLimiter`] does.
 
 use std::collections::HashMap;
@@ -23,11 +25,15 @@ pub struct RouteLimit {
     pub burst: u32,
 }
 
+/// API Gateway's own limit per account and region (10,000 requests a second, burst 5,000):
+/// the only limit on confirm and unsubscribe.
+pub const ACCOUNT_LIMIT: (f64, u32) = (10_000.0, 5_000);
+
 /// Every route with its own limits; everything else shares `$default`.
 pub const ROUTE_LIMITS: [RouteLimit; 4] = [
     RouteLimit { route: "POST /subscribe", rate: 5.0, burst: 10 },
-    RouteLimit { route: "ANY /confirm/{token}", rate: 20.0, burst: 40 },
-    RouteLimit { route: "ANY /unsubscribe/{token}", rate: 20.0, burst: 40 },
+    RouteLimit { route: "ANY /confirm/{token}", rate: ACCOUNT_LIMIT.0, burst: ACCOUNT_LIMIT.1 },
+    RouteLimit { route: "ANY /unsubscribe/{token}", rate: ACCOUNT_LIMIT.0, burst: ACCOUNT_LIMIT.1 },
     RouteLimit { route: "$default", rate: 50.0, burst: 100 },
 ];
 

@@ -818,3 +818,38 @@ async fn every_fault_on_the_embedded_store_sends_each_post_exactly_once() {
 async fn every_fault_on_dynamodb_local_sends_each_post_exactly_once() {
     matrix(Backend::DynamoDbLocal).await;
 }
+
+/// A complaint whose first handling failed (a throttled write) is applied by Lambda's retry
+/// of the same event: the marker is written with the effect, never before it. Before, the
+/// retry found the marker, reported "repeated", and the complainant stayed confirmed.
+async fn a_failed_complaint_is_applied_by_the_retry(inner: Arc<dyn Store>) {
+    use postbode::app::ses_events::{Breaker, handle};
+    let store = FaultyStore::new(inner);
+    store.throttled_applies.store(1, Ordering::SeqCst);
+    let mut reader = subscriber("klager@example.nl");
+    reader.status = Status::Confirmed;
+    store.insert_subscriber(&reader, reader.created_at).await.unwrap();
+    let json = std::fs::read_to_string(repo_path("tests/fixtures/ses/complaint.json")).unwrap();
+    let event: postbode::app::ses_events::SnsEvent =
+        serde_json::from_str(&json.replace("{{email}}", "klager@example.nl")).unwrap();
+    let now: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
+    assert!(handle(&store, &event, &Breaker::default(), now).await.is_err(), "the first handling fails");
+    assert_eq!(store.subscriber(&reader.id).await.unwrap().unwrap().status, Status::Confirmed);
+    let retry = handle(&store, &event, &Breaker::default(), now).await.unwrap();
+    assert_eq!((retry.complained, retry.repeated), (1, 0), "{retry:?}");
+    assert_eq!(store.subscriber(&reader.id).await.unwrap().unwrap().status, Status::Complained);
+    let again = handle(&store, &event, &Breaker::default(), now).await.unwrap();
+    assert_eq!((again.complained, again.repeated), (0, 1), "applied once");
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    assert_eq!(store.stats(Ledger::List, day, day).await.unwrap().complained, 1);
+}
+
+#[tokio::test]
+async fn a_complaint_whose_first_handling_failed_is_applied_by_the_retry() {
+    a_failed_complaint_is_applied_by_the_retry(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn a_complaint_whose_first_handling_failed_is_applied_by_the_retry_on_dynamodb() {
+    a_failed_complaint_is_applied_by_the_retry(Arc::new(crate::aws::dynamo_store().await.0)).await;
+}

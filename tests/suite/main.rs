@@ -28,4 +28,5 @@ mod ses;
 mod ses_events;
 mod smoke;
 mod store_contract;
+mod strangers;
 mod template;

@@ -16,8 +16,7 @@ use postbode::subscribers::{Status, SubscriberEmail};
 use crate::helpers::repo_path;
 use crate::test_app::TestApp;
 
-const OPEN: Caps =
-    Caps::all(10_000);
+const OPEN: Caps = Caps::all(10_000);
 
 async fn set_status(app: &TestApp, email: &str, status: Status) {
     let address = SubscriberEmail::parse(email).unwrap();

@@ -38,10 +38,10 @@ pub fn about(name: &str, email: &str, mail: &str, ledger: &str) -> SnsEvent {
     let unique = format!("0102019a-{}-", uuid::Uuid::new_v4().simple());
     let fixture_tags = r#"[\"leiderschap-en-vertrouwen\"], \"postbode-ledger\": [\"list\"]"#;
     assert!(json.contains(fixture_tags), "the fixture has postbode's tags");
-    let tagged = json.replace("{{email}}", email).replace("0102019a-", &unique).replace(
-        fixture_tags,
-        &format!(r#"[\"{mail}\"], \"postbode-ledger\": [\"{ledger}\"]"#),
-    );
+    let tagged = json
+        .replace("{{email}}", email)
+        .replace("0102019a-", &unique)
+        .replace(fixture_tags, &format!(r#"[\"{mail}\"], \"postbode-ledger\": [\"{ledger}\"]"#));
     serde_json::from_str(&tagged).unwrap()
 }
 
