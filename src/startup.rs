@@ -78,11 +78,25 @@ pub async fn lambda_app(
 }
 
 /// The parts of the local mode, on the data folder: SQLite, the outbox, the local secret.
-pub fn local_parts(data: &Path, catalogue: Catalogue, base_url: &str) -> Result<Parts, String> {
+/// `clock` is the app's: the simulated SES events of the mailbox simulator happen on it.
+pub fn local_parts(
+    data: &Path,
+    catalogue: Catalogue,
+    base_url: &str,
+    clock: crate::app::Clock,
+) -> Result<Parts, String> {
     let from = format!("{} <nieuwsbrief@postbode.example>", catalogue.site.author.replace(['<', '>', '"'], ""));
+    let store: Arc<dyn crate::store::Store> = Arc::new(local_store(data)?);
+    // SES's mailbox simulator addresses get the events SES would publish, handled at once.
+    let mailer = crate::app::simulator::MailboxSimulator {
+        inner: Arc::new(local_mailer(data)?),
+        store: store.clone(),
+        breaker: crate::config::breaker_from_env().map_err(|e| e.to_string())?,
+        clock,
+    };
     Ok(Parts {
-        store: Arc::new(local_store(data)?),
-        mailer: Arc::new(local_mailer(data)?),
+        store,
+        mailer: Arc::new(mailer),
         catalogue: Arc::new(catalogue),
         email: crate::config::email_settings(base_url, &from, None).map_err(|e| e.to_string())?,
         tokens: crate::config::local_token_key(data).map_err(|e| e.to_string())?,
@@ -91,5 +105,16 @@ pub fn local_parts(data: &Path, catalogue: Catalogue, base_url: &str) -> Result<
 
 /// The app of the local mode, on the data folder.
 pub fn local_app(data: &Path, catalogue: Catalogue, base_url: &str) -> Result<App, String> {
-    Ok(local_parts(data, catalogue, base_url)?.app(settings_from_env().map_err(|e| e.to_string())?))
+    local_app_on(data, catalogue, base_url, crate::app::system_clock())
+}
+
+/// [`local_app`] on `clock` (`postbode dev --clock-speed`).
+pub fn local_app_on(
+    data: &Path,
+    catalogue: Catalogue,
+    base_url: &str,
+    clock: crate::app::Clock,
+) -> Result<App, String> {
+    let settings = Settings { clock: clock.clone(), ..settings_from_env().map_err(|e| e.to_string())? };
+    Ok(local_parts(data, catalogue, base_url, clock)?.app(settings))
 }

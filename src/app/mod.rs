@@ -24,6 +24,7 @@ pub mod preview;
 pub mod retry;
 pub mod sender;
 pub mod ses_events;
+pub mod simulator;
 pub mod subscription;
 
 use std::sync::Arc;

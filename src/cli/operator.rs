@@ -350,6 +350,17 @@ fn stats_text(stats: &operator::Stats, f: &crate::subscribers::figures::ListFigu
         stats.complaint_rate_percent,
         stats.paused.as_deref().map(|p| format!("; sending PAUSED {p}")).unwrap_or_default()
     );
+    // The mail strangers can cause, on ledgers of their own: SES's account bounce rate counts
+    // it all, so the author sees it here too.
+    for (what, day) in [
+        ("confirmation mails", stats.confirmation_mails_last_7_days),
+        ("welcome and new readers' mails", stats.new_readers_last_7_days),
+    ] {
+        let _ = writeln!(out, "  {what}: {} sent, {} bounced, {} complaints", day.sent, day.bounced, day.complained);
+    }
+    if let Some(reason) = &stats.intake_throttled {
+        let _ = writeln!(out, "confirmation mail THROTTLED to a trickle: {reason}");
+    }
     let _ = writeln!(out, "\nfrom {} to {}:", f.since, f.until);
     let _ = writeln!(out, "sign-ups per page:");
     if f.signups_by_source.is_empty() {

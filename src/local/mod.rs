@@ -40,9 +40,8 @@ fn local_sender(app: &App) -> Result<crate::app::sender::Sender, String> {
 /// Serves until Ctrl-C: the router, the outbox pages, and the sender on a timer.
 pub async fn serve(options: DevOptions) -> Result<(), String> {
     crate::telemetry::init();
-    let mut app = crate::startup::local_app(&options.data, options.catalogue, &options.base_url)?;
-    app.settings.clock = simulated_clock(options.clock_speed);
-    let app = Arc::new(app);
+    let clock = simulated_clock(options.clock_speed);
+    let app = Arc::new(crate::startup::local_app_on(&options.data, options.catalogue, &options.base_url, clock)?);
     let sender = local_sender(&app)?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;

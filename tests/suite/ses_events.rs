@@ -260,3 +260,43 @@ async fn the_operator_sees_and_lifts_the_pause_from_the_command_line() {
     let out = crate::helpers::postbode(&["sending", "status", "--local", dir]);
     assert_eq!(crate::helpers::stdout(&out).trim(), "sending is on");
 }
+
+/// SES's mailbox simulator works in the local mode: a sign-up of `bounce@` bounces its
+/// confirmation mail (booked on the confirmation ledger, the record marked bounced); a
+/// reader at `complaint+label@` who gets a post complains (on the list's ledger, the reader
+/// marked complained); `success@` changes nothing. Through `postbode dev`'s router and worker
+/// and `postbode send`'s sender, the same `ses-events` code as in AWS.
+#[tokio::test]
+async fn the_mailbox_simulator_works_in_the_local_mode() {
+    use tower::ServiceExt;
+    let data = tempfile::tempdir().unwrap();
+    let base = "http://127.0.0.1:3000";
+    let app = Arc::new(postbode::startup::local_app(data.path(), crate::helpers::seed_catalogue(), base).unwrap());
+    let router = postbode::local::local_router(app.clone(), data.path().join("outbox"), true);
+    for email in ["bounce@simulator.amazonses.com", "success@simulator.amazonses.com"] {
+        let mut request = axum::http::Request::post("/subscribe")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("email={}", email.replace('@', "%40"))))
+            .unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 1))));
+        assert_eq!(router.clone().oneshot(request).await.unwrap().status(), axum::http::StatusCode::OK);
+    }
+    assert_eq!(postbode::app::confirmations::drain(&app, 10).await.unwrap(), 2);
+    assert_eq!(status(app.store.as_ref(), "bounce@simulator.amazonses.com").await.0, Status::Bounced);
+    assert_eq!(status(app.store.as_ref(), "success@simulator.amazonses.com").await.0, Status::Pending);
+    let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let confirmation = app.store.stats(Ledger::Confirmation, today, today).await.unwrap();
+    assert_eq!((confirmation.sent, confirmation.bounced), (2, 1));
+
+    // An established reader at complaint+… gets post 1 from `postbode send`, and complains.
+    let mut reader = subscriber("complaint+lezer@simulator.amazonses.com");
+    reader.status = Status::Confirmed;
+    reader.confirmed_at = Some(app.now().checked_sub(jiff::SignedDuration::from_hours(24 * 60)).unwrap());
+    let window = postbode::schedule::first_visit(app.schedule.as_ref().unwrap(), app.now());
+    reader.next_due_at = Some(window);
+    app.store.insert_subscriber(&reader, app.now()).await.unwrap();
+    let report = postbode::local::send_once(data.path(), crate::helpers::seed_catalogue(), base, window).await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(status(app.store.as_ref(), "complaint+lezer@simulator.amazonses.com").await.0, Status::Complained);
+    assert_eq!(app.store.stats(Ledger::List, today, today).await.unwrap().complained, 1);
+}

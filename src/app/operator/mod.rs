@@ -88,9 +88,13 @@ pub struct Stats {
     pub last_7_days: DayStats,
     /// Confirmation mails of the last 7 days, counted apart (see `app::ses_events`).
     pub confirmation_mails_last_7_days: DayStats,
+    /// Welcome mails and mail to readers of less than 30 days, the last 7 days.
+    pub new_readers_last_7_days: DayStats,
     pub bounce_rate_percent: f64,
     pub complaint_rate_percent: f64,
     pub paused: Option<String>,
+    /// Why confirmation mail is throttled now (the intake breaker), if it is.
+    pub intake_throttled: Option<String>,
 }
 
 pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreError> {
@@ -112,6 +116,8 @@ pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreErro
     let from = today.checked_sub(jiff::Span::new().days(6)).unwrap_or(today);
     stats.last_7_days = store.stats(Ledger::List, from, today).await?;
     stats.confirmation_mails_last_7_days = store.stats(Ledger::Confirmation, from, today).await?;
+    stats.new_readers_last_7_days = store.stats(Ledger::NewReaders, from, today).await?;
+    stats.intake_throttled = crate::app::ses_events::intake_verdict(store, now).await?;
     let sent = stats.last_7_days.sent.max(1) as f64;
     stats.bounce_rate_percent = stats.last_7_days.bounced as f64 * 100.0 / sent;
     stats.complaint_rate_percent = stats.last_7_days.complained as f64 * 100.0 / sent;
