@@ -43,8 +43,32 @@ pub fn ses_mailer(aws: &aws_config::SdkConfig, configuration_set: Option<String>
 }
 
 /// The local store: `DATA/postbode.sqlite`.
+/// The data folder holds every reader's address, proof and mail: it and the database's files
+/// are its owner's alone (0700 and 0600), whatever the umask.
 pub fn local_store(data: &Path) -> Result<SqliteStore, String> {
-    SqliteStore::open(&data.join("postbode.sqlite")).map_err(|e| crate::error_chain(&e))
+    let file = data.join("postbode.sqlite");
+    let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
+    std::fs::create_dir_all(data).map_err(|e| io(data, e))?;
+    owner_only(data, 0o700).map_err(|e| io(data, e))?;
+    let store = SqliteStore::open(&file).map_err(|e| crate::error_chain(&e))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = data.join(format!("postbode.sqlite{suffix}"));
+        if path.exists() {
+            owner_only(&path, 0o600).map_err(|e| io(&path, e))?;
+        }
+    }
+    Ok(store)
+}
+
+#[cfg(unix)]
+fn owner_only(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The local outbox: `DATA/outbox/`.

@@ -35,7 +35,8 @@ pub fn check(content: &Path, form_pages: &[String], url: Option<&str>) -> Comman
             println!("{page}: the form matches (consent text, fields, privacy link)");
         }
         for warning in warnings {
-            println!("warning: {page}: {warning}");
+            // Quotes the fetched page: its control characters are shown, never acted on.
+            println!("warning: {page}: {}", crate::subscribers::terminal_safe(&warning));
         }
     }
     Ok(ExitCode::SUCCESS)

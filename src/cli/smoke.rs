@@ -55,7 +55,9 @@ impl std::fmt::Display for Check {
             Outcome::Failed(t) => ("FAIL", t),
             Outcome::NotApplicable(t) => ("n/a", t),
         };
-        write!(f, "{label:<5} {:<18} {text}", self.name)
+        // The text quotes what a remote server said: shown with its control characters
+        // escaped, so no answer can move the cursor, recolour or rewrite a line ("ok").
+        write!(f, "{label:<5} {:<18} {}", self.name, crate::subscribers::terminal_safe(text))
     }
 }
 
@@ -386,4 +388,19 @@ pub async fn fetch_page(url: &str) -> Result<String, String> {
     let reply = Http::new(origin)?.get(&parsed[url::Position::BeforePath..]).await?;
     expect_ok(&reply, url)?;
     Ok(reply.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remote_answer_cannot_fake_a_pass_on_the_terminal() {
+        // A server answering with escape sequences that would erase the line and print "ok".
+        let hostile = "\u{1b}[2K\r\u{1b}[32mok    everything\u{7}";
+        let shown = check("health", Err(hostile.to_owned())).to_string();
+        assert!(shown.starts_with("FAIL"), "{shown}");
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\r') && !shown.contains('\u{7}'), "{shown:?}");
+        assert!(shown.contains("\\u{1b}[2K\\u{d}"), "{shown}");
+    }
 }

@@ -27,6 +27,32 @@ pub fn router(dir: PathBuf) -> Router<AppState> {
         .route("/_outbox/{name}", get(show))
         .route("/_outbox/{name}/html", get(html_part))
         .layer(Extension(OutboxDir(Arc::new(dir))))
+        .layer(axum::middleware::from_fn(loopback_host_only))
+}
+
+/// The outbox holds every reader's mail with working links: it answers only to a loopback
+/// `Host` (`localhost`, `127.0.0.1`, `[::1]`). A page elsewhere that points its own name at
+/// 127.0.0.1 (DNS rebinding) sends its own name as `Host`, and gets nothing.
+async fn loopback_host_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if is_loopback_host(host) {
+        next.run(request).await
+    } else {
+        tracing::warn!(host, "outbox asked for under a name that is not loopback; refused");
+        AppError::new(StatusCode::FORBIDDEN, "De outbox is alleen te zien op deze computer, via http://127.0.0.1.")
+            .into_response()
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let name =
+        match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => host
+                .rsplit_once(':')
+                .map_or(host, |(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host }),
+        };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Only plain file names from the outbox itself: no paths, no traversal.
@@ -156,4 +182,24 @@ async fn html_part(
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; frame-ancestors 'self'; base-uri 'self'"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_names_reach_the_outbox() {
+        for host in ["127.0.0.1:3000", "localhost:3000", "localhost", "[::1]:3000", "127.0.0.1", "LOCALHOST:8080"] {
+            assert!(super::is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "evil.example:3000",
+            "127.0.0.1.evil.example",
+            "192.168.1.4:3000",
+            "[2001:db8::1]:3000",
+        ] {
+            assert!(!super::is_loopback_host(host), "{host}");
+        }
+    }
 }

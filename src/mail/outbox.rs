@@ -26,6 +26,18 @@ impl OutboxMailer {
     }
 }
 
+/// Writes a mail readable by its owner only (0600): it holds a reader's address and links.
+async fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    file.write_all(bytes).await?;
+    file.flush().await
+}
+
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, message: Outgoing<'_>) -> Result<String, MailError> {
@@ -36,9 +48,7 @@ impl Mailer for OutboxMailer {
         let name = format!("{stamp}-{seq:04}-{tag}.eml");
         // Write then rename, so a reader never sees half a message.
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        tokio::fs::write(&tmp, message.mime)
-            .await
-            .map_err(|e| MailError::Transient(format!("{}: {e}", tmp.display())))?;
+        write_private(&tmp, message.mime).await.map_err(|e| MailError::Transient(format!("{}: {e}", tmp.display())))?;
         tokio::fs::rename(&tmp, self.dir.join(&name)).await.map_err(|e| MailError::Transient(e.to_string()))?;
         Ok(name)
     }

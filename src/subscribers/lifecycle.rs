@@ -406,6 +406,10 @@ mod tests {
     fn first_names_are_cleaned() {
         assert_eq!(super::super::clean_first_name(Some("  Anna \u{7}  Maria ")), Some("Anna Maria".into()));
         assert_eq!(super::super::clean_first_name(Some("   ")), None);
+        assert_eq!(
+            super::super::clean_first_name(Some("Anna\u{2028}Klik hier\u{2029}")),
+            Some("Anna Klik hier".into())
+        );
         assert_eq!(super::super::clean_first_name(Some(&"x".repeat(100))).unwrap().len(), 60);
     }
 

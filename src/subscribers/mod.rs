@@ -253,15 +253,25 @@ pub const MAX_FIRST_NAME: usize = 60;
 
 /// Characters that must not reach a mail, a page or a terminal from what someone typed:
 /// controls, format characters (bidi overrides and isolates such as U+202E, zero-width
-/// joiners, U+FEFF), surrogates, private-use and unassigned code points (Unicode's "Other").
+/// joiners, U+FEFF), surrogates, private-use and unassigned code points (Unicode's "Other"),
+/// and the line and paragraph separators U+2028 and U+2029 (they break lines in a mail's
+/// text, in JavaScript and in a terminal, where a name should have none).
 pub fn is_hidden_or_control(c: char) -> bool {
-    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
     c.general_category_group() == GeneralCategoryGroup::Other
+        || matches!(c.general_category(), GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator)
 }
 
 /// `text` without [`is_hidden_or_control`] characters.
+/// Line and paragraph separators become a space (they part words), the rest goes.
 pub fn clean_text(text: &str) -> String {
-    text.chars().filter(|c| !is_hidden_or_control(*c)).collect()
+    text.chars()
+        .filter_map(|c| match c {
+            '\u{2028}' | '\u{2029}' => Some(' '),
+            c if is_hidden_or_control(c) => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 /// `text` safe to print in a terminal: hidden and control characters shown as `\u{…}`

@@ -271,3 +271,23 @@ async fn the_strangers_name_never_reaches_a_mail() {
 async fn the_strangers_name_never_reaches_a_mail_on_dynamodb() {
     stranger_name_stays_out(dynamodb().await).await;
 }
+
+/// Other users of the machine read nothing of the local mode: the data folder is 0700, the
+/// database and every mail in the outbox 0600, whatever the umask.
+#[cfg(unix)]
+#[tokio::test]
+async fn local_data_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let folder = data.path().join("data");
+    let app = postbode::startup::local_app(&folder, crate::helpers::seed_catalogue(), "http://127.0.0.1:3000").unwrap();
+    let outbox = postbode::mail::outbox::OutboxMailer::new(folder.join("outbox")).unwrap();
+    let mail =
+        postbode::mail::Outgoing { to: "lezer@example.nl", mime: b"Subject: x\r\n\r\nx", kind: MailKind::Summary };
+    let name = postbode::mail::Mailer::send(&outbox, mail).await.unwrap();
+    drop(app);
+    let mode = |path: std::path::PathBuf| std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(folder.clone()), 0o700);
+    assert_eq!(mode(folder.join("postbode.sqlite")), 0o600);
+    assert_eq!(mode(folder.join("outbox").join(name)), 0o600);
+}
