@@ -35,10 +35,7 @@ pub fn email_settings(base_url: &str, from: &str, reply_to: Option<&str>) -> Res
 /// `POSTBODE_MAX_SEND_RATE` as the cap on sends per second when set.
 pub fn sender_config_from_env() -> Result<crate::app::sender::SenderConfig, ConfigError> {
     let mut sender = crate::app::sender::SenderConfig::default();
-    if let Some(cap) = optional("POSTBODE_MAX_SEND_RATE") {
-        sender.rate_cap =
-            Some(cap.parse().map_err(|_| ConfigError(format!("POSTBODE_MAX_SEND_RATE `{cap}` is not a number")))?);
-    }
+    sender.rate_cap = number_from(optional, "POSTBODE_MAX_SEND_RATE", 0.01..=1_000.0, "a number of mails per second")?;
     Ok(sender)
 }
 
@@ -84,26 +81,41 @@ pub fn caps_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Caps, Config
         ("POSTBODE_CAP_GLOBAL_PER_HOUR", &mut caps.global_per_hour),
         ("POSTBODE_CAP_GLOBAL_PER_DAY", &mut caps.global_per_day),
     ] {
-        if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
-            *field = value
-                .parse()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| ConfigError(format!("{name} `{value}` is not a whole number of 1 or more")))?;
+        if let Some(n) = number_from(&lookup, name, 1..=1_000_000, "a whole number")? {
+            *field = n;
         }
     }
     Ok(caps)
 }
 
-/// `POSTBODE_CONFIRM_COOLDOWN_MINUTES`, if set.
+/// `POSTBODE_CONFIRM_COOLDOWN_MINUTES`, if set: 1 minute to 7 days (without a cooldown, one
+/// address could be mailed at every request).
 pub fn confirm_cooldown_from_env() -> Result<Option<SignedDuration>, ConfigError> {
-    optional("POSTBODE_CONFIRM_COOLDOWN_MINUTES")
-        .map(|m| {
-            m.parse()
-                .map(SignedDuration::from_mins)
-                .map_err(|_| ConfigError(format!("POSTBODE_CONFIRM_COOLDOWN_MINUTES `{m}` is not a number")))
-        })
-        .transpose()
+    let minutes = number_from(optional, "POSTBODE_CONFIRM_COOLDOWN_MINUTES", 1..=7 * 24 * 60, "whole minutes")?;
+    Ok(minutes.map(SignedDuration::from_mins))
+}
+
+/// A number from the environment, checked once at start: `None` when unset or empty; a
+/// clear error naming the variable when it is not a number in `range` (NaN, infinities,
+/// negatives, zero where it would switch a safeguard off, and overflow never get through).
+pub fn number_from<T>(
+    lookup: impl Fn(&str) -> Option<String>,
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+    what: &str,
+) -> Result<Option<T>, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) else { return Ok(None) };
+    match value.trim().parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(ConfigError(format!(
+            "{name} `{value}` is not valid: give {what} from {} to {}",
+            range.start(),
+            range.end()
+        ))),
+    }
 }
 
 /// What the `api` Lambda needs.
@@ -156,16 +168,17 @@ pub fn local_token_key(data_dir: &std::path::Path) -> Result<TokenKey, ConfigErr
 /// The circuit breaker's thresholds: `POSTBODE_MAX_BOUNCE_RATE` and
 /// `POSTBODE_MAX_COMPLAINT_RATE` as fractions (defaults 0.04 and 0.0008).
 pub fn breaker_from_env() -> Result<crate::app::ses_events::Breaker, ConfigError> {
+    breaker_from(optional)
+}
+
+/// [`breaker_from_env`] with the variables from `lookup`.
+pub fn breaker_from(lookup: impl Fn(&str) -> Option<String>) -> Result<crate::app::ses_events::Breaker, ConfigError> {
     let mut breaker = crate::app::ses_events::Breaker::default();
-    let rate = |name: &str| -> Result<Option<f64>, ConfigError> {
-        optional(name)
-            .map(|v| v.parse::<f64>().map_err(|_| ConfigError(format!("{name} `{v}` is not a number like 0.04"))))
-            .transpose()
-    };
-    if let Some(r) = rate("POSTBODE_MAX_BOUNCE_RATE")? {
+    let fraction = "a fraction like 0.04";
+    if let Some(r) = number_from(&lookup, "POSTBODE_MAX_BOUNCE_RATE", 0.001..=0.05, fraction)? {
         breaker.max_bounce_rate = r;
     }
-    if let Some(r) = rate("POSTBODE_MAX_COMPLAINT_RATE")? {
+    if let Some(r) = number_from(&lookup, "POSTBODE_MAX_COMPLAINT_RATE", 0.0001..=0.001, fraction)? {
         breaker.max_complaint_rate = r;
     }
     Ok(breaker)

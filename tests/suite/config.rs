@@ -37,3 +37,34 @@ fn the_year_ahead_run_sees_the_year_ahead() {
     let ahead = jiff::Timestamp::now().duration_since(real);
     assert!(ahead >= jiff::SignedDuration::from_hours(24 * 360), "the clock is only {ahead:?} ahead");
 }
+
+/// Every `POSTBODE_*` number is checked at start, with an error that names the variable: NaN,
+/// infinities, negatives, zero where it would switch a safeguard off, and overflow (which
+/// used to panic) never get through.
+#[test]
+fn every_postbode_number_is_checked_at_start() {
+    use postbode::config::{breaker_from, caps_from, number_from};
+    let env = |name: &'static str, value: &'static str| move |n: &str| (n == name).then(|| value.to_owned());
+    for bad in ["NaN", "inf", "-1", "0", "1e400", "veel"] {
+        let err = number_from(env("POSTBODE_MAX_SEND_RATE", bad), "POSTBODE_MAX_SEND_RATE", 0.01..=1_000.0, "a rate")
+            .unwrap_err();
+        assert!(err.to_string().contains(&format!("POSTBODE_MAX_SEND_RATE `{bad}` is not valid")), "{err}");
+    }
+    for bad in ["0", "-5", "99999999999999999999", "NaN"] {
+        let err = number_from(
+            env("POSTBODE_CONFIRM_COOLDOWN_MINUTES", bad),
+            "POSTBODE_CONFIRM_COOLDOWN_MINUTES",
+            1..=10_080i64,
+            "minutes",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("POSTBODE_CONFIRM_COOLDOWN_MINUTES"), "{err}");
+    }
+    assert_eq!(number_from(env("X", "60"), "X", 1..=10_080i64, "minutes").unwrap(), Some(60));
+    assert_eq!(number_from(env("X", " "), "X", 1..=10_080i64, "minutes").unwrap(), None);
+    for bad in ["NaN", "0.5", "-0.01", "0"] {
+        assert!(breaker_from(env("POSTBODE_MAX_BOUNCE_RATE", bad)).is_err(), "{bad}");
+    }
+    assert_eq!(breaker_from(env("POSTBODE_MAX_BOUNCE_RATE", "0.03")).unwrap().max_bounce_rate, 0.03);
+    assert!(caps_from(env("POSTBODE_CAP_CLIENT_PER_HOUR", "4294967296")).is_err(), "overflow");
+}

@@ -177,7 +177,10 @@ fn caps_are_configured_through_the_environment() {
     };
     assert_eq!(caps, expected);
     let bad = postbode::config::caps_from(env(&[("POSTBODE_CAP_GLOBAL_PER_HOUR", "0")])).unwrap_err();
-    assert!(bad.to_string().contains("POSTBODE_CAP_GLOBAL_PER_HOUR `0` is not a whole number of 1 or more"));
+    assert!(
+        bad.to_string().contains("POSTBODE_CAP_GLOBAL_PER_HOUR `0` is not valid: give a whole number from 1"),
+        "{bad}"
+    );
 }
 
 /// Names and source pages lose control, format and bidi characters on the way in.
