@@ -28,6 +28,9 @@ pub enum SubscribersAction {
     /// Unsubscribes a reader who asked (by reply, say); keeps their consent proof, unlike
     /// `erase`.
     Unsubscribe { email: String },
+    /// Stops every link sent to a reader before now (confirm, whitepaper) from working, by
+    /// raising their token version; their unsubscribe links keep working. For a leaked link.
+    RevokeLinks { email: String },
     /// Sends a pending reader a new confirmation mail (within the caps on confirmation mail).
     ResendConfirmation {
         email: String,
@@ -186,6 +189,17 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
                 operator::Unsubscribed::From(status) => {
                     println!("unsubscribed {email} (was {}); the consent proof is kept", status.as_str())
                 }
+            }
+        }
+        SubscribersAction::RevokeLinks { email } => {
+            match operator::revoke_links(store.as_ref(), &email_arg(&email)?, now)
+                .await
+                .map_err(|e| crate::error_chain(&e))?
+            {
+                None => return not_found(&email),
+                Some(version) => println!(
+                    "{email}: links sent before now no longer work (token version {version}); unsubscribe links still do"
+                ),
             }
         }
         SubscribersAction::ResendConfirmation { email, mail } => {

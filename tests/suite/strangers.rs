@@ -291,3 +291,26 @@ async fn local_data_files_are_the_owners_alone() {
     assert_eq!(mode(folder.join("postbode.sqlite")), 0o600);
     assert_eq!(mode(folder.join("outbox").join(name)), 0o600);
 }
+
+/// A reader's mail was forwarded, so a stranger holds their links: `postbode subscribers
+/// revoke-links` makes the old confirm and whitepaper links stop working; the unsubscribe
+/// link keeps working (leaving never fails on an old mail).
+#[tokio::test]
+async fn revoked_links_stop_working_except_unsubscribe() {
+    let app = TestApp::spawn().await;
+    confirm_from(&app, "anna@example.nl", "192.0.2.10").await;
+    let welcome = &app.emails_tagged("welcome")[0];
+    let confirm = app.emails_tagged("confirm")[0].path("/confirm/");
+    assert_eq!(app.get(&welcome.path("/whitepaper/")).await.status, StatusCode::OK);
+    let email = SubscriberEmail::parse("anna@example.nl").unwrap();
+    let version = postbode::app::operator::revoke_links(app.store.as_ref(), &email, app.now()).await.unwrap();
+    assert_eq!(version, Some(2));
+    assert_eq!(app.get(&welcome.path("/whitepaper/")).await.status, StatusCode::GONE);
+    assert_eq!(app.post_form(&confirm, "").await.status, StatusCode::GONE);
+    let out = app.post_form(&welcome.path("/unsubscribe/"), "List-Unsubscribe=One-Click").await;
+    assert_eq!(out.status, StatusCode::OK);
+    let stored = app.store.subscriber_by_email(&email).await.unwrap().unwrap();
+    assert_eq!(stored.status, postbode::subscribers::Status::Unsubscribed);
+    let unknown = SubscriberEmail::parse("niemand@example.nl").unwrap();
+    assert_eq!(postbode::app::operator::revoke_links(app.store.as_ref(), &unknown, app.now()).await.unwrap(), None);
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::retry::Lookup;
+use super::retry::{Decision, Lookup, decide_and_write};
 pub use super::subscription::Unsubscribed;
 use crate::store::{DayStats, Ledger, SendRecord, SendState, Store, StoreError};
 use crate::subscribers::import::{ImportOutcome, ImportRow, import_row};
@@ -177,6 +177,24 @@ pub async fn unsubscribe(
         ..Evidence::default()
     };
     super::subscription::unsubscribe(store, Lookup::Email(email), &evidence, now).await
+}
+
+/// `postbode subscribers revoke-links EMAIL`: raises the subscriber's token version, so every
+/// link sent before (confirm, whitepaper) stops working; their unsubscribe links keep
+/// working, as leaving must never fail on an old mail. For a link that leaked (a forwarded
+/// mail). Returns the new version, `None` for an unknown address.
+pub async fn revoke_links(store: &dyn Store, email: &SubscriberEmail, now: Timestamp) -> Result<Option<u32>, StoreError> {
+    let decided = decide_and_write(store, Lookup::Email(email), now, |read| {
+        let Some(read) = read else { return Decision::Keep(None) };
+        let mut next = read.clone();
+        next.token_version = next.token_version.saturating_add(1);
+        next.requests.clear();
+        next.updated_at = now;
+        let version = next.token_version;
+        Decision::Write(next, Some(version))
+    })
+    .await?;
+    Ok(decided.outcome)
 }
 
 /// The figures of `[since, now)` (see [`crate::subscribers::figures`]): every subscriber with their sends,
