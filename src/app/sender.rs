@@ -333,6 +333,7 @@ impl Sender {
         if let Some(pause) = state.paused {
             report.paused = Some(format!("sending paused since {}: {}", pause.since, pause.reason));
             tracing::warn!(paused = ?report.paused, "nothing sent");
+            self.retention_while_paused(run, &mut report).await?;
             return Ok(report);
         }
         let Some(schedule) = &self.schedule else {
@@ -461,6 +462,33 @@ impl Sender {
             report.remaining += self.count_due(until, cursor).await?;
         }
         Ok(())
+    }
+
+    /// While sending is paused nobody gets mail, but the privacy statement's retention still
+    /// holds: the due records of people who left are erased (or booked) on time. Confirmed
+    /// readers stay due for the first run after the resume.
+    async fn retention_while_paused(&self, run: Run, report: &mut Report) -> Result<(), SenderError> {
+        let clock = Clock { now: run.now, started: Instant::now(), deadline: run.deadline.map(Instant::from_std) };
+        let mut cursor = None;
+        loop {
+            let page = self.store.due_subscribers(run.now, cursor.as_ref(), self.config.page_size).await?;
+            for id in page.subscribers {
+                if clock.near_deadline(self.config.deadline_margin) {
+                    return Ok(());
+                }
+                match self.store.subscriber(&id).await? {
+                    Some(subscriber) if subscriber.status != Status::Confirmed => {
+                        report.visited += 1;
+                        self.visit_one_who_left(subscriber, run.now, report).await?;
+                    }
+                    _ => {}
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
+        }
     }
 
     /// One subscriber's visit with a report of its own; not begun when the run is stopping

@@ -83,9 +83,14 @@ async fn retention_flow(app: TestApp) {
     assert!(stored(&app, "anna@example.nl").await.is_some());
 
     // At the end: record, consent proof and send history are gone; the address stays
-    // suppressed (hashed); the confirmed reader is untouched.
+    // suppressed (hashed); the confirmed reader is untouched. Also while sending is paused:
+    // a pause stops mail, never the privacy statement's retention.
+    let pause = postbode::store::Pause { since: left, reason: "test".into() };
+    let paused = postbode::store::SendingState { paused: Some(pause), ..Default::default() };
+    app.store.set_sending_state(&paused).await.unwrap();
     let report = sender_run(&app, erase_at.checked_add(SignedDuration::from_mins(1)).unwrap()).await;
-    assert_eq!(report.erased, 2, "{report:?}");
+    assert!(report.paused.is_some());
+    assert_eq!((report.erased, report.sent), (2, 0), "{report:?}");
     for email in ["anna@example.nl", "bob@example.nl"] {
         assert!(stored(&app, email).await.is_none(), "{email} erased");
         let address = SubscriberEmail::parse(email).unwrap();
