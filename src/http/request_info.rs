@@ -51,10 +51,21 @@ pub fn origin_of(address: &str) -> String {
     url::Url::parse(address).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
 }
 
-/// The page the form was on: the `source_url` field, else the `Referer` header; only
-/// http(s) addresses, cut to a sane length.
-pub fn source_url(field: Option<&str>, headers: &HeaderMap) -> Option<String> {
+/// The page the form was on: the `source_url` field, else the `Referer` header, kept only
+/// when it is a page of the stack's own origin or of `form_origins`, and then only as origin
+/// and path (no query, no fragment), cut to a sane length. Anyone can put any text in the
+/// field, and it is shown to the author (the weekly summary, `postbode stats`): a page
+/// elsewhere is never quoted, so no stranger's words ("log in at …") reach the author's mail.
+pub fn source_url(
+    field: Option<&str>,
+    headers: &HeaderMap,
+    own_origin: &str,
+    form_origins: &[String],
+) -> Option<String> {
     let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
-    let url = crate::subscribers::clean_text(field.filter(|f| !f.trim().is_empty()).or(referer)?.trim());
-    (url.starts_with("https://") || url.starts_with("http://")).then(|| url.chars().take(MAX_SOURCE_URL).collect())
+    let raw = crate::subscribers::clean_text(field.filter(|f| !f.trim().is_empty()).or(referer)?.trim());
+    let url = url::Url::parse(&raw).ok().filter(|u| matches!(u.scheme(), "https" | "http"))?;
+    let origin = url.origin().ascii_serialization();
+    let known = origin == own_origin || form_origins.iter().any(|o| *o == origin);
+    known.then(|| format!("{origin}{}", url.path()).chars().take(MAX_SOURCE_URL).collect())
 }

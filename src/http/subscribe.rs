@@ -112,7 +112,12 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
     let evidence = Evidence {
         ip: req.ip,
         user_agent: request_info::user_agent(&req.headers),
-        source_url: request_info::source_url(req.fields.source_url.as_deref(), &req.headers),
+        source_url: request_info::source_url(
+            req.fields.source_url.as_deref(),
+            &req.headers,
+            &own_origin,
+            &app.catalogue.site.form_origins,
+        ),
         consent_text_version: app.catalogue.site.consent_version(),
     };
     match subscription::subscribe(&app, email, req.fields.first_name, evidence).await {

@@ -186,7 +186,7 @@ fn caps_are_configured_through_the_environment() {
 /// Names and source pages lose control, format and bidi characters on the way in.
 #[tokio::test]
 async fn names_and_source_pages_are_cleaned_of_hidden_characters() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_site(|site| site.form_origins = vec!["https://www.voorbeeld.nl".into()]);
     let form = serde_urlencoded::to_string([
         ("email", "anna@example.nl"),
         ("first_name", "An\u{200b}na\u{202e}lanoisseforp\u{1b}[31m\u{feff}"),

@@ -314,3 +314,30 @@ async fn revoked_links_stop_working_except_unsubscribe() {
     let unknown = SubscriberEmail::parse("niemand@example.nl").unwrap();
     assert_eq!(postbode::app::operator::revoke_links(app.store.as_ref(), &unknown, app.now()).await.unwrap(), None);
 }
+
+/// The page a sign-up came from is shown to the author (weekly summary, `postbode stats`).
+/// A stranger's text there ("log in at …") would be a phishing line in a mail from the
+/// author's own domain: only pages of the stack or of `form_origins` are kept, as origin and
+/// path.
+#[tokio::test]
+async fn a_sign_up_page_is_kept_only_as_origin_and_path_of_the_authors_own_sites() {
+    let app = TestApp::with_site(|site| site.form_origins = vec!["https://www.voorbeeld.nl".into()]);
+    let pages = [
+        (
+            "a@example.nl",
+            "https://www.voorbeeld.nl/artikel?utm_source=x&email=a@example.nl#form",
+            Some("https://www.voorbeeld.nl/artikel"),
+        ),
+        ("b@example.nl", "https://inloggen-bank.example/uw-rekening-is-geblokkeerd", None),
+        ("c@example.nl", "Uw wachtwoord verloopt: https://evil.example", None),
+    ];
+    for (i, (email, page, _)) in pages.iter().enumerate() {
+        app.set_client(&format!("192.0.2.{}", i + 1));
+        let form = serde_urlencoded::to_string([("email", *email), ("source_url", *page)]).unwrap();
+        assert_eq!(app.post_form("/subscribe", &form).await.status, StatusCode::OK);
+    }
+    for (email, _, kept) in pages {
+        let stored = app.store.subscriber_by_email(&SubscriberEmail::parse(email).unwrap()).await.unwrap().unwrap();
+        assert_eq!(stored.consent[0].source_url.as_deref(), kept, "{email}");
+    }
+}

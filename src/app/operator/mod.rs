@@ -183,7 +183,11 @@ pub async fn unsubscribe(
 /// link sent before (confirm, whitepaper) stops working; their unsubscribe links keep
 /// working, as leaving must never fail on an old mail. For a link that leaked (a forwarded
 /// mail). Returns the new version, `None` for an unknown address.
-pub async fn revoke_links(store: &dyn Store, email: &SubscriberEmail, now: Timestamp) -> Result<Option<u32>, StoreError> {
+pub async fn revoke_links(
+    store: &dyn Store,
+    email: &SubscriberEmail,
+    now: Timestamp,
+) -> Result<Option<u32>, StoreError> {
     let decided = decide_and_write(store, Lookup::Email(email), now, |read| {
         let Some(read) = read else { return Decision::Keep(None) };
         let mut next = read.clone();
