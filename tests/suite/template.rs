@@ -207,6 +207,24 @@ fn assert_routes_every_request_to_the_api_function(stack: &Stack) {
     );
 }
 
+/// Only postbode's own mail feeds its breaker: the identity has no default configuration set
+/// (other mail of the domain publishes no events here), and only this stack's configuration
+/// set may publish to the events topic.
+#[test]
+fn only_this_stacks_configuration_set_publishes_events() {
+    let stack = Stack::deploy(&[]);
+    assert_eq!(stack.property("EmailIdentity", &["ConfigurationSetAttributes"]), Value::Null);
+    let statements = stack.property("SesEventsTopicPolicy", &["PolicyDocument", "Statement"]);
+    let statements = seq(&statements);
+    assert_eq!(statements.len(), 1);
+    let condition = &statements[0]["Condition"];
+    assert_eq!(
+        condition["StringEquals"]["AWS:SourceArn"],
+        s("arn:aws:ses:eu-west-1:123456789012:configuration-set/{ConfigurationSet}")
+    );
+    assert_eq!(condition.get("ArnLike"), None, "no wildcard over the account's configuration sets");
+}
+
 #[test]
 fn with_a_domain_and_zone_the_stack_makes_certificate_mapping_and_alias() {
     let stack = Stack::deploy(&[("DomainName", "nieuwsbrief.voorbeeld.nl"), ("HostedZoneId", "Z0123456789ABC")]);
