@@ -75,24 +75,36 @@ start_stand_ins() {
   ensure_dynamodb_local
   ensure_moto
   local ddb_port ses_port
+  ensure_debian_package dnsmasq dnsmasq-base
+  local dns_port
   ddb_port=$(free_port)
   ses_port=$(free_port)
+  dns_port=$(free_port)
   java -Djava.library.path="$DYNAMODB_LOCAL_DIR/DynamoDBLocal_lib" \
     -cp "$TOOLS_DIR/launcher:$DYNAMODB_LOCAL_DIR/DynamoDBLocal.jar:$DYNAMODB_LOCAL_DIR/DynamoDBLocal_lib/*" \
     LoopbackDynamoDbLocal "$ddb_port" >"$TOOLS_DIR/dynamodb-local.log" 2>&1 &
   STAND_IN_PIDS="$!"
   moto_server -H 127.0.0.1 -p "$ses_port" >"$TOOLS_DIR/moto.log" 2>&1 &
   STAND_IN_PIDS="$STAND_IN_PIDS $!"
+  # A real DNS server (Debian's dnsmasq) authoritative for `.example`, for the mail-domain
+  # check: one domain with an MX, one with only an A record, everything else NXDOMAIN.
+  dnsmasq --keep-in-foreground --port="$dns_port" --listen-address=127.0.0.1 --bind-interfaces \
+    --no-resolv --no-hosts --pid-file= --local=/example/ \
+    --mx-host=met-mx.example,mx.met-mx.example,10 --host-record=mx.met-mx.example,192.0.2.2 \
+    --host-record=alleen-a.example,192.0.2.1 >"$TOOLS_DIR/dnsmasq.log" 2>&1 &
+  STAND_IN_PIDS="$STAND_IN_PIDS $!"
   trap 'kill $STAND_IN_PIDS 2>/dev/null || true' EXIT
   wait_for_port "$ddb_port" "DynamoDB Local"
   wait_for_port "$ses_port" "moto (SES API)"
+  wait_for_port "$dns_port" "dnsmasq (DNS)"
+  export POSTBODE_TEST_DNS="127.0.0.1:$dns_port"
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-1
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
   export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$ses_port"
   export AWS_ENDPOINT_URL_SSM="http://127.0.0.1:$ses_port"
   export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$ses_port"
   export POSTBODE_TEST_MOTO="http://127.0.0.1:$ses_port"
-  echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES, SSM, SQS) on $AWS_ENDPOINT_URL_SESV2"
+  echo "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB, moto (SES, SSM, SQS) on $AWS_ENDPOINT_URL_SESV2, DNS on $POSTBODE_TEST_DNS"
 }
 
 # Installs Debian's package $2 unless the command $1 is there (with sudo when not root).

@@ -34,9 +34,8 @@ pub fn email_settings(base_url: &str, from: &str, reply_to: Option<&str>) -> Res
 /// The sender's settings: [`SenderConfig::default`](crate::app::sender::SenderConfig), with
 /// `POSTBODE_MAX_SEND_RATE` as the cap on sends per second when set.
 pub fn sender_config_from_env() -> Result<crate::app::sender::SenderConfig, ConfigError> {
-    let mut sender = crate::app::sender::SenderConfig::default();
-    sender.rate_cap = number_from(optional, "POSTBODE_MAX_SEND_RATE", 0.01..=1_000.0, "a number of mails per second")?;
-    Ok(sender)
+    let rate_cap = number_from(optional, "POSTBODE_MAX_SEND_RATE", 0.01..=1_000.0, "a number of mails per second")?;
+    Ok(crate::app::sender::SenderConfig { rate_cap, ..Default::default() })
 }
 
 /// The link-signing secret, read once per cold start: from the SSM SecureString named by

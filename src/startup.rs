@@ -98,7 +98,10 @@ pub async fn lambda_app(
     aws: &aws_config::SdkConfig,
     catalogue: Arc<Catalogue>,
 ) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(lambda_parts(aws, catalogue).await?.app(settings_from_env()?))
+    let mut settings = settings_from_env()?;
+    // In AWS every address's domain is checked in DNS before a confirmation mail can go.
+    settings.mail_domains = Some(Arc::new(crate::mail::domains::DnsMailDomains::system()?));
+    Ok(lambda_parts(aws, catalogue).await?.app(settings))
 }
 
 /// The parts of the local mode, on the data folder: SQLite, the outbox, the local secret.

@@ -72,6 +72,9 @@ pub struct Settings {
     pub confirm_ttl: SignedDuration,
     /// Caps on subscribe requests per mailbox, client and in all.
     pub caps: Caps,
+    /// Whether an address's domain can receive mail, asked before anything is recorded;
+    /// `None` asks nobody (the local mode, which may run offline).
+    pub mail_domains: Option<Arc<dyn crate::mail::domains::MailDomains>>,
 }
 
 impl Default for Settings {
@@ -81,6 +84,7 @@ impl Default for Settings {
             confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
             confirm_ttl: DEFAULT_CONFIRM_TTL,
             caps: Caps::default(),
+            mail_domains: None,
         }
     }
 }

@@ -43,6 +43,9 @@ pub enum Subscribed {
     Recorded,
     /// A cap is reached: nothing recorded, nothing sent.
     OverCap,
+    /// The address's domain has neither MX nor address records: mail there can only bounce.
+    /// Nothing recorded, no cap taken; the answer depends on the domain alone.
+    NoMailDomain,
 }
 
 /// `POST /subscribe` after its input is parsed: take the caps, record the intent. The rest
@@ -54,6 +57,12 @@ pub async fn subscribe(
     first_name: Option<String>,
     evidence: Evidence,
 ) -> Result<Subscribed, StoreError> {
+    if let Some(domains) = &app.settings.mail_domains
+        && domains.reachable(email.domain()).await == crate::mail::domains::Reachable::No
+    {
+        tracing::info!("the address's domain takes no mail; nothing recorded");
+        return Ok(Subscribed::NoMailDomain);
+    }
     if !take_caps(app, &email, evidence.ip.as_deref()).await? {
         return Ok(Subscribed::OverCap);
     }

@@ -66,6 +66,6 @@ pub fn source_url(
     let raw = crate::subscribers::clean_text(field.filter(|f| !f.trim().is_empty()).or(referer)?.trim());
     let url = url::Url::parse(&raw).ok().filter(|u| matches!(u.scheme(), "https" | "http"))?;
     let origin = url.origin().ascii_serialization();
-    let known = origin == own_origin || form_origins.iter().any(|o| *o == origin);
+    let known = origin == own_origin || form_origins.contains(&origin);
     known.then(|| format!("{origin}{}", url.path()).chars().take(MAX_SOURCE_URL).collect())
 }

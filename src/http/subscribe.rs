@@ -123,6 +123,12 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
     match subscription::subscribe(&app, email, req.fields.first_name, evidence).await {
         Ok(Subscribed::Recorded) => Ok(accepted(&app.catalogue.site, format)),
         Ok(Subscribed::OverCap) => Err(AppError::too_many().with_format(format)),
+        Ok(Subscribed::NoMailDomain) => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Op dit adres kan geen e-mail aankomen: het deel na de @ bestaat niet of ontvangt geen e-mail. \
+             Kijk je adres nog eens na; misschien zit er een tikfout in.",
+        )
+        .with_format(format)),
         Err(e) => Err(AppError::from(e).with_format(format)),
     }
 }

@@ -6,6 +6,7 @@
 //! Both get exactly the bytes the renderer produced: what a preview or test sees is what is
 //! sent.
 
+pub mod domains;
 mod kind;
 pub mod outbox;
 pub mod ses;

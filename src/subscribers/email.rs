@@ -103,6 +103,11 @@ impl SubscriberEmail {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The part after the `@` (ASCII: an internationalised domain in its `xn--` form).
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, domain)| domain)
+    }
 }
 
 impl fmt::Display for SubscriberEmail {

@@ -341,3 +341,30 @@ async fn a_sign_up_page_is_kept_only_as_origin_and_path_of_the_authors_own_sites
         assert_eq!(stored.consent[0].source_url.as_deref(), kept, "{email}");
     }
 }
+
+/// A stranger fills the form with addresses at domains that do not exist: each confirmation
+/// mail would bounce, on the whole SES account's reputation. Asked of a real DNS server
+/// (dnsmasq, started by `infra/tools.sh`): a domain with neither MX nor address records gets
+/// a plain Dutch answer, and nothing is recorded, sent or taken from any cap. The answer
+/// depends on the domain alone: no oracle of who is subscribed.
+#[tokio::test]
+async fn no_confirmation_mail_goes_to_a_domain_without_mx_or_address_in_the_dns_server() {
+    use postbode::mail::domains::{DnsMailDomains, MailDomains, Reachable};
+    let server = std::env::var("POSTBODE_TEST_DNS")
+        .expect("POSTBODE_TEST_DNS is not set: run the tests with ./infra/test-all, which starts the DNS server");
+    let domains = Arc::new(DnsMailDomains::with_server(server.parse().unwrap()).unwrap());
+    assert_eq!(domains.reachable("met-mx.example").await, Reachable::Yes);
+    assert_eq!(domains.reachable("alleen-a.example").await, Reachable::Yes, "an A record serves as MX");
+    assert_eq!(domains.reachable("bestaat-niet.example").await, Reachable::No);
+    let app = TestApp::with_mail_domains(domains);
+    for _ in 0..5 {
+        let refused = app.subscribe("iemand@bestaat-niet.example").await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("het deel na de @ bestaat niet of ontvangt geen e-mail"), "{}", refused.body);
+    }
+    assert!(app.emails().is_empty());
+    for email in ["lezer@met-mx.example", "lezer@alleen-a.example"] {
+        assert_eq!(app.subscribe(email).await.status, StatusCode::OK, "{email}: no cap was spent by the refusals");
+    }
+    assert_eq!(app.emails_tagged("confirm").len(), 2);
+}

@@ -108,7 +108,13 @@ impl TestApp {
 
     /// The app serving `catalogue` instead of the real content.
     pub fn with_catalogue(catalogue: postbode::content::Catalogue) -> TestApp {
-        TestApp::build_with(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), None, catalogue)
+        TestApp::build_with(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), None, catalogue, None)
+    }
+
+    /// The app asking `domains` whether an address's domain takes mail (as the Lambda asks DNS).
+    pub fn with_mail_domains(domains: Arc<dyn postbode::mail::domains::MailDomains>) -> TestApp {
+        let store = Arc::new(SqliteStore::in_memory().unwrap());
+        TestApp::build_with(store, Caps::default(), None, seed_catalogue(), Some(domains))
     }
 
     fn build(
@@ -119,7 +125,7 @@ impl TestApp {
     ) -> TestApp {
         let mut catalogue = seed_catalogue();
         edit(&mut catalogue.site);
-        TestApp::build_with(store, caps, mailer, catalogue)
+        TestApp::build_with(store, caps, mailer, catalogue, None)
     }
 
     fn build_with(
@@ -127,6 +133,7 @@ impl TestApp {
         caps: Caps,
         mailer: Option<Arc<dyn postbode::mail::Mailer>>,
         catalogue: postbode::content::Catalogue,
+        mail_domains: Option<Arc<dyn postbode::mail::domains::MailDomains>>,
     ) -> TestApp {
         let outbox = tempfile::tempdir().unwrap();
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
@@ -139,8 +146,12 @@ impl TestApp {
             email: settings(),
             tokens: tokens.clone(),
         };
-        let app =
-            parts.app(Settings { clock: Arc::new(move || *clock_now.lock().unwrap()), caps, ..Default::default() });
+        let app = parts.app(Settings {
+            clock: Arc::new(move || *clock_now.lock().unwrap()),
+            caps,
+            mail_domains,
+            ..Default::default()
+        });
         let client = Mutex::new(SocketAddr::from(([192, 0, 2, 7], 50000)));
         let app = Arc::new(app);
         TestApp { router: router(app.clone()), app, drain: true, store, tokens, outbox, now, client }
