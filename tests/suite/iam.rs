@@ -26,12 +26,29 @@ use serde_norway::Value;
 use crate::helpers::{repo_path, seed_catalogue, settings};
 use crate::test_app::{SentEmail, TestApp};
 
-/// The IAM actions of every call made through one client (DynamoDB or SESv2).
+/// The IAM actions of every call made through one client (DynamoDB or SESv2), and for
+/// DynamoDB the partition keys each touches (as `dynamodb:LeadingKeys` sees them).
 #[derive(Debug, Clone)]
 struct Recorder {
     /// The IAM service prefix: `dynamodb` or `ses`.
     service: &'static str,
     actions: Arc<Mutex<BTreeSet<String>>>,
+    /// (action, leading key pattern): `SUB#*` for `SUB#<id>`, the key itself when it has no
+    /// `#`; `index/<name>` for a query of an index, `*` for a scan (no leading key).
+    keys: Arc<Mutex<BTreeSet<(String, String)>>>,
+}
+
+/// The pattern of a partition key, as the template's `dynamodb:LeadingKeys` lists it.
+fn key_pattern(pk: &str) -> String {
+    match pk.split_once('#') {
+        Some((prefix, _)) => format!("{prefix}#*"),
+        None => pk.to_owned(),
+    }
+}
+
+/// The partition key of an item or key.
+fn pk_of(item: Option<&std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>) -> String {
+    item.and_then(|i| i.get("pk")).and_then(|v| v.as_s().ok()).map_or("?".into(), |pk| key_pattern(pk))
 }
 
 impl Intercept for Recorder {
@@ -61,18 +78,53 @@ impl Intercept for Recorder {
             return Ok(());
         }
         // A transaction needs the action of each item in it, not an action of its own.
-        if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
+        let mut keys = self.keys.lock().unwrap();
+        let input = context.input();
+        if let Some(transaction) = input.downcast_ref::<TransactWriteItemsInput>() {
             for item in transaction.transact_items() {
                 let kinds = [
-                    (item.put().is_some(), "PutItem"),
-                    (item.update().is_some(), "UpdateItem"),
-                    (item.delete().is_some(), "DeleteItem"),
-                    (item.condition_check().is_some(), "ConditionCheckItem"),
+                    (item.put().map(|p| pk_of(Some(p.item()))), "PutItem"),
+                    (item.update().map(|u| pk_of(Some(u.key()))), "UpdateItem"),
+                    (item.delete().map(|d| pk_of(Some(d.key()))), "DeleteItem"),
+                    (item.condition_check().map(|c| pk_of(Some(c.key()))), "ConditionCheckItem"),
                 ];
-                actions.extend(kinds.iter().filter(|(used, _)| *used).map(|(_, a)| format!("dynamodb:{a}")));
+                for (pk, action) in kinds.into_iter().filter_map(|(pk, a)| Some((pk?, a))) {
+                    actions.insert(format!("dynamodb:{action}"));
+                    keys.insert((format!("dynamodb:{action}"), pk));
+                }
             }
+            return Ok(());
+        }
+        let action = format!("{}:{operation}", self.service);
+        actions.insert(action.clone());
+        use aws_sdk_dynamodb::operation as op;
+        let pk = if let Some(get) = input.downcast_ref::<op::get_item::GetItemInput>() {
+            Some(pk_of(get.key()))
+        } else if let Some(put) = input.downcast_ref::<op::put_item::PutItemInput>() {
+            Some(pk_of(put.item()))
+        } else if let Some(update) = input.downcast_ref::<op::update_item::UpdateItemInput>() {
+            Some(pk_of(update.key()))
+        } else if let Some(delete) = input.downcast_ref::<op::delete_item::DeleteItemInput>() {
+            Some(pk_of(delete.key()))
+        } else if let Some(query) = input.downcast_ref::<op::query::QueryInput>() {
+            Some(match query.index_name() {
+                Some(index) => format!("index/{index}"),
+                None => {
+                    // `pk = :placeholder AND …`: the value bound to the partition key.
+                    let condition = query.key_condition_expression().unwrap_or("");
+                    let placeholder = condition.strip_prefix("pk = ").and_then(|r| r.split_whitespace().next());
+                    let values = query.expression_attribute_values();
+                    let pk = placeholder.and_then(|p| values?.get(p)).and_then(|v| v.as_s().ok());
+                    pk.map_or("?".into(), |pk| key_pattern(pk))
+                }
+            })
+        } else if input.downcast_ref::<op::scan::ScanInput>().is_some() {
+            Some("*".into())
         } else {
-            actions.insert(format!("{}:{operation}", self.service));
+            None
+        };
+        if let Some(pk) = pk {
+            keys.insert((action, pk));
         }
         Ok(())
     }
@@ -89,11 +141,15 @@ impl Intercept for Recorder {
 
 impl Recorder {
     fn new(service: &'static str) -> Recorder {
-        Recorder { service, actions: Arc::default() }
+        Recorder { service, actions: Arc::default(), keys: Arc::default() }
     }
 
     fn actions(&self) -> BTreeSet<String> {
         self.actions.lock().unwrap().clone()
+    }
+
+    fn keys(&self) -> BTreeSet<(String, String)> {
+        self.keys.lock().unwrap().clone()
     }
 }
 
@@ -133,6 +189,49 @@ fn granted(function: &str) -> BTreeSet<String> {
         }
     }
     actions
+}
+
+/// The (DynamoDB action, leading key pattern) pairs `template.yaml` grants a function: every
+/// action of a statement with every pattern of its `dynamodb:LeadingKeys` condition; a
+/// statement without one grants its actions on `*` (the table) or `index/<name>`.
+fn granted_keys(function: &str) -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(repo_path("template.yaml")).unwrap();
+    let template: Value = serde_norway::from_str(&text).unwrap();
+    let strings = |value: &Value| -> Vec<String> {
+        match value {
+            Value::Sequence(list) => list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            single => single.as_str().map(str::to_owned).into_iter().collect(),
+        }
+    };
+    let mut pairs = BTreeSet::new();
+    for policy in template["Resources"][function]["Properties"]["Policies"].as_sequence().unwrap() {
+        for statement in policy["Statement"].as_sequence().unwrap() {
+            let actions: Vec<String> =
+                strings(&statement["Action"]).into_iter().filter(|a| a.starts_with("dynamodb:")).collect();
+            let leading = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            let keys = if leading.is_null() {
+                // `!GetAtt Table.Arn` or `!Sub ${Table.Arn}/index/<name>`.
+                let resources = match &statement["Resource"] {
+                    Value::Sequence(list) => list.clone(),
+                    single => vec![single.clone()],
+                };
+                resources
+                    .iter()
+                    .map(|r| {
+                        let text = serde_norway::to_string(r).unwrap();
+                        text.split_once("/index/")
+                            .map_or("*".to_owned(), |(_, index)| format!("index/{}", index.trim()))
+                    })
+                    .collect()
+            } else {
+                strings(leading)
+            };
+            for action in &actions {
+                pairs.extend(keys.iter().map(|key| (action.clone(), key.clone())));
+            }
+        }
+    }
+    pairs
 }
 
 fn at(s: &str) -> jiff::Timestamp {
@@ -204,7 +303,7 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     app.drain = false;
     let worker_app = app_on(worker_store.clone(), worker_mailer.clone(), &app.tokens, app.now());
     let anna = SubscriberEmail::parse(&anna_address).unwrap();
-    api_store.set_suppressed(&app.tokens.suppression_hash(anna.as_str()), true, app.now()).await.unwrap();
+    reader.set_suppressed(&app.tokens.suppression_hash(anna.as_str()), true, app.now()).await.unwrap();
     app.subscribe(&anna_address).await;
     work_off_as_the_lambda(&worker_app, &reader).await;
     let confirm = mail_linking(&anna_address, "/confirm/").await;
@@ -246,11 +345,15 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     }
     .sender(Default::default())
     .unwrap();
+    // An account-level problem met by an earlier run: this run, which sends, clears it.
+    let problem = postbode::store::Pause { since: at("2026-12-01T07:00:00Z"), reason: "quota".into() };
+    reader.set_sending_problem(Some(&problem)).await.unwrap();
     let run = sender_function
         .run(postbode::app::sender::Run { now: sent_at, scheduled_at: None, deadline: None })
         .await
         .unwrap();
     assert_eq!((run.sent, run.erased), (1, 1), "{run:?}");
+    assert!(reader.sending_state().await.unwrap().problem.is_none());
     for (now, what) in [("2026-12-10T13:05:00Z", "swept"), ("2026-12-14T08:05:00Z", "summary")] {
         let run = sender_function
             .run(postbode::app::sender::Run { now: at(now), scheduled_at: None, deadline: None })
@@ -266,6 +369,16 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         let json = std::fs::read_to_string(repo_path(&format!("tests/fixtures/ses/{name}"))).unwrap();
         serde_json::from_str(&json.replace("{{email}}", &anna_address)).unwrap()
     };
+    // SES's `Send` event of the post settles its claim.
+    let send_event = serde_json::json!({ "eventType": "Send", "mail": { "messageId": "m-1", "tags": {
+        "postbode-subscriber": [due.id.to_string()], "postbode-post": ["leiderschap-en-vertrouwen"] } } });
+    let send_event: SnsEvent =
+        serde_json::from_value(serde_json::json!({ "Records": [{ "Sns": { "Message": send_event.to_string() } }] }))
+            .unwrap();
+    assert_eq!(
+        handle(events_store.as_ref(), &send_event, &Breaker::default(), sent_at).await.unwrap().sends_settled,
+        1
+    );
     for name in ["bounce-permanent.json", "bounce-permanent.json", "complaint.json"] {
         handle(events_store.as_ref(), &fixture(name), &Breaker::default(), sent_at).await.unwrap();
     }
@@ -284,6 +397,15 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         let unused: Vec<_> = grants.difference(&done).collect();
         if !missing.is_empty() || !unused.is_empty() {
             mismatches.push(format!("{function}: not granted {missing:?}; granted, never done {unused:?}"));
+        }
+        // Down to the partition keys: each (action, key prefix) the code used is granted, and
+        // each granted one is used.
+        let done: BTreeSet<(String, String)> = recorders.iter().flat_map(Recorder::keys).collect();
+        let grants = granted_keys(function);
+        let missing: Vec<_> = done.difference(&grants).collect();
+        let unused: Vec<_> = grants.difference(&done).collect();
+        if !missing.is_empty() || !unused.is_empty() {
+            mismatches.push(format!("{function}: keys not granted {missing:?}; keys granted, never used {unused:?}"));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
