@@ -300,3 +300,72 @@ async fn the_mailbox_simulator_works_in_the_local_mode() {
     assert_eq!(status(app.store.as_ref(), "complaint+lezer@simulator.amazonses.com").await.0, Status::Complained);
     assert_eq!(app.store.stats(Ledger::List, today, today).await.unwrap().complained, 1);
 }
+
+/// Only postbode's mail counts: an event of a mail without postbode's tags (the author's own
+/// mail from the same domain, another tool's) changes no record and counts on no ledger.
+/// Events without a feedback id are still applied once (by message id and recipients). A
+/// complaint about a mail a stranger caused ("already subscribed") does not make a confirmed
+/// reader leave; the owner of a pending address who complains gets no form mail again.
+async fn strangers_and_foreign_mail_move_nothing(store: Arc<dyn Store>) {
+    let breaker = Breaker::default();
+    let today = now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    confirmed(store.as_ref(), "lezer@example.nl").await;
+    let json = std::fs::read_to_string(repo_path("tests/fixtures/ses/complaint.json")).unwrap();
+    let tags = r#"\"postbode-mail\": [\"leiderschap-en-vertrouwen\"], \"postbode-ledger\": [\"list\"], "#;
+    assert!(json.contains(tags));
+    let untagged: SnsEvent =
+        serde_json::from_str(&json.replace("{{email}}", "lezer@example.nl").replace(tags, "")).unwrap();
+    let r = handle(store.as_ref(), &untagged, &breaker, now()).await.unwrap();
+    assert_eq!((r.not_ours, r.complained), (1, 0), "{r:?}");
+    assert_eq!(status(store.as_ref(), "lezer@example.nl").await.0, Status::Confirmed);
+    assert_eq!(store.stats(Ledger::List, today, today).await.unwrap(), DayStats::default());
+
+    // A complaint about the "already subscribed" mail a stranger caused.
+    let r = handle(
+        store.as_ref(),
+        &about("complaint.json", "lezer@example.nl", "already", "confirmation"),
+        &breaker,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.of_confirmation_mails, 1);
+    assert_eq!(status(store.as_ref(), "lezer@example.nl").await.0, Status::Confirmed, "the reader stays");
+    let pending = subscriber("nooit-gevraagd@example.nl");
+    store.insert_subscriber(&pending, pending.created_at).await.unwrap();
+    handle(
+        store.as_ref(),
+        &about("complaint.json", "nooit-gevraagd@example.nl", "confirm", "confirmation"),
+        &breaker,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(store.as_ref(), "nooit-gevraagd@example.nl").await.0, Status::Complained);
+
+    // No feedback id: deduplicated by message id and recipients.
+    confirmed(store.as_ref(), "zonder-id@example.nl").await;
+    let bounce = std::fs::read_to_string(repo_path("tests/fixtures/ses/bounce-transient.json")).unwrap();
+    let event: SnsEvent =
+        serde_json::from_str(&without_feedback_id(&bounce.replace("{{email}}", "zonder-id@example.nl"))).unwrap();
+    assert_eq!(handle(store.as_ref(), &event, &breaker, now()).await.unwrap().transient_bounces, 1);
+    assert_eq!(handle(store.as_ref(), &event, &breaker, now()).await.unwrap().repeated, 1);
+    assert_eq!(status(store.as_ref(), "zonder-id@example.nl").await.2, 1, "counted once");
+}
+
+/// The fixture without its `feedbackId` field.
+fn without_feedback_id(json: &str) -> String {
+    let start = json.find(r#"\"feedbackId\": \""#).expect("the fixture has a feedback id");
+    let end = json[start..].find(r#"\", "#).unwrap() + start + 4;
+    format!("{}{}", &json[..start], &json[end..])
+}
+
+#[tokio::test]
+async fn strangers_and_foreign_mail_move_nothing_on_sqlite() {
+    strangers_and_foreign_mail_move_nothing(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn strangers_and_foreign_mail_move_nothing_on_dynamodb() {
+    strangers_and_foreign_mail_move_nothing(Arc::new(crate::aws::dynamo_store().await.0)).await;
+}
