@@ -42,7 +42,8 @@
 //!    - [`tokens`]: signed, purpose-bound links.
 //! 2. **ports and adapters**: where the world is touched.
 //!    - [`store`]: the `Store` port, DynamoDB and SQLite;
-//!    - [`mail`]: the `Mailer` port, SES and the outbox, and `MailKind` (SES tags, ledgers);
+//!    - [`mail`]: the `Mailer` port, SES and the outbox, `MailKind` (SES tags, ledgers), and
+//!      the `MailDomains` port (DNS: can mail reach a domain?);
 //!    - [`content_io`]: the content folder from disk or compiled into the binary;
 //!    - [`telemetry`]: JSON logs.
 //! 3. **application**: [`app`], every use case on the ports (subscribe, confirm, unsubscribe,
