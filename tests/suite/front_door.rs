@@ -294,21 +294,12 @@ async fn records_stay_bounded_whatever_anyone_submits_on_dynamodb() {
 /// gets 429s while one-click unsubscribe and the blog still answer.
 #[tokio::test]
 async fn a_flood_of_subscribes_does_not_stop_unsubscribe_or_the_blog_locally() {
-    use tower::ServiceExt;
     let data = tempfile::tempdir().unwrap();
     let app =
         postbode::startup::local_app(data.path(), crate::helpers::seed_catalogue(), "http://127.0.0.1:3000").unwrap();
     let router = postbode::local::local_router(Arc::new(app), data.path().join("outbox"), true);
-    let call = |method: &str, path: &str, body: &'static str| {
-        let mut request = axum::http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from(body))
-            .unwrap();
-        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 9], 1))));
-        let router = router.clone();
-        async move { router.oneshot(request).await.unwrap() }
+    let call = |method: &'static str, path: &'static str, body: &'static str| {
+        crate::helpers::form_request(router.clone(), method, path, body, [192, 0, 2, 9])
     };
     let mut refused = 0;
     for _ in 0..40 {

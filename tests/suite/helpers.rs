@@ -68,3 +68,23 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// One form request to a router as `postbode dev` serves it (the client's socket address
+/// attached, as axum's `ConnectInfo` gives it), without a server.
+pub async fn form_request(
+    router: axum::Router,
+    method: &str,
+    path: &str,
+    body: impl Into<axum::body::Body>,
+    client: [u8; 4],
+) -> axum::response::Response {
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.into())
+        .unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((client, 1))));
+    router.oneshot(request).await.unwrap()
+}

@@ -268,18 +268,14 @@ async fn the_operator_sees_and_lifts_the_pause_from_the_command_line() {
 /// and `postbode send`'s sender, the same `ses-events` code as in AWS.
 #[tokio::test]
 async fn the_mailbox_simulator_works_in_the_local_mode() {
-    use tower::ServiceExt;
     let data = tempfile::tempdir().unwrap();
     let base = "http://127.0.0.1:3000";
     let app = Arc::new(postbode::startup::local_app(data.path(), crate::helpers::seed_catalogue(), base).unwrap());
     let router = postbode::local::local_router(app.clone(), data.path().join("outbox"), true);
     for email in ["bounce@simulator.amazonses.com", "success@simulator.amazonses.com"] {
-        let mut request = axum::http::Request::post("/subscribe")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from(format!("email={}", email.replace('@', "%40"))))
-            .unwrap();
-        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 1))));
-        assert_eq!(router.clone().oneshot(request).await.unwrap().status(), axum::http::StatusCode::OK);
+        let body = format!("email={}", email.replace('@', "%40"));
+        let answer = crate::helpers::form_request(router.clone(), "POST", "/subscribe", body, [127, 0, 0, 1]).await;
+        assert_eq!(answer.status(), axum::http::StatusCode::OK);
     }
     assert_eq!(postbode::app::confirmations::drain(&app, 10).await.unwrap(), 2);
     assert_eq!(status(app.store.as_ref(), "bounce@simulator.amazonses.com").await.0, Status::Bounced);

@@ -195,7 +195,6 @@ async fn a_client_over_its_cap_leaves_the_victims_mailbox_budget_untouched_on_dy
 #[tokio::test]
 async fn a_valid_one_click_unsubscribe_answers_200_during_a_garbage_flood_of_its_route() {
     use postbode::http::route_limits::{ACCOUNT_LIMIT, ROUTE_LIMITS};
-    use tower::ServiceExt;
     for route in ["ANY /unsubscribe/{token}", "ANY /confirm/{token}"] {
         let limit = ROUTE_LIMITS.iter().find(|l| l.route == route).unwrap();
         assert_eq!((limit.rate, limit.burst), ACCOUNT_LIMIT, "{route}: no limit below the account's");
@@ -209,15 +208,11 @@ async fn a_valid_one_click_unsubscribe_answers_200_during_a_garbage_flood_of_its
     let token = app.tokens.sign(postbode::tokens::Purpose::Unsubscribe, &reader.id, reader.token_version, app.now());
     let router = postbode::local::local_router(Arc::new(app), data.path().join("outbox"), true);
     let call = |path: String| {
-        let mut request = axum::http::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from("List-Unsubscribe=One-Click"))
-            .unwrap();
-        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([203, 0, 113, 9], 1))));
         let router = router.clone();
-        async move { router.oneshot(request).await.unwrap().status() }
+        async move {
+            let one_click = "List-Unsubscribe=One-Click";
+            crate::helpers::form_request(router, "POST", &path, one_click, [203, 0, 113, 9]).await.status()
+        }
     };
     let flood: Vec<_> = (0..2000).map(|i| tokio::spawn(call(format!("/unsubscribe/rommel{i}")))).collect();
     let real = call(format!("/unsubscribe/{token}")).await;
