@@ -30,19 +30,26 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Whether a form POST comes from a page allowed to post it: the stack's own origin or one
-/// of `form_origins` (the author's own site). A browser says where a request comes from
-/// (`Origin` on every POST, `Sec-Fetch-Site`); a cross-site POST from any other page is
-/// refused, so no busy page can spend the caps through its visitors' browsers. A request
-/// without either header is not a browser's (curl, a script): the caps hold for it as for
-/// anyone.
+/// of `form_origins` (the author's own site). A browser says where a request comes from:
+/// `Sec-Fetch-Site` (every current browser) and `Origin` (on every POST; but `null` from a
+/// page whose referrer policy is `no-referrer`, as the stack's own pages are). A POST from
+/// any other site is refused, so no busy page can spend the caps through its visitors'
+/// browsers. A request without either header is not a browser's (curl, a script): the caps
+/// hold for it as for anyone.
 pub fn from_allowed_origin(headers: &HeaderMap, own_origin: &str, form_origins: &[String]) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let allowed = |origin: &str| origin == own_origin || form_origins.iter().any(|o| o == origin);
-    match (header("origin"), header("sec-fetch-site")) {
-        // "null": a sandboxed or privacy-stripped page; not one of ours.
-        (Some(origin), _) => allowed(origin),
-        (None, Some("cross-site" | "same-site")) => false,
-        (None, _) => true,
+    match (header("sec-fetch-site"), header("origin")) {
+        // The stack's own page (its `Origin` is "null" under no-referrer), or typed in.
+        (Some("same-origin" | "none"), _) => true,
+        // Another site: only the author's own, by its origin.
+        (Some(_), Some(origin)) => allowed(origin),
+        (Some(_), None) => false,
+        // A browser too old to send Sec-Fetch-Site: "null" cannot be told apart from the
+        // stack's own no-referrer page; any named origin must be allowed.
+        (None, Some("null")) => true,
+        (None, Some(origin)) => allowed(origin),
+        (None, None) => true,
     }
 }
 
