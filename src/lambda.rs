@@ -108,6 +108,7 @@ async fn sender(aws: &aws_config::SdkConfig, files: EmbeddedFiles) -> Result<(),
             };
             let report = sender.run(run).await?;
             tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "sender run done");
+            crate::telemetry::emit_metrics("sender", &report.metrics());
             Ok::<_, Error>(report)
         }
     }))

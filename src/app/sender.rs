@@ -37,6 +37,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::mail::{Ledger, MailError, MailKind, Mailer, Outgoing};
+use crate::render::letters::AlertKind;
 use crate::render::{PreparedEmail, RenderError, RenderedEmail};
 use crate::schedule::{Plan, Programme, Schedule};
 use crate::store::{Budget, Claim, DueCursor, SendResult, Store, StoreError};
@@ -132,6 +133,30 @@ pub struct Report {
     /// This run sent the author's weekly summary.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub summary_sent: bool,
+    /// Set while confirmation mail is throttled by the intake breaker (see
+    /// `app::ses_events::intake_verdict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intake_throttled: Option<String>,
+    /// The alerts this run mailed to the author (`render::letters::AlertKind::name`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerted: Vec<String>,
+}
+
+impl Report {
+    /// The figures a run publishes as CloudWatch metrics (`telemetry::emit_metrics`), which
+    /// the template's alarms watch: 1 for a state that holds, 0 when it does not, so an alarm
+    /// also sees a run where all is well. `SenderRunSucceeded` is written only for a run that
+    /// returned a report; its absence for 2 hours is an alarm of its own.
+    pub fn metrics(&self) -> Vec<(&'static str, f64)> {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        vec![
+            ("SenderRunSucceeded", 1.0),
+            ("SendingPaused", flag(self.paused.is_some())),
+            ("SendingStopped", flag(self.stopped.is_some())),
+            ("IntakeThrottled", flag(self.intake_throttled.is_some())),
+            ("Sent", f64::from(self.sent)),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -281,7 +306,12 @@ impl Sender {
     /// The weekly summary, sent by the first run from its weekday and time (Europe/Amsterdam).
     /// At most once a week: a marker in the store is taken before sending, so a failed send
     /// is logged and not retried (the next one comes a week later).
-    async fn weekly_summary(&self, now: Timestamp, report: &mut Report) -> Result<(), StoreError> {
+    async fn weekly_summary(
+        &self,
+        now: Timestamp,
+        paused_since: Option<Timestamp>,
+        report: &mut Report,
+    ) -> Result<(), StoreError> {
         let Some(WeeklySummary { when: summary, site, from }) = &self.summary else { return Ok(()) };
         let local = now.to_zoned(crate::content::site_time_zone());
         if summary.at.weekday.is_some_and(|d| d != local.weekday()) || local.time() < summary.at.start {
@@ -294,19 +324,52 @@ impl Sender {
         }
         let since = now.saturating_sub(SignedDuration::from_hours(7 * 24)).unwrap_or(now);
         let figures = crate::app::operator::figures(self.store.as_ref(), since, now).await?;
-        let sent = match crate::render::letters::weekly_summary(site, from, &summary.to, &figures, now.into()) {
-            Ok(mime) => self
-                .mailer
-                .send(Outgoing { to: &summary.to, mime: &mime, kind: MailKind::Summary })
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(crate::error_chain(&e)),
-        };
-        match sent {
-            Ok(_) => report.summary_sent = true,
+        let mime = crate::render::letters::weekly_summary(site, from, &summary.to, &figures, paused_since, now.into());
+        match self.mail_author(mime, MailKind::Summary).await {
+            Ok(()) => report.summary_sent = true,
             Err(e) => tracing::error!(error = %e, "the weekly summary was not sent"),
         }
         Ok(())
+    }
+
+    /// Tells the author (`summary_email`) once per cause that sending stopped: once per pause
+    /// and per account-level problem (by the moment it began), the intake throttle once a day.
+    /// A marker in the store is taken before sending, so two runs never both mail it; a failed
+    /// send is logged (the CloudWatch alarm on the same metric still fires). Never fails the run.
+    async fn alert(&self, kind: AlertKind, since: Timestamp, reason: &str, now: Timestamp, report: &mut Report) {
+        let Some(WeeklySummary { site, from, when }) = &self.summary else {
+            tracing::warn!(alert = kind.name(), "no summary_email in site.toml: only the CloudWatch alarm tells");
+            return;
+        };
+        let episode = match kind {
+            AlertKind::IntakeThrottled => now.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+            AlertKind::Paused | AlertKind::AccountStopped => since.as_second().to_string(),
+        };
+        let marker = format!("ALERT#{}#{episode}", kind.name());
+        let expires = now.saturating_add(SignedDuration::from_hours(90 * 24)).unwrap_or(now);
+        match self.store.take_budget(Budget::once(marker, expires), now).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!(alert = kind.name(), error = %crate::error_chain(&e), "alert not sent");
+                return;
+            }
+        }
+        let mime = crate::render::letters::alert(site, from, &when.to, kind, since, reason, now.into());
+        match self.mail_author(mime, MailKind::Alert { name: kind.name() }).await {
+            Ok(()) => report.alerted.push(kind.name().to_owned()),
+            Err(e) => tracing::error!(alert = kind.name(), error = %e, "the alert mail was not sent"),
+        }
+    }
+
+    async fn mail_author(&self, mime: Result<Vec<u8>, RenderError>, kind: MailKind<'_>) -> Result<(), String> {
+        let Some(summary) = &self.summary else { return Ok(()) };
+        let mime = mime.map_err(|e| crate::error_chain(&e))?;
+        self.mailer
+            .send(Outgoing { to: &summary.when.to, mime: &mime, kind })
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// One pass over everyone due at `run.now`.
@@ -324,15 +387,25 @@ impl Sender {
                 return Ok(report);
             }
         }
+        let state = self.store.sending_state().await?;
         // The author's summary goes while the list is paused too: that is when it matters. A
         // failure is logged; it never stops the list's mail.
-        if let Err(e) = self.weekly_summary(run.now, &mut report).await {
+        let paused_since = state.paused.as_ref().map(|p| p.since);
+        if let Err(e) = self.weekly_summary(run.now, paused_since, &mut report).await {
             tracing::error!(error = %crate::error_chain(&e), "the weekly summary failed");
         }
-        let state = self.store.sending_state().await?;
+        match crate::app::ses_events::intake_verdict(self.store.as_ref(), run.now).await {
+            Ok(Some(reason)) => {
+                self.alert(AlertKind::IntakeThrottled, run.now, &reason, run.now, &mut report).await;
+                report.intake_throttled = Some(reason);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %crate::error_chain(&e), "the intake breaker could not be read"),
+        }
         if let Some(pause) = state.paused {
             report.paused = Some(format!("sending paused since {}: {}", pause.since, pause.reason));
             tracing::warn!(paused = ?report.paused, "nothing sent");
+            self.alert(AlertKind::Paused, pause.since, &pause.reason, run.now, &mut report).await;
             self.retention_while_paused(run, &mut report).await?;
             return Ok(report);
         }
@@ -344,9 +417,12 @@ impl Sender {
             report.swept = true;
         }
         let result = self.work(schedule, run, until, &mut report).await;
-        if let Some(reason) = &report.stopped {
-            let problem = crate::store::Pause { since: run.now, reason: reason.clone() };
+        if let Some(reason) = report.stopped.clone() {
+            // A problem that goes on keeps the moment it began: one alert for all its runs.
+            let since = state.problem.as_ref().map_or(run.now, |p| p.since);
+            let problem = crate::store::Pause { since, reason };
             self.store.set_sending_problem(Some(&problem)).await?;
+            self.alert(AlertKind::AccountStopped, since, &problem.reason, run.now, &mut report).await;
         } else if report.sent > 0 && state.problem.is_some() {
             self.store.set_sending_problem(None).await?;
         }

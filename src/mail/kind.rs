@@ -43,6 +43,8 @@ pub enum MailKind<'a> {
     TestLetter { name: &'a str },
     /// The weekly summary to the author.
     Summary,
+    /// A mail to the author that sending stopped (`render::letters::alert`), by its name.
+    Alert { name: &'a str },
 }
 
 /// Which counters a mail and its events are booked on.
@@ -75,6 +77,7 @@ impl<'a> MailKind<'a> {
             MailKind::Post { slug, .. } | MailKind::TestPost { slug } => slug.into(),
             MailKind::TestLetter { name } => format!("test-{name}").into(),
             MailKind::Summary => SUMMARY.into(),
+            MailKind::Alert { name } => format!("alert-{name}").into(),
         }
     }
 
@@ -86,7 +89,8 @@ impl<'a> MailKind<'a> {
             MailKind::Post { new_reader: false, .. }
             | MailKind::TestPost { .. }
             | MailKind::TestLetter { .. }
-            | MailKind::Summary => Ledger::List,
+            | MailKind::Summary
+            | MailKind::Alert { .. } => Ledger::List,
         }
     }
 
@@ -129,7 +133,7 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    const ALL: [MailKind<'static>; 8] = [
+    const ALL: [MailKind<'static>; 9] = [
         MailKind::Confirmation,
         MailKind::AlreadySubscribed,
         MailKind::Welcome,
@@ -138,6 +142,7 @@ mod tests {
         MailKind::TestPost { slug: "leiderschap-en-vertrouwen" },
         MailKind::TestLetter { name: "confirmation" },
         MailKind::Summary,
+        MailKind::Alert { name: "paused" },
     ];
 
     #[test]
@@ -174,7 +179,8 @@ mod tests {
                 "leiderschap-en-vertrouwen",
                 "leiderschap-en-vertrouwen",
                 "test-confirmation",
-                "summary"
+                "summary",
+                "alert-paused"
             ]
         );
     }

@@ -263,25 +263,127 @@ pub fn weekly_summary(
     from: &lettre::message::Mailbox,
     to: &str,
     figures: &crate::subscribers::figures::ListFigures,
+    paused_since: Option<jiff::Timestamp>,
     date: SystemTime,
 ) -> Result<Vec<u8>, RenderError> {
-    let text = weekly_summary_text(&site.author, figures);
+    let text = weekly_summary_text(&site.author, figures, paused_since);
     let readers = figures.list_size.last().map_or(0, |(_, n)| *n);
     let signups: u64 = figures.signups_by_source.values().sum();
+    let subject = format!(
+        "Je nieuwsbrief deze week: {signups} {}, {readers} {}",
+        if signups == 1 { "aanmelding" } else { "aanmeldingen" },
+        if readers == 1 { "lezer" } else { "lezers" },
+    );
+    author_letter(from, to, &subject, "summary", text, date)
+}
+
+/// Why the newsletter is not going out, as the author is told it (see [`alert`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// The circuit breaker paused the list: lifted by `postbode sending resume`.
+    Paused,
+    /// SES refuses the account's mail (sandbox, quota, a paused account, access): lifted in
+    /// AWS; the next run that can send clears it.
+    AccountStopped,
+    /// Confirmation mail is throttled by the intake breaker: lifts itself as its window moves.
+    IntakeThrottled,
+}
+
+impl AlertKind {
+    /// The name in the report, the once-only marker and the outbox.
+    pub fn name(self) -> &'static str {
+        match self {
+            AlertKind::Paused => "paused",
+            AlertKind::AccountStopped => "account-stopped",
+            AlertKind::IntakeThrottled => "intake-throttled",
+        }
+    }
+}
+
+/// The mail to the author (`summary_email`) when sending stops: what happened, since when,
+/// the reason as recorded, and the command that lifts it. Sent once per cause by the sender.
+pub fn alert(
+    site: &crate::content::Site,
+    from: &lettre::message::Mailbox,
+    to: &str,
+    kind: AlertKind,
+    since: jiff::Timestamp,
+    reason: &str,
+    date: SystemTime,
+) -> Result<Vec<u8>, RenderError> {
+    let text = alert_text(&site.author, kind, since, reason);
+    let subject = match kind {
+        AlertKind::Paused => "Let op: het versturen van je nieuwsbrief is gepauzeerd",
+        AlertKind::AccountStopped => "Let op: Amazon SES verstuurt je nieuwsbrief niet",
+        AlertKind::IntakeThrottled => "Let op: bevestigingsmails worden afgeremd",
+    };
+    author_letter(from, to, subject, kind.name(), text, date)
+}
+
+/// The alert's text (see [`alert`]).
+pub fn alert_text(author: &str, kind: AlertKind, since: jiff::Timestamp, reason: &str) -> String {
+    let first_name = author.split_whitespace().next().unwrap_or(author);
+    let when = dutch_moment(since);
+    let (what, then) = match kind {
+        AlertKind::Paused => (
+            format!(
+                "postbode heeft het versturen van je nieuwsbrief op {when} gepauzeerd: er kwamen te veel \
+                 onbestelbare e-mails of klachten terug. Zolang de pauze duurt, krijgt niemand een artikel; \
+                 aanmeldingen gaan door, maar langzamer."
+            ),
+            "Kijk wat er gebeurde:\n  postbode stats\n  postbode sending status\n\nIs de oorzaak weg \
+             (bijvoorbeeld een lijst met oude adressen die niet meer bestaan)? Zet het versturen dan weer aan \
+             met:\n  postbode sending resume\n"
+                .to_owned(),
+        ),
+        AlertKind::AccountStopped => (
+            format!(
+                "Amazon SES weigert sinds {when} de e-mail van je AWS-account, dus postbode kan niets \
+                 versturen. Niemand slaat een artikel over: de lezers wachten tot het weer kan."
+            ),
+            "Kijk in de SES-console (Account dashboard) wat AWS meldt: het account kan nog in de sandbox \
+             staan, zijn quotum hebben bereikt of gepauzeerd zijn. De stand en de controles:\n  postbode \
+             sending status\n  postbode preflight --domain <je domein>\n\nZodra SES weer verstuurt, gaat \
+             postbode bij de volgende run vanzelf verder.\n"
+                .to_owned(),
+        ),
+        AlertKind::IntakeThrottled => (
+            format!(
+                "Sinds {when} komen er veel bevestigingsmails onbestelbaar terug of worden ze als spam \
+                 gemeld. Om de naam van je domein bij Amazon SES te beschermen gaan er nu hoogstens een paar \
+                 bevestigingsmails per uur uit. Je nieuwsbrief zelf gaat gewoon door."
+            ),
+            "Dit komt meestal door iemand die veel verzonnen adressen invult. Het herstelt zich vanzelf als \
+             het aandeel van de afgelopen twee dagen daalt. Bekijk de cijfers met:\n  postbode stats\n"
+                .to_owned(),
+        ),
+    };
+    format!(
+        "Hallo {first_name},\n\n{what}\n\nReden, zoals postbode die vastlegde:\n  {reason}\n\n{then}\nJe krijgt \
+         dit bericht één keer voor deze oorzaak. Ook CloudWatch waarschuwt je als je AlertEmail hebt ingesteld.\n"
+    )
+}
+
+/// A plain-text mail to the author: no layout, no links to follow, a message id of its own.
+fn author_letter(
+    from: &lettre::message::Mailbox,
+    to: &str,
+    subject: &str,
+    id_prefix: &str,
+    text: String,
+    date: SystemTime,
+) -> Result<Vec<u8>, RenderError> {
     let mime_error = |source| RenderError::Mime { to: to.to_owned(), source };
-    let to: lettre::message::Mailbox =
+    let to_box: lettre::message::Mailbox =
         to.parse().map_err(|source| RenderError::Address { address: to.to_owned(), source })?;
     let domain = from.email.domain().to_owned();
     let stamp = jiff::Timestamp::try_from(date).map_or(0, |t| t.as_second());
     lettre::Message::builder()
         .from(from.clone())
-        .to(to)
-        .subject(format!(
-            "Je nieuwsbrief deze week: {signups} {}, {readers} lezers",
-            if signups == 1 { "aanmelding" } else { "aanmeldingen" }
-        ))
+        .to(to_box)
+        .subject(subject)
         .date(date)
-        .message_id(Some(format!("<summary-{stamp}@{domain}>")))
+        .message_id(Some(format!("<{id_prefix}-{stamp}@{domain}>")))
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
         .body(text)
         .map(|m| m.formatted())
@@ -289,13 +391,25 @@ pub fn weekly_summary(
 }
 
 /// The summary's text (see [`weekly_summary`]).
-pub fn weekly_summary_text(author: &str, f: &crate::subscribers::figures::ListFigures) -> String {
+pub fn weekly_summary_text(
+    author: &str,
+    f: &crate::subscribers::figures::ListFigures,
+    paused_since: Option<jiff::Timestamp>,
+) -> String {
     use std::fmt::Write;
     let zone = crate::content::site_time_zone();
     let day = |t: jiff::Timestamp| dutch_date(t.to_zoned(zone.clone()).date());
     let first_name = author.split_whitespace().next().unwrap_or(author);
     let mut out =
         format!("Hallo {first_name},\n\nZo ging het met je nieuwsbrief van {} tot {}:\n\n", day(f.since), day(f.until));
+    if let Some(since) = paused_since {
+        let _ = writeln!(
+            out,
+            "Verzending gepauzeerd sinds {}: niemand krijgt een artikel tot je `postbode sending resume` \
+             geeft (eerst: postbode stats).\n",
+            dutch_moment(since)
+        );
+    }
     let signups: u64 = f.signups_by_source.values().sum();
     let _ = writeln!(out, "Aanmeldingen: {signups}");
     for (page, n) in &f.signups_by_source {
@@ -322,6 +436,15 @@ pub fn weekly_summary_text(author: &str, f: &crate::subscribers::figures::ListFi
         }
         out.push('\n');
     }
+    let _ = writeln!(out, "E-mail (verstuurd, onbestelbaar, klachten):");
+    for (ledger, m) in [
+        ("nieuwsbrief aan vaste lezers", f.list_mail),
+        ("welkom en nieuwe lezers", f.new_readers_mail),
+        ("bevestigingsmails", f.confirmation_mail),
+    ] {
+        let _ = writeln!(out, "  {ledger}: {}, {}, {}", m.sent, m.bounced, m.complained);
+    }
+    out.push('\n');
     let _ = writeln!(out, "Lezers:");
     let last = f.list_size.len().saturating_sub(1);
     for (i, (date, n)) in f.list_size.iter().enumerate() {
@@ -333,6 +456,12 @@ pub fn weekly_summary_text(author: &str, f: &crate::subscribers::figures::ListFi
          omgeleide links.\nMeer zien: postbode stats --since 30d\n",
     );
     out
+}
+
+/// "4 december 14:30", in the site's time zone.
+fn dutch_moment(at: jiff::Timestamp) -> String {
+    let local = at.to_zoned(crate::content::site_time_zone());
+    format!("{} {:02}:{:02}", dutch_date(local.date()), local.hour(), local.minute())
 }
 
 fn dutch_date(date: jiff::civil::Date) -> String {

@@ -27,6 +27,19 @@ pub struct ListFigures {
     pub per_post: BTreeMap<String, PostFigures>,
     /// Confirmed readers at the start of each week (Monday 00:00, Amsterdam) and now.
     pub list_size: Vec<(Date, u64)>,
+    /// Mail of the period on each ledger the breakers count (filled in from the store's
+    /// counters by `operator::figures`): the list, welcome and new readers, confirmations.
+    pub list_mail: MailCounts,
+    pub new_readers_mail: MailCounts,
+    pub confirmation_mail: MailCounts,
+}
+
+/// Mails sent on one ledger, and the bounces and complaints they drew.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MailCounts {
+    pub sent: u64,
+    pub bounced: u64,
+    pub complained: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -448,6 +448,8 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
     };
     store.insert_subscriber(&anna, anna.created_at).await.unwrap();
 
+    let confirmations = postbode::store::DayStats { sent: 3, bounced: 1, complained: 0 };
+    store.add_stats(postbode::mail::Ledger::Confirmation, "2026-11-25".parse().unwrap(), confirmations).await.unwrap();
     // Sending is paused by the breaker: the author's summary goes all the same.
     let pause = postbode::store::Pause { since: at, reason: "complaint rate 0.150%".into() };
     store
@@ -455,15 +457,38 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let run = |now: &str| postbode::app::sender::Run { now: now.parse().unwrap(), scheduled_at: None, deadline: None };
-    let mails = || std::fs::read_dir(outbox.path()).unwrap().count();
+    let mails = |tag: &str| -> Vec<std::path::PathBuf> {
+        let suffix = format!("-{tag}.eml");
+        let mut files: Vec<_> = std::fs::read_dir(outbox.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(&suffix))
+            .collect();
+        files.sort();
+        files
+    };
     // Monday 30 November 2026, 08:50 in Amsterdam: not yet.
-    assert!(!sender.run(run("2026-11-30T07:50:00Z")).await.unwrap().summary_sent);
-    assert_eq!(mails(), 0);
+    let first = sender.run(run("2026-11-30T07:50:00Z")).await.unwrap();
+    assert!(!first.summary_sent);
+    assert_eq!(mails("summary").len(), 0);
+    // The first run that finds the pause tells the author, once.
+    assert_eq!(first.alerted, ["paused"]);
     let at_nine = sender.run(run("2026-11-30T08:05:00Z")).await.unwrap();
     assert!(at_nine.summary_sent, "{at_nine:?}");
+    assert!(at_nine.alerted.is_empty(), "one alert per pause");
     assert!(!sender.run(run("2026-11-30T08:20:00Z")).await.unwrap().summary_sent, "once a week");
     assert!(!sender.run(run("2026-12-01T08:05:00Z")).await.unwrap().summary_sent, "on its weekday only");
-    let files: Vec<_> = std::fs::read_dir(outbox.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let alerts = mails("alert-paused");
+    assert_eq!(alerts.len(), 1, "one alert mail across four runs");
+    let alert = std::fs::read(&alerts[0]).unwrap();
+    let alert = mail_parser::MessageParser::default().parse(&alert).unwrap();
+    assert_eq!(alert.to().and_then(|a| a.first()).and_then(|a| a.address()), Some("rene@voorbeeld.nl"));
+    assert_eq!(alert.subject(), Some("Let op: het versturen van je nieuwsbrief is gepauzeerd"));
+    let alert_text = alert.body_text(0).unwrap().replace("\r\n", "\n");
+    for said in ["25 november 11:00", "complaint rate 0.150%", "postbode sending resume", "postbode stats"] {
+        assert!(alert_text.contains(said), "the alert says {said}: {alert_text}");
+    }
+    let files = mails("summary");
     assert_eq!(files.len(), 1);
     let raw = std::fs::read(&files[0]).unwrap();
     let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
@@ -476,6 +501,10 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
     );
     assert!(text.contains("Aanmeldingen: 1\n      1  https://www.voorbeeld.nl/blog"), "{text}");
     assert!(text.contains("er wordt niets gevolgd"), "{text}");
+    // The pause is the first thing the summary says; both ledgers of mail follow.
+    assert!(text.contains("Verzending gepauzeerd sinds 25 november 11:00"), "{text}");
+    assert!(text.contains("nieuwsbrief aan vaste lezers: 0, 0, 0"), "{text}");
+    assert!(text.contains("bevestigingsmails: 3, 1, 0"), "{text}");
 }
 
 #[tokio::test]

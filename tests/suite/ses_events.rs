@@ -133,10 +133,15 @@ async fn breaker_pauses_until_resumed(store: Arc<dyn Store>) {
     // The sender reports the pause and sends nothing.
     let outbox = tempfile::tempdir().unwrap();
     confirmed(store.as_ref(), "c@example.nl").await;
+    let mut catalogue = crate::helpers::seed_catalogue();
+    catalogue.site.summary = Some(postbode::content::Summary {
+        to: "rene@voorbeeld.nl".into(),
+        at: postbode::content::SendWindow::parse("sunday 23:00").unwrap(),
+    });
     let sender = postbode::app::Parts {
         store: store.clone(),
         mailer: Arc::new(postbode::mail::outbox::OutboxMailer::new(outbox.path()).unwrap()),
-        catalogue: std::sync::Arc::new(Clone::clone(&crate::helpers::seed_catalogue())),
+        catalogue: std::sync::Arc::new(catalogue),
         email: Clone::clone(&crate::helpers::settings()),
         tokens: postbode::tokens::TokenKey::new(vec![1; 32]).unwrap(),
     }
@@ -146,12 +151,24 @@ async fn breaker_pauses_until_resumed(store: Arc<dyn Store>) {
     let report = sender.run(run).await.unwrap();
     assert!(report.paused.as_deref().unwrap().contains("bounce rate"), "{report:?}");
     assert_eq!(report.sent, 0);
+    assert!(report.metrics().contains(&("SendingPaused", 1.0)), "the alarm's metric: {:?}", report.metrics());
+    // The author is told once: the next run, still paused, mails nothing more.
+    let again = sender.run(run).await.unwrap();
+    assert!(again.paused.is_some());
+    let alerts: Vec<String> = std::fs::read_dir(outbox.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with("-alert-paused.eml"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "exactly one alert mail across two runs: {alerts:?}");
+    assert_eq!((report.alerted.len(), again.alerted.len()), (1, 0));
 
     // The operator lifts it; the next run sends.
     assert!(postbode::app::ses_events::resume(store.as_ref(), now()).await.unwrap().is_some());
     let report = sender.run(run).await.unwrap();
     assert!(report.paused.is_none());
     assert_eq!(report.sent, 1, "{report:?}");
+    assert!(report.metrics().contains(&("SendingPaused", 0.0)), "the alarm sees the resume too");
 
     // A fresh window: the next bounce does not pause again on the old numbers.
     confirmed(store.as_ref(), "d@example.nl").await;

@@ -227,6 +227,16 @@ pub async fn figures(
         .map(|(subscriber, sent)| crate::subscribers::figures::History { subscriber, sent })
         .collect();
     let utc = jiff::tz::TimeZone::UTC;
-    let pages = store.stats(Ledger::ConfirmPage, since.to_zoned(utc.clone()).date(), now.to_zoned(utc).date()).await?;
-    Ok(crate::subscribers::figures::compute(&histories, pages.sent, since, now))
+    let (from, to) = (since.to_zoned(utc.clone()).date(), now.to_zoned(utc).date());
+    let pages = store.stats(Ledger::ConfirmPage, from, to).await?;
+    let mut figures = crate::subscribers::figures::compute(&histories, pages.sent, since, now);
+    let counts = |d: DayStats| crate::subscribers::figures::MailCounts {
+        sent: d.sent,
+        bounced: d.bounced,
+        complained: d.complained,
+    };
+    figures.list_mail = counts(store.stats(Ledger::List, from, to).await?);
+    figures.new_readers_mail = counts(store.stats(Ledger::NewReaders, from, to).await?);
+    figures.confirmation_mail = counts(store.stats(Ledger::Confirmation, from, to).await?);
+    Ok(figures)
 }
