@@ -98,11 +98,10 @@ start_stand_ins() {
   moto_server -H 127.0.0.1 -p "$ses_port" >"$TOOLS_DIR/moto.log" 2>&1 &
   STAND_IN_PIDS="$STAND_IN_PIDS $!"
   # A real DNS server (Debian's dnsmasq) authoritative for `.example`, for the mail-domain
-  # check: one domain with an MX, one with only an A record, everything else NXDOMAIN.
+  # check and `postbode preflight`: the records are in infra/dns-test-zone.conf.
   dnsmasq --keep-in-foreground --port="$dns_port" --listen-address=127.0.0.1 --bind-interfaces \
     --no-resolv --no-hosts --pid-file= --local=/example/ \
-    --mx-host=met-mx.example,mx.met-mx.example,10 --host-record=mx.met-mx.example,192.0.2.2 \
-    --host-record=alleen-a.example,192.0.2.1 >"$TOOLS_DIR/dnsmasq.log" 2>&1 &
+    --conf-file="$(dirname "$TOOLS_DIR")/dns-test-zone.conf" >"$TOOLS_DIR/dnsmasq.log" 2>&1 &
   STAND_IN_PIDS="$STAND_IN_PIDS $!"
   trap 'kill $STAND_IN_PIDS 2>/dev/null || true' EXIT
   wait_for_port "$ddb_port" "DynamoDB Local"

@@ -20,6 +20,7 @@
 
 pub mod confirmations;
 pub mod operator;
+pub mod preflight;
 pub mod preview;
 pub mod retry;
 pub mod sender;

@@ -31,6 +31,11 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// The go-live gate: the content without placeholders or example addresses, AlertEmail,
+    /// and with --domain the DNS SES needs (DKIM, MAIL FROM MX and SPF, DMARC), with
+    /// --account the SES account (sandbox, sending, quota). One PASS/FAIL line each; exits
+    /// non-zero on any failure.
+    Preflight(postbode::cli::preflight::PreflightArgs),
     /// Start a post: writes the series' next post (or, with --broadcast, a post for everyone)
     /// with its title, slug, order and today's date filled in. Never overwrites a file.
     New {
@@ -167,6 +172,7 @@ enum Command {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Check { content, form_pages, url } => author::check(&content, &form_pages, url.as_deref()),
+        Command::Preflight(args) => postbode::cli::preflight::preflight(&args),
         Command::New { title, broadcast, series, content } => {
             let today = jiff::Zoned::now().with_time_zone(postbode::content::site_time_zone());
             author::new(&content, &title, broadcast, series.as_deref(), today.date())

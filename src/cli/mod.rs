@@ -11,6 +11,7 @@
 pub mod author;
 pub mod local;
 pub mod operator;
+pub mod preflight;
 pub mod smoke;
 
 use std::path::{Path, PathBuf};

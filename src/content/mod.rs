@@ -18,6 +18,7 @@ mod front_matter;
 mod markdown_scan;
 mod new_post;
 mod problem;
+mod release;
 mod series;
 mod site;
 mod slug;
@@ -31,6 +32,7 @@ use markdown_scan::LinkTarget;
 pub use markdown_scan::markdown_options;
 pub use new_post::{NewPost, NewPostKind, new_post};
 pub use problem::{Problem, Problems};
+pub use release::{is_example_domain, real_address, release_problems};
 pub use series::{Cadence, SendWindow};
 pub use site::{
     DEFAULT_RETENTION_MONTHS, PRIVACY_FILE, Page, SERIES_FILE, SITE_FILE, Site, Summary, Whitepaper, WhitepaperSource,

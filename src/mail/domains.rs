@@ -7,6 +7,9 @@
 //! - [`DnsMailDomains`]: asks DNS (hickory's resolver, the system's name servers or the one
 //!   given). DNS that does not answer never refuses anyone: only a definite "no such
 //!   domain" or "no records" does.
+//!
+//! The same resolver reads the records `postbode preflight` checks before going live (DKIM
+//! CNAMEs, the MAIL FROM domain's MX and SPF, DMARC): the [`DnsRecords`] port.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -111,6 +114,52 @@ impl DnsMailDomains {
                 tracing::warn!(error = %e, "DNS gave no clear answer about a mail domain; accepted");
                 Reachable::Unknown
             }
+        }
+    }
+}
+
+/// The kinds of record the go-live check reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Cname,
+    Mx,
+    Txt,
+}
+
+/// The port: the records of one kind at a name, as text: a CNAME's target and an MX's host
+/// without the final dot, a TXT record's strings joined. Empty when there are none (or the
+/// name does not exist); an error only when DNS gave no clear answer.
+#[async_trait]
+pub trait DnsRecords: Send + Sync {
+    async fn records(&self, name: &str, kind: RecordKind) -> Result<Vec<String>, String>;
+}
+
+#[async_trait]
+impl DnsRecords for DnsMailDomains {
+    async fn records(&self, name: &str, kind: RecordKind) -> Result<Vec<String>, String> {
+        use hickory_resolver::proto::rr::RecordType;
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        let record_type = match kind {
+            RecordKind::Cname => RecordType::CNAME,
+            RecordKind::Mx => RecordType::MX,
+            RecordKind::Txt => RecordType::TXT,
+        };
+        let host = |name: &hickory_resolver::proto::rr::Name| name.to_ascii().trim_end_matches('.').to_lowercase();
+        match self.resolver.lookup(fqdn.as_str(), record_type).await {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|record| match (&record.data, kind) {
+                    (RData::CNAME(target), RecordKind::Cname) => Some(host(&target.0)),
+                    (RData::MX(mx), RecordKind::Mx) => Some(host(&mx.exchange)),
+                    (RData::TXT(txt), RecordKind::Txt) => Some(
+                        txt.txt_data.iter().map(|part| String::from_utf8_lossy(part).into_owned()).collect::<String>(),
+                    ),
+                    _ => None,
+                })
+                .collect()),
+            Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(format!("DNS gave no clear answer for {name}: {e}")),
         }
     }
 }

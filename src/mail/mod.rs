@@ -57,6 +57,25 @@ pub trait Mailer: Send + Sync + 'static {
 
     /// The most messages per second the delivery system accepts, if it has a limit.
     async fn max_send_rate(&self) -> Result<Option<f64>, MailError> {
+        Ok(self.account().await?.map(|a| a.max_send_rate).filter(|r| *r > 0.0))
+    }
+
+    /// What the delivery system says about the account (SES's `GetAccount`); `None` where
+    /// there is no account (the outbox).
+    async fn account(&self) -> Result<Option<AccountFacts>, MailError> {
         Ok(None)
     }
+}
+
+/// The SES account as `GetAccount` describes it: whether it may mail anyone, and how much.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct AccountFacts {
+    /// Out of the sandbox (may mail unverified addresses).
+    pub production_access: bool,
+    pub sending_enabled: bool,
+    /// SES's enforcement status: HEALTHY, PROBATION or SHUTDOWN.
+    pub enforcement: Option<String>,
+    pub max_24_hour_send: f64,
+    pub max_send_rate: f64,
+    pub sent_last_24_hours: f64,
 }

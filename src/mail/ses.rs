@@ -10,7 +10,7 @@ use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 
-use super::{MailError, Mailer, Outgoing};
+use super::{AccountFacts, MailError, Mailer, Outgoing};
 
 #[derive(Clone, Debug)]
 pub struct SesMailer {
@@ -69,10 +69,43 @@ impl Mailer for SesMailer {
         Ok(out.message_id.unwrap_or_default())
     }
 
-    /// SES's `MaxSendRate` from `GetAccount` (1 in the sandbox, 14 and up in production).
-    async fn max_send_rate(&self) -> Result<Option<f64>, MailError> {
+    /// `GetAccount`: the sandbox, sending, enforcement and the quota (`MaxSendRate` is 1 in
+    /// the sandbox, 14 and up in production).
+    async fn account(&self) -> Result<Option<AccountFacts>, MailError> {
         let account = self.client.get_account().send().await.map_err(classify)?;
-        Ok(account.send_quota.map(|q| q.max_send_rate).filter(|r| *r > 0.0))
+        let quota = account.send_quota.unwrap_or_else(|| aws_sdk_sesv2::types::SendQuota::builder().build());
+        Ok(Some(AccountFacts {
+            production_access: account.production_access_enabled,
+            sending_enabled: account.sending_enabled,
+            enforcement: account.enforcement_status,
+            max_24_hour_send: quota.max24_hour_send,
+            max_send_rate: quota.max_send_rate,
+            sent_last_24_hours: quota.sent_last24_hours,
+        }))
+    }
+}
+
+/// What SES says about a sending domain (`GetEmailIdentity`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdentityFacts {
+    pub verified_for_sending: bool,
+    /// Easy DKIM's tokens: each wants `TOKEN._domainkey.DOMAIN CNAME TOKEN.dkim.amazonses.com`.
+    pub dkim_tokens: Vec<String>,
+    pub dkim_status: Option<String>,
+    pub mail_from_domain: Option<String>,
+}
+
+impl SesMailer {
+    /// The sending domain's identity as SES has it.
+    pub async fn identity(&self, domain: &str) -> Result<IdentityFacts, MailError> {
+        let identity = self.client.get_email_identity().email_identity(domain).send().await.map_err(classify)?;
+        let dkim = identity.dkim_attributes;
+        Ok(IdentityFacts {
+            verified_for_sending: identity.verified_for_sending_status,
+            dkim_tokens: dkim.as_ref().and_then(|d| d.tokens.clone()).unwrap_or_default(),
+            dkim_status: dkim.and_then(|d| d.status).map(|s| s.as_str().to_owned()),
+            mail_from_domain: identity.mail_from_attributes.map(|m| m.mail_from_domain),
+        })
     }
 }
 

@@ -2,7 +2,6 @@
 //! it: `new`, and `subscribers import | unsubscribe | resend-confirmation`, each on the local
 //! SQLite store and on DynamoDB Local (with the SES API server for mail).
 
-use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
@@ -11,29 +10,9 @@ use postbode::store::Store;
 use postbode::subscribers::{ConsentAction, Evidence, Status, SubscribeOutcome, Subscriber, SubscriberEmail};
 use postbode::tokens::TokenKey;
 
-use crate::helpers::repo_path;
+use crate::helpers::content_copy;
 
 const SECRET: &str = "test secret of thirty-two bytes or more";
-
-/// A copy of the content folder to write posts into.
-fn content_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo_path("content"), dir.path());
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn postbode(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_postbode"));

@@ -88,3 +88,23 @@ pub async fn form_request(
     request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((client, 1))));
     router.oneshot(request).await.unwrap()
 }
+
+/// A copy of the content folder to write posts into.
+pub fn content_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_path("content"), dir.path());
+    dir
+}
+
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -19,6 +19,7 @@ mod iam;
 mod lambda_events;
 mod no_oracle;
 mod operator;
+mod preflight;
 mod preview_cli;
 mod publishing;
 mod retention;
