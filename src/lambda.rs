@@ -90,13 +90,20 @@ struct SenderEvent {
     scheduled_at: Option<jiff::Timestamp>,
 }
 
+/// Subscribe intents a sender run tries again at most (the caps hold confirmation mail to 20
+/// an hour: a run never meets more).
+const RETRIES_PER_RUN: usize = 100;
+
 /// Invoked by EventBridge Scheduler every few minutes; sends what is due.
 async fn sender(aws: &aws_config::SdkConfig, files: EmbeddedFiles) -> Result<(), Error> {
     let config = crate::config::sender_config_from_env()?;
     let catalogue = crate::content_io::embedded::catalogue(files)?;
-    let sender = Arc::new(crate::startup::lambda_parts(aws, catalogue).await?.sender(config)?);
+    let parts = crate::startup::lambda_parts(aws, catalogue).await?;
+    let sender = Arc::new(parts.sender(config)?);
+    // For the subscribe intents the stream gave up on (see `confirmations::retry_waiting`).
+    let confirmations = Arc::new(parts.app(crate::startup::settings_from_env()?));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SenderEvent>| {
-        let sender = sender.clone();
+        let (sender, confirmations) = (sender.clone(), confirmations.clone());
         async move {
             // The Lambda deadline (ms since the epoch) as an Instant.
             let left = Duration::from_millis(event.context.deadline)
@@ -109,6 +116,10 @@ async fn sender(aws: &aws_config::SdkConfig, files: EmbeddedFiles) -> Result<(),
             let report = sender.run(run).await?;
             tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "sender run done");
             crate::telemetry::emit_metrics("sender", &report.metrics());
+            match crate::app::confirmations::retry_waiting(&confirmations, RETRIES_PER_RUN).await {
+                Ok(retried) => tracing::info!(retried = ?retried, "waiting confirmations tried again"),
+                Err(e) => tracing::error!(error = %crate::error_chain(&e), "waiting confirmations not read"),
+            }
             Ok::<_, Error>(report)
         }
     }))

@@ -11,7 +11,8 @@
 //! Where it runs: in AWS the `confirmations` Lambda, woken by the table's stream when an
 //! intent is written (retried by Lambda, failures to a dead-letter queue); locally a
 //! background task of `postbode dev`. An intent is forgotten once handled; one that keeps
-//! failing is kept and tried again, until its one-day expiry.
+//! failing is kept and tried again ([`retry_waiting`], after every sender run in AWS, and
+//! `postbode confirmations retry`), until its one-day expiry.
 
 use jiff::Timestamp;
 
@@ -89,28 +90,76 @@ pub async fn handle(app: &App, intent: &SubscribeIntent) -> Result<Handled, Conf
     match sent {
         Ok(()) => Ok(decided.outcome),
         Err(e) => {
-            // Lift the cooldown again, so the retry of this intent sends.
-            subscriber.confirmation_sent_at = None;
-            let _ = app.store.update_subscriber(&subscriber).await;
+            lift_cooldown_unless_sent(app, &mut subscriber, &e).await;
             Err(e)
         }
     }
 }
 
+/// After a failed send: when the mail surely did not go (SES refused it, or it was never
+/// made), the cooldown is lifted again so a retry sends. When the answer was lost, SES most
+/// likely accepted it: the cooldown stays, as the sender keeps a claim, so the retries of
+/// the stream do not mail the reader again.
+async fn lift_cooldown_unless_sent(app: &App, subscriber: &mut Subscriber, error: &ConfirmationError) {
+    if matches!(error, ConfirmationError::Mail(crate::mail::MailError::Unknown(_))) {
+        tracing::warn!(subscriber = %subscriber.id, "no answer from SES: the mail may be on its way; not sent again");
+        return;
+    }
+    subscriber.confirmation_sent_at = None;
+    let _ = app.store.update_subscriber(subscriber).await;
+}
+
 /// Handles what is recorded, oldest first, up to `limit` intents; each handled one is
 /// forgotten, a failing one stays for the next pass. Returns how many were handled.
 pub async fn drain(app: &App, limit: usize) -> Result<usize, StoreError> {
-    let mut handled = 0;
-    for intent in app.store.pending_intents(limit).await? {
+    Ok(drain_where(app, limit, |_| true).await?.handled as usize)
+}
+
+/// What a pass over waiting intents did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Drained {
+    pub handled: u32,
+    /// Failed again: kept for the next pass, until they expire.
+    pub kept: u32,
+    /// Older than their lifetime (a day): forgotten without a mail (their caps were taken a
+    /// day ago; the reader can fill in the form again).
+    pub expired: u32,
+}
+
+/// How long an intent belongs to the stream before a retry pass takes it: the stream handles
+/// a new intent within seconds, and its own retries within minutes.
+pub const STREAM_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+/// Tries again what the stream could not do (SES throttled or refused every attempt and the
+/// batch went to the dead-letter queue): intents older than [`STREAM_GRACE`], up to `limit`,
+/// until they expire. Run after each sender run in AWS and by `postbode confirmations retry`;
+/// handling twice is harmless (the stored cooldown keeps it to one mail).
+pub async fn retry_waiting(app: &App, limit: usize) -> Result<Drained, StoreError> {
+    let cutoff = app.now().saturating_sub(STREAM_GRACE).unwrap_or(app.now());
+    drain_where(app, limit, |intent| intent.at <= cutoff).await
+}
+
+async fn drain_where(app: &App, limit: usize, take: impl Fn(&SubscribeIntent) -> bool) -> Result<Drained, StoreError> {
+    let mut done = Drained::default();
+    let oldest_alive = app.now().saturating_sub(crate::store::INTENT_TTL).unwrap_or(app.now());
+    for intent in app.store.pending_intents(limit).await?.into_iter().filter(|i| take(i)) {
+        if intent.at < oldest_alive {
+            app.store.forget_intent(&intent).await?;
+            done.expired += 1;
+            continue;
+        }
         match handle(app, &intent).await {
             Ok(_) => {
                 app.store.forget_intent(&intent).await?;
-                handled += 1;
+                done.handled += 1;
             }
-            Err(e) => tracing::warn!(intent = %intent.id, error = %crate::error_chain(&e), "kept for a retry"),
+            Err(e) => {
+                tracing::warn!(intent = %intent.id, error = %crate::error_chain(&e), "kept for a retry");
+                done.kept += 1;
+            }
         }
     }
-    Ok(handled)
+    Ok(done)
 }
 
 /// What `postbode subscribers resend-confirmation` did.
@@ -169,9 +218,7 @@ pub async fn resend(app: &App, email: &SubscriberEmail) -> Result<Resent, Confir
     match send_confirmation(app, &subscriber, now).await {
         Ok(()) => Ok(Resent::Sent),
         Err(e) => {
-            // Lift the cooldown again, so trying again sends.
-            subscriber.confirmation_sent_at = None;
-            let _ = app.store.update_subscriber(&subscriber).await;
+            lift_cooldown_unless_sent(app, &mut subscriber, &e).await;
             Err(e)
         }
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use postbode::cli::operator::{MailArgs, SendingAction, SubscribersAction};
+use postbode::cli::operator::{ConfirmationsAction, MailArgs, SendingAction, SubscribersAction};
 use postbode::cli::{Target, author, local, operator};
 
 #[derive(Parser)]
@@ -122,6 +122,13 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Sign-ups whose confirmation mail SES refused on every try: `confirmations retry`.
+    Confirmations {
+        #[command(subcommand)]
+        action: ConfirmationsAction,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Subscribers: list, show, export, erase, unsubscribe, resend-confirmation, import.
     Subscribers {
         #[command(subcommand)]
@@ -187,6 +194,7 @@ fn main() -> ExitCode {
         Command::Send { now, data, content, base_url } => local::send(&data, &content, &base_url, now.as_deref()),
         Command::Sending { action, target } => operator::sending(action, &target),
         Command::Subscribers { action, target } => operator::subscribers(action, &target),
+        Command::Confirmations { action, target } => operator::confirmations(action, &target),
         Command::Stats { since, json, target } => operator::stats(&target, &since, json),
         Command::Smoke { url, content } => operator::smoke(&url, &content),
         Command::SendTest { slug, letter, to, mail, target } => {

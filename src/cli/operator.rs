@@ -52,6 +52,32 @@ pub enum SubscribersAction {
 }
 
 #[derive(clap::Subcommand, Debug)]
+pub enum ConfirmationsAction {
+    /// Tries again, now, the sign-ups whose confirmation mail SES refused on every try of the
+    /// stream (they wait until they expire, a day after the form; each sender run also
+    /// retries them). Never mails anyone twice: the stored cooldown holds.
+    Retry {
+        #[command(flatten)]
+        mail: MailArgs,
+    },
+}
+
+/// `postbode confirmations retry`
+pub fn confirmations(action: ConfirmationsAction, target: &Target) -> CommandResult {
+    let ConfirmationsAction::Retry { mail } = action;
+    runtime()?.block_on(async {
+        let store = target.store().await?;
+        let app = operator_app(target, store, &mail).await?;
+        let done = crate::app::confirmations::retry_waiting(&app, 1000).await.map_err(|e| crate::error_chain(&e))?;
+        println!(
+            "sign-ups tried again: {} handled, {} still refused (kept until they expire), {} expired and forgotten",
+            done.handled, done.kept, done.expired
+        );
+        Ok(if done.kept > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    })
+}
+
+#[derive(clap::Subcommand, Debug)]
 pub enum SendingAction {
     /// Whether sending is paused (and why), whether the last run met an account-level SES
     /// error, and how many failed runs and events wait in the dead-letter queue.
@@ -59,6 +85,9 @@ pub enum SendingAction {
         /// The stack's dead-letter queue (its `DeadLetterQueue` output).
         #[arg(long, env = "POSTBODE_DEAD_LETTER_QUEUE")]
         dead_letter_queue: Option<String>,
+        /// The confirmations' dead-letter queue (its `ConfirmationsDeadLetterQueue` output).
+        #[arg(long, env = "POSTBODE_CONFIRMATIONS_DEAD_LETTER_QUEUE")]
+        confirmations_dead_letter_queue: Option<String>,
     },
     /// Lifts a pause after the cause is dealt with.
     Resume,
@@ -274,7 +303,7 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
     runtime()?.block_on(async {
         let store = target.store().await?;
         match action {
-            SendingAction::Status { dead_letter_queue } => {
+            SendingAction::Status { dead_letter_queue, confirmations_dead_letter_queue } => {
                 let state = store.sending_state().await.map_err(|e| crate::error_chain(&e))?;
                 match state.paused {
                     Some(p) => println!("paused since {}: {}\nresume with: postbode sending resume", p.since, p.reason),
@@ -291,6 +320,26 @@ pub fn sending(action: SendingAction, target: &Target) -> CommandResult {
                     println!(
                         "dead-letter queue: {waiting} failed sender run(s) or SES event(s) waiting{}",
                         if waiting > 0 { " (read them in the SQS console; the logs say why)" } else { "" }
+                    );
+                }
+                // Sign-ups whose confirmation the stream could not send, still waiting: each
+                // sender run tries them again until they expire.
+                let cutoff = jiff::Timestamp::now()
+                    .saturating_sub(crate::app::confirmations::STREAM_GRACE)
+                    .unwrap_or(jiff::Timestamp::now());
+                let intents = store.pending_intents(1000).await.map_err(|e| crate::error_chain(&e))?;
+                let stuck = intents.iter().filter(|i| i.at <= cutoff).count();
+                if stuck > 0 {
+                    println!(
+                        "sign-ups waiting for their confirmation mail: {stuck} (tried again after every sender run \
+                         until a day after the form; now: postbode confirmations retry)"
+                    );
+                }
+                if let Some(queue) = confirmations_dead_letter_queue {
+                    let waiting = dead_letters(&queue).await?;
+                    println!(
+                        "confirmations dead-letter queue: {waiting} failed batch(es) of sign-ups{}",
+                        if waiting > 0 { " (their sign-ups are retried as above; the confirmations logs say why)" } else { "" }
                     );
                 }
             }

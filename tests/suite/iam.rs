@@ -338,7 +338,7 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     });
     let sender_function = postbode::app::Parts {
         store: sender_store.clone(),
-        mailer: sender_mailer,
+        mailer: sender_mailer.clone(),
         catalogue: std::sync::Arc::new(Clone::clone(&catalogue)),
         email: Clone::clone(&settings()),
         tokens: app.tokens.clone(),
@@ -354,6 +354,19 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         .unwrap();
     assert_eq!((run.sent, run.erased), (1, 1), "{run:?}");
     assert!(reader.sending_state().await.unwrap().problem.is_none());
+    // After the run, as the Lambda does: a subscribe intent the stream gave up on an hour ago
+    // is tried again (a new address: looked up, inserted, mailed, the intent forgotten).
+    let waiting = postbode::subscribers::SubscribeIntent {
+        id: format!("waiting-{run_id}"),
+        email: SubscriberEmail::parse(&format!("carla-{run_id}@example.nl")).unwrap(),
+        first_name: None,
+        evidence: postbode::subscribers::Evidence::default(),
+        at: at("2026-12-08T06:05:00Z"),
+    };
+    reader.record_intent(&waiting).await.unwrap();
+    let retrying = app_on(sender_store.clone(), sender_mailer, &app.tokens, sent_at);
+    let retried = postbode::app::confirmations::retry_waiting(&retrying, 100).await.unwrap();
+    assert_eq!(retried.handled, 1, "{retried:?}");
     for (now, what) in [("2026-12-10T13:05:00Z", "swept"), ("2026-12-14T08:05:00Z", "summary")] {
         let run = sender_function
             .run(postbode::app::sender::Run { now: at(now), scheduled_at: None, deadline: None })

@@ -179,6 +179,8 @@ enum Fault {
     ServerError,
     /// The process dies after the claim, before the message leaves.
     Crash,
+    /// SES accepts the message, and its answer is lost on the way back.
+    Lost,
     Pass,
 }
 
@@ -197,6 +199,10 @@ impl Mailer for FaultyMailer {
             Fault::Throttle => Err(MailError::Throttled("Maximum sending rate exceeded".into())),
             Fault::ServerError => Err(MailError::Transient("503 Service Unavailable".into())),
             Fault::Crash => panic!("the sender process dies between claim and send"),
+            Fault::Lost => {
+                self.inner.send(message).await?;
+                Err(MailError::Unknown("connection reset before SES answered".into()))
+            }
             Fault::Pass if message.to.starts_with("bestaat-niet") => {
                 Err(MailError::Permanent("address rejected".into()))
             }
@@ -545,4 +551,83 @@ async fn a_run_writes_at_most_three_times_per_mail_on_dynamodb() {
     assert_eq!(report.sent as usize, emails.len());
     // Per run: the day's sent counter.
     assert!(writes <= 3 * emails.len() + 1, "{writes} writes for {} mails", emails.len());
+}
+
+// ---- the confirmations worker's failures, as the deployed stream retries them ---------------
+
+fn confirmations_app(store: Arc<dyn Store>, faults: Vec<Fault>) -> (crate::test_app::TestApp, tempfile::TempDir) {
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer = FaultyMailer {
+        inner: OutboxMailer::new(outbox.path()).unwrap(),
+        faults: Mutex::new(faults.into()),
+        rate: None,
+    };
+    let mut app = crate::test_app::TestApp::with_mailer(store, Arc::new(mailer));
+    app.drain = false;
+    (app, outbox)
+}
+
+fn confirmations_in(outbox: &tempfile::TempDir) -> usize {
+    std::fs::read_dir(outbox.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with("-confirm.eml"))
+        .count()
+}
+
+/// One stream batch and its five retries (the template's MaximumRetryAttempts), each a pass
+/// of the worker over what is recorded.
+async fn stream_with_retries(app: &crate::test_app::TestApp) {
+    for _ in 0..6 {
+        app.work_off_intents().await;
+    }
+}
+
+/// A lost SES answer keeps the cooldown (SES most likely accepted the mail): the stream's
+/// retries mail nobody twice. A confirmation SES throttled on every try waits for the retry
+/// pass after a sender run, which mails it once, until the intent expires.
+async fn failed_confirmations_are_retried_once_and_never_doubled(store: Arc<dyn Store>) {
+    let (app, outbox) = confirmations_app(store.clone(), vec![Fault::Lost]);
+    app.subscribe("verloren@example.nl").await;
+    stream_with_retries(&app).await;
+    assert_eq!(confirmations_in(&outbox), 1, "a lost answer is not a reason to mail again");
+    assert!(store.pending_intents(10).await.unwrap().is_empty(), "handled and forgotten");
+
+    let (app, outbox) = confirmations_app(store.clone(), vec![Fault::Throttle; 6]);
+    app.subscribe("geremd@example.nl").await;
+    stream_with_retries(&app).await;
+    assert_eq!(confirmations_in(&outbox), 0);
+    assert_eq!(store.pending_intents(10).await.unwrap().len(), 1, "kept, as the batch went to the dead letters");
+    // Not yet the stream's to give up: a retry pass leaves a young intent alone.
+    let young = postbode::app::confirmations::retry_waiting(&app.app, 100).await.unwrap();
+    assert_eq!((young.handled, young.kept), (0, 0));
+    app.advance(SignedDuration::from_mins(15));
+    let retried = postbode::app::confirmations::retry_waiting(&app.app, 100).await.unwrap();
+    assert_eq!(retried.handled, 1, "{retried:?}");
+    assert_eq!(confirmations_in(&outbox), 1);
+    let again = postbode::app::confirmations::retry_waiting(&app.app, 100).await.unwrap();
+    assert_eq!((again.handled, confirmations_in(&outbox)), (0, 1), "once");
+    let reader = store.subscriber_by_email(&SubscriberEmail::parse("geremd@example.nl").unwrap()).await.unwrap();
+    assert_eq!(reader.unwrap().status, Status::Pending);
+
+    // Refused until the intent's day is over: then it is forgotten without a mail.
+    let (app, outbox) = confirmations_app(store.clone(), vec![Fault::Throttle; 20]);
+    app.subscribe("te-laat@example.nl").await;
+    stream_with_retries(&app).await;
+    app.advance(SignedDuration::from_mins(30));
+    assert_eq!(postbode::app::confirmations::retry_waiting(&app.app, 100).await.unwrap().kept, 1);
+    app.advance(SignedDuration::from_hours(24));
+    let expired = postbode::app::confirmations::retry_waiting(&app.app, 100).await.unwrap();
+    assert_eq!((expired.expired, confirmations_in(&outbox)), (1, 0));
+    assert!(store.pending_intents(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn failed_confirmations_are_retried_once_and_never_doubled_locally() {
+    failed_confirmations_are_retried_once_and_never_doubled(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn failed_confirmations_are_retried_once_and_never_doubled_on_dynamodb() {
+    let (store, ..) = crate::aws::dynamo_store().await;
+    failed_confirmations_are_retried_once_and_never_doubled(Arc::new(store)).await;
 }
