@@ -442,6 +442,14 @@ fn stats_text(stats: &operator::Stats, f: &crate::subscribers::figures::ListFigu
             p.sent, p.unsubscribed_after, p.bounced, p.complained
         );
     }
+    let _ = writeln!(out, "page views per post (readers on the web; bots and HEAD not counted):");
+    if f.page_views.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for (slug, days) in &f.page_views {
+        let per_day: Vec<String> = days.iter().map(|(day, n)| format!("{day}: {n}")).collect();
+        let _ = writeln!(out, "  {slug:<20} {:>6}  ({})", f.views_of(slug), per_day.join(", "));
+    }
     let _ = writeln!(out, "confirmed readers per week:");
     for (day, n) in &f.list_size {
         let _ = writeln!(out, "  {day}  {n}");

@@ -9,11 +9,13 @@
 //! | `GET /unsubscribe/{token}` | a page with a button |
 //! | `POST /unsubscribe/{token}` | unsubscribe at once (also RFC 8058 one-click), 200, no redirect |
 //! | `GET /whitepaper/{token}` | the whitepaper, for confirmed subscribers |
+//! | `GET /posts/{slug}` | a post's page; a reader's `GET` adds one to the post's views of the day ([`page_views`]) |
 //! | `GET /privacy` | the privacy statement (`content/privacy.md`) |
 //! | `GET /health` | liveness, and the base URL every link in mail is built on (`postbode smoke` checks it) |
 
 mod error;
 mod links;
+mod page_views;
 pub mod pages;
 mod request_info;
 pub mod route_limits;

@@ -1,7 +1,7 @@
 //! The reader's web: the blog, the posts, the feed, the stylesheet.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppError, AppState};
@@ -21,14 +21,24 @@ pub async fn home(State(app): State<AppState>) -> Response {
     cached(300, "text/html; charset=utf-8", web::home(&app.catalogue, &app.email.base_url, app.now()))
 }
 
-pub async fn post(State(app): State<AppState>, Path(slug): Path<String>) -> Response {
+pub async fn post(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     // A post dated later is not there yet: the same 404 as an unknown address.
-    match app.catalogue.post(&slug).filter(|post| post.is_public(app.now())) {
-        Some(post) => {
-            cached(300, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url))
+    let Some(post) = app.catalogue.post(&slug).filter(|post| post.is_public(app.now())) else {
+        return AppError::not_found().into_response();
+    };
+    if super::page_views::counts(&method, &headers) {
+        let day = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        // A count that could not be written is a figure a little low, never a page not shown.
+        if let Err(e) = app.store.add_page_view(post.slug.as_str(), day).await {
+            tracing::warn!(error = %crate::error_chain(&e), "a page view was not counted");
         }
-        None => AppError::not_found().into_response(),
     }
+    cached(300, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url))
 }
 
 /// Unknown addresses: the one 404 page (drawn by [`super::error::render_error_pages`], as for

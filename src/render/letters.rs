@@ -436,6 +436,14 @@ pub fn weekly_summary_text(
         }
         out.push('\n');
     }
+    if !f.page_views.is_empty() {
+        let _ = writeln!(out, "Gelezen op de website (paginaweergaven, zoekmachines niet meegeteld):");
+        for (slug, days) in &f.page_views {
+            let per_day: Vec<String> = days.iter().map(|(date, n)| format!("{} {n}", dutch_date(*date))).collect();
+            let _ = writeln!(out, "  {slug}: {} ({})", f.views_of(slug), per_day.join(", "));
+        }
+        out.push('\n');
+    }
     let _ = writeln!(out, "E-mail (verstuurd, onbestelbaar, klachten):");
     for (ledger, m) in [
         ("nieuwsbrief aan vaste lezers", f.list_mail),

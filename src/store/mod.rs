@@ -101,6 +101,15 @@ impl std::ops::AddAssign for DayStats {
     }
 }
 
+/// How often one post's web page was read on one day: a bare count, with nothing of who
+/// read it (see `http::page_views` for what is counted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageViews {
+    pub day: jiff::civil::Date,
+    pub slug: String,
+    pub views: u64,
+}
+
 /// Whether sending is paused by the circuit breaker, and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendingState {
@@ -278,6 +287,13 @@ pub trait Counters: Send + Sync {
         from: jiff::civil::Date,
         to: jiff::civil::Date,
     ) -> Result<DayStats, StoreError>;
+
+    /// Counts one view of the post page `slug` on `day` (atomically: concurrent views all
+    /// count). Nothing but the count is stored.
+    async fn add_page_view(&self, slug: &str, day: jiff::civil::Date) -> Result<(), StoreError>;
+
+    /// Views per post and day for the days `from..=to`, by day, then slug.
+    async fn page_views(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<Vec<PageViews>, StoreError>;
 
     /// Takes one from every budget in `budgets`, all or nothing, atomically (of racing
     /// requests no more than a budget's `limit` succeed): true when each had room; false

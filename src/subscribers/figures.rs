@@ -32,6 +32,9 @@ pub struct ListFigures {
     pub list_mail: MailCounts,
     pub new_readers_mail: MailCounts,
     pub confirmation_mail: MailCounts,
+    /// Readers' views of each post's web page, per day (UTC) of the period (filled in from
+    /// the store's counters by `operator::figures`; bots and `HEAD` are not counted).
+    pub page_views: BTreeMap<String, BTreeMap<Date, u64>>,
 }
 
 /// Mails sent on one ledger, and the bounces and complaints they drew.
@@ -51,6 +54,11 @@ pub struct PostFigures {
 }
 
 impl ListFigures {
+    /// A post's page views over the whole period.
+    pub fn views_of(&self, slug: &str) -> u64 {
+        self.page_views.get(slug).map_or(0, |days| days.values().sum())
+    }
+
     /// Confirmations per confirm page shown, in percent (`None` when no page was shown).
     pub fn confirmation_rate(&self) -> Option<f64> {
         (self.confirm_pages_shown > 0).then(|| self.confirmed as f64 * 100.0 / self.confirm_pages_shown as f64)

@@ -361,6 +361,12 @@ async fn stats_scenario(desk: Desk) {
     let day: jiff::civil::Date = "2026-11-02".parse().unwrap();
     let shown = postbode::store::DayStats { sent: 4, ..Default::default() };
     desk.store.add_stats(Ledger::ConfirmPage, day, shown).await.unwrap();
+    for (slug, day) in
+        [("deel-1", "2026-11-05"), ("deel-1", "2026-11-05"), ("deel-1", "2026-11-06"), ("deel-2", "2026-11-11")]
+    {
+        desk.store.add_page_view(slug, day.parse().unwrap()).await.unwrap();
+    }
+    desk.store.add_page_view("deel-2", "2026-10-01".parse().unwrap()).await.unwrap();
 
     let f =
         postbode::app::operator::figures(desk.store.as_ref(), ts("2026-10-31T23:00:00Z"), ts("2026-11-23T23:00:00Z"))
@@ -373,6 +379,8 @@ async fn stats_scenario(desk: Desk) {
     assert_eq!(f.per_post["deel-2"].unsubscribed_after, 1);
     let sizes: Vec<u64> = f.list_size.iter().map(|(_, n)| *n).collect();
     assert_eq!(sizes, [1, 2, 2, 1, 1], "Mondays 2, 9, 16 and 23 November, then the end");
+    assert_eq!((f.views_of("deel-1"), f.views_of("deel-2")), (3, 1), "views of October are not in the period");
+    assert_eq!(f.page_views["deel-1"].get(&"2026-11-05".parse().unwrap()), Some(&2));
 
     // The command shows the same, in words.
     let out = desk.run(&["stats", "--since", "3650d"], &[]);
@@ -381,6 +389,10 @@ async fn stats_scenario(desk: Desk) {
     assert!(text.contains("subscribers now: 1 confirmed, 1 unsubscribed"), "{text}");
     assert!(text.contains(&format!("       1  {blog}")), "{text}");
     assert!(text.contains("confirm pages shown: 4, confirmed: 2 (50%)"), "{text}");
+    assert!(text.contains("deel-1                    3  (2026-11-05: 2, 2026-11-06: 1)"), "{text}");
+    assert!(text.contains("deel-2                    2  (2026-10-01: 1, 2026-11-11: 1)"), "{text}");
+    // Both ledgers of mail strangers can cause, beside the list's.
+    assert!(text.contains("confirmation mails: 0 sent"), "{text}");
     assert!(desk.run(&["stats", "--since", "ooit"], &[]).status.code() == Some(2));
 }
 
@@ -429,6 +441,9 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
 
     let confirmations = postbode::store::DayStats { sent: 3, bounced: 1, complained: 0 };
     store.add_stats(postbode::mail::Ledger::Confirmation, "2026-11-25".parse().unwrap(), confirmations).await.unwrap();
+    for _ in 0..3 {
+        store.add_page_view("leiderschap-en-vertrouwen", "2026-11-26".parse().unwrap()).await.unwrap();
+    }
     // Sending is paused by the breaker: the author's summary goes all the same.
     let pause = postbode::store::Pause { since: at, reason: "complaint rate 0.150%".into() };
     store
@@ -484,6 +499,7 @@ async fn weekly_summary_scenario(store: Arc<dyn Store>) {
     assert!(text.contains("Verzending gepauzeerd sinds 25 november 11:00"), "{text}");
     assert!(text.contains("nieuwsbrief aan vaste lezers: 0, 0, 0"), "{text}");
     assert!(text.contains("bevestigingsmails: 3, 1, 0"), "{text}");
+    assert!(text.contains("Gelezen op de website (paginaweergaven, zoekmachines niet meegeteld):\n  leiderschap-en-vertrouwen: 3 (26 november 3)"), "{text}");
 }
 
 #[tokio::test]

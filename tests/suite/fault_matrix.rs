@@ -23,8 +23,8 @@ use postbode::mail::ses::SesMailer;
 use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
 use postbode::store::sqlite::SqliteStore;
 use postbode::store::{
-    Budget, Claim, Count, Counters, DayStats, DueCursor, DuePage, Intents, Ledger, Pause, SendRecord, SendResult,
-    SendingState, Sends, Store, StoreError, Subscribers, Suppression,
+    Budget, Claim, Count, Counters, DayStats, DueCursor, DuePage, Intents, Ledger, PageViews, Pause, SendRecord,
+    SendResult, SendingState, Sends, Store, StoreError, Subscribers, Suppression,
 };
 use postbode::subscribers::{Status, SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -413,6 +413,14 @@ impl Counters for FaultyStore {
         to: jiff::civil::Date,
     ) -> Result<DayStats, StoreError> {
         self.inner.stats(ledger, from, to).await
+    }
+
+    async fn add_page_view(&self, slug: &str, day: jiff::civil::Date) -> Result<(), StoreError> {
+        self.inner.add_page_view(slug, day).await
+    }
+
+    async fn page_views(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<Vec<PageViews>, StoreError> {
+        self.inner.page_views(from, to).await
     }
 
     async fn take_budgets(&self, budgets: &[Budget], now: Timestamp) -> Result<bool, StoreError> {

@@ -310,6 +310,8 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     assert_eq!(app.post_form(&confirm, "").await.status.as_u16(), 200);
     let whitepaper = mail_linking(&anna_address, "/whitepaper/").await;
     assert_eq!(app.get(&whitepaper).await.status.as_u16(), 200);
+    // A reader on a post page: the day's view count.
+    assert_eq!(app.get("/posts/leiderschap-en-vertrouwen").await.status.as_u16(), 200);
     // Again later: the same address is known now (the worker updates instead of inserting).
     app.advance(jiff::SignedDuration::from_hours(2));
     app.subscribe(&bob_address).await;

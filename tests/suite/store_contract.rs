@@ -330,6 +330,32 @@ pub async fn day_stats_add_up_per_ledger_and_day(store: Arc<dyn Store>) {
     assert_eq!(store.stats(Ledger::ConfirmPage, day(2), day(2)).await.unwrap(), sent);
 }
 
+/// Page views: concurrent views all count, per post and day, read back by day then post.
+pub async fn page_views_count_per_post_and_day(store: Arc<dyn Store>) {
+    use postbode::store::PageViews;
+    let day = |d: i8| jiff::civil::date(2027, 1, d);
+    let viewers: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_page_view("leiderschap-en-vertrouwen", day(2)).await.unwrap() })
+        })
+        .collect();
+    for viewer in viewers {
+        viewer.await.unwrap();
+    }
+    store.add_page_view("deel-2", day(2)).await.unwrap();
+    store.add_page_view("deel-2", day(3)).await.unwrap();
+    store.add_page_view("deel-2", day(9)).await.unwrap();
+    let views = |d: i8, slug: &str, views: u64| PageViews { day: day(d), slug: slug.into(), views };
+    assert_eq!(
+        store.page_views(day(1), day(3)).await.unwrap(),
+        [views(2, "deel-2", 1), views(2, "leiderschap-en-vertrouwen", 6), views(3, "deel-2", 1)]
+    );
+    assert_eq!(store.page_views(day(4), day(8)).await.unwrap(), []);
+    // The ledgers' counters of the same days are not views, nor the other way round.
+    assert_eq!(store.stats(postbode::store::Ledger::List, day(1), day(9)).await.unwrap().sent, 0);
+}
+
 /// The pause (with the breaker's window) and the account-level problem are written apart:
 /// neither write undoes the other.
 pub async fn sending_state_and_problem_are_kept_apart(store: Arc<dyn Store>) {
@@ -424,6 +450,7 @@ macro_rules! contract {
             due_subscribers_come_page_by_page_in_due_order,
             a_send_is_claimed_once,
             day_stats_add_up_per_ledger_and_day,
+            page_views_count_per_post_and_day,
             sending_state_and_problem_are_kept_apart,
             erasing_takes_record_address_and_history,
             suppression_is_set_and_lifted,

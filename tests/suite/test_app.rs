@@ -195,7 +195,10 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: impl Into<Body>,
     ) -> TestResponse {
-        let mut builder = Request::builder().method(method).uri(path).header(header::USER_AGENT, "TestBrowser/1.0");
+        let mut builder = Request::builder().method(method).uri(path);
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("user-agent")) {
+            builder = builder.header(header::USER_AGENT, "TestBrowser/1.0");
+        }
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }

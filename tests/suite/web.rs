@@ -1,5 +1,8 @@
 //! The reader's web through the router: pages, feed, status codes and headers.
 
+use std::sync::Arc;
+
+use axum::body::Body;
 use axum::http::StatusCode;
 use scraper::{Html, Selector};
 
@@ -60,6 +63,45 @@ async fn a_post_page_has_the_article_share_links_and_the_form() {
     assert_eq!(count(&doc, "form[method='post'][action='/subscribe']"), 1);
     assert_eq!(count(&doc, "input[name='website']"), 1, "the honeypot");
     assert!(page.body.contains("value=\"https://postbode.example/posts/leiderschap-en-vertrouwen\""), "source_url");
+}
+
+/// Page views: three readers' GETs count three; a crawler's GET, a HEAD and a 404 count
+/// nothing; and nothing of the reader is stored with the count.
+async fn page_views_scenario(app: TestApp) {
+    use axum::http::Method;
+    let path = "/posts/leiderschap-en-vertrouwen";
+    for _ in 0..3 {
+        assert_eq!(app.get(path).await.status, StatusCode::OK);
+    }
+    let bot = [("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")];
+    assert_eq!(app.request_with(Method::GET, path, None, &bot, Body::empty()).await.status, StatusCode::OK);
+    assert_eq!(app.request(Method::HEAD, path, None, Body::empty()).await.status, StatusCode::OK);
+    assert_eq!(app.get("/posts/bestaat-niet").await.status, StatusCode::NOT_FOUND);
+    let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let views = app.store.page_views(today, today).await.unwrap();
+    assert_eq!(views, [postbode::store::PageViews { day: today, slug: "leiderschap-en-vertrouwen".into(), views: 3 }]);
+}
+
+#[tokio::test]
+async fn three_readers_and_a_crawler_count_three_views_locally() {
+    page_views_scenario(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn three_readers_and_a_crawler_count_three_views_on_dynamodb() {
+    let (store, client, table) = crate::aws::dynamo_store().await;
+    page_views_scenario(TestApp::with_store(Arc::new(store))).await;
+    // The one item the views are in holds its key and the count: no address, agent or id.
+    let items = client.scan().table_name(&table).send().await.unwrap();
+    let views: Vec<_> = items
+        .items()
+        .iter()
+        .filter(|item| item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with("VIEWS#")))
+        .collect();
+    assert_eq!(views.len(), 1, "{views:?}");
+    let mut names: Vec<&str> = views[0].keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["pk", "post:leiderschap-en-vertrouwen", "sk"]);
 }
 
 #[tokio::test]

@@ -238,5 +238,8 @@ pub async fn figures(
     figures.list_mail = counts(store.stats(Ledger::List, from, to).await?);
     figures.new_readers_mail = counts(store.stats(Ledger::NewReaders, from, to).await?);
     figures.confirmation_mail = counts(store.stats(Ledger::Confirmation, from, to).await?);
+    for views in store.page_views(from, to).await? {
+        *figures.page_views.entry(views.slug).or_default().entry(views.day).or_default() += views.views;
+    }
     Ok(figures)
 }

@@ -71,6 +71,62 @@ impl Counters for DynamoStore {
         Ok(total)
     }
 
+    async fn add_page_view(&self, slug: &str, day: jiff::civil::Date) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(views_key(day)))
+            .update_expression("ADD #post :one")
+            .expression_attribute_names("#post", format!("{VIEWS_ATTRIBUTE_PREFIX}{slug}"))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn page_views(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<Vec<PageViews>, StoreError> {
+        let mut views = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(STATS_PARTITION))
+                .expression_attribute_values(":from", s(views_sk(from)))
+                .expression_attribute_values(":to", s(views_sk(to)))
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(map_err)?;
+            for item in out.items() {
+                let day = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| sk.strip_prefix("VIEWS#"))
+                    .and_then(|day| day.parse().ok())
+                    .ok_or_else(|| StoreError::Corrupt("a page-views item without its day".into()))?;
+                let mut of_day: Vec<PageViews> = item
+                    .iter()
+                    .filter_map(|(name, value)| {
+                        let slug = name.strip_prefix(VIEWS_ATTRIBUTE_PREFIX)?;
+                        let count = value.as_n().ok()?.parse::<u64>().ok()?;
+                        Some(PageViews { day, slug: slug.to_owned(), views: count })
+                    })
+                    .collect();
+                of_day.sort_by(|a, b| a.slug.cmp(&b.slug));
+                views.extend(of_day);
+            }
+            match out.last_evaluated_key() {
+                Some(last) => start = Some(last.clone()),
+                None => return Ok(views),
+            }
+        }
+    }
+
     async fn take_budgets(&self, budgets: &[Budget], _now: Timestamp) -> Result<bool, StoreError> {
         // Budget keys name their window (`…#<hour>`), so a key is not used again after it
         // expires; DynamoDB's TTL removes the counters.

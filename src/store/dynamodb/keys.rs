@@ -75,6 +75,18 @@ pub(super) fn stats_key(ledger: Ledger, day: jiff::civil::Date) -> Item {
     key(STATS_PARTITION, stats_sk(ledger, day))
 }
 
+/// The sort key of the page views of `day`: one item a day, one attribute per post.
+pub(super) fn views_sk(day: jiff::civil::Date) -> String {
+    format!("VIEWS#{day}")
+}
+
+pub(super) fn views_key(day: jiff::civil::Date) -> Item {
+    key(STATS_PARTITION, views_sk(day))
+}
+
+/// The attribute of a post in a day's page views (a prefix keeps it apart from `pk`/`sk`).
+pub(super) const VIEWS_ATTRIBUTE_PREFIX: &str = "post:";
+
 pub(super) fn budget_key(budget: &str) -> Item {
     key(format!("BUDGET#{budget}"), "BUDGET")
 }

@@ -8,6 +8,7 @@
 //! | address lookup | `EMAIL#<address>` | `EMAIL` | `subscriber_id`; `expires_at` while pending |
 //! | send claim | `SUB#<id>` | `SEND#<slug>` | `state` (claimed/sent/failed), `lease_until`, the [`SendRecord`] fields |
 //! | day counters | `STATS` | `DAY#<yyyy-mm-dd>` (the list), `DAY#confirm:<yyyy-mm-dd>` (confirmation mail) | `sent`, `bounced`, `complained` (atomic `ADD`) |
+//! | page views | `STATS` | `VIEWS#<yyyy-mm-dd>` | `post:<slug>`: views of the post's page that day (atomic `ADD`); no reader data |
 //! | sending state | `SENDING` | `STATE` | `state`: the circuit breaker's pause, as JSON |
 //! | suppression | `SUPPRESS#<salted hash>` | `SUPPRESS` | `since`: an erased address, never mailed again |
 //! | budget | `BUDGET#<key>` | `BUDGET` | `used` (conditional `ADD`), `expires_at` (TTL): caps on confirmation mail |
@@ -45,8 +46,8 @@ use aws_sdk_dynamodb::types::{
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
-    Budget, Claim, Count, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState,
-    StoreError,
+    Budget, Claim, Count, DayStats, DueCursor, DuePage, Ledger, PageViews, Pause, SendRecord, SendResult, SendState,
+    SendingState, StoreError,
 };
 #[allow(unused_imports)] // for the capability files, through `use super::*`
 use crate::store::{Counters, Intents, Sends, Subscribers, Suppression};

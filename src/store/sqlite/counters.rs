@@ -52,6 +52,37 @@ impl Counters for SqliteStore {
         .await
     }
 
+    async fn add_page_view(&self, slug: &str, day: jiff::civil::Date) -> Result<(), StoreError> {
+        let slug = slug.to_owned();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO page_views (day, slug, views) VALUES (?1, ?2, 1)
+                 ON CONFLICT (day, slug) DO UPDATE SET views = views + 1",
+                params![day.to_string(), slug],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn page_views(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<Vec<PageViews>, StoreError> {
+        self.with(move |c| {
+            let mut statement =
+                c.prepare("SELECT day, slug, views FROM page_views WHERE day >= ?1 AND day <= ?2 ORDER BY day, slug")?;
+            let rows = statement.query_map(params![from.to_string(), to.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            })?;
+            let mut views = Vec::new();
+            for row in rows {
+                let (day, slug, count) = row?;
+                let day = day.parse().map_err(StoreError::corrupt)?;
+                views.push(PageViews { day, slug, views: count.max(0) as u64 });
+            }
+            Ok(views)
+        })
+        .await
+    }
+
     async fn take_budgets(&self, budgets: &[Budget], now: Timestamp) -> Result<bool, StoreError> {
         let budgets = budgets.to_vec();
         self.with(move |c| {

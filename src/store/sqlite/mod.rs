@@ -24,8 +24,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
-    Budget, Claim, Count, DayStats, DueCursor, DuePage, Ledger, Pause, SendRecord, SendResult, SendState, SendingState,
-    StoreError,
+    Budget, Claim, Count, DayStats, DueCursor, DuePage, Ledger, PageViews, Pause, SendRecord, SendResult, SendState,
+    SendingState, StoreError,
 };
 #[allow(unused_imports)] // for the capability files, through `use super::*`
 use crate::store::{Counters, Intents, Sends, Subscribers, Suppression};
@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS day_stats (
     sent       INTEGER NOT NULL DEFAULT 0,
     bounced    INTEGER NOT NULL DEFAULT 0,
     complained INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS page_views (
+    day   TEXT NOT NULL,
+    slug  TEXT NOT NULL,
+    views INTEGER NOT NULL,
+    PRIMARY KEY (day, slug)
 );
 CREATE TABLE IF NOT EXISTS suppressed (
     hash  TEXT PRIMARY KEY,
