@@ -20,8 +20,17 @@ pub enum SubscribersAction {
     },
     /// A subscriber with their consent proof and send history.
     Show { email: String },
-    /// Everything held about a person, as JSON (AVG art. 15).
-    Export { email: String },
+    /// Everything held about a person, as JSON (AVG art. 15); with `--all`, the whole list:
+    /// `--format csv` writes the file `subscribers import` reads back (a copy to keep, or the
+    /// list to take elsewhere), `--format json` everyone's record and sends.
+    Export {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        email: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+    },
     /// Removes a person's data; keeps a salted hash so the address is not mailed again unless
     /// it subscribes anew (AVG art. 17).
     Erase { email: String },
@@ -49,6 +58,12 @@ pub enum SubscribersAction {
         #[arg(long, default_value = "content")]
         content: PathBuf,
     },
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -188,13 +203,32 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
                 );
             }
         }
-        SubscribersAction::Export { email } => {
-            let Some(export) =
-                operator::export(store.as_ref(), &email_arg(&email)?, now).await.map_err(|e| crate::error_chain(&e))?
-            else {
-                return not_found(&email);
+        SubscribersAction::Export { email, format, .. } => {
+            let people = match &email {
+                Some(email) => match operator::find(store.as_ref(), &email_arg(email)?)
+                    .await
+                    .map_err(|e| crate::error_chain(&e))?
+                {
+                    Some(subscriber) => vec![subscriber],
+                    None => return not_found(email),
+                },
+                None => operator::list(store.as_ref(), None).await.map_err(|e| crate::error_chain(&e))?,
             };
-            println!("{}", json_terminal_safe(&json(&export)?));
+            if format == ExportFormat::Csv {
+                let csv = crate::subscribers::export::to_csv(&people).map_err(|e| e.to_string())?;
+                std::io::Write::write_all(&mut std::io::stdout().lock(), &csv).map_err(|e| e.to_string())?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut exports = Vec::with_capacity(people.len());
+            for subscriber in &people {
+                let export = operator::export(store.as_ref(), &subscriber.email, now);
+                exports.extend(export.await.map_err(|e| crate::error_chain(&e))?);
+            }
+            let json = match (&email, exports.first()) {
+                (Some(_), Some(one)) => json(one)?,
+                _ => json(&exports)?,
+            };
+            println!("{}", json_terminal_safe(&json));
         }
         SubscribersAction::Erase { email } => {
             let tokens = target.tokens().await?;

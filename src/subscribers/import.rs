@@ -6,6 +6,11 @@
 //! anna@example.nl,Anna,2024-03-01,inschrijflijst workshop maart 2024
 //! bob@example.nl,,2025-06-12T14:03:00+02:00,visitekaartje
 //! ```
+//!
+//! A `status` column (as `subscribers export --all --format csv` writes, see
+//! [`super::export`]) marks who never confirmed or left: only `confirmed` rows (and rows
+//! without a status) are added; an address that left is kept from being added by any later
+//! import.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,6 +36,8 @@ pub struct ImportRow {
     pub consented_at: Timestamp,
     /// Where and how the reader consented, as the author recorded it.
     pub consent_source: String,
+    /// `Confirmed` unless the file's `status` column says otherwise.
+    pub status: Status,
 }
 
 /// Parses an import file. Any bad row makes the whole file refused (every problem listed as
@@ -52,6 +59,7 @@ pub fn parse_csv(bytes: &[u8], now: Timestamp) -> Result<Vec<ImportRow>, Vec<Str
             }
         }
     }
+    let status_column = header.iter().position(|h| h == "status");
     let amsterdam = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
     let (mut rows, mut problems) = (Vec::new(), Vec::new());
     let mut seen: HashMap<SubscriberEmail, u64> = HashMap::new();
@@ -65,7 +73,8 @@ pub fn parse_csv(bytes: &[u8], now: Timestamp) -> Result<Vec<ImportRow>, Vec<Str
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let field = |name: &str| record.get(index[name]).unwrap_or("").to_owned();
+        let cell = |at: usize| super::export::restore(record.get(at).unwrap_or("")).to_owned();
+        let field = |name: &str| cell(index[name]);
         let mut problem = |message: String| problems.push(format!("{line}: {message}"));
         let email = match SubscriberEmail::parse(&field("email")) {
             Ok(email) => Some(email),
@@ -93,7 +102,20 @@ pub fn parse_csv(bytes: &[u8], now: Timestamp) -> Result<Vec<ImportRow>, Vec<Str
         if consent_source.is_empty() {
             problem("consent_source is empty: say where and how this reader consented".into());
         }
-        let (Some(email), Some(consented_at)) = (email, consented_at) else { continue };
+        let status = match status_column.map(cell).filter(|raw| !raw.is_empty()) {
+            None => Some(Status::Confirmed),
+            Some(raw) => {
+                let status = Status::parse(&raw);
+                if status.is_none() {
+                    problem(format!(
+                        "status `{}` is none of confirmed, pending, unsubscribed, bounced, complained",
+                        super::terminal_safe(&raw)
+                    ));
+                }
+                status
+            }
+        };
+        let (Some(email), Some(consented_at), Some(status)) = (email, consented_at, status) else { continue };
         if consent_source.is_empty() {
             continue;
         }
@@ -102,7 +124,7 @@ pub fn parse_csv(bytes: &[u8], now: Timestamp) -> Result<Vec<ImportRow>, Vec<Str
             continue;
         }
         let first_name = super::clean_first_name(Some(&field("first_name")));
-        rows.push(ImportRow { line, email, first_name, consented_at, consent_source });
+        rows.push(ImportRow { line, email, first_name, consented_at, consent_source, status });
     }
     if problems.is_empty() { Ok(rows) } else { Err(problems) }
 }
@@ -127,13 +149,25 @@ pub enum ImportOutcome {
     AlreadyConfirmed,
     /// Left before (unsubscribed, bounced, complained): never touched by an import.
     Left(Status),
-    /// Erased on request: the address stays suppressed; only its owner can subscribe again.
+    /// Erased on request, or kept out by an earlier import: the address stays suppressed;
+    /// only its owner can subscribe again.
     Suppressed,
+    /// The file says this reader never confirmed: not added.
+    NeverConfirmed,
+    /// The file says this reader left: not added, and (when the address is new here) kept
+    /// from being added by any later import (see [`ImportOutcome::keeps_out`]).
+    LeftInFile(Status),
 }
 
 impl ImportOutcome {
     pub fn is_added(self) -> bool {
         matches!(self, ImportOutcome::Added | ImportOutcome::ConfirmedPending)
+    }
+
+    /// Whether the address goes on the suppression list, as an erased one does: never
+    /// imported again, mailed again only if its owner subscribes anew.
+    pub fn keeps_out(self) -> bool {
+        matches!(self, ImportOutcome::LeftInFile(_))
     }
 }
 
@@ -144,7 +178,13 @@ impl fmt::Display for ImportOutcome {
             ImportOutcome::ConfirmedPending => f.write_str("was pending; now confirmed with the consent as given"),
             ImportOutcome::AlreadyConfirmed => f.write_str("already confirmed; unchanged"),
             ImportOutcome::Left(status) => write!(f, "skipped: {} earlier, not touched", status.as_str()),
-            ImportOutcome::Suppressed => f.write_str("skipped: erased on request, stays suppressed"),
+            ImportOutcome::Suppressed => {
+                f.write_str("skipped: on the suppression list (erased, or left per an earlier import); not added")
+            }
+            ImportOutcome::NeverConfirmed => f.write_str("skipped: never confirmed in the file"),
+            ImportOutcome::LeftInFile(status) => {
+                write!(f, "skipped: {} in the file; suppressed, never imported", status.as_str())
+            }
         }
     }
 }
@@ -166,6 +206,25 @@ pub fn import_row(
         source_url: Some(row.consent_source.clone()),
         consent_text_version: IMPORTED_CONSENT_VERSION.into(),
     };
+    match (row.status, existing) {
+        // Whoever the file says left or never confirmed is never added; a record here (they
+        // may have signed up here since) is left as it is.
+        (Status::Pending, _) => return (ImportOutcome::NeverConfirmed, None),
+        (Status::Unsubscribed | Status::Bounced | Status::Complained, None) if !suppressed => {
+            return (ImportOutcome::LeftInFile(row.status), None);
+        }
+        (Status::Unsubscribed | Status::Bounced | Status::Complained, None) => {
+            return (ImportOutcome::Suppressed, None);
+        }
+        (Status::Unsubscribed | Status::Bounced | Status::Complained, Some(here)) => {
+            let outcome = match here.status {
+                Status::Confirmed => ImportOutcome::AlreadyConfirmed,
+                _ => ImportOutcome::Left(row.status),
+            };
+            return (outcome, None);
+        }
+        (Status::Confirmed, _) => {}
+    }
     match existing {
         None if suppressed => (ImportOutcome::Suppressed, None),
         None => {
@@ -282,5 +341,34 @@ mod tests {
         let confirmed = confirmed.unwrap();
         assert_eq!(confirmed.consent.len(), 2);
         assert_eq!(confirmed.first_name.as_deref(), Some("Anna"), "the author's list wins over an unconfirmed name");
+    }
+
+    #[test]
+    fn a_status_column_keeps_who_left_or_never_confirmed_out() {
+        let file = "email,first_name,status,consented_at,consent_source,left_at\n\
+                    anna@example.nl,'=1+1,confirmed,2024-03-01,workshop,\n\
+                    bob@example.nl,,unsubscribed,2024-03-01,workshop,2025-01-01T00:00:00Z\n\
+                    carol@example.nl,,pending,2024-03-01,workshop,\n\
+                    dave@example.nl,,,2024-03-01,workshop,\n";
+        let rows = parse_csv(file.as_bytes(), now()).unwrap();
+        let statuses: Vec<Status> = rows.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [Status::Confirmed, Status::Unsubscribed, Status::Pending, Status::Confirmed]);
+        assert_eq!(rows[0].first_name.as_deref(), Some("=1+1"), "the export's escape is taken off");
+        let visit = now();
+        let (left, none) = import_row(None, false, &rows[1], now(), visit);
+        assert_eq!((left, none), (ImportOutcome::LeftInFile(Status::Unsubscribed), None));
+        assert!(left.keeps_out());
+        assert_eq!(import_row(None, true, &rows[1], now(), visit), (ImportOutcome::Suppressed, None));
+        assert_eq!(import_row(None, false, &rows[2], now(), visit), (ImportOutcome::NeverConfirmed, None));
+        let (_, here) = import_row(None, false, &rows[0], now(), visit);
+        let here = here.unwrap();
+        let (outcome, write) = import_row(Some(&here), false, &rows[1], now(), visit);
+        assert_eq!((outcome, write), (ImportOutcome::AlreadyConfirmed, None), "subscribed here since: left alone");
+
+        let bad = "email,status,first_name,consented_at,consent_source\nanna@example.nl,weg,,2024-03-01,x\n";
+        assert_eq!(
+            parse_csv(bad.as_bytes(), now()).unwrap_err(),
+            ["2: status `weg` is none of confirmed, pending, unsubscribed, bounced, complained"]
+        );
     }
 }

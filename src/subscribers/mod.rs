@@ -12,6 +12,7 @@
 
 pub mod caps;
 mod email;
+pub mod export;
 pub mod figures;
 pub mod import;
 mod lifecycle;
@@ -107,6 +108,13 @@ impl Status {
             Status::Bounced => "bounced",
             Status::Complained => "complained",
         }
+    }
+
+    /// The status [`Status::as_str`] writes as `name`.
+    pub fn parse(name: &str) -> Option<Status> {
+        [Status::Pending, Status::Confirmed, Status::Unsubscribed, Status::Bounced, Status::Complained]
+            .into_iter()
+            .find(|status| status.as_str() == name)
     }
 }
 

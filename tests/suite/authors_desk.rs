@@ -1,5 +1,5 @@
 //! The author's desk (issue 13), through the `postbode` binary as the author and operator run
-//! it: `new`, and `subscribers import | unsubscribe | resend-confirmation`, each on the local
+//! it: `new`, and `subscribers import | export | unsubscribe | resend-confirmation`, each on the local
 //! SQLite store and on DynamoDB Local (with the SES API server for mail).
 
 use std::process::Output;
@@ -189,7 +189,7 @@ async fn import_scenario(desk: Desk) {
         (5, "weg", "skipped: unsubscribed earlier, not touched"),
         (6, "bounce", "skipped: bounced earlier"),
         (7, "wacht", "was pending; now confirmed"),
-        (8, "gewist", "skipped: erased on request, stays suppressed"),
+        (8, "gewist", "skipped: on the suppression list (erased, or left per an earlier import); not added"),
     ] {
         assert!(report.contains(&format!("{path}:{line}: {} {said}", email(name))), "{name}: {report}");
     }
@@ -234,6 +234,113 @@ async fn import_scenario(desk: Desk) {
     assert!(message.contains(&format!("{path}:4: consented_at `morgen`")), "{message}");
     assert!(message.contains("nothing was imported"), "{message}");
     assert!(desk.get(&email("later")).await.is_none());
+}
+
+/// The whole list out as CSV and into another installation: the confirmed readers arrive
+/// as they were (a name that is a spreadsheet formula included), nobody who left or never
+/// confirmed is added, and who left stays out of any later import.
+async fn export_round_trip_scenario(from: Desk, to: Desk) {
+    use postbode::subscribers::{ConsentRecord, leave};
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let email = |name: &str| format!("{name}-{run}@example.nl");
+    let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+    let record = |action, at: &str, source: &str| ConsentRecord {
+        action,
+        at: ts(at),
+        ip: Some("192.0.2.7".into()),
+        user_agent: Some("Firefox".into()),
+        source_url: Some(source.into()),
+        consent_text_version: "v1".into(),
+    };
+    let blog = "https://www.voorbeeld.nl/blog";
+    let hour = SignedDuration::from_hours(1);
+    let mut anna = from.add(&email("anna"), Status::Confirmed, hour * 50).await;
+    anna.first_name = Some("=HYPERLINK(\"https://kwaad.example\")".into());
+    anna.consent = vec![
+        record(ConsentAction::Subscribe, "2026-11-02T10:00:00Z", blog),
+        record(ConsentAction::Confirm, "2026-11-02T10:05:00Z", blog),
+    ];
+    from.store.update_subscriber(&anna).await.unwrap();
+    let mut bob = from.add(&email("bob"), Status::Confirmed, hour * 40).await;
+    bob.first_name = Some("Bob, de \"bouwer\"".into());
+    bob.consent = vec![record(ConsentAction::Import, "2024-02-29T23:00:00Z", "inschrijflijst workshop maart 2024")];
+    from.store.update_subscriber(&bob).await.unwrap();
+    for (name, status) in [("carol", Status::Unsubscribed), ("erin", Status::Bounced)] {
+        let mut gone = from.add(&email(name), Status::Confirmed, hour * 30).await;
+        leave(&mut gone, status, Timestamp::now() - hour);
+        from.store.update_subscriber(&gone).await.unwrap();
+    }
+    from.add(&email("dave"), Status::Pending, hour * 20).await;
+
+    let out = from.run(&["subscribers", "export", "--all", "--format", "csv"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "email,first_name,status,consented_at,consent_source,left_at");
+    assert_eq!(lines.len(), 6, "everyone on the list, with their status: {csv}");
+    let row_of = |csv: &str, name: &str| -> String {
+        csv.lines().find(|l| l.starts_with(&email(name))).unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        row_of(&csv, "anna"),
+        format!(
+            "{},\"'=HYPERLINK(\"\"https://kwaad.example\"\")\",confirmed,2026-11-02T10:05:00Z,double opt-in via {blog},",
+            email("anna")
+        ),
+        "a formula is written as text"
+    );
+    assert!(row_of(&csv, "carol").contains(",unsubscribed,"), "{csv}");
+    assert!(row_of(&csv, "dave").contains(",pending,"), "{csv}");
+
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &csv).unwrap();
+    let path = file.path().to_str().unwrap();
+    let imported = to.run(&["subscribers", "import", path], &[]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let report = stdout(&imported);
+    for (name, said) in [
+        ("anna", "added as confirmed"),
+        ("bob", "added as confirmed"),
+        ("carol", "skipped: unsubscribed in the file; suppressed, never imported"),
+        ("erin", "skipped: bounced in the file; suppressed, never imported"),
+        ("dave", "skipped: never confirmed in the file"),
+    ] {
+        assert!(report.contains(&format!("{} {said}", email(name))), "{name}: {report}");
+    }
+    let arrived = to.get(&email("anna")).await.unwrap();
+    assert_eq!(arrived.first_name, anna.first_name, "the name as it was, not its escape");
+    assert_eq!((arrived.status, arrived.consent[0].at), (Status::Confirmed, ts("2026-11-02T10:05:00Z")));
+    assert_eq!(to.get(&email("bob")).await.unwrap().first_name, bob.first_name);
+    for name in ["carol", "erin", "dave"] {
+        assert!(to.get(&email(name)).await.is_none(), "{name} is not added");
+    }
+    assert!(to.store.is_suppressed(&to.tokens.suppression_hash(&email("carol"))).await.unwrap());
+    assert!(!to.store.is_suppressed(&to.tokens.suppression_hash(&email("dave"))).await.unwrap());
+
+    // Out again: the readers' rows are the same rows.
+    let again = stdout(&to.run(&["subscribers", "export", "--all", "--format", "csv"], &[]));
+    for name in ["anna", "bob"] {
+        assert_eq!(row_of(&again, name), row_of(&csv, name), "{name}");
+    }
+    // An old list that still has Carol as a reader cannot bring her back.
+    std::fs::write(
+        file.path(),
+        format!("email,first_name,consented_at,consent_source\n{},,2024-03-01,oude lijst\n", email("carol")),
+    )
+    .unwrap();
+    let old = stdout(&to.run(&["subscribers", "import", path], &[]));
+    assert!(old.contains("skipped: on the suppression list"), "{old}");
+    assert!(to.get(&email("carol")).await.is_none());
+}
+
+#[tokio::test]
+async fn the_whole_list_exports_as_csv_and_imports_back_locally() {
+    export_round_trip_scenario(Desk::local(), Desk::local()).await;
+}
+
+#[tokio::test]
+async fn the_whole_list_exports_as_csv_and_imports_back_on_dynamodb() {
+    export_round_trip_scenario(Desk::dynamodb().await, Desk::dynamodb().await).await;
 }
 
 #[tokio::test]

@@ -576,7 +576,10 @@ fn the_api_logs_routes_and_no_function_can_take_the_whole_account() {
     let retention = stack.property("ApiAccessLogGroup", &["RetentionInDays"]);
     assert_eq!(retention.as_u64(), Some(30), "{retention:?}");
     let privacy = std::fs::read_to_string(crate::helpers::repo_path("content/privacy.md")).unwrap();
-    assert!(privacy.replace('\n', " ").contains("na 30 dagen automatisch gewist"), "privacy.md names the log's retention");
+    assert!(
+        privacy.replace('\n', " ").contains("na 30 dagen automatisch gewist"),
+        "privacy.md names the log's retention"
+    );
     for function in stack.functions() {
         let reserved = stack.property(function, &["ReservedConcurrentExecutions"]);
         assert!(reserved.as_u64().is_some_and(|n| (1..=20).contains(&n)), "{function}: {reserved:?}");

@@ -152,6 +152,9 @@ pub async fn import(
         let existing = store.subscriber_by_email(&row.email).await?;
         let suppressed = existing.is_none() && is_suppressed(store, tokens, &row.email).await?;
         let (outcome, write) = import_row(existing.as_ref(), suppressed, row, now, first_visit);
+        if outcome.keeps_out() && !dry_run {
+            store.set_suppressed(&tokens.suppression_hash(row.email.as_str()), true, now).await?;
+        }
         if let (Some(subscriber), false) = (write, dry_run) {
             match existing {
                 None => store.insert_subscriber(&subscriber, now).await?,
