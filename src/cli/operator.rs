@@ -423,11 +423,24 @@ pub fn stats(target: &Target, since: &str, as_json: bool) -> CommandResult {
         let stats = operator::stats(store.as_ref(), now).await.map_err(|e| crate::error_chain(&e))?;
         let from = now.saturating_sub(period).unwrap_or(now);
         let figures = operator::figures(store.as_ref(), from, now).await.map_err(|e| crate::error_chain(&e))?;
+        // SES's own figures for the whole account (its quota, what it sent in 24 hours):
+        // not a reason to fail the rest when they cannot be read.
+        let account = target.mailer(None).await?.account().await.map_err(|e| crate::error_chain(&e));
         if as_json {
-            let both = serde_json::json!({ "now": stats, "period": figures });
-            println!("{}", json(&both)?);
+            let (ses_account, ses_account_error) = match &account {
+                Ok(facts) => (facts.clone(), None),
+                Err(e) => (None, Some(e.clone())),
+            };
+            let all = serde_json::json!({
+                "now": stats,
+                "period": figures,
+                "ses_account": ses_account,
+                "ses_account_error": ses_account_error,
+            });
+            println!("{}", json(&all)?);
         } else {
             print!("{}", stats_text(&stats, &figures));
+            println!("{}", account_line(&account, stats.subscribers.get("confirmed").copied().unwrap_or(0)));
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -491,6 +504,36 @@ fn stats_text(stats: &operator::Stats, f: &crate::subscribers::figures::ListFigu
     out
 }
 
+/// The SES account in one line: its quota against the list, what it sent, its standing.
+fn account_line(account: &Result<Option<crate::mail::AccountFacts>, String>, readers: u64) -> String {
+    match account {
+        Ok(None) => "SES account: none here (the local outbox has no quota)".into(),
+        Err(e) => format!("SES account: could not be read ({e}); `postbode preflight --account` says more"),
+        Ok(Some(a)) => {
+            let mut notes = Vec::new();
+            if !a.production_access {
+                notes.push("IN THE SANDBOX (only verified addresses)".to_owned());
+            }
+            if !a.sending_enabled {
+                notes.push("SENDING DISABLED".to_owned());
+            }
+            if let Some(status) = a.enforcement.as_deref().filter(|s| *s != "HEALTHY") {
+                notes.push(format!("enforcement status {status}"));
+            }
+            if a.max_24_hour_send < readers as f64 {
+                notes.push(format!("the daily quota is below the {readers} confirmed readers"));
+            }
+            format!(
+                "SES account: {:.0} of {:.0} mails sent in the last 24 hours, at most {} a second{}",
+                a.sent_last_24_hours,
+                a.max_24_hour_send,
+                a.max_send_rate,
+                if notes.is_empty() { String::new() } else { format!("; {}", notes.join("; ")) }
+            )
+        }
+    }
+}
+
 /// `postbode smoke URL`
 pub fn smoke(url: &str, content: &Path) -> CommandResult {
     let catalogue = crate::content_io::load_catalogue(content).ok();
@@ -536,4 +579,39 @@ pub fn send_test(
         println!("sent `{}` to {to} (message id {})", sent.subject, sent.message_id);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::AccountFacts;
+
+    #[test]
+    fn the_account_line_names_quota_use_and_every_problem() {
+        let healthy = AccountFacts {
+            production_access: true,
+            sending_enabled: true,
+            enforcement: Some("HEALTHY".into()),
+            max_24_hour_send: 50_000.0,
+            max_send_rate: 14.0,
+            sent_last_24_hours: 312.0,
+        };
+        assert_eq!(
+            account_line(&Ok(Some(healthy.clone())), 300),
+            "SES account: 312 of 50000 mails sent in the last 24 hours, at most 14 a second"
+        );
+        let sandbox = AccountFacts {
+            production_access: false,
+            max_24_hour_send: 200.0,
+            max_send_rate: 1.0,
+            enforcement: Some("PROBATION".into()),
+            ..healthy
+        };
+        assert_eq!(
+            account_line(&Ok(Some(sandbox)), 300),
+            "SES account: 312 of 200 mails sent in the last 24 hours, at most 1 a second; IN THE SANDBOX (only \
+             verified addresses); enforcement status PROBATION; the daily quota is below the 300 confirmed readers"
+        );
+        assert!(account_line(&Err("denied".into()), 1).contains("could not be read (denied)"));
+    }
 }
