@@ -190,3 +190,39 @@ async fn sending_status_and_resume_on_dynamodb() {
     postbode::store::Counters::set_sending_problem(&store, None).await.unwrap();
     assert_eq!(text(&operator(&table, &["sending", "status"])).trim(), "sending is on");
 }
+
+/// A sign-up whose confirmation the stream never sent (its batch in the confirmations
+/// dead-letter queue): `sending status` counts it and the queue, `confirmations retry` mails
+/// it once, and then nothing waits.
+#[tokio::test]
+async fn waiting_confirmations_are_counted_and_retried_on_dynamodb() {
+    let (store, _, table) = crate::aws::dynamo_store().await;
+    crate::aws::verified_sesv2().await;
+    let mut app = TestApp::with_store(Arc::new(store));
+    app.drain = false;
+    // Half an hour ago by the command's clock: past the stream's own retries, within the day.
+    let half_an_hour_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(30);
+    app.advance(half_an_hour_ago.duration_since(app.now()));
+    let to = format!("wacht-{}@example.nl", uuid::Uuid::new_v4().simple());
+    app.subscribe(&to).await;
+    assert!(app.emails().is_empty(), "the stream's worker did not run");
+
+    let sqs = aws_sdk_sqs::Client::new(&crate::aws::config().await);
+    let queue = sqs.create_queue().queue_name(format!("cdlq-{}", uuid::Uuid::new_v4().simple())).send().await.unwrap();
+    let url = queue.queue_url().unwrap().to_owned();
+    sqs.send_message().queue_url(&url).message_body("batch").send().await.unwrap();
+    let status = text(&operator(&table, &["sending", "status", "--confirmations-dead-letter-queue", &url]));
+    assert!(status.contains("sign-ups waiting for their confirmation mail: 1"), "{status}");
+    assert!(status.contains("confirmations dead-letter queue: 1 failed batch(es) of sign-ups"), "{status}");
+
+    let mail = ["--base-url", "https://postbode.example", "--from", "René Rensen <nieuwsbrief@postbode.example>"];
+    let retried = text(&operator(&table, &[&["confirmations", "retry"][..], &mail[..]].concat()));
+    assert!(retried.contains("1 handled, 0 still refused"), "{retried}");
+    let mails = crate::aws::ses_raw_messages().await.iter().filter(|raw| raw.contains(&to)).count();
+    assert_eq!(mails, 1);
+    // Handled once: nothing waits, and a second retry mails nothing.
+    assert!(!text(&operator(&table, &["sending", "status"])).contains("sign-ups waiting"));
+    let again = text(&operator(&table, &[&["confirmations", "retry"][..], &mail[..]].concat()));
+    assert!(again.contains("0 handled"), "{again}");
+    assert_eq!(crate::aws::ses_raw_messages().await.iter().filter(|raw| raw.contains(&to)).count(), 1);
+}
