@@ -527,6 +527,7 @@ fn every_alarm_reaches_the_author_with_its_metric_and_threshold() {
 
     for (name, alarm) in &alarms {
         assert_eq!(alarm["AlarmActions"], Value::Sequence(vec![s("{AlertsTopic}")]), "{name} mails the author");
+        assert_eq!(alarm["OKActions"], alarm["AlarmActions"], "{name} says when it is over too");
         let description = alarm["AlarmDescription"].as_str().unwrap();
         assert!(description.starts_with("postbode: "), "{name}: {description}");
         // Dutch, and saying what to do: a command, a console or a log to look at.
