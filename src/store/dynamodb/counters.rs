@@ -22,6 +22,34 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt + 1) + jitter)).await;
 }
 
+impl DynamoStore {
+    /// The items of the `STATS` partition with sort keys `from..=to`, every page of them.
+    async fn stats_items(&self, from: String, to: String) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(STATS_PARTITION))
+                .expression_attribute_values(":from", s(from.clone()))
+                .expression_attribute_values(":to", s(to.clone()))
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(map_err)?;
+            start = out.last_evaluated_key.clone();
+            items.extend(out.items.unwrap_or_default());
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Counters for DynamoStore {
     async fn add_stats(&self, ledger: Ledger, day: jiff::civil::Date, delta: DayStats) -> Result<(), StoreError> {
@@ -45,23 +73,12 @@ impl Counters for DynamoStore {
         from: jiff::civil::Date,
         to: jiff::civil::Date,
     ) -> Result<DayStats, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(STATS_PARTITION))
-            .expression_attribute_values(":from", s(stats_sk(ledger, from)))
-            .expression_attribute_values(":to", s(stats_sk(ledger, to)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let items = self.stats_items(stats_sk(ledger, from), stats_sk(ledger, to)).await?;
         let count = |item: &HashMap<String, AttributeValue>, k: &str| {
             item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
         };
         let mut total = DayStats::default();
-        for item in out.items() {
+        for item in &items {
             total += DayStats {
                 sent: count(item, "sent"),
                 bounced: count(item, "bounced"),
@@ -87,44 +104,25 @@ impl Counters for DynamoStore {
 
     async fn page_views(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> Result<Vec<PageViews>, StoreError> {
         let mut views = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(STATS_PARTITION))
-                .expression_attribute_values(":from", s(views_sk(from)))
-                .expression_attribute_values(":to", s(views_sk(to)))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(map_err)?;
-            for item in out.items() {
-                let day = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|sk| sk.strip_prefix("VIEWS#"))
-                    .and_then(|day| day.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt("a page-views item without its day".into()))?;
-                let mut of_day: Vec<PageViews> = item
-                    .iter()
-                    .filter_map(|(name, value)| {
-                        let slug = name.strip_prefix(VIEWS_ATTRIBUTE_PREFIX)?;
-                        let count = value.as_n().ok()?.parse::<u64>().ok()?;
-                        Some(PageViews { day, slug: slug.to_owned(), views: count })
-                    })
-                    .collect();
-                of_day.sort_by(|a, b| a.slug.cmp(&b.slug));
-                views.extend(of_day);
-            }
-            match out.last_evaluated_key() {
-                Some(last) => start = Some(last.clone()),
-                None => return Ok(views),
-            }
+        for item in self.stats_items(views_sk(from), views_sk(to)).await? {
+            let day = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|sk| sk.strip_prefix("VIEWS#"))
+                .and_then(|day| day.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt("a page-views item without its day".into()))?;
+            let mut of_day: Vec<PageViews> = item
+                .iter()
+                .filter_map(|(name, value)| {
+                    let slug = name.strip_prefix(VIEWS_ATTRIBUTE_PREFIX)?;
+                    let count = value.as_n().ok()?.parse::<u64>().ok()?;
+                    Some(PageViews { day, slug: slug.to_owned(), views: count })
+                })
+                .collect();
+            of_day.sort_by(|a, b| a.slug.cmp(&b.slug));
+            views.extend(of_day);
         }
+        Ok(views)
     }
 
     async fn take_budgets(&self, budgets: &[Budget], _now: Timestamp) -> Result<bool, StoreError> {
