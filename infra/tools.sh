@@ -134,10 +134,11 @@ ensure_wrk() {
   ensure_debian_package wrk wrk
 }
 
-# Debian's Chromium for the browser test, and playwright-core (pinned in tests/e2e) to drive it.
+# Debian's Chromium for the browser test, playwright-core (pinned in tests/e2e) to drive it, and
+# open-graph-scraper to read the share cards.
 ensure_browser() {
   ensure_debian_package chromium chromium
-  if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/open-graph-scraper ]; then
     (cd tests/e2e && npm ci --silent --no-audit --no-fund)
   fi
 }

@@ -175,8 +175,10 @@ pub async fn run(base: &str, catalogue: Option<&Catalogue>) -> Result<Report, St
         Check { name: "https", outcome: https_outcome(&health, https) },
         check("health", health.and_then(|reply| health_says_this_stack(&reply, &base_url))),
         check("home page", home.as_ref().map_err(Clone::clone).and_then(home_page)),
-        check("post page", post_page(post_reply)),
+        check("post page", post_page(post_reply.as_ref())),
+        check("share card", share_card(post_reply.as_ref(), &base_url)),
         check("feed", http.get("/feed.xml").await.and_then(|reply| feed(&reply))),
+        check("sitemap", http.get("/sitemap.xml").await.and_then(|reply| sitemap(&reply, post, &base_url))),
         check("privacy", http.get("/privacy").await.and_then(|reply| privacy(&reply, catalogue))),
         check("security headers", home.as_ref().map_err(Clone::clone).and_then(|reply| security_headers(reply, https))),
         check("unsubscribe", unsubscribe.and_then(|reply| unsubscribe_refusal(&reply))),
@@ -226,16 +228,51 @@ fn home_page(reply: &Reply) -> Result<String, String> {
 }
 
 /// The local content's first public post is on the site: this content is deployed.
-fn post_page(post: Option<(&Post, Result<Reply, String>)>) -> Result<String, String> {
+fn post_page(post: Option<&(&Post, Result<Reply, String>)>) -> Result<String, String> {
     let Some((post, reply)) = post else { return Err("no local content to compare with (pass --content DIR)".into()) };
     let path = format!("/posts/{}", post.slug);
-    let reply = reply?;
-    expect_ok(&reply, &path)?;
+    let reply = reply.as_ref().map_err(Clone::clone)?;
+    expect_ok(reply, &path)?;
     let title = maud::html! { (post.title) }.into_string();
     if reply.body.contains(&title) {
         Ok(format!("{path} shows „{}”", post.title))
     } else {
         Err(format!("{path} does not show „{}”: is the latest content deployed?", post.title))
+    }
+}
+
+/// The post page's share card names the post and its one address on this stack: what
+/// LinkedIn and WhatsApp show when the author shares it.
+fn share_card(post: Option<&(&Post, Result<Reply, String>)>, base: &BaseUrl) -> Result<String, String> {
+    let Some((post, Ok(reply))) = post else { return Err("no post page to read the card of (see post page)".into()) };
+    let url = crate::render::email::post_url(base, post.slug.as_str());
+    let wanted = [
+        format!("<meta property=\"og:url\" content=\"{url}\">"),
+        format!("<link rel=\"canonical\" href=\"{url}\">"),
+        maud::html! { meta property="og:title" content=(post.title); }.into_string(),
+    ];
+    match wanted.iter().find(|tag| !reply.body.contains(tag.as_str())) {
+        None => Ok(format!("og:title, og:url and the canonical link name {url}")),
+        Some(missing) => Err(format!("the post page lacks {missing}: a share would show no card, or another address")),
+    }
+}
+
+/// The sitemap is one, and lists the local content's post on this address.
+fn sitemap(reply: &Reply, post: Option<&Post>, base: &BaseUrl) -> Result<String, String> {
+    expect_ok(reply, "/sitemap.xml")?;
+    if !reply.body.contains("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">") {
+        return Err("/sitemap.xml is not a sitemap".into());
+    }
+    match post {
+        Some(post) => {
+            let loc = format!("<loc>{}</loc>", crate::render::email::post_url(base, post.slug.as_str()));
+            if reply.body.contains(&loc) {
+                Ok(format!("/sitemap.xml lists {loc}"))
+            } else {
+                Err(format!("/sitemap.xml does not list {loc}"))
+            }
+        }
+        None => Ok("/sitemap.xml is a sitemap".into()),
     }
 }
 

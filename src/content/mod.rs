@@ -116,6 +116,20 @@ pub struct Post {
     internal_links: HashMap<String, (Slug, Option<String>)>,
 }
 
+/// A reader's pace for the reading time (Dutch prose read on a screen: about 220 words a
+/// minute).
+pub const WORDS_PER_MINUTE: usize = 220;
+
+/// Minutes to read `words` words: [`WORDS_PER_MINUTE`], rounded up, at least 1.
+///
+/// ```
+/// use postbode::content::reading_minutes;
+/// assert_eq!((reading_minutes(0), reading_minutes(220), reading_minutes(221)), (1, 1, 2));
+/// ```
+pub fn reading_minutes(words: usize) -> usize {
+    words.div_ceil(WORDS_PER_MINUTE).max(1)
+}
+
 /// How old a broadcast's date may be before `postbode check` warns about it.
 pub const STALE_BROADCAST_DAYS: i32 = 7;
 
@@ -145,6 +159,17 @@ impl Post {
     /// The post a link written in this post points to, when it points to one.
     pub fn internal_link(&self, dest: &str) -> Option<(&Slug, Option<&str>)> {
         self.internal_links.get(dest).map(|(s, f)| (s, f.as_deref()))
+    }
+
+    /// Minutes to read the post, from its word count: [`WORDS_PER_MINUTE`], rounded up, at
+    /// least 1.
+    pub fn reading_minutes(&self) -> usize {
+        reading_minutes(self.words)
+    }
+
+    /// "4 min lezen": the reading time as pages and mails show it.
+    pub fn reading_time(&self) -> String {
+        format!("{} min lezen", self.reading_minutes())
     }
 
     pub fn date(&self) -> Option<jiff::civil::Date> {

@@ -11,6 +11,7 @@
 //! | `GET /whitepaper/{token}` | the whitepaper, for confirmed subscribers |
 //! | `GET /posts/{slug}` | a post's page; a reader's `GET` adds one to the post's views of the day ([`page_views`]) |
 //! | `GET /privacy` | the privacy statement (`content/privacy.md`) |
+//! | `GET /sitemap.xml`, `GET /robots.txt` | for search engines: the public posts; the token routes kept out |
 //! | `GET /health` | liveness, and the base URL every link in mail is built on (`postbode smoke` checks it) |
 
 mod error;
@@ -54,6 +55,7 @@ pub fn router_with(app: AppState, extra: Router<AppState>, limiter: Option<route
     routes
         .layer(axum::middleware::map_response_with_state(app.clone(), render_error_pages))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(noindex_token_routes))
         .with_state(app)
 }
 
@@ -74,6 +76,8 @@ fn routes(app: AppState) -> Router<AppState> {
         .route(crate::render::web::PRIVACY_PATH, get(web::privacy))
         .route("/posts/{slug}", get(web::post))
         .route("/feed.xml", get(web::feed))
+        .route("/sitemap.xml", get(web::sitemap))
+        .route("/robots.txt", get(web::robots))
         .route(crate::render::web::STYLESHEET_PATH, get(web::stylesheet))
         .route(crate::render::web::FAVICON_PATH, get(web::favicon))
         .fallback(web::not_found)
@@ -92,6 +96,21 @@ async fn health(axum::extract::State(app): axum::extract::State<AppState>) -> ax
         "base_url": app.email.base_url.as_str(),
     }))
     .into_response()
+}
+
+/// Every answer on an address with a token (confirm, unsubscribe, whitepaper), its error
+/// pages included, asks search engines not to index it: `robots.txt` keeps polite crawlers
+/// away, this covers a link that was found elsewhere.
+async fn noindex_token_routes(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let token_route = crate::render::web::TOKEN_ROUTES.iter().any(|route| request.uri().path().starts_with(route));
+    let mut response = next.run(request).await;
+    if token_route {
+        response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    }
+    response
 }
 
 /// Headers on every answer. `no-referrer` matters most: links carry tokens, which must not

@@ -55,6 +55,14 @@ pub async fn feed(State(app): State<AppState>) -> Response {
     cached(900, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url, app.now()))
 }
 
+pub async fn sitemap(State(app): State<AppState>) -> Response {
+    cached(3600, "application/xml; charset=utf-8", web::sitemap(&app.catalogue, &app.email.base_url, app.now()))
+}
+
+pub async fn robots(State(app): State<AppState>) -> Response {
+    cached(86400, "text/plain; charset=utf-8", web::robots_txt(&app.email.base_url))
+}
+
 pub async fn stylesheet() -> Response {
     cached(86400, "text/css; charset=utf-8", web::STYLESHEET)
 }

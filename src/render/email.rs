@@ -323,9 +323,9 @@ impl PreparedEmail {
         let masthead = match &post.placement {
             Placement::InSeries { series, order, .. } => {
                 let title = catalogue.series(series).map_or(series.as_str(), |s| s.title.as_str());
-                format!("{title} · deel {order}")
+                format!("{title} · deel {order} · {}", post.reading_time())
             }
-            Placement::Broadcast { .. } => catalogue.site.title.clone(),
+            Placement::Broadcast { .. } => format!("{} · {}", catalogue.site.title, post.reading_time()),
         };
         let closing = reply_invitation(catalogue, settings);
         let letter = Letter {

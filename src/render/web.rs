@@ -26,6 +26,19 @@ pub const PRIVACY_PATH: &str = "/privacy";
 /// law asks for the first two on every page that collects addresses, the AVG for the third).
 /// `with_site_title` puts the site's name in the `<title>` and the header.
 pub fn layout(site: &Site, title: &str, description: Option<&str>, with_site_title: bool, body: Markup) -> Markup {
+    layout_with(site, title, description, with_site_title, html! {}, body)
+}
+
+/// [`layout`] with more in the `<head>`: the canonical address and the share card of the home
+/// and post pages.
+pub fn layout_with(
+    site: &Site,
+    title: &str,
+    description: Option<&str>,
+    with_site_title: bool,
+    head: Markup,
+    body: Markup,
+) -> Markup {
     let site_title = with_site_title.then_some(site.title.as_str());
     html! {
         (DOCTYPE)
@@ -38,6 +51,7 @@ pub fn layout(site: &Site, title: &str, description: Option<&str>, with_site_tit
                 link rel="stylesheet" href=(STYLESHEET_PATH);
                 link rel="icon" href=(FAVICON_PATH) type="image/svg+xml";
                 link rel="alternate" type="application/atom+xml" href="/feed.xml" title="Atom-feed";
+                (head)
             }
             body {
                 a.skip href="#inhoud" { "Direct naar de inhoud" }
@@ -151,14 +165,68 @@ pub fn embeddable_form(site: &Site, base: &BaseUrl, page: Option<&str>) -> Strin
     .into_string()
 }
 
+/// What every shared page says to a share preview (OpenGraph, as LinkedIn, WhatsApp and
+/// Facebook read it) and to search engines: its one address, title, description, language.
+fn card(site: &Site, kind: &str, url: &str, title: &str, description: Option<&str>) -> Markup {
+    html! {
+        link rel="canonical" href=(url);
+        meta property="og:type" content=(kind);
+        meta property="og:locale" content="nl_NL";
+        meta property="og:site_name" content=(site.title);
+        meta property="og:title" content=(title);
+        @if let Some(d) = description { meta property="og:description" content=(d); }
+        meta property="og:url" content=(url);
+    }
+}
+
+/// The post's share card beyond [`card`]: its image, date and author, and a `BlogPosting`
+/// (schema.org, JSON-LD) for search engines. JSON-LD is a data block that no browser runs,
+/// so the pages stay without script (and the CSP allows none).
+fn post_card(site: &Site, post: &Post, url: &str) -> Markup {
+    let published = post.public_from().map(|t| t.to_string());
+    let mut posting = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "description": post.summary,
+        "url": url,
+        "mainEntityOfPage": url,
+        "inLanguage": "nl-NL",
+        "author": { "@type": "Person", "name": site.author },
+        "wordCount": post.words,
+        "timeRequired": format!("PT{}M", post.reading_minutes()),
+    });
+    if let Some(published) = &published {
+        posting["datePublished"] = published.clone().into();
+    }
+    if let Some(image) = &post.image {
+        posting["image"] = image.url.clone().into();
+    }
+    // `</script>` in a title must not end the block: `<` as its JSON escape.
+    let json_ld = posting.to_string().replace('<', "\\u003c");
+    html! {
+        (card(site, "article", url, &post.title, Some(&post.summary)))
+        @if let Some(image) = &post.image {
+            meta property="og:image" content=(image.url);
+            meta property="og:image:alt" content=(image.alt);
+        }
+        @if let Some(published) = &published { meta property="article:published_time" content=(published); }
+        meta property="article:author" content=(site.author);
+        meta name="twitter:card" content=(if post.image.is_some() { "summary_large_image" } else { "summary" });
+        script type="application/ld+json" { (PreEscaped(json_ld)) }
+    }
+}
+
 /// The blog's front page at `now`: posts dated later are not shown yet.
 pub fn home(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> Markup {
     let site = &catalogue.site;
-    layout(
+    let url = base.join("/");
+    layout_with(
         site,
         &site.title,
         site.description.as_deref(),
         false,
+        card(site, "website", &url, &site.title, site.description.as_deref()),
         html! {
             h1 { (site.title) }
             @if let Some(d) = &site.description { p { (d) } }
@@ -167,12 +235,12 @@ pub fn home(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> Mark
                 @for post in newest_first(catalogue, now) {
                     li {
                         h2 { a href={ "/posts/" (post.slug) } { (post.title) } }
-                        p.meta { (when(post, catalogue)) }
+                        p.meta { (when(post, catalogue)) " · " (post.reading_time()) }
                         p { (post.summary) }
                     }
                 }
             }
-            (subscribe_form(site, &base.join("/")))
+            (subscribe_form(site, &url))
         },
     )
 }
@@ -190,10 +258,11 @@ pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
     let encoded = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let share_text = format!("{} {url}", post.title);
     html! {
-        (layout(site, &post.title, Some(&post.summary), true, html! {
+        (layout_with(site, &post.title, Some(&post.summary), true, post_card(site, post, &url), html! {
             article {
                 h1 { (post.title) }
-                p.meta { (when(post, catalogue)) " · " (site.author) }
+                p.meta { (when(post, catalogue)) }
+                p.byline { "Geschreven door " (site.author) " · " (post.reading_time()) }
                 @if let Some(image) = &post.image { img src=(image.url) alt=(image.alt); }
                 (PreEscaped(body))
                 nav.share aria-label="Artikel delen" {
@@ -242,6 +311,47 @@ pub fn not_found(site: &Site) -> Markup {
     )
 }
 
+/// Where search engines are told not to go: the addresses with a token in them (the pages
+/// behind them answer `X-Robots-Tag: noindex` too, for a link found elsewhere).
+pub const TOKEN_ROUTES: [&str; 3] = ["/confirm/", "/unsubscribe/", "/whitepaper/"];
+
+/// `/robots.txt`: everything but the token routes and the form's POST, and the sitemap.
+pub fn robots_txt(base: &BaseUrl) -> String {
+    let mut txt = String::from("User-agent: *\n");
+    for route in TOKEN_ROUTES.iter().chain(&["/subscribe"]) {
+        txt.push_str(&format!("Disallow: {route}\n"));
+    }
+    txt.push_str(&format!("\nSitemap: {}\n", base.join("/sitemap.xml")));
+    txt
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// `/sitemap.xml` (sitemaps.org 0.9): the home page and every post public at `now`, with its
+/// date as `lastmod` when it has one.
+pub fn sitemap(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> String {
+    let posts = newest_first(catalogue, now);
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let newest = posts.iter().filter_map(|p| p.date()).max();
+    let mut entry = |url: &str, lastmod: Option<jiff::civil::Date>| {
+        xml.push_str(&format!("  <url><loc>{}</loc>", xml_escape(url)));
+        if let Some(date) = lastmod {
+            xml.push_str(&format!("<lastmod>{date}</lastmod>"));
+        }
+        xml.push_str("</url>\n");
+    };
+    entry(&base.join("/"), newest);
+    for post in &posts {
+        entry(&post_url(base, post.slug.as_str()), post.date());
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
 /// The Atom feed (RFC 4287) with every post public at `now`, in full.
 pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> String {
     let site = &catalogue.site;
@@ -252,7 +362,7 @@ pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) ->
     let stamp = |date: Option<jiff::civil::Date>| {
         date.or(newest).map_or("1970-01-01T00:00:00Z".to_owned(), |d| format!("{d}T00:00:00Z"))
     };
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let escape = xml_escape;
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"nl\">\n",
     );

@@ -36,6 +36,22 @@ async fn a_post_is_on_the_site_and_in_the_feed_only_from_its_moment() {
             let feed = app.get("/feed.xml").await.body;
             assert_eq!(visible(&home, &feed, "workshop-in-december"), (expect_workshop, expect_workshop));
             assert_eq!(visible(&home, &feed, "kerstgroet"), (expect_kerst, expect_kerst));
+            // The sitemap lists exactly the home page and the public posts.
+            let sitemap = app.get("/sitemap.xml").await.body;
+            let locs: Vec<&str> =
+                sitemap.split("<loc>").skip(1).filter_map(|rest| rest.split("</loc>").next()).collect();
+            let mut expected =
+                vec!["https://postbode.example/", "https://postbode.example/posts/leiderschap-en-vertrouwen"];
+            if expect_workshop {
+                expected.push("https://postbode.example/posts/workshop-in-december");
+            }
+            if expect_kerst {
+                expected.push("https://postbode.example/posts/kerstgroet");
+            }
+            let mut found = locs.clone();
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(found, expected, "{sitemap}");
             let status = |slug: &'static str| async move { app.get(&format!("/posts/{slug}")).await.status.as_u16() };
             assert_eq!(status("workshop-in-december").await, if expect_workshop { 200 } else { 404 });
             assert_eq!(status("kerstgroet").await, if expect_kerst { 200 } else { 404 });

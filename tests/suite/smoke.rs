@@ -70,14 +70,25 @@ async fn smoke_passes_against_postbode_dev() {
     let out = smoke(format!("http://127.0.0.1:{}", dev.port)).await;
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    for check in ["health", "home page", "post page", "feed", "privacy", "security headers", "unsubscribe"] {
+    for check in [
+        "health",
+        "home page",
+        "post page",
+        "share card",
+        "feed",
+        "sitemap",
+        "privacy",
+        "security headers",
+        "unsubscribe",
+    ] {
         assert!(line(&text, check).starts_with("ok "), "{check}:\n{text}");
     }
     // HTTPS cannot be shown on a loopback address, and the output says so instead of passing it.
     assert!(line(&text, "https").starts_with("n/a "), "{text}");
     assert!(line(&text, "health").contains(&format!("http://127.0.0.1:{}", dev.port)));
     assert!(line(&text, "post page").contains("/posts/leiderschap-en-vertrouwen"));
-    assert!(text.contains("7 of 7 checks passed"), "{text}");
+    assert!(line(&text, "sitemap").contains("/posts/leiderschap-en-vertrouwen</loc>"), "{text}");
+    assert!(text.contains("9 of 9 checks passed"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,7 +101,11 @@ async fn smoke_fails_when_mails_would_link_to_another_address() {
     let health = line(&text, "health");
     assert!(health.starts_with("FAIL"), "{text}");
     assert!(health.contains("builds the links in its mails on https://www.voorbeeld.nl"), "{health}");
-    assert!(text.contains("1 of 7 checks failed"), "{text}");
+    // The page's own address and the sitemap follow the links: wrong the same way.
+    for check in ["share card", "sitemap"] {
+        assert!(line(&text, check).starts_with("FAIL"), "{check}: {text}");
+    }
+    assert!(text.contains("3 of 9 checks failed"), "{text}");
 }
 
 /// A server that is not postbode: any other website, answering every address with its page.
@@ -116,11 +131,21 @@ async fn smoke_fails_against_a_site_that_is_not_postbode_and_says_what_is_wrong(
         let out = smoke(format!("http://{addr}")).await;
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "{text}");
-        for check in ["health", "home page", "post page", "feed", "privacy", "security headers", "unsubscribe"] {
+        for check in [
+            "health",
+            "home page",
+            "post page",
+            "share card",
+            "feed",
+            "sitemap",
+            "privacy",
+            "security headers",
+            "unsubscribe",
+        ] {
             assert!(line(&text, check).starts_with("FAIL"), "{status}: {check}:\n{text}");
         }
         assert!(line(&text, "unsubscribe").contains("unsubscribe links would not work here"), "{text}");
-        assert!(text.contains("7 of 7 checks failed"), "{text}");
+        assert!(text.contains("9 of 9 checks failed"), "{text}");
     }
 }
 

@@ -19,7 +19,7 @@ fn assert_good_page(body: &str) {
     assert_eq!(count(&doc, "main"), 1);
     assert_eq!(count(&doc, "header"), 1);
     assert_eq!(count(&doc, "footer"), 1);
-    assert_eq!(count(&doc, "script"), 0);
+    assert_eq!(count(&doc, "script:not([type='application/ld+json'])"), 0, "no script but JSON-LD data");
     assert_eq!(count(&doc, "meta[name='viewport']"), 1);
     assert_eq!(count(&doc, "[style]"), 0, "no inline styles (the CSP allows none)");
     for input in doc.select(&Selector::parse("input:not([type='hidden'])").unwrap()) {
@@ -102,6 +102,82 @@ async fn three_readers_and_a_crawler_count_three_views_on_dynamodb() {
     let mut names: Vec<&str> = views[0].keys().map(String::as_str).collect();
     names.sort();
     assert_eq!(names, ["pk", "post:leiderschap-en-vertrouwen", "sk"]);
+}
+
+/// The post page and the home page carry their share card and canonical address; the post
+/// says who wrote it and how long it takes to read. (tests/e2e/cards.mjs reads the same cards
+/// with open-graph-scraper.)
+#[tokio::test]
+async fn pages_carry_their_share_card_byline_and_reading_time() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/posts/leiderschap-en-vertrouwen").await.body;
+    let doc = Html::parse_document(&page);
+    let meta = |property: &str| -> Vec<String> {
+        let css = format!("meta[property='{property}'], meta[name='{property}']");
+        doc.select(&Selector::parse(&css).unwrap()).map(|e| e.value().attr("content").unwrap().to_owned()).collect()
+    };
+    let url = "https://postbode.example/posts/leiderschap-en-vertrouwen";
+    assert_eq!(meta("og:url"), [url]);
+    assert_eq!(meta("og:type"), ["article"]);
+    assert_eq!(meta("og:locale"), ["nl_NL"]);
+    assert_eq!(meta("og:title"), ["Leiderschap en vertrouwen"]);
+    assert_eq!(meta("article:author"), ["René Rensen"]);
+    assert_eq!(meta("og:description").len(), 1);
+    assert_eq!(meta("twitter:card").len(), 1);
+    let canonical = doc.select(&Selector::parse("link[rel='canonical']").unwrap()).next().unwrap();
+    assert_eq!(canonical.value().attr("href"), Some(url));
+    let json_ld = doc.select(&Selector::parse("script[type='application/ld+json']").unwrap()).next().unwrap();
+    let posting: serde_json::Value = serde_json::from_str(&json_ld.text().collect::<String>()).unwrap();
+    assert_eq!((posting["@type"].as_str(), posting["url"].as_str()), (Some("BlogPosting"), Some(url)));
+    assert_eq!(count(&doc, "script:not([type='application/ld+json'])"), 0, "no script that runs");
+    let byline = doc.select(&Selector::parse("p.byline").unwrap()).next().unwrap().text().collect::<String>();
+    assert_eq!(byline, "Geschreven door René Rensen · 4 min lezen");
+
+    let home = Html::parse_document(&app.get("/").await.body);
+    let og_type = home.select(&Selector::parse("meta[property='og:type']").unwrap()).next().unwrap();
+    assert_eq!(og_type.value().attr("content"), Some("website"));
+    assert!(home.root_element().text().collect::<String>().contains("4 min lezen"));
+}
+
+/// About 220 words a minute, rounded up: the seed post (about 700 words) takes 4 minutes, the
+/// long fixture (about 1,000) 5; the golden mails show the same in their masthead.
+#[test]
+fn reading_time_of_the_seed_post_and_the_long_fixture() {
+    let seed = crate::helpers::seed_catalogue();
+    let seed = seed.post("leiderschap-en-vertrouwen").unwrap();
+    assert!((661..=880).contains(&seed.words), "{} words", seed.words);
+    assert_eq!(seed.reading_time(), "4 min lezen");
+    let long = crate::helpers::long_catalogue();
+    let long = long.post(crate::helpers::LONG_SLUG).unwrap();
+    assert!((881..=1100).contains(&long.words), "{} words", long.words);
+    assert_eq!(long.reading_time(), "5 min lezen");
+}
+
+/// The token routes are kept out of search engines twice: robots.txt, and `X-Robots-Tag`
+/// on every answer there, a refusal included; the blog itself stays indexable.
+#[tokio::test]
+async fn search_engines_get_a_sitemap_and_never_index_a_token_route() {
+    let app = TestApp::spawn().await;
+    let robots = app.get("/robots.txt").await;
+    assert_eq!(robots.status, StatusCode::OK);
+    for line in ["User-agent: *", "Disallow: /confirm/", "Disallow: /unsubscribe/", "Disallow: /whitepaper/"] {
+        assert!(robots.body.lines().any(|l| l == line), "{line}: {}", robots.body);
+    }
+    assert!(robots.body.contains("Sitemap: https://postbode.example/sitemap.xml"));
+    let sitemap = app.get("/sitemap.xml").await;
+    assert_eq!(sitemap.headers["content-type"], "application/xml; charset=utf-8");
+    roxmltree::Document::parse(&sitemap.body).expect("the sitemap is XML");
+    for path in ["/confirm/x", "/unsubscribe/x", "/whitepaper/x"] {
+        let answer = app.get(path).await;
+        assert_eq!(
+            answer.headers.get("x-robots-tag").map(|v| v.to_str().unwrap()),
+            Some("noindex, nofollow"),
+            "{path}"
+        );
+    }
+    for path in ["/", "/posts/leiderschap-en-vertrouwen", "/feed.xml"] {
+        assert!(app.get(path).await.headers.get("x-robots-tag").is_none(), "{path}");
+    }
 }
 
 #[tokio::test]
