@@ -45,6 +45,7 @@
 //!    - [`mail`]: the `Mailer` port, SES and the outbox, `MailKind` (SES tags, ledgers), and
 //!      the `MailDomains` port (DNS: can mail reach a domain?);
 //!    - [`content_io`]: the content folder from disk or compiled into the binary;
+//!    - [`images`]: resizes the content's images, with a cache (the CLI and the build script);
 //!    - [`telemetry`]: JSON logs.
 //! 3. **application**: [`app`], every use case on the ports (subscribe, confirm, unsubscribe,
 //!    the confirmations worker, the sender, SES events, the operator's commands, previews).
@@ -62,6 +63,8 @@ pub mod config;
 pub mod content;
 pub mod content_io;
 pub mod http;
+#[cfg(feature = "images")]
+pub mod images;
 pub mod lambda;
 pub mod local;
 pub mod mail;

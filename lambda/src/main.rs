@@ -10,5 +10,5 @@ include!(concat!(env!("OUT_DIR"), "/embedded_content.rs"));
 
 #[tokio::main]
 async fn main() -> Result<(), postbode::lambda::Error> {
-    postbode::lambda::run(FILES).await
+    postbode::lambda::run(&CONTENT).await
 }

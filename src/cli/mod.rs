@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::content::{Catalogue, Problems};
-use crate::content_io::{ContentError, load_catalogue};
+use crate::content_io::ContentError;
 
 /// Why a command failed: the author's content (every problem as `path:line: message`), or
 /// anything else (one sentence).
@@ -103,7 +103,12 @@ async fn aws() -> aws_config::SdkConfig {
 
 /// The content folder, validated.
 pub fn catalogue(content: &Path) -> Result<Catalogue, Failure> {
-    load_catalogue(content).map_err(|e| match e {
+    // With its images processed (cached), as pages and mails show them.
+    #[cfg(feature = "images")]
+    let loaded = crate::content_io::load_catalogue_with_pictures(content);
+    #[cfg(not(feature = "images"))]
+    let loaded = crate::content_io::load_catalogue(content);
+    loaded.map_err(|e| match e {
         ContentError::Invalid(problems) => Failure::Problems(problems),
         other => Failure::Message(crate::error_chain(&other)),
     })

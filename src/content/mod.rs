@@ -17,6 +17,7 @@
 mod front_matter;
 mod markdown_scan;
 mod new_post;
+pub mod pictures;
 mod problem;
 mod release;
 mod series;
@@ -92,8 +93,17 @@ pub enum Placement {
 /// An image shown above the post, always with alt text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
-    pub url: String,
+    pub src: ImageSrc,
     pub alt: String,
+}
+
+/// Where an image is: a file of the content folder (processed into the sizes pages and mails
+/// use, see [`pictures`]) or an https address elsewhere (used as it is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSrc {
+    /// Its path in the content folder.
+    File(String),
+    Web(String),
 }
 
 /// One post, validated: every field present, every link resolvable.
@@ -114,6 +124,8 @@ pub struct Post {
     pub date_line: usize,
     /// Links written as another post's file or `/posts/…`, mapped to `(slug, fragment)`.
     internal_links: HashMap<String, (Slug, Option<String>)>,
+    /// Images in the text that are files of the content folder: as written → their path.
+    image_files: HashMap<String, String>,
 }
 
 /// A reader's pace for the reading time (Dutch prose read on a screen: about 220 words a
@@ -159,6 +171,12 @@ impl Post {
     /// The post a link written in this post points to, when it points to one.
     pub fn internal_link(&self, dest: &str) -> Option<(&Slug, Option<&str>)> {
         self.internal_links.get(dest).map(|(s, f)| (s, f.as_deref()))
+    }
+
+    /// The content-folder path of an image written as `dest` in this post's text, when it is
+    /// a file there.
+    pub fn image_file(&self, dest: &str) -> Option<&str> {
+        self.image_files.get(dest).map(String::as_str)
     }
 
     /// Minutes to read the post, from its word count: [`WORDS_PER_MINUTE`], rounded up, at
@@ -212,6 +230,11 @@ pub struct Catalogue {
     pub series: Vec<Series>,
     pub posts: Vec<Post>,
     by_slug: HashMap<Slug, usize>,
+    /// Every image file the content names, with where and for what (each checked).
+    pub image_refs: Vec<pictures::ImageRef>,
+    /// The processed versions of those images, once a loader has made or found them (empty
+    /// until then: pages and mails then name none of them).
+    pub pictures: pictures::Pictures,
 }
 
 impl Catalogue {
@@ -235,12 +258,32 @@ impl Catalogue {
 
     /// Parses and validates every file; `root` only prefixes the paths in problems.
     pub fn parse(root: &Path, files: &[SourceFile]) -> Result<Catalogue, Problems> {
+        Catalogue::parse_with_known_images(root, files, &BTreeMap::new())
+    }
+
+    /// [`Catalogue::parse`] where the images in `known` (by path) are not among `files` but
+    /// were checked before: the Lambda binary embeds the processed images, not the originals.
+    pub fn parse_with_known_images(
+        root: &Path,
+        files: &[SourceFile],
+        known: &BTreeMap<String, pictures::ImageFacts>,
+    ) -> Result<Catalogue, Problems> {
         let mut problems = Vec::new();
         let display = |rel: &str| root.join(rel);
 
         let Sources { texts, assets } = split_texts_and_assets(root, files, &mut problems);
+        let images = ImageFiles { assets: &assets, known };
+        let mut image_refs = Vec::new();
         let site = match texts.iter().find(|(path, _)| *path == SITE_FILE) {
-            Some((path, text)) => site::parse_site(&display(path), text, &assets, &mut problems),
+            Some((path, text)) => {
+                let site = site::parse_site(&display(path), text, &assets, &mut problems);
+                if let Some(site) = &site {
+                    for (src, use_, line) in site.images() {
+                        images.check(&display(path), line, &src, use_, &mut image_refs, &mut problems);
+                    }
+                }
+                site
+            }
             None => {
                 problems.push(Problem::new(
                     display(SITE_FILE),
@@ -283,6 +326,37 @@ impl Catalogue {
             }
         }
 
+        // Every image a post names: a file of the content folder that suits its use.
+        for p in &mut parsed {
+            if let Some(Image { src: ImageSrc::File(file), .. }) = &p.post.image {
+                images.check(
+                    &p.post.source,
+                    p.image_line,
+                    file,
+                    pictures::ImageUse::Header,
+                    &mut image_refs,
+                    &mut problems,
+                );
+            }
+            for written in &p.images {
+                match pictures::resolve(&written.dest, &p.file) {
+                    Ok(None) => {}
+                    Ok(Some(file)) => {
+                        images.check(
+                            &p.post.source,
+                            written.line,
+                            &file,
+                            pictures::ImageUse::InText,
+                            &mut image_refs,
+                            &mut problems,
+                        );
+                        p.post.image_files.insert(written.dest.clone(), file);
+                    }
+                    Err(message) => problems.push(Problem::new(&p.post.source, written.line, message)),
+                }
+            }
+        }
+
         let by_slug = unique_slugs(&parsed, &mut problems);
         let by_file: HashMap<&str, &Slug> = parsed.iter().map(|p| (p.file.as_str(), &p.post.slug)).collect();
 
@@ -311,10 +385,53 @@ impl Catalogue {
 
         match site {
             Some(site) if problems.is_empty() => match privacy {
-                Some(privacy) => Ok(Catalogue { site, privacy, series, posts, by_slug }),
+                Some(privacy) => Ok(Catalogue {
+                    site,
+                    privacy,
+                    series,
+                    posts,
+                    by_slug,
+                    image_refs,
+                    pictures: pictures::Pictures::default(),
+                }),
                 None => Err(Problems::new(problems)),
             },
             _ => Err(Problems::new(problems)),
+        }
+    }
+}
+
+/// The image files content may name: the folder's assets, or facts known from before.
+struct ImageFiles<'a> {
+    assets: &'a HashMap<&'a str, &'a [u8]>,
+    known: &'a BTreeMap<String, pictures::ImageFacts>,
+}
+
+impl ImageFiles<'_> {
+    /// Checks the image `file` (a content-folder path) named at `named_in:line` for `use_`:
+    /// there, readable, large enough. Records it for processing when it is.
+    fn check(
+        &self,
+        named_in: &Path,
+        line: usize,
+        file: &str,
+        use_: pictures::ImageUse,
+        refs: &mut Vec<pictures::ImageRef>,
+        problems: &mut Vec<Problem>,
+    ) {
+        let facts = match (self.assets.get(file), self.known.get(file)) {
+            (Some(bytes), _) => pictures::facts_of(bytes),
+            (None, Some(facts)) => Ok(*facts),
+            (None, None) => {
+                problems.push(Problem::new(named_in, line, format!("the image `{file}` is not in the content folder")));
+                return;
+            }
+        };
+        match facts.and_then(|facts| use_.check(&facts)) {
+            Ok(()) => {
+                refs.push(pictures::ImageRef { source: file.to_owned(), use_, named_in: named_in.to_path_buf(), line })
+            }
+            Err(message) => problems.push(Problem::new(named_in, line, format!("the image `{file}` {message}"))),
         }
     }
 }
@@ -512,6 +629,10 @@ struct ParsedPost {
     slug_line: usize,
     /// Its links as written, to resolve once every post is known.
     links: Vec<markdown_scan::WrittenLink>,
+    /// Its images in the text, as written, to check against the content folder.
+    images: Vec<markdown_scan::WrittenLink>,
+    /// The line of `image`.
+    image_line: usize,
 }
 
 fn parse_post(
@@ -586,20 +707,17 @@ fn parse_post(
         }
     };
 
+    let image_line = image.as_ref().map_or(1, |i| i.line);
     let image = match (image, image_alt) {
         (None, None) => Some(None),
-        (Some(img), Some(alt)) => {
-            if img.value.starts_with("https://") {
-                Some(Some(Image { url: img.value, alt: alt.value }))
-            } else {
-                local.push(Problem::new(
-                    path,
-                    img.line,
-                    format!("the image `{}` must be an absolute https:// address", img.value),
-                ));
+        (Some(img), Some(alt)) => match pictures::resolve(&img.value, file) {
+            Ok(None) => Some(Some(Image { src: ImageSrc::Web(img.value), alt: alt.value })),
+            Ok(Some(path)) => Some(Some(Image { src: ImageSrc::File(path), alt: alt.value })),
+            Err(message) => {
+                local.push(Problem::new(path, img.line, message));
                 None
             }
-        }
+        },
         (Some(img), None) => {
             local.push(Problem::new(
                 path,
@@ -630,6 +748,7 @@ fn parse_post(
         words: scan.words,
         date_line,
         internal_links: HashMap::new(),
+        image_files: HashMap::new(),
     };
-    Some(ParsedPost { file: file.to_owned(), post, slug_line, links: scan.links })
+    Some(ParsedPost { file: file.to_owned(), post, slug_line, links: scan.links, images: scan.images, image_line })
 }

@@ -1,7 +1,7 @@
 //! The go-live gate of `postbode preflight`: what `postbode check` lets pass while the author
 //! is still writing, but may never reach a reader: the shipped placeholder whitepaper (served
-//! to every first reader), example addresses where a real mailbox belongs, a privacy
-//! statement that still says it is a placeholder. Each problem at `site.toml:line`.
+//! to every first reader), the shipped placeholder images, example addresses where a real
+//! mailbox belongs, a privacy statement that still says it is a placeholder. Each problem at `site.toml:line`.
 
 use std::path::Path;
 
@@ -76,6 +76,21 @@ pub fn release_problems(dir: &Path, catalogue: &Catalogue, site_toml: &str, priv
                 &site_path,
                 line(key),
                 format!("`{key}` is an example address ({address}): use a mailbox someone reads"),
+            ));
+        }
+    }
+    // The shipped placeholder images (the seed post's header, the cover, the share image):
+    // marked in their names, each at the line that names it.
+    for image in &catalogue.image_refs {
+        if PLACEHOLDER_MARKS.iter().any(|mark| image.source.to_uppercase().contains(mark)) {
+            problems.push(Problem::new(
+                &image.named_in,
+                image.line,
+                format!(
+                    "the image `{}` is the shipped placeholder: readers and share cards would show it; put your \
+                     own image in the content folder and name it here",
+                    image.source
+                ),
             ));
         }
     }

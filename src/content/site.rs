@@ -14,6 +14,8 @@
 //! form_origins = ["https://www.voorbeeld.nl"]              # optional
 //! summary_email = "rene@voorbeeld.nl"   # optional: a weekly summary of the figures
 //! summary_at = "monday 09:00"           # optional: when (Europe/Amsterdam), default this
+//! whitepaper_cover = "whitepaper/omslag.jpg"  # optional: shown with the offer
+//! share_image = "beelden/delen.jpg"           # optional: the share card of pages without an image
 //! ```
 
 use std::collections::HashMap;
@@ -69,6 +71,17 @@ pub struct Site {
     pub form_origins: Vec<String>,
     /// The weekly summary mail to the author, if wanted.
     pub summary: Option<Summary>,
+    /// The whitepaper's cover beside the offer (a file of the content folder).
+    pub whitepaper_cover: Option<SiteImage>,
+    /// The share card of the home page and of posts without a header image.
+    pub share_image: Option<SiteImage>,
+}
+
+/// An image `site.toml` names: its path in the content folder and the line naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteImage {
+    pub file: String,
+    pub line: usize,
 }
 
 /// Where and when the weekly summary goes (`summary_email`, `summary_at`).
@@ -80,6 +93,13 @@ pub struct Summary {
 }
 
 impl Site {
+    /// The images `site.toml` names, each with its use and line (checked by the catalogue).
+    pub fn images(&self) -> Vec<(String, super::pictures::ImageUse, usize)> {
+        let cover = self.whitepaper_cover.iter().map(|i| (i.file.clone(), super::pictures::ImageUse::Cover, i.line));
+        let share = self.share_image.iter().map(|i| (i.file.clone(), super::pictures::ImageUse::Share, i.line));
+        cover.chain(share).collect()
+    }
+
     /// A short hash of the consent text, stored with every consent record as proof of what
     /// the reader saw.
     pub fn consent_version(&self) -> String {
@@ -157,6 +177,8 @@ pub(super) fn parse_site(
     let origins = f.optional_str_list("form_origins");
     let summary_email = f.optional_str("summary_email");
     let summary_at = f.optional_str("summary_at");
+    let cover = f.optional_str("whitepaper_cover");
+    let share = f.optional_str("share_image");
     // Problems of the values, after those of the fields themselves (unknown, wrong type).
     let mut local = Vec::new();
     let summary = summary(path, summary_email, summary_at, &mut local);
@@ -165,6 +187,19 @@ pub(super) fn parse_site(
     let after_confirm_url = redirect(path, after_confirm, "after_confirm_url", &mut local);
     let form_origins = form_origins(path, origins, &mut local);
     let source = whitepaper_source(path, file, url, assets, &mut local);
+    let mut site_image = |field: Option<Located<String>>, key: &str| -> Checked<Option<SiteImage>> {
+        let Some(field) = field else { return Ok(None) };
+        match super::pictures::resolve(&field.value, SITE_FILE) {
+            Ok(Some(file)) => Ok(Some(SiteImage { file, line: field.line })),
+            Ok(None) => report(
+                &mut local,
+                Problem::new(path, field.line, format!("`{key}` must be a file in the content folder, not an address")),
+            ),
+            Err(message) => report(&mut local, Problem::new(path, field.line, format!("`{key}`: {message}"))),
+        }
+    };
+    let whitepaper_cover = site_image(cover, "whitepaper_cover");
+    let share_image = site_image(share, "share_image");
     problems.extend(f.finish());
     problems.extend(local);
     Some(Site {
@@ -180,6 +215,8 @@ pub(super) fn parse_site(
         after_confirm_url: after_confirm_url.ok()?,
         form_origins: form_origins.ok()?,
         summary: summary.ok()?,
+        whitepaper_cover: whitepaper_cover.ok()?,
+        share_image: share_image.ok()?,
     })
 }
 

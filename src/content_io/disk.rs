@@ -54,3 +54,26 @@ pub fn load_catalogue(dir: &Path) -> Result<Catalogue, ContentError> {
     let files = read_content_dir(dir)?;
     Catalogue::parse(dir, &files).map_err(ContentError::Invalid)
 }
+
+/// [`load_catalogue`] with its images processed (see [`crate::images`]), as pages and mails
+/// show them: `postbode dev`, `preview`, `check`. The results are cached (see
+/// [`image_cache`]), so only a new image costs time.
+#[cfg(feature = "images")]
+pub fn load_catalogue_with_pictures(dir: &Path) -> Result<Catalogue, ContentError> {
+    let files = read_content_dir(dir)?;
+    let mut catalogue = Catalogue::parse(dir, &files).map_err(ContentError::Invalid)?;
+    catalogue.pictures =
+        crate::images::process_catalogue(&catalogue, &files, &image_cache()).map_err(ContentError::Invalid)?;
+    Ok(catalogue)
+}
+
+/// Where processed images are kept between runs: the user's cache folder
+/// (`$XDG_CACHE_HOME/postbode/images`, else `~/.cache/postbode/images`), else the system's
+/// temporary folder. Entries are named by the image's hash, so any content folder may share it.
+pub fn image_cache() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("postbode").join("images")
+}

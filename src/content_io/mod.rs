@@ -5,4 +5,6 @@
 pub mod disk;
 pub mod embedded;
 
-pub use disk::{ContentError, load_catalogue, read_content_dir};
+#[cfg(feature = "images")]
+pub use disk::load_catalogue_with_pictures;
+pub use disk::{ContentError, image_cache, load_catalogue, read_content_dir};

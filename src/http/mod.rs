@@ -11,6 +11,7 @@
 //! | `GET /whitepaper/{token}` | the whitepaper, for confirmed subscribers |
 //! | `GET /posts/{slug}` | a post's page; a reader's `GET` adds one to the post's views of the day ([`page_views`]) |
 //! | `GET /privacy` | the privacy statement (`content/privacy.md`) |
+//! | `GET /images/{file}` | a processed image of the content (hashed names, cached for a year) |
 //! | `GET /sitemap.xml`, `GET /robots.txt` | for search engines: the public posts; the token routes kept out |
 //! | `GET /health` | liveness, and the base URL every link in mail is built on (`postbode smoke` checks it) |
 
@@ -76,6 +77,7 @@ fn routes(app: AppState) -> Router<AppState> {
         .route(crate::render::web::PRIVACY_PATH, get(web::privacy))
         .route("/posts/{slug}", get(web::post))
         .route("/feed.xml", get(web::feed))
+        .route("/images/{file}", get(web::image))
         .route("/sitemap.xml", get(web::sitemap))
         .route("/robots.txt", get(web::robots))
         .route(crate::render::web::STYLESHEET_PATH, get(web::stylesheet))

@@ -55,6 +55,19 @@ pub async fn feed(State(app): State<AppState>) -> Response {
     cached(900, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url, app.now()))
 }
 
+/// A processed image: its name carries the hash of the original, so it never changes and
+/// may be cached for ever.
+pub async fn image(State(app): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some(variant) = app.catalogue.pictures.served(&format!("/images/{file}")) else {
+        return AppError::not_found().into_response();
+    };
+    let mut response = variant.bytes.to_vec().into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(variant.format.mime()));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    response
+}
+
 pub async fn sitemap(State(app): State<AppState>) -> Response {
     cached(3600, "application/xml; charset=utf-8", web::sitemap(&app.catalogue, &app.email.base_url, app.now()))
 }

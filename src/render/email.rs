@@ -41,7 +41,7 @@ use sha2::{Digest, Sha256};
 use super::markdown_html::{ElementStyles, push_html};
 use super::markdown_text::{TEXT_WIDTH, push_text, wrap_options};
 use super::template::{Slot, Template};
-use crate::content::{Catalogue, Image, Placement, Post};
+use crate::content::{Catalogue, ImageSrc, Placement, Post};
 
 /// The public base address of the site, like `https://www.voorbeeld.nl`: absolute https, or
 /// http on a loopback address for the local mode. Kept without a trailing slash.
@@ -241,12 +241,29 @@ pub struct Letter<'a> {
     pub list_mail: bool,
     /// Turns a link as written into the absolute address to use.
     pub link: &'a dyn Fn(&str) -> String,
-    pub image: Option<&'a Image>,
+    pub image: Option<LetterImage>,
     /// The link under the body: the post on the web, or the site.
     pub web_url: String,
     pub web_label: String,
     /// Why the reader gets this mail (shown in the footer).
     pub reason: String,
+}
+
+/// An image above a letter's text, with the address mail clients load it from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterImage {
+    pub url: String,
+    pub alt: String,
+}
+
+/// Where a mail loads an image from: a file of the content folder as its widest processed
+/// JPEG or PNG (shown 600 px wide) on the public address, or its own https address. `None`
+/// for a file whose processed versions are not there (nothing to link to).
+pub fn mail_image_url(catalogue: &Catalogue, src: &ImageSrc, base: &BaseUrl) -> Option<String> {
+    match src {
+        ImageSrc::Web(url) => Some(url.clone()),
+        ImageSrc::File(file) => catalogue.pictures.get(file)?.largest().map(|v| base.join(&v.path)),
+    }
 }
 
 /// A button: the main link of a letter.
@@ -318,7 +335,11 @@ impl PreparedEmail {
                     None => url,
                 }
             }
-            None => dest.to_owned(),
+            // An image of the content folder: its processed version on the public address.
+            None => post
+                .image_file(dest)
+                .and_then(|file| mail_image_url(catalogue, &ImageSrc::File(file.to_owned()), base))
+                .unwrap_or_else(|| dest.to_owned()),
         };
         let masthead = match &post.placement {
             Placement::InSeries { series, order, .. } => {
@@ -338,7 +359,10 @@ impl PreparedEmail {
             closing_markdown: &closing,
             list_mail: true,
             link: &link,
-            image: post.image.as_ref(),
+            image: post.image.as_ref().and_then(|image| {
+                let url = mail_image_url(catalogue, &image.src, base)?;
+                Some(LetterImage { url, alt: image.alt.clone() })
+            }),
             web_url: post_url(base, post.slug.as_str()),
             web_label: "Lees dit artikel online".into(),
             reason: subscribed_reason(catalogue, base),
@@ -360,7 +384,7 @@ impl PreparedEmail {
             action.push_html(&mut content);
         }
         push_html(&mut content, letter.closing_markdown, &ElementStyles::EMAIL, letter.link);
-        let image = letter.image.map_or(String::new(), |img| {
+        let image = letter.image.as_ref().map_or(String::new(), |img| {
             let mut out = String::from("<img src=\"");
             let _ = escape_href(&mut out, &img.url);
             out.push_str("\" alt=\"");
@@ -392,7 +416,7 @@ impl PreparedEmail {
         });
 
         let mut text_head = format!("{}\n{}\n\n", letter.title, "=".repeat(letter.title.chars().count()));
-        if let Some(img) = letter.image {
+        if let Some(img) = &letter.image {
             text_head.push_str(&format!("[Afbeelding: {}] ({})\n\n", img.alt, img.url));
         }
         let mut text_body = String::with_capacity(letter.body_markdown.len() + 512);

@@ -88,14 +88,36 @@ impl ElementStyles {
 /// Appends the HTML of `markdown` to `out`. `link` turns a destination as written into the
 /// absolute URL to use (links to other posts become `https://…/posts/slug`).
 pub fn push_html(out: &mut String, markdown: &str, styles: &ElementStyles, link: &dyn Fn(&str) -> String) {
+    push_html_with_pictures(out, markdown, styles, link, &|_, _| None);
+}
+
+/// [`push_html`] where `picture(destination, alt)` may give the whole HTML of an image (the
+/// web's `<picture>` of a processed image); `None` writes the usual `<img>`.
+pub fn push_html_with_pictures(
+    out: &mut String,
+    markdown: &str,
+    styles: &ElementStyles,
+    link: &dyn Fn(&str) -> String,
+    picture: &dyn Fn(&str, &str) -> Option<String>,
+) {
     // Alt text of an image in progress: images hold inline events that must not be emitted.
     let mut image_alt: Option<String> = None;
+    // Where the image in progress points, as written (for `picture`), and where the `<img>`
+    // of it starts in `out` (replaced when `picture` gives its own HTML).
+    let mut image_start: Option<(String, usize)> = None;
     for event in pulldown_cmark::Parser::new_ext(markdown, markdown_options()) {
         if let Some(alt) = image_alt.as_mut() {
             match event {
                 Event::Text(t) | Event::Code(t) => alt.push_str(&t),
                 Event::End(TagEnd::Image) => {
                     let alt = image_alt.take().unwrap_or_default();
+                    if let Some((dest, start)) = image_start.take()
+                        && let Some(html) = picture(&dest, &alt)
+                    {
+                        out.truncate(start);
+                        out.push_str(&html);
+                        continue;
+                    }
                     out.push_str("\" alt=\"");
                     let _ = escape_html(&mut *out, &alt);
                     out.push('"');
@@ -146,6 +168,7 @@ pub fn push_html(out: &mut String, markdown: &str, styles: &ElementStyles, link:
                     out.push('>');
                 }
                 Tag::Image { dest_url, .. } => {
+                    image_start = Some((dest_url.to_string(), out.len()));
                     out.push_str("<img src=\"");
                     let _ = escape_href(&mut *out, &link(&dest_url));
                     image_alt = Some(String::new());

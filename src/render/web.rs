@@ -7,8 +7,9 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::email::{BaseUrl, post_url};
-use super::markdown_html::{ElementStyles, push_html};
-use crate::content::{Catalogue, Placement, Post, Site};
+use super::markdown_html::{ElementStyles, push_html, push_html_with_pictures};
+use crate::content::pictures::Picture;
+use crate::content::{Catalogue, Image, ImageSrc, Placement, Post, Site};
 
 /// The stylesheet of every page, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("site.css");
@@ -117,10 +118,52 @@ fn newest_first(catalogue: &Catalogue, now: jiff::Timestamp) -> Vec<&Post> {
     posts
 }
 
-/// The subscribe form with the whitepaper offer. `source` is the page it is on.
-pub fn subscribe_form(site: &Site, source: &str) -> Markup {
+/// How wide the article column shows an image (the stylesheet's `main` width): what the
+/// browser picks a version of a picture for.
+const ARTICLE_SIZES: &str = "(max-width: 44rem) 100vw, 42rem";
+
+/// A processed image for browsers: WebP where they take it, JPEG or PNG otherwise, each in
+/// the widths there are, with its size set (no layout shift). `first` for the image at the top
+/// of a page (loaded at once, first); the others load when they come into view.
+pub fn picture_html(picture: &Picture, alt: &str, sizes: &str, first: bool) -> Markup {
+    let srcset = |variants: &mut dyn Iterator<Item = &crate::content::pictures::Variant>| {
+        variants.map(|v| format!("{} {}w", v.path, v.width)).collect::<Vec<_>>().join(", ")
+    };
+    let Some(largest) = picture.largest() else { return html! {} };
+    html! {
+        picture {
+            source type="image/webp" srcset=(srcset(&mut picture.webp())) sizes=(sizes);
+            img src=(largest.path) srcset=(srcset(&mut picture.fallbacks())) sizes=(sizes)
+                width=(largest.width) height=(largest.height) alt=(alt)
+                loading=(if first { "eager" } else { "lazy" }) decoding="async"
+                fetchpriority=[first.then_some("high")];
+        }
+    }
+}
+
+/// A post's header image: its picture, or the https address as written; nothing for a file
+/// whose processed versions are not there.
+fn header_image(catalogue: &Catalogue, image: &Image) -> Markup {
+    match &image.src {
+        ImageSrc::Web(url) => html! { img src=(url) alt=(image.alt); },
+        ImageSrc::File(file) => catalogue
+            .pictures
+            .get(file)
+            .map_or_else(|| html! {}, |picture| picture_html(picture, &image.alt, ARTICLE_SIZES, true)),
+    }
+}
+
+/// The subscribe form with the whitepaper offer (and its cover). `source` is the page it is on.
+pub fn subscribe_form(catalogue: &Catalogue, source: &str) -> Markup {
+    let site = &catalogue.site;
+    let cover = site.whitepaper_cover.as_ref().and_then(|c| catalogue.pictures.get(&c.file));
     html! {
         section.subscribe aria-labelledby="aanmelden" {
+            @if let Some(cover) = cover {
+                div.cover {
+                    (picture_html(cover, &format!("Omslag van de whitepaper „{}”", site.whitepaper.title), "10rem", false))
+                }
+            }
             h2 id="aanmelden" { "Ontvang de whitepaper „" (site.whitepaper.title) "”" }
             p { "Meld je aan: je krijgt meteen de whitepaper, en daarna stuur ik je mijn artikelen, één voor één." }
             form method="post" action="/subscribe" {
@@ -182,7 +225,9 @@ fn card(site: &Site, kind: &str, url: &str, title: &str, description: Option<&st
 /// The post's share card beyond [`card`]: its image, date and author, and a `BlogPosting`
 /// (schema.org, JSON-LD) for search engines. JSON-LD is a data block that no browser runs,
 /// so the pages stay without script (and the CSP allows none).
-fn post_card(site: &Site, post: &Post, url: &str) -> Markup {
+fn post_card(catalogue: &Catalogue, base: &BaseUrl, post: &Post, url: &str) -> Markup {
+    let site = &catalogue.site;
+    let share = share_image(catalogue, base, post.image.as_ref());
     let published = post.public_from().map(|t| t.to_string());
     let mut posting = serde_json::json!({
         "@context": "https://schema.org",
@@ -199,21 +244,54 @@ fn post_card(site: &Site, post: &Post, url: &str) -> Markup {
     if let Some(published) = &published {
         posting["datePublished"] = published.clone().into();
     }
-    if let Some(image) = &post.image {
-        posting["image"] = image.url.clone().into();
+    if let Some(share) = &share {
+        posting["image"] = share.url.clone().into();
     }
     // `</script>` in a title must not end the block: `<` as its JSON escape.
     let json_ld = posting.to_string().replace('<', "\\u003c");
     html! {
         (card(site, "article", url, &post.title, Some(&post.summary)))
-        @if let Some(image) = &post.image {
-            meta property="og:image" content=(image.url);
-            meta property="og:image:alt" content=(image.alt);
-        }
+        (share_tags(share.as_ref()))
         @if let Some(published) = &published { meta property="article:published_time" content=(published); }
         meta property="article:author" content=(site.author);
-        meta name="twitter:card" content=(if post.image.is_some() { "summary_large_image" } else { "summary" });
+        meta name="twitter:card" content=(if share.is_some() { "summary_large_image" } else { "summary" });
         script type="application/ld+json" { (PreEscaped(json_ld)) }
+    }
+}
+
+/// The image of a share card: the post's header image as its 1200×630 crop, else the site's
+/// default share image; a header image at an https address as it is (its size unknown).
+struct ShareImage {
+    url: String,
+    size: Option<(u32, u32)>,
+    alt: String,
+}
+
+fn share_image(catalogue: &Catalogue, base: &BaseUrl, header: Option<&Image>) -> Option<ShareImage> {
+    let crop = |file: &str, alt: &str| {
+        let share = catalogue.pictures.get(file)?.share.as_ref()?;
+        Some(ShareImage { url: base.join(&share.path), size: Some((share.width, share.height)), alt: alt.to_owned() })
+    };
+    let from_header = header.and_then(|image| match &image.src {
+        ImageSrc::Web(url) => Some(ShareImage { url: url.clone(), size: None, alt: image.alt.clone() }),
+        ImageSrc::File(file) => crop(file, &image.alt),
+    });
+    from_header.or_else(|| {
+        let site = &catalogue.site;
+        crop(&site.share_image.as_ref()?.file, &site.title)
+    })
+}
+
+fn share_tags(share: Option<&ShareImage>) -> Markup {
+    html! {
+        @if let Some(share) = share {
+            meta property="og:image" content=(share.url);
+            @if let Some((width, height)) = share.size {
+                meta property="og:image:width" content=(width);
+                meta property="og:image:height" content=(height);
+            }
+            meta property="og:image:alt" content=(share.alt);
+        }
     }
 }
 
@@ -226,7 +304,12 @@ pub fn home(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> Mark
         &site.title,
         site.description.as_deref(),
         false,
-        card(site, "website", &url, &site.title, site.description.as_deref()),
+        html! {
+            (card(site, "website", &url, &site.title, site.description.as_deref()))
+            @let share = share_image(catalogue, base, None);
+            (share_tags(share.as_ref()))
+            meta name="twitter:card" content=(if share.is_some() { "summary_large_image" } else { "summary" });
+        },
         html! {
             h1 { (site.title) }
             @if let Some(d) = &site.description { p { (d) } }
@@ -240,7 +323,7 @@ pub fn home(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> Mark
                     }
                 }
             }
-            (subscribe_form(site, &url))
+            (subscribe_form(catalogue, &url))
         },
     )
 }
@@ -250,20 +333,25 @@ pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
     let site = &catalogue.site;
     let url = post_url(base, post.slug.as_str());
     let mut body = String::with_capacity(post.body.len() * 2);
-    push_html(&mut body, &post.body, &ElementStyles::NONE, &|dest| match post.internal_link(dest) {
+    let picture = |dest: &str, alt: &str| {
+        let picture = catalogue.pictures.get(post.image_file(dest)?)?;
+        Some(picture_html(picture, alt, ARTICLE_SIZES, false).into_string())
+    };
+    let link = |dest: &str| match post.internal_link(dest) {
         Some((slug, Some(fragment))) => format!("/posts/{slug}#{fragment}"),
         Some((slug, None)) => format!("/posts/{slug}"),
         None => dest.to_owned(),
-    });
+    };
+    push_html_with_pictures(&mut body, &post.body, &ElementStyles::NONE, &link, &picture);
     let encoded = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let share_text = format!("{} {url}", post.title);
     html! {
-        (layout_with(site, &post.title, Some(&post.summary), true, post_card(site, post, &url), html! {
+        (layout_with(site, &post.title, Some(&post.summary), true, post_card(catalogue, base, post, &url), html! {
             article {
                 h1 { (post.title) }
                 p.meta { (when(post, catalogue)) }
                 p.byline { "Geschreven door " (site.author) " · " (post.reading_time()) }
-                @if let Some(image) = &post.image { img src=(image.url) alt=(image.alt); }
+                @if let Some(image) = &post.image { (header_image(catalogue, image)) }
                 (PreEscaped(body))
                 nav.share aria-label="Artikel delen" {
                     "Artikel delen: "
@@ -274,7 +362,7 @@ pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
                     }
                 }
             }
-            (subscribe_form(site, &url))
+            (subscribe_form(catalogue, &url))
         }))
     }
 }
@@ -383,7 +471,10 @@ pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) ->
         let mut html = String::new();
         push_html(&mut html, &post.body, &ElementStyles::NONE, &|dest| match post.internal_link(dest) {
             Some((slug, _)) => post_url(base, slug.as_str()),
-            None => dest.to_owned(),
+            None => post
+                .image_file(dest)
+                .and_then(|file| super::email::mail_image_url(catalogue, &ImageSrc::File(file.to_owned()), base))
+                .unwrap_or_else(|| dest.to_owned()),
         });
         xml.push_str("  <entry>\n");
         xml.push_str(&format!("    <id>{}</id>\n", escape(&url)));

@@ -10,7 +10,7 @@ use crate::helpers::repo_path;
 /// layer no cycle is allowed.
 const LAYERS: &[(&str, &[&str])] = &[
     ("core", &["content", "render", "schedule", "subscribers", "tokens"]),
-    ("ports and adapters", &["content_io", "store", "mail", "telemetry"]),
+    ("ports and adapters", &["content_io", "images", "store", "mail", "telemetry"]),
     ("application", &["app"]),
     ("composition", &["config", "startup"]),
     ("entry points", &["http", "local", "lambda", "cli"]),

@@ -18,7 +18,7 @@ pub fn repo_path(rel: &str) -> PathBuf {
 
 /// The author's real content folder.
 pub fn seed_catalogue() -> Catalogue {
-    load_catalogue(&repo_path("content")).expect("content/ is valid")
+    postbode::content_io::load_catalogue_with_pictures(&repo_path("content")).expect("content/ is valid")
 }
 
 /// The real content folder plus `extra` files (path relative to it, text), parsed: for posts

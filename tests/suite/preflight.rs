@@ -32,6 +32,19 @@ fn good_content() -> tempfile::TempDir {
         .replace("rene@voorbeeld.nl", "rene@rensen.nl");
     std::fs::write(&site, text).unwrap();
     std::fs::write(dir.path().join("whitepaper/22-tips.pdf"), b"%PDF-1.4\n% the real whitepaper\n%%EOF\n").unwrap();
+    // The author's own photo and cover in place of the shipped placeholders.
+    for (placeholder, own) in [
+        ("beelden/PLAATSAANDUIDING-leiderschap-en-vertrouwen.jpg", "beelden/vertrouwen.jpg"),
+        ("whitepaper/PLAATSAANDUIDING-omslag.jpg", "whitepaper/omslag.jpg"),
+    ] {
+        std::fs::rename(dir.path().join(placeholder), dir.path().join(own)).unwrap();
+        let name = |path: &str| path.rsplit('/').next().unwrap().to_owned();
+        for file in ["site.toml", "leiderschap/01-leiderschap-en-vertrouwen.md"] {
+            let path = dir.path().join(file);
+            let text = std::fs::read_to_string(&path).unwrap().replace(&name(placeholder), &name(own));
+            std::fs::write(&path, text).unwrap();
+        }
+    }
     dir
 }
 
@@ -47,6 +60,20 @@ fn the_shipped_content_fails_naming_each_line() {
         let at =
             format!("FAIL  content          {}:{}: `{key}` is", site.display(), line_of(&site, &format!("{key} =")));
         assert!(text.contains(&at) && text.contains(said), "{at}\n{text}");
+    }
+    // The placeholder images, each where it is named.
+    let post = content.join("leiderschap/01-leiderschap-en-vertrouwen.md");
+    for (file, needle, image) in [
+        (&post, "image =", "beelden/PLAATSAANDUIDING-leiderschap-en-vertrouwen.jpg"),
+        (&site, "whitepaper_cover =", "whitepaper/PLAATSAANDUIDING-omslag.jpg"),
+        (&site, "share_image =", "beelden/PLAATSAANDUIDING-leiderschap-en-vertrouwen.jpg"),
+    ] {
+        let at = format!(
+            "FAIL  content          {}:{}: the image `{image}` is the shipped placeholder",
+            file.display(),
+            line_of(file, needle)
+        );
+        assert!(text.contains(&at), "{at}\n{text}");
     }
     assert!(text.contains("FAIL  alert email      no AlertEmail"), "{text}");
     assert!(text.ends_with("checks failed: not ready to go live.\n"), "{text}");
