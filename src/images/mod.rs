@@ -214,3 +214,78 @@ pub fn process_catalogue(
     }
     if problems.is_empty() { Ok(pictures) } else { Err(crate::content::Problems::new(problems)) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn photo(width: u32, height: u32) -> Vec<u8> {
+        let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let mut bytes = Vec::new();
+        JpegEncoder::new_with_quality(&mut bytes, 90)
+            .write_image(image.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        bytes
+    }
+
+    fn decoded(variant: &Variant) -> (u32, u32, image::ImageFormat) {
+        if imagesize::image_type(&variant.bytes).unwrap() == imagesize::ImageType::Webp {
+            // The `image` build here reads JPEG and PNG only: WebP's size from its header.
+            let size = imagesize::blob_size(&variant.bytes).unwrap();
+            return (size.width as u32, size.height as u32, image::ImageFormat::WebP);
+        }
+        let format = image::guess_format(&variant.bytes).unwrap();
+        let image = image::load_from_memory(&variant.bytes).unwrap();
+        (image.width(), image.height(), format)
+    }
+
+    #[test]
+    fn a_photo_becomes_each_width_in_jpeg_and_webp_and_a_share_crop() {
+        let picture = process(&photo(1600, 900)).unwrap();
+        let made: Vec<(u32, u32, image::ImageFormat)> = picture.variants.iter().map(decoded).collect();
+        use image::ImageFormat::{Jpeg, WebP};
+        assert_eq!(made, [(600, 338, Jpeg), (1200, 675, Jpeg), (600, 338, WebP), (1200, 675, WebP)]);
+        let share = picture.share.as_ref().unwrap();
+        assert_eq!(decoded(share), (1200, 630, Jpeg));
+        let hash = image_hash(&photo(1600, 900));
+        assert_eq!(picture.variants[0].path, format!("/images/{hash}-600.jpg"));
+        assert_eq!(share.path, format!("/images/{hash}-share.jpg"));
+        let (jpeg, webp) = (&picture.variants[1], &picture.variants[3]);
+        assert!(webp.bytes.len() < jpeg.bytes.len(), "WebP {} ≥ JPEG {}", webp.bytes.len(), jpeg.bytes.len());
+    }
+
+    #[test]
+    fn a_drawing_stays_png_and_a_small_image_is_never_enlarged() {
+        let drawing = image::RgbaImage::from_fn(400, 300, |x, _| image::Rgba([0, 0, 0, (x % 256) as u8]));
+        let mut bytes = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut bytes)
+            .write_image(drawing.as_raw(), 400, 300, image::ExtendedColorType::Rgba8)
+            .unwrap();
+        let picture = process(&bytes).unwrap();
+        let made: Vec<(u32, u32, image::ImageFormat)> = picture.variants.iter().map(decoded).collect();
+        assert_eq!(made, [(400, 300, image::ImageFormat::Png), (400, 300, image::ImageFormat::WebP)]);
+        assert!(picture.share.is_none(), "too small for a share card");
+        assert!(image::load_from_memory(&picture.variants[0].bytes).unwrap().color().has_alpha());
+    }
+
+    #[test]
+    fn the_cache_gives_back_what_was_made_and_is_keyed_by_the_image() {
+        let cache = tempfile::tempdir().unwrap();
+        let bytes = photo(1300, 700);
+        let first = process_cached(&bytes, cache.path()).unwrap();
+        assert_eq!(process_cached(&bytes, cache.path()).unwrap(), first);
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
+        // A half-written entry (no `done`) is made again.
+        let entry = cache.path().join(image_hash(&bytes));
+        std::fs::remove_file(entry.join("done")).unwrap();
+        assert!(read_cached(&entry).is_none());
+        assert_eq!(process_cached(&bytes, cache.path()).unwrap(), first);
+        process_cached(&photo(1300, 701), cache.path()).unwrap();
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn what_is_not_an_image_is_refused_in_words() {
+        assert!(process(b"%PDF-1.4").unwrap_err().starts_with("cannot"));
+    }
+}

@@ -46,6 +46,12 @@ for (const url of posts) {
   const where = `${url}: ${JSON.stringify(c)}`;
   expect(c.ogType === 'article' && c.ogUrl === url && c.ogLocale === 'nl_NL', where);
   expect(c.ogTitle && c.ogDescription && c.articleAuthor && c.twitterCard, where);
+  const image = (c.ogImage || [])[0];
+  expect(image && image.width === '1200' && image.height === '630' && image.alt, `no 1200×630 og:image: ${where}`);
+  const served = await fetch(image.url);
+  expect(served.status === 200 && served.headers.get('content-type') === 'image/jpeg', `${image.url} is not a JPEG`);
+  expect(served.headers.get('cache-control').includes('immutable'), `${image.url} is not cached for ever`);
+  expect(c.twitterCard === 'summary_large_image', `a card with an image is large: ${where}`);
   const posting = (c.jsonLD || []).find((j) => j['@type'] === 'BlogPosting');
   expect(posting && posting.url === url && posting.headline === c.ogTitle, `no matching BlogPosting: ${where}`);
   expect(/\d+ min lezen/.test(page.text) && page.text.includes('Geschreven door'), `${url}: no byline with reading time`);
@@ -63,6 +69,6 @@ for (const path of ['/confirm/x', '/unsubscribe/x', '/whitepaper/x']) {
 expect(!(await get(new URL(posts[0]).pathname)).headers.get('x-robots-tag'), 'a post page must be indexable');
 
 console.log(
-  `cards: home and ${posts.length} post(s) from the sitemap carry their OpenGraph card and BlogPosting ` +
+  `cards: home and ${posts.length} post(s) from the sitemap carry their OpenGraph card, a 1200×630 share image and BlogPosting ` +
     '(read by open-graph-scraper); robots.txt and noindex keep the token routes out',
 );

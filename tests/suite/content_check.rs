@@ -482,3 +482,81 @@ fn check_warns_about_a_broadcast_dated_more_than_a_week_ago() {
     let root = dir.path().display().to_string();
     assert!(warnings[0].starts_with(&format!("{root}/oud.md:4: warning: this broadcast is dated")), "{warnings:?}");
 }
+
+/// A JPEG of `width`×`height` (a gradient), as a camera or an editor would save it.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 80]));
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85)
+        .write_image(pixels.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    bytes
+}
+
+/// Problems of the folder with these text files and these image files.
+fn image_problems(texts: &[(&str, String)], images: &[(&str, Vec<u8>)]) -> Vec<String> {
+    let mut all = vec![SourceFile::text("privacy.md", PRIVACY), SourceFile::text("reeks/series.toml", SERIES)];
+    if !texts.iter().any(|(path, _)| *path == "site.toml") {
+        all.push(SourceFile::text("site.toml", SITE));
+    }
+    all.extend(texts.iter().map(|(p, t)| SourceFile::text(*p, t.clone())));
+    all.extend(images.iter().map(|(p, b)| SourceFile { path: (*p).into(), bytes: b.clone() }));
+    match Catalogue::parse(Path::new("content"), &all) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn with_header(image: &str) -> String {
+    post("een", 1, "Tekst.").replace("+++\n\n", &format!("image = \"{image}\"\nimage_alt = \"Een foto\"\n+++\n\n"))
+}
+
+#[test]
+fn images_are_files_of_the_folder_that_suit_their_use() {
+    let photo = ("reeks/beelden/foto.jpg", jpeg(1300, 700));
+    // Named from the post's own folder, from the text, and in site.toml: all good.
+    let site =
+        format!("{SITE}whitepaper_cover = \"reeks/beelden/foto.jpg\"\nshare_image = \"reeks/beelden/foto.jpg\"\n");
+    let body = "Tekst.\n\n![Een grafiek](beelden/foto.jpg)";
+    let good =
+        post("een", 1, body).replace("+++\n\n", "image = \"beelden/foto.jpg\"\nimage_alt = \"Een foto\"\n+++\n\n");
+    assert_eq!(image_problems(&[("site.toml", site), ("reeks/01.md", good)], &[photo.clone()]), Vec::<String>::new());
+
+    assert_eq!(
+        image_problems(&[("reeks/01.md", with_header("beelden/weg.jpg"))], &[]),
+        ["content/reeks/01.md:6: the image `reeks/beelden/weg.jpg` is not in the content folder"]
+    );
+    let small = ("reeks/beelden/foto.jpg", jpeg(1000, 700));
+    assert_eq!(
+        image_problems(&[("reeks/01.md", with_header("beelden/foto.jpg"))], &[small]),
+        ["content/reeks/01.md:6: the image `reeks/beelden/foto.jpg` is 1000×700 px, too small for a header image \
+          (shown full width and as the share card): it needs at least 1200×630 px"]
+    );
+    let gif = ("reeks/beelden/foto.jpg", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec());
+    let unreadable = image_problems(&[("reeks/01.md", with_header("beelden/foto.jpg"))], &[gif]);
+    assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+    assert!(unreadable[0].starts_with("content/reeks/01.md:6: the image `reeks/beelden/foto.jpg` is a Gif file"));
+    let no_alt = post("een", 1, "Tekst.\n\n![](beelden/foto.jpg)");
+    assert_eq!(
+        image_problems(&[("reeks/01.md", no_alt)], &[photo.clone()]),
+        ["content/reeks/01.md:10: the image `beelden/foto.jpg` has no alt text; describe it between the brackets: \
+          `![what the image shows](beelden/foto.jpg)`"]
+    );
+    let narrow = post("een", 1, "Tekst.\n\n![Een grafiek](beelden/smal.jpg)");
+    assert_eq!(
+        image_problems(&[("reeks/01.md", narrow)], &[("reeks/beelden/smal.jpg", jpeg(500, 300))]),
+        ["content/reeks/01.md:10: the image `reeks/beelden/smal.jpg` is 500×300 px, too small for an image in the \
+          text (shown at the mail's full width): it needs at least 600×1 px"]
+    );
+    let outside = post("een", 1, "Tekst.\n\n![Een grafiek](../../foto.jpg)");
+    assert_eq!(
+        image_problems(&[("reeks/01.md", outside)], &[]),
+        ["content/reeks/01.md:10: the image `../../foto.jpg` points outside the content folder"]
+    );
+    let cover = format!("{SITE}whitepaper_cover = \"omslag.jpg\"\n");
+    assert_eq!(
+        image_problems(&[("site.toml", cover), ("reeks/01.md", post("een", 1, "Tekst."))], &[]),
+        ["content/site.toml:8: the image `omslag.jpg` is not in the content folder"]
+    );
+}

@@ -218,6 +218,15 @@ impl TestApp {
         TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// The body of a GET as bytes (images).
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let request = Request::builder().uri(path).header(header::USER_AGENT, "TestBrowser/1.0").body(Body::empty());
+        let mut request = request.unwrap();
+        request.extensions_mut().insert(ConnectInfo(*self.client.lock().unwrap()));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        response.into_body().collect().await.unwrap().to_bytes().to_vec()
+    }
+
     pub async fn get(&self, path: &str) -> TestResponse {
         self.request(Method::GET, path, None, Body::empty()).await
     }

@@ -230,3 +230,63 @@ async fn the_atom_feed_is_valid_and_has_full_content() {
 fn child<'a, 'input>(node: roxmltree::Node<'a, 'input>, name: &str) -> Option<roxmltree::Node<'a, 'input>> {
     node.children().find(|c| c.has_tag_name(("http://www.w3.org/2005/Atom", name)))
 }
+
+/// Every image the post page names (each width of its `<picture>`, the cover, the share
+/// card) answers in its format and size, cached for a year under its hashed name; on a
+/// phone the page with its header image stays within its weight.
+#[tokio::test]
+async fn images_are_served_in_their_sizes_and_cached_for_ever() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/posts/leiderschap-en-vertrouwen").await;
+    let doc = Html::parse_document(&page.body);
+    let header = doc.select(&Selector::parse("article picture img").unwrap()).next().expect("a header image");
+    assert_eq!(header.value().attr("alt"), Some("Leiderschap en vertrouwen"));
+    assert_eq!((header.value().attr("width"), header.value().attr("height")), (Some("1200"), Some("675")));
+    assert_eq!(header.value().attr("fetchpriority"), Some("high"), "the largest paint comes first");
+    let cover = doc.select(&Selector::parse(".subscribe .cover img").unwrap()).next().expect("the cover");
+    assert!(cover.value().attr("alt").unwrap().starts_with("Omslag van de whitepaper"));
+
+    // (address, width it claims, type) of every version named in a srcset.
+    let mut named = Vec::new();
+    for element in doc.select(&Selector::parse("picture source, picture img").unwrap()) {
+        for candidate in element.value().attr("srcset").unwrap().split(", ") {
+            let (url, width) = candidate.split_once(' ').unwrap();
+            let width: u32 = width.trim_end_matches('w').parse().unwrap();
+            let kind = match url.rsplit('.').next().unwrap() {
+                "webp" => "image/webp",
+                "jpg" => "image/jpeg",
+                other => panic!("{other}"),
+            };
+            named.push((url.to_owned(), width, kind));
+        }
+    }
+    let og = doc.select(&Selector::parse("meta[property='og:image']").unwrap()).next().unwrap();
+    let share = og.value().attr("content").unwrap().trim_start_matches("https://postbode.example").to_owned();
+    named.push((share, 1200, "image/jpeg"));
+    assert!(named.len() >= 7, "{named:?}");
+    for (url, width, kind) in &named {
+        let answer = app.get(url).await;
+        assert_eq!(answer.status, StatusCode::OK, "{url}");
+        assert_eq!(answer.headers["content-type"], *kind, "{url}");
+        assert_eq!(answer.headers["cache-control"], "public, max-age=31536000, immutable", "{url}");
+        let bytes = app.get_bytes(url).await;
+        let size = imagesize::blob_size(&bytes).unwrap();
+        assert_eq!(size.width as u32, *width, "{url}");
+    }
+    let (_, _, kind) = named.last().unwrap();
+    assert_eq!(*kind, "image/jpeg", "share cards are JPEG: every network reads it");
+    assert_eq!(app.get("/images/0000000000000000-600.jpg").await.status, StatusCode::NOT_FOUND);
+
+    // A phone (one CSS pixel per 600 px version): the HTML, the stylesheet and the 600 px
+    // WebP of the header and the cover.
+    let css = app.get("/assets/site.css").await.body;
+    let html_and_css = page.body.len() + css.len();
+    assert!(html_and_css <= 30_000, "HTML and CSS {html_and_css} bytes");
+    let mut weight = html_and_css;
+    for (url, width, kind) in &named {
+        if *width == 600 && *kind == "image/webp" {
+            weight += app.get_bytes(url).await.len();
+        }
+    }
+    assert!(weight <= 250_000, "the post page weighs {weight} bytes on a phone");
+}
