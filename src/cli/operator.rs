@@ -553,7 +553,7 @@ pub fn send_test(
     mail: &MailArgs,
     target: &Target,
 ) -> CommandResult {
-    let catalogue = crate::content_io::load_catalogue(&mail.content).map_err(|e| crate::error_chain(&e))?;
+    let catalogue = super::catalogue(&mail.content)?;
     let what = match (slug, letter) {
         (Some(slug), _) => {
             TestMail::Post(catalogue.post(slug).ok_or_else(|| format!("there is no post with slug `{slug}`"))?)

@@ -1,5 +1,6 @@
 // Every mail type as readers get it, in headless Chromium: at 320, 375 and 600 px, in light and
-// dark mode, with the <style> block and without it (as clients that drop it show the mail).
+// dark mode, with the <style> block and without it (as clients that drop it show the mail), and
+// with images blocked (as many clients start): the alt text then stands in each image's place.
 //
 //   node tests/e2e/mails.mjs BASE_URL DATA_DIR SCREENSHOT_DIR POSTBODE_BINARY
 //
@@ -112,20 +113,39 @@ const browser = await chromium.launch({
 });
 const failures = [];
 let checked = 0;
+let images = 0;
+// Every image of the mail: loaded and no wider than the screen, or (blocked) its alt text in
+// its place.
+function imageProblems(blocked) {
+  const problems = [];
+  for (const img of document.querySelectorAll("img")) {
+    const box = img.getBoundingClientRect();
+    if (!img.alt.trim()) problems.push(`an image without alt text: ${img.src}`);
+    if (!blocked && !(img.complete && img.naturalWidth > 0)) problems.push(`${img.src} did not load`);
+    if (!blocked && box.width > window.innerWidth) problems.push(`${img.src} is ${box.width}px wide`);
+    if (blocked && (box.width < 1 || box.height < 1)) problems.push(`blocked, "${img.alt}" takes no space: the alt text is not shown`);
+  }
+  return { count: document.querySelectorAll("img").length, problems };
+}
 try {
-  for (const colorScheme of ["light", "dark"]) {
+  for (const [colorScheme, blocked] of [["light", false], ["dark", false], ["light", true]]) {
     const context = await browser.newContext({ colorScheme });
+    if (blocked) await context.route("**/images/**", (route) => route.abort());
     const page = await context.newPage();
     for (const { type, file } of mails) {
       for (const width of [320, 375, 600]) {
-        for (const styleBlock of [true, false]) {
-          const name = `mail-${type}-${width}px-${colorScheme}${styleBlock ? "" : "-without-style"}`;
+        for (const styleBlock of blocked ? [true] : [true, false]) {
+          const name = `mail-${type}-${width}px-${colorScheme}${styleBlock ? "" : "-without-style"}${blocked ? "-images-blocked" : ""}`;
           await page.setViewportSize({ width, height: 800 });
           await page.goto(`${base}/_outbox/${encodeURIComponent(file)}/html`);
           if (!styleBlock) await page.evaluate(() => document.querySelectorAll("style").forEach((s) => s.remove()));
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
           if (overflow > 0) failures.push(`${name}: ${overflow}px wider than the screen`);
           for (const problem of await page.evaluate(lowContrast)) failures.push(`${name}: contrast ${problem}`);
+          await page.waitForLoadState("networkidle");
+          const found = await page.evaluate(imageProblems, blocked);
+          images += found.count;
+          for (const problem of found.problems) failures.push(`${name}: ${problem}`);
           await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
           checked += 1;
         }
@@ -140,7 +160,12 @@ if (failures.length > 0) {
   console.error(`mails: ${failures.length} problems:\n  ${failures.join("\n  ")}`);
   process.exit(1);
 }
+if (images === 0) {
+  console.error("mails: no image in any mail: the series post's header image is missing");
+  process.exit(1);
+}
 console.log(
-  `mails: ${mails.length} mail types × 3 widths × light/dark × with/without <style>: ${checked} renderings, ` +
-    `none wider than the screen, all text at AA contrast; screenshots in ${shots}`,
+  `mails: ${mails.length} mail types × 3 widths × light/dark × with/without <style>, and with images blocked: ` +
+    `${checked} renderings, none wider than the screen, all text at AA contrast, every image loaded or its alt ` +
+    `text in its place; screenshots in ${shots}`,
 );
