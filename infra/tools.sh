@@ -134,11 +134,15 @@ ensure_wrk() {
   ensure_debian_package wrk wrk
 }
 
-# Debian's Chromium for the browser test, playwright-core (pinned in tests/e2e) to drive it, and
-# open-graph-scraper to read the share cards.
+# Debian's Chromium for the browser test, and from npm (pinned in tests/e2e) playwright-core to
+# drive it, open-graph-scraper to read the share cards, and Lighthouse.
 ensure_browser() {
   ensure_debian_package chromium chromium
-  if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/open-graph-scraper ]; then
+  local module missing=""
+  for module in playwright-core open-graph-scraper lighthouse; do
+    [ -d "tests/e2e/node_modules/$module" ] || missing=yes
+  done
+  if [ -n "$missing" ]; then
     (cd tests/e2e && npm ci --silent --no-audit --no-fund)
   fi
 }

@@ -159,12 +159,12 @@ pub fn subscribe_form(catalogue: &Catalogue, source: &str) -> Markup {
     let cover = site.whitepaper_cover.as_ref().and_then(|c| catalogue.pictures.get(&c.file));
     html! {
         section.subscribe aria-labelledby="aanmelden" {
+            h2 id="aanmelden" { "Ontvang de whitepaper „" (site.whitepaper.title) "”" }
             @if let Some(cover) = cover {
                 div.cover {
-                    (picture_html(cover, &format!("Omslag van de whitepaper „{}”", site.whitepaper.title), "10rem", false))
+                    (picture_html(cover, &format!("Omslag van de whitepaper „{}”", site.whitepaper.title), "7rem", false))
                 }
             }
-            h2 id="aanmelden" { "Ontvang de whitepaper „" (site.whitepaper.title) "”" }
             p { "Meld je aan: je krijgt meteen de whitepaper, en daarna stuur ik je mijn artikelen, één voor één." }
             form method="post" action="/subscribe" {
                 label for="email" { "Je e-mailadres" }
