@@ -86,7 +86,10 @@ fn main() {
         .expect("writing to a String");
         for variant in picture.variants.iter().chain(picture.share.as_ref()) {
             let file = served.join(variant.path.trim_start_matches("/images/"));
-            std::fs::write(&file, &variant.bytes).expect("OUT_DIR is writable");
+            // Written only when new: an unchanged image keeps its file as it was.
+            if std::fs::read(&file).ok().as_deref() != Some(&variant.bytes[..]) {
+                std::fs::write(&file, &variant.bytes).expect("OUT_DIR is writable");
+            }
             writeln!(
                 out,
                 "            ({}, {}, {:?}, include_bytes!({:?})),",
