@@ -126,6 +126,10 @@ pub fn process_cached(bytes: &[u8], cache: &Path) -> Result<Picture, String> {
     if let Some(picture) = read_cached(&dir) {
         return Ok(picture);
     }
+    // An entry without its marker is from an interrupted older write: made again.
+    if dir.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let picture = process(bytes)?;
     let _ = write_cached(&dir, &picture);
     Ok(picture)
@@ -165,13 +169,27 @@ fn read_cached(dir: &Path) -> Option<Picture> {
     (!picture.variants.is_empty()).then_some(picture)
 }
 
+/// Writes the entry beside the cache under a name of its own, then renames it into place: a
+/// reader never sees an entry half written, and of two processes making the same image at
+/// once (parallel tests, two builds) the first rename wins and the other's copy goes.
 fn write_cached(dir: &Path, picture: &Picture) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for v in picture.variants.iter().chain(picture.share.as_ref()) {
-        let name = v.path.rsplit('-').next().unwrap_or_default();
-        std::fs::write(dir.join(format!("{}x{}-{name}", v.width, v.height)), &v.bytes)?;
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let building = parent.join(format!(".building-{}-{stamp}", std::process::id()));
+    let written = (|| {
+        std::fs::create_dir(&building)?;
+        for v in picture.variants.iter().chain(picture.share.as_ref()) {
+            let name = v.path.rsplit('-').next().unwrap_or_default();
+            std::fs::write(building.join(format!("{}x{}-{name}", v.width, v.height)), &v.bytes)?;
+        }
+        std::fs::write(building.join("done"), RECIPE)?;
+        std::fs::rename(&building, dir)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&building);
     }
-    std::fs::write(dir.join("done"), RECIPE)
+    written
 }
 
 /// Processes every image `catalogue` names (each file once, the files in parallel), taking
@@ -275,11 +293,23 @@ mod tests {
         let first = process_cached(&bytes, cache.path()).unwrap();
         assert_eq!(process_cached(&bytes, cache.path()).unwrap(), first);
         assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
-        // A half-written entry (no `done`) is made again.
+        // An entry without its `done` marker (an older, interrupted write) is made again.
         let entry = cache.path().join(image_hash(&bytes));
         std::fs::remove_file(entry.join("done")).unwrap();
         assert!(read_cached(&entry).is_none());
         assert_eq!(process_cached(&bytes, cache.path()).unwrap(), first);
+        assert_eq!(read_cached(&entry).unwrap(), first, "and kept again");
+        // Many processes making the same image at once: every one gets the whole image.
+        let racing = tempfile::tempdir().unwrap();
+        std::thread::scope(|scope| {
+            let makers: Vec<_> =
+                (0..4).map(|_| scope.spawn(|| process_cached(&bytes, racing.path()).unwrap())).collect();
+            for maker in makers {
+                assert_eq!(maker.join().unwrap(), first);
+            }
+        });
+        assert_eq!(read_cached(&racing.path().join(image_hash(&bytes))).unwrap(), first);
+        assert_eq!(std::fs::read_dir(racing.path()).unwrap().count(), 1, "no building folder left behind");
         process_cached(&photo(1300, 701), cache.path()).unwrap();
         assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
     }
