@@ -290,3 +290,51 @@ async fn images_are_served_in_their_sizes_and_cached_for_ever() {
     }
     assert!(weight <= 250_000, "the post page weighs {weight} bytes on a phone");
 }
+
+/// The Lambda's content as its build script embeds it: every file but the images, and the
+/// images processed. The catalogue takes the image's facts from the table (the original is
+/// not in the binary), and the router serves the embedded versions.
+#[tokio::test]
+async fn the_lambda_serves_the_images_its_build_script_embedded() {
+    use postbode::content_io::embedded::{Embedded, EmbeddedImage};
+    let leak = |bytes: Vec<u8>| -> &'static [u8] { Box::leak(bytes.into_boxed_slice()) };
+    let content = crate::helpers::repo_path("content");
+    let mut files = Vec::new();
+    let mut images = Vec::new();
+    for file in postbode::content_io::read_content_dir(&content).unwrap() {
+        match postbode::content::pictures::facts_of(&file.bytes) {
+            Ok(facts) => {
+                let picture = postbode::images::process(&file.bytes).unwrap();
+                let variants: Vec<(u32, u32, &'static str, &'static [u8])> = picture
+                    .variants
+                    .iter()
+                    .chain(picture.share.as_ref())
+                    .map(|v| (v.width, v.height, &*Box::leak(v.path.clone().into_boxed_str()), leak(v.bytes.to_vec())))
+                    .collect();
+                images.push(EmbeddedImage {
+                    source: Box::leak(file.path.into_boxed_str()),
+                    width: facts.width,
+                    height: facts.height,
+                    png: facts.format == postbode::content::pictures::ImageFormat::Png,
+                    variants: Box::leak(variants.into_boxed_slice()),
+                });
+            }
+            Err(_) => files.push((&*Box::leak(file.path.into_boxed_str()), leak(file.bytes))),
+        }
+    }
+    assert_eq!(images.len(), 2, "the header image and the cover");
+    let embedded: &'static Embedded = Box::leak(Box::new(Embedded {
+        files: Box::leak(files.into_boxed_slice()),
+        images: Box::leak(images.into_boxed_slice()),
+    }));
+    let catalogue = postbode::content_io::embedded::catalogue(embedded).unwrap();
+    assert_eq!(catalogue.pictures, crate::helpers::seed_catalogue().pictures, "the same versions as the CLI makes");
+    let app = TestApp::with_catalogue((*catalogue).clone());
+    let page = app.get("/posts/leiderschap-en-vertrouwen").await.body;
+    let header = catalogue.pictures.get("beelden/PLAATSAANDUIDING-leiderschap-en-vertrouwen.jpg").unwrap();
+    for variant in header.variants.iter() {
+        assert!(page.contains(&variant.path), "{} is on the page", variant.path);
+        let served = app.get_bytes(&variant.path).await;
+        assert_eq!(served, variant.bytes.to_vec(), "{}", variant.path);
+    }
+}
