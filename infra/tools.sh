@@ -143,6 +143,6 @@ ensure_browser() {
     [ -d "tests/e2e/node_modules/$module" ] || missing=yes
   done
   if [ -n "$missing" ]; then
-    (cd tests/e2e && npm ci --silent --no-audit --no-fund)
+    (cd tests/e2e && npm ci --loglevel=error --no-audit --no-fund)
   fi
 }
