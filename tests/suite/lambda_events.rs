@@ -68,3 +68,27 @@ async fn a_json_subscribe_event_gets_json() {
     assert_eq!(json["status"], "ok");
     assert_eq!(app.emails_tagged("confirm").len(), 1);
 }
+
+/// A processed image asked for through API Gateway: `lambda_http` hands it back as binary
+/// (which it sends base64-encoded, with `isBase64Encoded: true`, as API Gateway requires),
+/// in its type and with its cache header.
+#[tokio::test]
+async fn images_leave_the_lambda_as_binary() {
+    let app = TestApp::spawn().await;
+    let header = app.app.catalogue.pictures.get("beelden/PLAATSAANDUIDING-leiderschap-en-vertrouwen.jpg").unwrap();
+    for variant in header.variants.iter().chain(header.share.as_ref()) {
+        let json = std::fs::read_to_string(repo_path("tests/fixtures/apigw/confirm-get.json"))
+            .unwrap()
+            .replace("{{path}}", &variant.path);
+        let request = lambda_http::request::from_str(&json).expect("a valid API Gateway v2 event");
+        let response = app.router.clone().oneshot(request).await.unwrap();
+        let converted = lambda_http::IntoResponse::into_response(response).await;
+        assert_eq!(converted.status(), StatusCode::OK, "{}", variant.path);
+        assert_eq!(converted.headers()["content-type"], variant.format.mime());
+        assert_eq!(converted.headers()["cache-control"], "public, max-age=31536000, immutable");
+        match converted.body() {
+            lambda_http::Body::Binary(bytes) => assert_eq!(bytes[..], variant.bytes[..], "{}", variant.path),
+            other => panic!("{} leaves as {other:?}, not binary", variant.path),
+        }
+    }
+}
