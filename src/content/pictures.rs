@@ -212,20 +212,9 @@ impl Pictures {
         self.by_source.get(source)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_source.is_empty()
-    }
-
     /// The version served at `path` (`/images/…`), if there is one.
     pub fn served(&self, path: &str) -> Option<&Variant> {
         self.by_source.values().flat_map(|p| p.variants.iter().chain(p.share.as_ref())).find(|v| v.path == path)
-    }
-
-    /// Every version served, for sizes and tests.
-    pub fn all(&self) -> impl Iterator<Item = (&str, &Variant)> {
-        self.by_source
-            .iter()
-            .flat_map(|(source, p)| p.variants.iter().chain(p.share.as_ref()).map(move |v| (source.as_str(), v)))
     }
 }
 
