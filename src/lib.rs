@@ -39,6 +39,7 @@
 //!    - [`render`]: emails (HTML with inlined CSS, text part, MIME), letters, web pages;
 //!    - [`schedule`]: who is due, and when next;
 //!    - [`subscribers`]: the lifecycle, consent proof, caps, import rules, list figures;
+//!    - [`reactions`]: readers' reactions under a post, waiting for the author, cleaned;
 //!    - [`tokens`]: signed, purpose-bound links.
 //! 2. **ports and adapters**: where the world is touched.
 //!    - [`store`]: the `Store` port, DynamoDB and SQLite;
@@ -68,6 +69,7 @@ pub mod images;
 pub mod lambda;
 pub mod local;
 pub mod mail;
+pub mod reactions;
 pub mod render;
 pub mod schedule;
 pub mod startup;

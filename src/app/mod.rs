@@ -13,6 +13,7 @@
 //! | [`ses_events`] | SES bounces, complaints and `Send` events; the circuit breaker; resume |
 //! | [`operator`] | export, erase, unsubscribe, import, stats and figures, send-test, smoke |
 //! | [`preview`] | the author's previews of posts and letters |
+//! | [`reactions`] | reactions under posts: the form, the author's notice, approve, delete, answer |
 //! | [`retry`] | the one "read, decide, write; on a lost race read again" loop |
 //!
 //! [`App`] is the context every use case gets: stores, mailer, catalogue, settings, the clock.
@@ -22,6 +23,7 @@ pub mod confirmations;
 pub mod operator;
 pub mod preflight;
 pub mod preview;
+pub mod reactions;
 pub mod retry;
 pub mod sender;
 pub mod ses_events;
@@ -73,6 +75,8 @@ pub struct Settings {
     pub confirm_ttl: SignedDuration,
     /// Caps on subscribe requests per mailbox, client and in all.
     pub caps: Caps,
+    /// Caps on reactions, the same way ([`Caps::REACTIONS`] by default).
+    pub reaction_caps: Caps,
     /// Whether an address's domain can receive mail, asked before anything is recorded;
     /// `None` asks nobody (the local mode, which may run offline).
     pub mail_domains: Option<Arc<dyn crate::mail::domains::MailDomains>>,
@@ -85,6 +89,7 @@ impl Default for Settings {
             confirm_cooldown: DEFAULT_CONFIRM_COOLDOWN,
             confirm_ttl: DEFAULT_CONFIRM_TTL,
             caps: Caps::default(),
+            reaction_caps: Caps::REACTIONS,
             mail_domains: None,
         }
     }

@@ -127,6 +127,12 @@ pub struct Report {
     pub unsettled: u32,
     /// Records erased because their retention period after leaving ran out.
     pub erased: u32,
+    /// Reactions listed in a notice to the author by this run.
+    #[serde(skip_serializing_if = "is_zero_usize")]
+    pub reactions_listed: usize,
+    /// Waiting reactions erased because the retention period ran out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reactions_erased: u32,
     /// This run visited everyone on the due index: a broadcast's `send_at` was reached.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub swept: bool,
@@ -170,6 +176,10 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+fn is_zero_usize(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Report {
     fn skip(&mut self, reason: &str) {
         *self.skipped.entry(reason.to_owned()).or_default() += 1;
@@ -206,6 +216,8 @@ pub enum SenderError {
 }
 
 pub struct Sender {
+    /// What the reactions' notice needs (the author's address, links, the mailer).
+    parts: super::Parts,
     store: Arc<dyn Store>,
     mailer: Arc<dyn Mailer>,
     tokens: TokenKey,
@@ -287,6 +299,7 @@ impl Sender {
             .collect::<Result<HashMap<_, _>, RenderError>>()?;
         let series = catalogue.series.first();
         Ok(Sender {
+            parts: parts.clone(),
             store: parts.store.clone(),
             mailer: parts.mailer.clone(),
             tokens: parts.tokens.clone(),
@@ -394,6 +407,7 @@ impl Sender {
         if let Err(e) = self.weekly_summary(run.now, paused_since, &mut report).await {
             tracing::error!(error = %crate::error_chain(&e), "the weekly summary failed");
         }
+        self.reactions(run.now, &mut report).await;
         match crate::app::ses_events::intake_verdict(self.store.as_ref(), run.now).await {
             Ok(Some(reason)) => {
                 self.alert(AlertKind::IntakeThrottled, run.now, &reason, run.now, &mut report).await;
@@ -538,6 +552,20 @@ impl Sender {
             report.remaining += self.count_due(until, cursor).await?;
         }
         Ok(())
+    }
+
+    /// Reactions no notice listed yet go to the author (if this quarter has room), and waiting
+    /// ones past the retention period are erased; paused or not. Failures are logged: they
+    /// never hold up the list's mail.
+    async fn reactions(&self, now: Timestamp, report: &mut Report) {
+        match super::reactions::notify_author(&self.parts, now, false).await {
+            Ok(listed) => report.reactions_listed = listed,
+            Err(e) => tracing::warn!(error = %crate::error_chain(&e), "no reaction notice this run"),
+        }
+        match super::reactions::expire_waiting(self.store.as_ref(), self.retention_months, now, 100).await {
+            Ok(erased) => report.reactions_erased = erased,
+            Err(e) => tracing::warn!(error = %crate::error_chain(&e), "waiting reactions not expired this run"),
+        }
     }
 
     /// While sending is paused nobody gets mail, but the privacy statement's retention still

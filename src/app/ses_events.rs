@@ -258,7 +258,7 @@ pub async fn handle(
             Event::Feedback(feedback) => match apply_feedback(store, feedback, now, &mut report).await? {
                 Some(Ledger::List) => list_events = true,
                 Some(Ledger::NewReaders | Ledger::Confirmation) => intake_events = true,
-                Some(Ledger::ConfirmPage) | None => {}
+                Some(Ledger::ConfirmPage | Ledger::Author) | None => {}
             },
             Event::Other => report.ignored += 1,
         }
@@ -435,7 +435,7 @@ async fn apply_feedback(
                 match ledger {
                     Ledger::Confirmation => report.of_confirmation_mails += 1,
                     Ledger::NewReaders => report.of_new_readers += 1,
-                    Ledger::List | Ledger::ConfirmPage => {}
+                    Ledger::List | Ledger::ConfirmPage | Ledger::Author => {}
                 }
                 if feedback.status.is_some() {
                     report.over_domain_share += (feedback.addresses.len() as u64).saturating_sub(counted) as u32;
@@ -480,7 +480,12 @@ async fn counted_addresses(
 /// A complaint about a mail a stranger caused (a confirmation or "already subscribed" mail)
 /// does not make a confirmed or departed reader leave: only a pending record, whose owner
 /// never asked for anything, is marked (no form mail reaches it again).
+/// Mail to the author (reaction notices) changes no reader's record, even when the author
+/// reads the list too.
 fn feedback_effect(read: &Subscriber, status: Option<Status>, ledger: Ledger, now: Timestamp) -> Option<Subscriber> {
+    if ledger == Ledger::Author {
+        return None;
+    }
     let mut next = read.clone();
     match status {
         None => {

@@ -17,9 +17,6 @@ use crate::tokens::{Purpose, TokenError};
 /// read. False: a cap is reached, nothing may be sent. Shared by `POST /subscribe` and
 /// `postbode subscribers resend-confirmation`.
 pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> Result<bool, StoreError> {
-    let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
-    let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
-    let block = app.tokens.fingerprint("postbode cap network", &caps::client_block(ip));
     let mut limits = app.settings.caps;
     // While the list's sending is paused, or confirmation and welcome mail bounce too much
     // (the intake breaker), confirmation mails (the abuse path) are capped tightly. Read for
@@ -28,10 +25,26 @@ pub async fn take_caps(app: &App, email: &SubscriberEmail, ip: Option<&str>) -> 
     if paused || super::ses_events::intake_verdict(app.store.as_ref(), app.now()).await?.is_some() {
         limits.global_per_hour = limits.global_per_hour.min(super::ses_events::PAUSED_CONFIRMATIONS_PER_HOUR);
     }
-    let budgets = caps::budgets(&limits, &mailbox, (&client, &block), app.now());
+    take_scoped_caps(app, "", &limits, email, ip).await
+}
+
+/// Takes one from every budget of a form's `scope` (see [`caps::scoped_budgets`]) for a
+/// request about `email` from `ip`, all or nothing. Counters hold keyed fingerprints, never
+/// an address.
+pub async fn take_scoped_caps(
+    app: &App,
+    scope: &str,
+    limits: &caps::Caps,
+    email: &SubscriberEmail,
+    ip: Option<&str>,
+) -> Result<bool, StoreError> {
+    let mailbox = app.tokens.fingerprint("postbode cap mailbox", &email.mailbox());
+    let client = app.tokens.fingerprint("postbode cap client", &caps::client_network(ip));
+    let block = app.tokens.fingerprint("postbode cap network", &caps::client_block(ip));
+    let budgets = caps::scoped_budgets(scope, limits, &mailbox, (&client, &block), app.now());
     let taken = app.store.take_budgets(&budgets, app.now()).await?;
     if !taken {
-        tracing::info!("a cap is reached; nothing taken, nothing sent");
+        tracing::info!(scope, "a cap is reached; nothing taken");
     }
     Ok(taken)
 }

@@ -129,6 +129,13 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Reactions under posts: list [--waiting], show, approve, delete, answer.
+    Reactions {
+        #[command(subcommand)]
+        action: postbode::cli::reactions::ReactionsAction,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Subscribers: list, show, export, erase, unsubscribe, resend-confirmation, import.
     Subscribers {
         #[command(subcommand)]
@@ -194,6 +201,7 @@ fn main() -> ExitCode {
         Command::Send { now, data, content, base_url } => local::send(&data, &content, &base_url, now.as_deref()),
         Command::Sending { action, target } => operator::sending(action, &target),
         Command::Subscribers { action, target } => operator::subscribers(action, &target),
+        Command::Reactions { action, target } => postbode::cli::reactions::reactions(action, &target),
         Command::Confirmations { action, target } => operator::confirmations(action, &target),
         Command::Stats { since, json, target } => operator::stats(&target, &since, json),
         Command::Smoke { url, content } => operator::smoke(&url, &content),

@@ -3,6 +3,7 @@
 //! - [`author`]: `check`, `new`, `preview`, `form` (writing and checking posts);
 //! - [`operator`]: `subscribers …`, `sending …`, `stats`, `smoke`, `send-test` (the deployed
 //!   stack, or the local store with `--local DIR`);
+//! - [`reactions`]: `reactions …` (the author's moderation, as the buttons in his notice);
 //! - [`local`]: `dev`, `send` (the whole system on this machine).
 //!
 //! `src/bin/postbode.rs` parses the arguments and calls the function here that has the
@@ -12,6 +13,7 @@ pub mod author;
 pub mod local;
 pub mod operator;
 pub mod preflight;
+pub mod reactions;
 pub mod smoke;
 
 use std::path::{Path, PathBuf};

@@ -178,7 +178,20 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
             else {
                 return not_found(&email);
             };
-            let s = &export.subscriber;
+            for reaction in &export.reactions {
+                println!(
+                    "reaction {} under {} ({:?}, {}): {}",
+                    reaction.id.short(),
+                    reaction.slug,
+                    reaction.status,
+                    reaction.created_at,
+                    safe(&reaction.text.chars().take(60).collect::<String>())
+                );
+            }
+            let Some(s) = &export.subscriber else {
+                println!("{email}: not on the list (only reactions)");
+                return Ok(ExitCode::SUCCESS);
+            };
             println!("{} ({}), {}", s.email, safe(s.first_name.as_deref().unwrap_or("no name")), s.status.as_str());
             println!("id {}, since {}, posts received {}", s.id, s.created_at, s.drip.received.len());
             println!("consent:");
@@ -204,29 +217,31 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
             }
         }
         SubscribersAction::Export { email, format, .. } => {
-            let people = match &email {
-                Some(email) => match operator::find(store.as_ref(), &email_arg(email)?)
-                    .await
-                    .map_err(|e| crate::error_chain(&e))?
-                {
-                    Some(subscriber) => vec![subscriber],
-                    None => return not_found(email),
-                },
-                None => operator::list(store.as_ref(), None).await.map_err(|e| crate::error_chain(&e))?,
-            };
             if format == ExportFormat::Csv {
+                // The list (CSV, for import elsewhere): subscribers only.
+                let people = match &email {
+                    Some(email) => match operator::find(store.as_ref(), &email_arg(email)?)
+                        .await
+                        .map_err(|e| crate::error_chain(&e))?
+                    {
+                        Some(subscriber) => vec![subscriber],
+                        None => return not_found(email),
+                    },
+                    None => operator::list(store.as_ref(), None).await.map_err(|e| crate::error_chain(&e))?,
+                };
                 let csv = crate::subscribers::export::to_csv(&people).map_err(|e| e.to_string())?;
                 std::io::Write::write_all(&mut std::io::stdout().lock(), &csv).map_err(|e| e.to_string())?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let mut exports = Vec::with_capacity(people.len());
-            for subscriber in &people {
-                let export = operator::export(store.as_ref(), &subscriber.email, now);
-                exports.extend(export.await.map_err(|e| crate::error_chain(&e))?);
-            }
-            let json = match (&email, exports.first()) {
-                (Some(_), Some(one)) => json(one)?,
-                _ => json(&exports)?,
+            let json = match &email {
+                Some(email) => match operator::export(store.as_ref(), &email_arg(email)?, now)
+                    .await
+                    .map_err(|e| crate::error_chain(&e))?
+                {
+                    Some(one) => json(&one)?,
+                    None => return not_found(email),
+                },
+                None => json(&operator::export_all(store.as_ref(), now).await.map_err(|e| crate::error_chain(&e))?)?,
             };
             println!("{}", json_terminal_safe(&json));
         }
@@ -239,7 +254,7 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
                 return not_found(&email);
             }
             println!(
-                "erased {email}: record, consent proof and send history removed; the address is on the suppression list"
+                "erased {email}: record, consent proof, send history and reactions removed; the address is on the suppression list"
             );
         }
         SubscribersAction::Unsubscribe { email } => {

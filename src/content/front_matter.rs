@@ -197,6 +197,18 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// `true` or `false`.
+    pub(crate) fn optional_bool(&mut self, key: &'static str) -> Option<Located<bool>> {
+        let (value, line) = self.get(key)?;
+        match value {
+            DeValue::Boolean(b) => Some(Located { value: b, line }),
+            other => {
+                self.problem(line, format!("`{key}` must be true or false, not {}", describe(&other)));
+                None
+            }
+        }
+    }
+
     /// A calendar date, written as a TOML date (`date = 2026-12-01`) or a string.
     pub(crate) fn optional_date(&mut self, key: &'static str) -> Option<Located<jiff::civil::Date>> {
         let (value, line) = self.get(key)?;

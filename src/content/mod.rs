@@ -117,6 +117,9 @@ pub struct Post {
     pub summary: String,
     pub placement: Placement,
     pub image: Option<Image>,
+    /// Whether the post takes reactions (its form, and the mail's "Reageer op dit artikel"):
+    /// yes unless its front matter says `reactions = false`.
+    pub reactions: bool,
     /// The Markdown after the front matter.
     pub body: String,
     pub words: usize,
@@ -652,6 +655,7 @@ fn parse_post(
     let send_at = f.optional_datetime("send_at");
     let image = f.optional_str("image");
     let image_alt = f.optional_str("image_alt");
+    let reactions = f.optional_bool("reactions").is_none_or(|r| r.value);
     let mut local = Vec::new();
 
     let slug_line = slug.as_ref().map_or(1, |s| s.line);
@@ -744,6 +748,7 @@ fn parse_post(
         summary: summary?.value,
         placement: placement?,
         image: image?,
+        reactions,
         body: split.body.to_owned(),
         words: scan.words,
         date_line,

@@ -16,6 +16,7 @@
 //! summary_at = "monday 09:00"           # optional: when (Europe/Amsterdam), default this
 //! whitepaper_cover = "whitepaper/omslag.jpg"  # optional: shown with the offer
 //! share_image = "beelden/delen.jpg"           # optional: the share card of pages without an image
+//! reaction_consent_text = "Stuur mij ook de artikelen per e-mail."  # optional: the reaction form's newsletter box
 //! ```
 
 use std::collections::HashMap;
@@ -31,6 +32,10 @@ pub const PRIVACY_FILE: &str = "privacy.md";
 
 /// How long the consent proof of someone who left is kept when `site.toml` does not say.
 pub const DEFAULT_RETENTION_MONTHS: u32 = 12;
+
+/// The reaction form's newsletter box, when `site.toml` has no `reaction_consent_text`.
+pub const DEFAULT_REACTION_CONSENT_TEXT: &str = "Stuur mij ook de whitepaper en de artikelen per e-mail. Ik bevestig \
+     dat eerst met de knop in een e-mail; afmelden kan altijd.";
 
 /// The lead magnet: sent once to every confirmed subscriber.
 #[derive(Debug, Clone)]
@@ -59,6 +64,9 @@ pub struct Site {
     pub contact_email: String,
     /// The sentence shown with the subscribe form.
     pub consent_text: String,
+    /// The label of the reaction form's newsletter box: a consent of its own, with its own
+    /// hash in the proof ([`DEFAULT_REACTION_CONSENT_TEXT`] unless `site.toml` says).
+    pub reaction_consent_text: String,
     pub whitepaper: Whitepaper,
     /// Months after someone unsubscribes, bounces or complains before their record, consent
     /// proof (with IP and user agent) and send history are erased.
@@ -103,9 +111,12 @@ impl Site {
     /// A short hash of the consent text, stored with every consent record as proof of what
     /// the reader saw.
     pub fn consent_version(&self) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.consent_text.as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        text_version(&self.consent_text)
+    }
+
+    /// [`Site::consent_version`] of the reaction form's newsletter box.
+    pub fn reaction_consent_version(&self) -> String {
+        text_version(&self.reaction_consent_text)
     }
 
     pub fn allows_origin(&self, origin: &str) -> bool {
@@ -168,6 +179,7 @@ pub(super) fn parse_site(
     let identity = f.required_str("identity");
     let contact_email = f.required_str("contact_email");
     let consent_text = f.required_str("consent_text");
+    let reaction_consent_text = f.optional_str("reaction_consent_text");
     let whitepaper_title = f.required_str("whitepaper_title");
     let file = f.optional_str("whitepaper_file");
     let url = f.optional_str("whitepaper_url");
@@ -209,6 +221,7 @@ pub(super) fn parse_site(
         identity: identity?.value,
         contact_email: contact_email?.ok()?,
         consent_text: consent_text?.value,
+        reaction_consent_text: reaction_consent_text.map_or_else(|| DEFAULT_REACTION_CONSENT_TEXT.to_owned(), |t| t.value),
         whitepaper: Whitepaper { title: whitepaper_title?.value, source: source.ok()? },
         retention_months: retention.map_or(DEFAULT_RETENTION_MONTHS, |r| r.value),
         after_subscribe_url: after_subscribe_url.ok()?,
@@ -218,6 +231,13 @@ pub(super) fn parse_site(
         whitepaper_cover: whitepaper_cover.ok()?,
         share_image: share_image.ok()?,
     })
+}
+
+/// A short hash of a consent text: what the proof stores of it.
+fn text_version(text: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A value's problem is in the list already: the site cannot be built, and checking goes on

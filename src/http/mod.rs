@@ -9,7 +9,9 @@
 //! | `GET /unsubscribe/{token}` | a page with a button |
 //! | `POST /unsubscribe/{token}` | unsubscribe at once (also RFC 8058 one-click), 200, no redirect |
 //! | `GET /whitepaper/{token}` | the whitepaper, for confirmed subscribers |
-//! | `GET /posts/{slug}` | a post's page; a reader's `GET` adds one to the post's views of the day ([`page_views`]) |
+//! | `GET /posts/{slug}` | a post's page with its published reactions; a reader's `GET` adds one to the post's views of the day ([`page_views`]) |
+//! | `POST /posts/{slug}/reacties` | the reaction form: stored as waiting, the author told ([`crate::app::reactions`]) |
+//! | `GET`/`POST /reactie/plaatsen/{token}`, `/reactie/verwijderen/{token}` | the author's buttons: a page with a button; the POST publishes or deletes |
 //! | `GET /privacy` | the privacy statement (`content/privacy.md`) |
 //! | `GET /images/{file}` | a processed image of the content (hashed names, cached for a year) |
 //! | `GET /sitemap.xml`, `GET /robots.txt` | for search engines: the public posts; the token routes kept out |
@@ -19,6 +21,7 @@ mod error;
 mod links;
 mod page_views;
 pub mod pages;
+mod reactions;
 mod request_info;
 pub mod route_limits;
 mod subscribe;
@@ -76,6 +79,12 @@ fn routes(app: AppState) -> Router<AppState> {
         .route("/", get(web::home))
         .route(crate::render::web::PRIVACY_PATH, get(web::privacy))
         .route("/posts/{slug}", get(web::post))
+        .route(
+            "/posts/{slug}/reacties",
+            post(reactions::react).layer(DefaultBodyLimit::max(reactions::MAX_FORM)),
+        )
+        .route("/reactie/plaatsen/{token}", get(reactions::approve_page).post(reactions::approve))
+        .route("/reactie/verwijderen/{token}", get(reactions::delete_page).post(reactions::delete))
         .route("/feed.xml", get(web::feed))
         .route("/images/{file}", get(web::image))
         .route("/sitemap.xml", get(web::sitemap))

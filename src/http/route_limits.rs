@@ -30,8 +30,9 @@ pub struct RouteLimit {
 pub const ACCOUNT_LIMIT: (f64, u32) = (10_000.0, 5_000);
 
 /// Every route with its own limits; everything else shares `$default`.
-pub const ROUTE_LIMITS: [RouteLimit; 4] = [
+pub const ROUTE_LIMITS: [RouteLimit; 5] = [
     RouteLimit { route: "POST /subscribe", rate: 5.0, burst: 10 },
+    RouteLimit { route: "POST /posts/{slug}/reacties", rate: 5.0, burst: 10 },
     RouteLimit { route: "ANY /confirm/{token}", rate: ACCOUNT_LIMIT.0, burst: ACCOUNT_LIMIT.1 },
     RouteLimit { route: "ANY /unsubscribe/{token}", rate: ACCOUNT_LIMIT.0, burst: ACCOUNT_LIMIT.1 },
     RouteLimit { route: "$default", rate: 50.0, burst: 100 },
@@ -41,8 +42,14 @@ pub const ROUTE_LIMITS: [RouteLimit; 4] = [
 pub fn route_of(method: &Method, path: &str) -> &'static str {
     let one_segment_under =
         |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+    let reaction_form = path
+        .strip_prefix("/posts/")
+        .and_then(|rest| rest.strip_suffix("/reacties"))
+        .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'));
     if method == Method::POST && path == "/subscribe" {
         "POST /subscribe"
+    } else if method == Method::POST && reaction_form {
+        "POST /posts/{slug}/reacties"
     } else if one_segment_under("/confirm/") {
         "ANY /confirm/{token}"
     } else if one_segment_under("/unsubscribe/") {

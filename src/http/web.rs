@@ -38,7 +38,21 @@ pub async fn post(
             tracing::warn!(error = %crate::error_chain(&e), "a page view was not counted");
         }
     }
-    cached(300, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url))
+    let reactions = published_reactions(&app, post.slug.as_str()).await;
+    cached(POST_MAX_AGE, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url, &reactions))
+}
+
+/// How long browsers (and any cache in front) keep a post page and the feed: an approved
+/// reaction shows within a minute.
+pub const POST_MAX_AGE: u32 = 60;
+
+/// The published reactions under a post; none when the store cannot be read (the post is
+/// shown all the same, and the failure logged).
+pub async fn published_reactions(app: &AppState, slug: &str) -> Vec<crate::reactions::Reaction> {
+    crate::app::reactions::published(app.store.as_ref(), slug).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %crate::error_chain(&e), "reactions not read; the post is shown without them");
+        Vec::new()
+    })
 }
 
 /// Unknown addresses: the one 404 page (drawn by [`super::error::render_error_pages`], as for
@@ -52,7 +66,11 @@ pub async fn privacy(State(app): State<AppState>) -> Response {
 }
 
 pub async fn feed(State(app): State<AppState>) -> Response {
-    cached(900, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url, app.now()))
+    let now = app.now();
+    let slugs: Vec<&str> = app.catalogue.public_posts(now).map(|p| p.slug.as_str()).collect();
+    let counts = futures_util::future::join_all(slugs.iter().map(|slug| published_reactions(&app, slug))).await;
+    let counts = slugs.iter().zip(counts).map(|(slug, r)| ((*slug).to_owned(), r.len())).collect();
+    cached(POST_MAX_AGE, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url, now, &counts))
 }
 
 /// A processed image: its name carries the hash of the original, so it never changes and

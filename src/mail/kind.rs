@@ -23,6 +23,7 @@ const CONFIRMATION: &str = "confirm";
 const ALREADY_SUBSCRIBED: &str = "already";
 const WELCOME: &str = "welcome";
 const SUMMARY: &str = "summary";
+const REACTIONS: &str = "reactions";
 
 /// Every mail postbode sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,9 @@ pub enum MailKind<'a> {
     Summary,
     /// A mail to the author that sending stopped (`render::letters::alert`), by its name.
     Alert { name: &'a str },
+    /// New reactions, to the author (`render::letters::reaction_notice`): caused by readers,
+    /// so never on the list's ledger.
+    ReactionNotice,
 }
 
 /// Which counters a mail and its events are booked on.
@@ -65,6 +69,9 @@ pub enum Ledger {
     /// Confirm pages shown (`sent` counts them): the denominator of the confirmation rate in
     /// `postbode stats`. Not mail; never part of the breaker.
     ConfirmPage,
+    /// Mail to the author that strangers can cause (reaction notices): counted apart, part of
+    /// no breaker, so a flood of reactions can neither dilute nor move the list's rates.
+    Author,
 }
 
 impl<'a> MailKind<'a> {
@@ -78,6 +85,7 @@ impl<'a> MailKind<'a> {
             MailKind::TestLetter { name } => format!("test-{name}").into(),
             MailKind::Summary => SUMMARY.into(),
             MailKind::Alert { name } => format!("alert-{name}").into(),
+            MailKind::ReactionNotice => REACTIONS.into(),
         }
     }
 
@@ -86,6 +94,7 @@ impl<'a> MailKind<'a> {
         match self {
             MailKind::Confirmation | MailKind::AlreadySubscribed => Ledger::Confirmation,
             MailKind::Welcome | MailKind::Post { new_reader: true, .. } => Ledger::NewReaders,
+            MailKind::ReactionNotice => Ledger::Author,
             MailKind::Post { new_reader: false, .. }
             | MailKind::TestPost { .. }
             | MailKind::TestLetter { .. }
@@ -111,6 +120,7 @@ impl Ledger {
             Ledger::NewReaders => "new-readers",
             Ledger::Confirmation => "confirmation",
             Ledger::ConfirmPage => "confirm-page",
+            Ledger::Author => "author",
         }
     }
 
@@ -119,11 +129,14 @@ impl Ledger {
     /// (other mail of the same domain): its events never count and change nothing.
     pub fn of_tags(mail: Option<&str>, ledger: Option<&str>) -> Option<Ledger> {
         if let Some(ledger) = ledger {
-            return [Ledger::List, Ledger::NewReaders, Ledger::Confirmation].into_iter().find(|l| l.tag() == ledger);
+            return [Ledger::List, Ledger::NewReaders, Ledger::Confirmation, Ledger::Author]
+                .into_iter()
+                .find(|l| l.tag() == ledger);
         }
         match mail? {
             CONFIRMATION | ALREADY_SUBSCRIBED => Some(Ledger::Confirmation),
             WELCOME => Some(Ledger::NewReaders),
+            REACTIONS => Some(Ledger::Author),
             _ => Some(Ledger::List),
         }
     }
@@ -133,7 +146,7 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    const ALL: [MailKind<'static>; 9] = [
+    const ALL: [MailKind<'static>; 10] = [
         MailKind::Confirmation,
         MailKind::AlreadySubscribed,
         MailKind::Welcome,
@@ -143,6 +156,7 @@ mod tests {
         MailKind::TestLetter { name: "confirmation" },
         MailKind::Summary,
         MailKind::Alert { name: "paused" },
+        MailKind::ReactionNotice,
     ];
 
     #[test]
@@ -161,7 +175,7 @@ mod tests {
     #[test]
     fn only_mail_to_established_readers_is_on_the_list_ledger() {
         let apart: Vec<_> = ALL.iter().filter(|k| k.ledger() != Ledger::List).map(|k| k.tag()).collect();
-        assert_eq!(apart, ["confirm", "already", "welcome", "leiderschap-en-vertrouwen"]);
+        assert_eq!(apart, ["confirm", "already", "welcome", "leiderschap-en-vertrouwen", "reactions"]);
         assert_eq!(ALL[4].ledger(), Ledger::NewReaders, "a post to a reader of less than 30 days");
     }
 
@@ -180,7 +194,8 @@ mod tests {
                 "leiderschap-en-vertrouwen",
                 "test-confirmation",
                 "summary",
-                "alert-paused"
+                "alert-paused",
+                "reactions"
             ]
         );
     }

@@ -116,12 +116,15 @@ pub fn body_for_mail<'a>(body: &'a str, whitepaper_title: &str) -> &'a str {
 /// The closing line of a post mail and the welcome: how to answer. Invites a reply only when
 /// replies reach someone (a Reply-To the author reads); the From mailbox receives nothing.
 pub fn reply_invitation(catalogue: &Catalogue, settings: &EmailSettings) -> String {
+    reply_line(catalogue, settings, "Heb je een vraag of wil je reageren?")
+}
+
+/// `question`, then how to write to the author: by replying (when replies reach him) or at
+/// the contact address.
+fn reply_line(catalogue: &Catalogue, settings: &EmailSettings, question: &str) -> String {
     match &settings.reply_to {
-        Some(_) => "Heb je een vraag of wil je reageren? Beantwoord deze e-mail gerust.".to_owned(),
-        None => format!(
-            "Heb je een vraag of wil je reageren? Mail me gerust op [{contact}](mailto:{contact}).",
-            contact = catalogue.site.contact_email
-        ),
+        Some(_) => format!("{question} Beantwoord deze e-mail gerust."),
+        None => format!("{question} Mail me gerust op [{contact}](mailto:{contact}).", contact = catalogue.site.contact_email),
     }
 }
 
@@ -348,7 +351,16 @@ impl PreparedEmail {
             }
             Placement::Broadcast { .. } => format!("{} · {}", catalogue.site.title, post.reading_time()),
         };
-        let closing = reply_invitation(catalogue, settings);
+        let closing = match post.reactions {
+            // The web page takes reactions that others can read: the mail says where.
+            true => format!(
+                "[Reageer op dit artikel]({}#reageer): je reactie komt eerst bij mij en staat na mijn \
+                 goedkeuring onder het artikel. {}",
+                post_url(base, post.slug.as_str()),
+                reply_line(catalogue, settings, "Een vraag alleen voor mij?")
+            ),
+            false => reply_invitation(catalogue, settings),
+        };
         let letter = Letter {
             subject: post.title.clone(),
             masthead,

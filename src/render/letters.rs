@@ -467,12 +467,12 @@ pub fn weekly_summary_text(
 }
 
 /// "4 december 14:30", in the site's time zone.
-fn dutch_moment(at: jiff::Timestamp) -> String {
+pub(crate) fn dutch_moment(at: jiff::Timestamp) -> String {
     let local = at.to_zoned(crate::content::site_time_zone());
     format!("{} {:02}:{:02}", dutch_date(local.date()), local.hour(), local.minute())
 }
 
-fn dutch_date(date: jiff::civil::Date) -> String {
+pub(crate) fn dutch_date(date: jiff::civil::Date) -> String {
     const MONTHS: [&str; 12] = [
         "januari",
         "februari",
@@ -488,4 +488,123 @@ fn dutch_date(date: jiff::civil::Date) -> String {
         "december",
     ];
     format!("{} {}", date.day(), MONTHS[usize::from(date.month().unsigned_abs()).saturating_sub(1) % 12])
+}
+
+/// One reaction in a notice to the author, with the addresses of its two buttons.
+pub struct NoticeItem<'a> {
+    pub reaction: &'a crate::reactions::Reaction,
+    pub post_title: &'a str,
+    pub approve_url: String,
+    pub delete_url: String,
+}
+
+/// New reactions, to the author (`contact_email`): each with its text, the address typed
+/// with it (marked as not checked) and the two buttons, *Plaatsen* and *Verwijderen*, that
+/// open a page with a button (scanner-safe). One reaction: "Beantwoorden" answers the reader
+/// (`Reply-To`); several (a busy hour, in one digest): no `Reply-To`, each block names its
+/// address, so one reply never reaches several readers.
+pub fn reaction_notice(
+    site: &crate::content::Site,
+    from: &lettre::message::Mailbox,
+    items: &[NoticeItem<'_>],
+    more_waiting: bool,
+    date: SystemTime,
+) -> Result<Vec<u8>, RenderError> {
+    use lettre::message::MultiPart;
+    let to = site.contact_email.as_str();
+    let mime_error = |source| RenderError::Mime { to: to.to_owned(), source };
+    let to_box: lettre::message::Mailbox =
+        to.parse().map_err(|source| RenderError::Address { address: to.to_owned(), source })?;
+    let (text, html) = reaction_notice_parts(&site.author, items, more_waiting);
+    let subject = match items {
+        [one] => format!("Nieuwe reactie van {} op „{}”", one.reaction.name, one.post_title),
+        many => format!("{} nieuwe reacties op je blog", many.len()),
+    };
+    let stamp = jiff::Timestamp::try_from(date).map_or(0, |t| t.as_second());
+    let mut builder = lettre::Message::builder()
+        .from(from.clone())
+        .to(to_box)
+        .subject(subject)
+        .date(date)
+        .message_id(Some(format!("<reactions-{stamp}@{}>", from.email.domain())));
+    if let [one] = items
+        && let Ok(reader) = one.reaction.email.as_str().parse::<lettre::Address>()
+    {
+        builder = builder.reply_to(lettre::message::Mailbox::new(None, reader));
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map(|m| m.formatted())
+        .map_err(mime_error)
+}
+
+/// The text and HTML parts of [`reaction_notice`].
+pub fn reaction_notice_parts(author: &str, items: &[NoticeItem<'_>], more_waiting: bool) -> (String, String) {
+    use std::fmt::Write;
+    let first_name = author.split_whitespace().next().unwrap_or(author);
+    let intro = match items {
+        [one] => format!("{} reageerde op „{}”.", one.reaction.name, one.post_title),
+        many => format!("Er zijn {} nieuwe reacties op je blog.", many.len()),
+    };
+    let mut text = format!("Hallo {first_name},\n\n{intro}\n");
+    for item in items {
+        let r = item.reaction;
+        let _ = write!(
+            text,
+            "\n----------------------------------------\n{} op {}, onder „{}”:\n\n{}\n\nE-mailadres (niet \
+             gecontroleerd: iedereen kan elk adres invullen): {}\n\nPlaatsen onder het artikel:\n{}\n\nVerwijderen:\n{}\n\n\
+             Of met de opdracht: postbode reactions approve {} (of delete)\n",
+            r.name,
+            dutch_moment(r.created_at),
+            item.post_title,
+            r.text.lines().map(|l| format!("> {l}")).collect::<Vec<_>>().join("\n"),
+            r.email,
+            item.approve_url,
+            item.delete_url,
+            r.id.short(),
+        );
+    }
+    let reply = if items.len() == 1 {
+        "Beantwoord je deze e-mail, dan gaat je antwoord naar het opgegeven adres."
+    } else {
+        "Antwoorden doe je per reactie, naar het adres dat erbij staat."
+    };
+    let more = if more_waiting { " Er wachten er nog meer: postbode reactions list --waiting." } else { "" };
+    let _ = write!(
+        text,
+        "\n----------------------------------------\n{reply} Beide knoppen openen eerst een pagina met een \
+         knop; ze werken 30 dagen. Niets staat online voordat jij het plaatst.{more}\n"
+    );
+    let button = |href: &str, label: &str, colour: &str| {
+        maud::html! {
+            a href=(href) style={ "display:inline-block;padding:10px 18px;margin:0 8px 8px 0;border-radius:6px;color:#ffffff;text-decoration:none;font-weight:bold;background:" (colour) } { (label) }
+        }
+    };
+    let html = maud::html! {
+        (maud::DOCTYPE)
+        html lang="nl" {
+            head { meta charset="utf-8"; title { (intro) } }
+            body style="font-family:Georgia,serif;font-size:16px;line-height:1.5;color:#1a1a1a;max-width:600px;margin:0 auto;padding:16px" {
+                p { "Hallo " (first_name) "," }
+                p { (intro) }
+                @for item in items {
+                    hr;
+                    p { strong { (item.reaction.name) } " op " (dutch_moment(item.reaction.created_at)) ", onder „" (item.post_title) "”:" }
+                    blockquote style="margin:0 0 12px 0;padding-left:12px;border-left:3px solid #0b6e69" {
+                        @for paragraph in item.reaction.paragraphs() {
+                            p { @for (i, line) in paragraph.iter().enumerate() { @if i > 0 { br; } (line) } }
+                        }
+                    }
+                    p { "E-mailadres (niet gecontroleerd: iedereen kan elk adres invullen): " (item.reaction.email) }
+                    p {
+                        (button(&item.approve_url, "Plaatsen", "#0b6e69"))
+                        (button(&item.delete_url, "Verwijderen", "#8a1c1c"))
+                    }
+                }
+                hr;
+                p { (reply) " Beide knoppen openen eerst een pagina met een knop; ze werken 30 dagen. Niets staat online voordat jij het plaatst." (more) }
+            }
+        }
+    };
+    (text, html.into_string())
 }

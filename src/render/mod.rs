@@ -5,6 +5,7 @@ pub mod email;
 pub mod letters;
 pub mod markdown_html;
 pub mod markdown_text;
+pub mod reactions;
 mod template;
 pub mod web;
 

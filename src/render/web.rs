@@ -328,8 +328,21 @@ pub fn home(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> Mark
     )
 }
 
-/// The post as a web page, with share links and the subscribe form.
-pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
+/// The post as a web page, with share links, its published reactions, the reaction form
+/// (unless the post takes none) and the subscribe form.
+pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl, reactions: &[crate::reactions::Reaction]) -> Markup {
+    post_page_with(catalogue, post, base, reactions, &super::reactions::FormValues::default())
+}
+
+/// [`post_page`] with the reaction form filled in: what the reader typed, and why it was not
+/// sent.
+pub fn post_page_with(
+    catalogue: &Catalogue,
+    post: &Post,
+    base: &BaseUrl,
+    reactions: &[crate::reactions::Reaction],
+    form: &super::reactions::FormValues<'_>,
+) -> Markup {
     let site = &catalogue.site;
     let url = post_url(base, post.slug.as_str());
     let mut body = String::with_capacity(post.body.len() * 2);
@@ -362,6 +375,8 @@ pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl) -> Markup {
                     }
                 }
             }
+            (super::reactions::published(catalogue, reactions))
+            @if post.reactions { (super::reactions::form(catalogue, post, form)) }
             (subscribe_form(catalogue, &url))
         }))
     }
@@ -401,7 +416,7 @@ pub fn not_found(site: &Site) -> Markup {
 
 /// Where search engines are told not to go: the addresses with a token in them (the pages
 /// behind them answer `X-Robots-Tag: noindex` too, for a link found elsewhere).
-pub const TOKEN_ROUTES: [&str; 3] = ["/confirm/", "/unsubscribe/", "/whitepaper/"];
+pub const TOKEN_ROUTES: [&str; 4] = ["/confirm/", "/unsubscribe/", "/whitepaper/", "/reactie/"];
 
 /// `/robots.txt`: everything but the token routes and the form's POST, and the sitemap.
 pub fn robots_txt(base: &BaseUrl) -> String {
@@ -440,8 +455,15 @@ pub fn sitemap(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> S
     xml
 }
 
-/// The Atom feed (RFC 4287) with every post public at `now`, in full.
-pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> String {
+/// The Atom feed (RFC 4287) with every post public at `now`, in full; with each post's number
+/// of published reactions (`reactions`, by slug) as a `replies` link (RFC 4685, Atom
+/// Threading), so feed readers show them.
+pub fn atom_feed(
+    catalogue: &Catalogue,
+    base: &BaseUrl,
+    now: jiff::Timestamp,
+    reactions: &std::collections::HashMap<String, usize>,
+) -> String {
     let site = &catalogue.site;
     let posts = newest_first(catalogue, now);
     // A post without a date takes the newest date there is (or the epoch), so the feed is the
@@ -452,7 +474,8 @@ pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) ->
     };
     let escape = xml_escape;
     let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"nl\">\n",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" \
+         xmlns:thr=\"http://purl.org/syndication/thread/1.0\" xml:lang=\"nl\">\n",
     );
     xml.push_str(&format!("  <id>{}</id>\n", escape(&base.join("/"))));
     xml.push_str(&format!("  <title>{}</title>\n", escape(&site.title)));
@@ -481,6 +504,13 @@ pub fn atom_feed(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) ->
         xml.push_str(&format!("    <title>{}</title>\n", escape(&post.title)));
         xml.push_str(&format!("    <updated>{}</updated>\n", stamp(post.date())));
         xml.push_str(&format!("    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&url)));
+        let count = reactions.get(post.slug.as_str()).copied().unwrap_or(0);
+        if post.reactions || count > 0 {
+            xml.push_str(&format!(
+                "    <link rel=\"replies\" type=\"text/html\" href=\"{}#reacties\" thr:count=\"{count}\"/>\n",
+                escape(&url)
+            ));
+        }
         xml.push_str(&format!("    <summary>{}</summary>\n", escape(&post.summary)));
         xml.push_str(&format!("    <content type=\"html\">{}</content>\n", escape(&html)));
         xml.push_str("  </entry>\n");

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::mail::Ledger;
 pub use crate::subscribers::caps::Budget;
+use crate::reactions::{Answer, Reaction, ReactionId};
 use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Where a page of the due queue ended; pass it back for the next page.
@@ -74,6 +75,7 @@ pub(crate) fn day_key(ledger: Ledger, day: jiff::civil::Date) -> String {
         Ledger::NewReaders => format!("new:{day}"),
         Ledger::Confirmation => format!("confirm:{day}"),
         Ledger::ConfirmPage => format!("confirm-page:{day}"),
+        Ledger::Author => format!("author:{day}"),
     }
 }
 
@@ -353,12 +355,54 @@ pub trait Intents: Send + Sync {
     async fn forget_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError>;
 }
 
+/// What changes in a stored reaction; each applied in one write, so two changes at once (the
+/// author approving while a notice marks it listed) never undo each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReactionChange {
+    /// Published (kept as it was when it is published already).
+    Approve { at: jiff::Timestamp },
+    /// The author's answer, set or replaced.
+    Answer(Answer),
+    /// Listed in a notice to the author.
+    Notified,
+}
+
+/// Reactions under posts: those of one post read together, the waiting ones found without a
+/// scan.
+#[async_trait]
+pub trait Reactions: Send + Sync {
+    /// Stores a new reaction. [`StoreError::Conflict`] when its id is taken.
+    async fn insert_reaction(&self, reaction: &Reaction) -> Result<(), StoreError>;
+
+    async fn reaction(&self, id: &ReactionId) -> Result<Option<Reaction>, StoreError>;
+
+    /// Applies `change` to `reaction` as stored; the reaction after it, `None` when it is gone.
+    async fn change_reaction(&self, reaction: &Reaction, change: &ReactionChange)
+    -> Result<Option<Reaction>, StoreError>;
+
+    /// Deletes a reaction for good (nothing when it is gone already).
+    async fn delete_reaction(&self, reaction: &Reaction) -> Result<(), StoreError>;
+
+    /// Every reaction under the post `slug`, waiting ones included, oldest first (in DynamoDB
+    /// one query on the post's key).
+    async fn reactions_of_post(&self, slug: &str) -> Result<Vec<Reaction>, StoreError>;
+
+    /// Waiting reactions, at most `limit`, the newest first (the author's notice looks for
+    /// new ones) or the oldest first (retention looks for old ones); read from an index of
+    /// the waiting ones only, never a scan.
+    async fn waiting_reactions(&self, limit: usize, newest_first: bool) -> Result<Vec<Reaction>, StoreError>;
+
+    /// Every reaction, oldest first, for the operator's commands (in DynamoDB a scan, as
+    /// [`Subscribers::all_subscribers`]).
+    async fn all_reactions(&self) -> Result<Vec<Reaction>, StoreError>;
+}
+
 /// The whole port: what a store of postbode offers, as one trait object (`Arc<dyn Store>`).
 /// Each part is its own trait, so an adapter is written (and read) one capability at a time,
 /// and a use case that needs one part can say so.
-pub trait Store: Subscribers + Sends + Counters + Suppression + Intents + 'static {}
+pub trait Store: Subscribers + Sends + Counters + Suppression + Intents + Reactions + 'static {}
 
-impl<T: Subscribers + Sends + Counters + Suppression + Intents + 'static> Store for T {}
+impl<T: Subscribers + Sends + Counters + Suppression + Intents + Reactions + 'static> Store for T {}
 
 /// How long a recorded intent is kept when no worker handles it.
 pub const INTENT_TTL: SignedDuration = SignedDuration::from_hours(24);

@@ -45,6 +45,18 @@ impl Default for Caps {
 }
 
 impl Caps {
+    /// The defaults of the reaction form: a reader may write a few in an hour; strangers
+    /// together at most 30 an hour and 100 a day (each a stored record and a line in the
+    /// author's notice, never a mail to the address typed).
+    pub const REACTIONS: Caps = Caps {
+        mailbox_per_hour: 3,
+        mailbox_per_day: 10,
+        client_per_hour: 10,
+        network_per_hour: 30,
+        global_per_hour: 30,
+        global_per_day: 100,
+    };
+
     /// Every limit as high as `n` (tests that are not about the caps).
     pub const fn all(n: u32) -> Caps {
         Caps {
@@ -110,6 +122,18 @@ pub fn client_block(ip: Option<&str>) -> String {
 /// `mailbox`, `client` and `block` are keyed fingerprints: counters hold no address. All are
 /// taken together or none ([`crate::store::Counters::take_budgets`]).
 pub fn budgets(caps: &Caps, mailbox: &str, (client, block): (&str, &str), now: Timestamp) -> Vec<Budget> {
+    scoped_budgets("", caps, mailbox, (client, block), now)
+}
+
+/// [`budgets`] of another form (`scope` first in every key, so the two never share a
+/// counter): the reaction form's caps are `scoped_budgets("reaction-", …)`.
+pub fn scoped_budgets(
+    scope: &str,
+    caps: &Caps,
+    mailbox: &str,
+    (client, block): (&str, &str),
+    now: Timestamp,
+) -> Vec<Budget> {
     let window = |length: i64| {
         let index = now.as_second().div_euclid(length);
         // Kept one window longer than needed: the store's expiry may run late, never early.
@@ -118,12 +142,12 @@ pub fn budgets(caps: &Caps, mailbox: &str, (client, block): (&str, &str), now: T
     };
     let ((hour, hour_ends), (day, day_ends)) = (window(HOUR), window(DAY));
     vec![
-        Budget { key: format!("mailbox-hour#{mailbox}#{hour}"), limit: caps.mailbox_per_hour, expires_at: hour_ends },
-        Budget { key: format!("mailbox-day#{mailbox}#{day}"), limit: caps.mailbox_per_day, expires_at: day_ends },
-        Budget { key: format!("client-hour#{client}#{hour}"), limit: caps.client_per_hour, expires_at: hour_ends },
-        Budget { key: format!("network-hour#{block}#{hour}"), limit: caps.network_per_hour, expires_at: hour_ends },
-        Budget { key: format!("global-hour#{hour}"), limit: caps.global_per_hour, expires_at: hour_ends },
-        Budget { key: format!("global-day#{day}"), limit: caps.global_per_day, expires_at: day_ends },
+        Budget { key: format!("{scope}mailbox-hour#{mailbox}#{hour}"), limit: caps.mailbox_per_hour, expires_at: hour_ends },
+        Budget { key: format!("{scope}mailbox-day#{mailbox}#{day}"), limit: caps.mailbox_per_day, expires_at: day_ends },
+        Budget { key: format!("{scope}client-hour#{client}#{hour}"), limit: caps.client_per_hour, expires_at: hour_ends },
+        Budget { key: format!("{scope}network-hour#{block}#{hour}"), limit: caps.network_per_hour, expires_at: hour_ends },
+        Budget { key: format!("{scope}global-hour#{hour}"), limit: caps.global_per_hour, expires_at: hour_ends },
+        Budget { key: format!("{scope}global-day#{day}"), limit: caps.global_per_day, expires_at: day_ends },
     ]
 }
 

@@ -51,7 +51,7 @@ impl SubscriberId {
         bytes.try_into().ok().map(SubscriberId)
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
+    pub fn as_bytes(&self) -> &[u8; SubscriberId::LEN] {
         &self.0
     }
 }

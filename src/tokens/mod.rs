@@ -1,6 +1,7 @@
-//! Signed, purpose-bound tokens for the links in emails: confirm, unsubscribe, whitepaper.
+//! Signed, purpose-bound tokens for the links in emails: confirm, unsubscribe, whitepaper,
+//! and the author's buttons under a reaction notice (approve, delete).
 //!
-//! A token is `base64url(purpose · version · issued_at · subscriber id · mac)`, where `mac` is
+//! A token is `base64url(purpose · version · issued_at · subscriber or reaction id · mac)`, where `mac` is
 //! HMAC-SHA256 over everything before it, truncated to 128 bits. So a link:
 //!
 //! - never carries an email address, only the random subscriber id;
@@ -40,6 +41,10 @@ pub enum Purpose {
     Confirm = 1,
     Unsubscribe = 2,
     Whitepaper = 3,
+    /// The author's "Plaatsen" button under a reaction notice.
+    ApproveReaction = 4,
+    /// The author's "Verwijderen" button under a reaction notice.
+    DeleteReaction = 5,
 }
 
 impl Purpose {
@@ -48,6 +53,8 @@ impl Purpose {
             1 => Some(Purpose::Confirm),
             2 => Some(Purpose::Unsubscribe),
             3 => Some(Purpose::Whitepaper),
+            4 => Some(Purpose::ApproveReaction),
+            5 => Some(Purpose::DeleteReaction),
             _ => None,
         }
     }
@@ -58,6 +65,14 @@ impl Purpose {
 pub struct Claims {
     pub purpose: Purpose,
     pub subscriber: SubscriberId,
+    pub version: u32,
+    pub issued_at: Timestamp,
+}
+
+/// What a valid token says besides the id it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubjectClaims {
+    pub purpose: Purpose,
     pub version: u32,
     pub issued_at: Timestamp,
 }
@@ -73,7 +88,9 @@ pub enum TokenError {
 }
 
 const MAC_LEN: usize = 16;
-const BODY_LEN: usize = 1 + 4 + 8 + SubscriberId::LEN;
+/// The id a token is about: a subscriber's, or a reaction's (the same length).
+pub const SUBJECT_LEN: usize = SubscriberId::LEN;
+const BODY_LEN: usize = 1 + 4 + 8 + SUBJECT_LEN;
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// The signing secret. Its `Debug` never shows it, so it cannot leak into logs.
@@ -105,11 +122,17 @@ impl TokenKey {
     }
 
     pub fn sign(&self, purpose: Purpose, subscriber: &SubscriberId, version: u32, issued_at: Timestamp) -> String {
+        self.sign_subject(purpose, subscriber.as_bytes(), version, issued_at)
+    }
+
+    /// A token about any 16-byte id (a reaction's, for the author's moderation links): the
+    /// same format and checks as a subscriber's, its purpose telling what the id is.
+    pub fn sign_subject(&self, purpose: Purpose, subject: &[u8; SUBJECT_LEN], version: u32, issued_at: Timestamp) -> String {
         let mut bytes = Vec::with_capacity(BODY_LEN + MAC_LEN);
         bytes.push(purpose as u8);
         bytes.extend_from_slice(&version.to_be_bytes());
         bytes.extend_from_slice(&issued_at.as_second().to_be_bytes());
-        bytes.extend_from_slice(subscriber.as_bytes());
+        bytes.extend_from_slice(subject);
         let mac = self.mac(&bytes);
         bytes.extend_from_slice(&mac);
         URL_SAFE_NO_PAD.encode(bytes)
@@ -134,6 +157,14 @@ impl TokenKey {
     /// Checks the signature and the purpose. Expiry and version are the caller's to judge,
     /// since they depend on the purpose and the stored subscriber.
     pub fn verify(&self, token: &str, purpose: Purpose) -> Result<Claims, TokenError> {
+        let (claims, subject) = self.verify_subject(token, purpose)?;
+        let subscriber = SubscriberId::from_bytes(&subject).ok_or(TokenError::Malformed)?;
+        Ok(Claims { purpose: claims.purpose, subscriber, version: claims.version, issued_at: claims.issued_at })
+    }
+
+    /// [`TokenKey::verify`] for a token of [`TokenKey::sign_subject`]: its claims and the id
+    /// it is about.
+    pub fn verify_subject(&self, token: &str, purpose: Purpose) -> Result<(SubjectClaims, [u8; SUBJECT_LEN]), TokenError> {
         if token.len() > 2 * (BODY_LEN + MAC_LEN) {
             return Err(TokenError::Malformed);
         }
@@ -152,8 +183,8 @@ impl TokenKey {
         let version = u32::from_be_bytes(body[1..5].try_into().map_err(|_| TokenError::Malformed)?);
         let seconds = i64::from_be_bytes(body[5..13].try_into().map_err(|_| TokenError::Malformed)?);
         let issued_at = Timestamp::from_second(seconds).map_err(|_| TokenError::Malformed)?;
-        let subscriber = SubscriberId::from_bytes(&body[13..]).ok_or(TokenError::Malformed)?;
-        Ok(Claims { purpose: found, subscriber, version, issued_at })
+        let subject: [u8; SUBJECT_LEN] = body[13..].try_into().map_err(|_| TokenError::Malformed)?;
+        Ok((SubjectClaims { purpose: found, version, issued_at }, subject))
     }
 }
 
@@ -176,6 +207,16 @@ mod tests {
         let token = key().sign(Purpose::Confirm, &id, 3, now());
         let claims = key().verify(&token, Purpose::Confirm).unwrap();
         assert_eq!((claims.subscriber, claims.version, claims.issued_at), (id, 3, now()));
+        assert_eq!(key().verify(&token, Purpose::Unsubscribe), Err(TokenError::WrongPurpose));
+    }
+
+    #[test]
+    fn a_reaction_token_is_bound_to_its_purpose_and_id() {
+        let id = [9u8; SUBJECT_LEN];
+        let token = key().sign_subject(Purpose::ApproveReaction, &id, 0, now());
+        let (claims, subject) = key().verify_subject(&token, Purpose::ApproveReaction).unwrap();
+        assert_eq!((subject, claims.issued_at), (id, now()));
+        assert_eq!(key().verify_subject(&token, Purpose::DeleteReaction), Err(TokenError::WrongPurpose));
         assert_eq!(key().verify(&token, Purpose::Unsubscribe), Err(TokenError::WrongPurpose));
     }
 

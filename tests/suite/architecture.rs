@@ -9,7 +9,7 @@ use crate::helpers::repo_path;
 /// The layers, lowest first. A module may use modules of its own layer or below; within a
 /// layer no cycle is allowed.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("core", &["content", "render", "schedule", "subscribers", "tokens"]),
+    ("core", &["content", "reactions", "render", "schedule", "subscribers", "tokens"]),
     ("ports and adapters", &["content_io", "images", "store", "mail", "telemetry"]),
     ("application", &["app"]),
     ("composition", &["config", "startup"]),

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use postbode::reactions::{Reaction, ReactionId};
 use jiff::{SignedDuration, Timestamp};
 use postbode::app::sender::{Run, Sender, SenderConfig};
 use postbode::content::{Catalogue, SourceFile};
@@ -476,6 +477,41 @@ impl Intents for FaultyStore {
 
     async fn forget_intent(&self, intent: &SubscribeIntent) -> Result<(), StoreError> {
         self.inner.forget_intent(intent).await
+    }
+}
+
+#[async_trait]
+impl postbode::store::Reactions for FaultyStore {
+    async fn insert_reaction(&self, reaction: &Reaction) -> Result<(), StoreError> {
+        self.inner.insert_reaction(reaction).await
+    }
+
+    async fn reaction(&self, id: &ReactionId) -> Result<Option<Reaction>, StoreError> {
+        self.inner.reaction(id).await
+    }
+
+    async fn change_reaction(
+        &self,
+        reaction: &Reaction,
+        change: &postbode::store::ReactionChange,
+    ) -> Result<Option<Reaction>, StoreError> {
+        self.inner.change_reaction(reaction, change).await
+    }
+
+    async fn delete_reaction(&self, reaction: &Reaction) -> Result<(), StoreError> {
+        self.inner.delete_reaction(reaction).await
+    }
+
+    async fn reactions_of_post(&self, slug: &str) -> Result<Vec<Reaction>, StoreError> {
+        self.inner.reactions_of_post(slug).await
+    }
+
+    async fn waiting_reactions(&self, limit: usize, newest_first: bool) -> Result<Vec<Reaction>, StoreError> {
+        self.inner.waiting_reactions(limit, newest_first).await
+    }
+
+    async fn all_reactions(&self) -> Result<Vec<Reaction>, StoreError> {
+        self.inner.all_reactions().await
     }
 }
 

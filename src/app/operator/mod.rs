@@ -10,18 +10,22 @@ use serde::Serialize;
 
 use super::retry::{Decision, Lookup, decide_and_write};
 pub use super::subscription::Unsubscribed;
+use crate::reactions::Reaction;
 use crate::store::{DayStats, Ledger, SendRecord, SendState, Store, StoreError};
 use crate::subscribers::import::{ImportOutcome, ImportRow, import_row};
 use crate::subscribers::{Evidence, Status, Subscriber, SubscriberEmail};
 use crate::tokens::TokenKey;
 
 /// Everything held about one person (AVG art. 15): the subscriber record with its consent
-/// proof, and every send.
+/// proof, every send, and every reaction left with the address (someone who only reacted
+/// has no subscriber record).
 #[derive(Debug, Serialize)]
 pub struct Export {
     pub exported_at: Timestamp,
-    pub subscriber: Subscriber,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriber: Option<Subscriber>,
     pub sends: Vec<SendRecord>,
+    pub reactions: Vec<Reaction>,
 }
 
 /// Everyone (with this status, as `Status::as_str` writes it), oldest first: `postbode
@@ -37,27 +41,68 @@ pub async fn find(store: &dyn Store, email: &SubscriberEmail) -> Result<Option<S
     store.subscriber_by_email(email).await
 }
 
+/// What is held about `email`; `None` when nothing is.
 pub async fn export(store: &dyn Store, email: &SubscriberEmail, now: Timestamp) -> Result<Option<Export>, StoreError> {
-    let Some(subscriber) = store.subscriber_by_email(email).await? else {
-        return Ok(None);
-    };
-    let sends = store.sends(&subscriber.id).await?;
-    Ok(Some(Export { exported_at: now, subscriber, sends }))
+    let reactions = super::reactions::of_address(store, email).await?;
+    export_with(store, store.subscriber_by_email(email).await?, reactions, now).await
 }
 
-/// Erases a person (AVG art. 17): their record, consent proof and send history go; a salted
-/// hash of the address stays on the suppression list, so it is not mailed again unless the
-/// person subscribes anew. Returns false when the address is unknown.
+async fn export_with(
+    store: &dyn Store,
+    subscriber: Option<Subscriber>,
+    reactions: Vec<Reaction>,
+    now: Timestamp,
+) -> Result<Option<Export>, StoreError> {
+    if subscriber.is_none() && reactions.is_empty() {
+        return Ok(None);
+    }
+    let sends = match &subscriber {
+        Some(subscriber) => store.sends(&subscriber.id).await?,
+        None => Vec::new(),
+    };
+    Ok(Some(Export { exported_at: now, subscriber, sends, reactions }))
+}
+
+/// Everyone's export (`subscribers export --all --format json`): every subscriber, oldest
+/// first, then the people who only left reactions. The reactions are read once.
+pub async fn export_all(store: &dyn Store, now: Timestamp) -> Result<Vec<Export>, StoreError> {
+    let mut reactions: BTreeMap<String, Vec<Reaction>> = BTreeMap::new();
+    for reaction in store.all_reactions().await? {
+        reactions.entry(reaction.email.as_str().to_owned()).or_default().push(reaction);
+    }
+    let mut all = Vec::new();
+    for subscriber in list(store, None).await? {
+        let theirs = reactions.remove(subscriber.email.as_str()).unwrap_or_default();
+        all.extend(export_with(store, Some(subscriber), theirs, now).await?);
+    }
+    for (_, theirs) in reactions {
+        all.extend(export_with(store, None, theirs, now).await?);
+    }
+    Ok(all)
+}
+
+/// Erases a person (AVG art. 17): their record, consent proof, send history and reactions
+/// (published ones too) go; a salted hash of the address stays on the suppression list, so
+/// it is not mailed again unless the person subscribes anew. Returns false when nothing is
+/// held about the address.
 pub async fn erase(
     store: &dyn Store,
     tokens: &TokenKey,
     email: &SubscriberEmail,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let Some(subscriber) = store.subscriber_by_email(email).await? else {
+    let reactions = super::reactions::of_address(store, email).await?;
+    let subscriber = store.subscriber_by_email(email).await?;
+    if subscriber.is_none() && reactions.is_empty() {
         return Ok(false);
-    };
-    erase_subscriber(store, tokens, &subscriber, now).await?;
+    }
+    for reaction in &reactions {
+        super::reactions::delete(store, reaction).await?;
+    }
+    match subscriber {
+        Some(subscriber) => erase_subscriber(store, tokens, &subscriber, now).await?,
+        None => store.set_suppressed(&tokens.suppression_hash(email.as_str()), true, now).await?,
+    }
     Ok(true)
 }
 

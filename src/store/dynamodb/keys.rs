@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::mail::Ledger;
+use crate::reactions::ReactionId;
 use crate::subscribers::{SubscribeIntent, SubscriberEmail, SubscriberId};
 
 /// An item, or a key, as the SDK takes it.
@@ -86,6 +87,28 @@ pub(super) fn views_key(day: jiff::civil::Date) -> Item {
 
 /// The attribute of a post in a day's page views (a prefix keeps it apart from `pk`/`sk`).
 pub(super) const VIEWS_ATTRIBUTE_PREFIX: &str = "post:";
+
+/// The partition of the sparse index `due` that holds the waiting reactions (the sender's
+/// subscribers are under [`DUE_PARTITION`]; neither query sees the other's).
+pub(super) const WAITING_REACTIONS_PARTITION: &str = "REACTIONS-WAITING";
+
+pub(super) const REACTION_PREFIX: &str = "REACTION#";
+pub(super) const POST_PREFIX: &str = "POST#";
+
+/// A reaction, under its post's key: one query reads a post's reactions.
+pub(super) fn reaction_key(slug: &str, id: &ReactionId) -> Item {
+    key(format!("{POST_PREFIX}{slug}"), format!("{REACTION_PREFIX}{id}"))
+}
+
+/// The post partition of `slug`, and the sort-key prefix of its reactions.
+pub(super) fn post_reactions(slug: &str) -> (String, &'static str) {
+    (format!("{POST_PREFIX}{slug}"), REACTION_PREFIX)
+}
+
+/// Where a reaction's post is found from its id alone (links and the CLI carry only the id).
+pub(super) fn reaction_lookup_key(id: &ReactionId) -> Item {
+    key(format!("{REACTION_PREFIX}{id}"), "REACTION")
+}
 
 pub(super) fn budget_key(budget: &str) -> Item {
     key(format!("BUDGET#{budget}"), "BUDGET")

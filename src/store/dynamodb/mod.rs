@@ -13,6 +13,8 @@
 //! | suppression | `SUPPRESS#<salted hash>` | `SUPPRESS` | `since`: an erased address, never mailed again |
 //! | budget | `BUDGET#<key>` | `BUDGET` | `used` (conditional `ADD`), `expires_at` (TTL): caps on confirmation mail |
 //! | subscribe intent | `INTENT` | `<time>#<id>` | `intent` (JSON), `expires_at` (TTL): for the confirmations worker, which the table's stream wakes |
+//! | reaction | `POST#<slug>` | `REACTION#<id>` | the [`crate::reactions::Reaction`] fields; `due_pk` = `REACTIONS-WAITING` + `due_at` while waiting |
+//! | reaction lookup | `REACTION#<id>` | `REACTION` | `slug`: the post of a reaction known by its id |
 //!
 //! - **Unique addresses.** A new subscriber is written in one transaction with its address
 //!   item, on the condition that the address item does not exist (or has expired): of two
@@ -24,11 +26,13 @@
 //!   itself (data minimisation). Confirming removes it.
 //! - **Sparse index `due`** (`due_pk`, `due_at`): only subscribers with a `next_due_at` carry
 //!   these attributes, so the sender queries exactly the subscribers that are due, never the
-//!   whole table.
+//!   whole table. Waiting reactions are in the same index under their own partition
+//!   (`REACTIONS-WAITING`), so the author's waiting list is one query too.
 
 mod counters;
 mod intents;
 mod keys;
+mod reactions;
 mod sends;
 mod subscribers;
 mod suppression;

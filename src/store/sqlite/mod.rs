@@ -11,6 +11,7 @@
 
 mod counters;
 mod intents;
+mod reactions;
 mod sends;
 mod subscribers;
 mod suppression;
@@ -84,6 +85,15 @@ CREATE TABLE IF NOT EXISTS intents (
     at   INTEGER NOT NULL,
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS reactions (
+    id         TEXT PRIMARY KEY,
+    slug       TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    data       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reactions_of_post ON reactions (slug, created_at);
+CREATE INDEX IF NOT EXISTS reactions_waiting ON reactions (created_at) WHERE status = 'waiting';
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
