@@ -147,7 +147,7 @@ pub enum ReactionError {
 /// A name from a form: cleaned as a first name is ([`crate::subscribers::clean_first_name`]:
 /// one line, no hidden or control characters), at most [`MAX_NAME`] characters.
 pub fn clean_name(raw: &str) -> Result<String, ReactionError> {
-    let name: String = clean_text(raw).split_whitespace().collect::<Vec<_>>().join(" ");
+    let name: String = one_line(raw);
     let name: String = name.chars().take(MAX_NAME).collect();
     if name.is_empty() { Err(ReactionError::NoName) } else { Ok(name) }
 }
@@ -160,7 +160,7 @@ pub fn clean_body(raw: &str, max: usize) -> Result<String, ReactionError> {
     let mut paragraphs: Vec<String> = Vec::new();
     let mut current: Vec<String> = Vec::new();
     for line in unified.split('\n') {
-        let line: String = clean_text(line).split_whitespace().collect::<Vec<_>>().join(" ");
+        let line = one_line(line);
         if line.is_empty() {
             if !current.is_empty() {
                 paragraphs.push(current.join("\n"));
@@ -181,6 +181,13 @@ pub fn clean_body(raw: &str, max: usize) -> Result<String, ReactionError> {
     } else {
         Ok(text)
     }
+}
+
+/// `raw` as one line of words: any white space (tabs, line breaks) parts words, hidden and
+/// control characters go, runs of spaces become one.
+fn one_line(raw: &str) -> String {
+    let spaced: String = raw.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    clean_text(&spaced).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Reaction {

@@ -22,6 +22,7 @@ mod operator;
 mod preflight;
 mod preview_cli;
 mod publishing;
+mod reactions;
 mod retention;
 mod robustness;
 mod sender;

@@ -438,6 +438,54 @@ pub async fn intents_wait_oldest_first_until_forgotten(store: Arc<dyn Store>) {
     assert_eq!(ids(store.pending_intents(10).await.unwrap()), ["tweede", "derde"]);
 }
 
+fn reaction(slug: &str, email: &str, secs: i64) -> postbode::reactions::Reaction {
+    postbode::reactions::Reaction::new(
+        slug,
+        "Anna".into(),
+        SubscriberEmail::parse(email).unwrap(),
+        format!("Reactie op {slug}.\n\nTweede alinea."),
+        at(secs),
+    )
+}
+
+/// Reactions: those of a post together, oldest first; the waiting ones from their index in
+/// both orders (an approved one leaves it); each change in one write; deleted for good.
+pub async fn reactions_of_a_post_and_waiting_ones(store: Arc<dyn Store>) {
+    use postbode::reactions::ReactionStatus;
+    use postbode::store::ReactionChange;
+    let (a, b, c) = (reaction("post-a", "anna@example.nl", 30), reaction("post-a", "bob@example.nl", 10), reaction("post-b", "anna@example.nl", 20));
+    for r in [&a, &b, &c] {
+        store.insert_reaction(r).await.unwrap();
+    }
+    assert!(matches!(store.insert_reaction(&a).await, Err(StoreError::Conflict)), "an id is taken once");
+    assert_eq!(store.reaction(&a.id).await.unwrap().as_ref(), Some(&a), "read back as stored");
+    let ids = |rs: Vec<postbode::reactions::Reaction>| rs.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.reactions_of_post("post-a").await.unwrap()), [b.id.clone(), a.id.clone()], "oldest first");
+    assert_eq!(ids(store.waiting_reactions(10, false).await.unwrap()), [b.id.clone(), c.id.clone(), a.id.clone()]);
+    assert_eq!(ids(store.waiting_reactions(2, true).await.unwrap()), [a.id.clone(), c.id.clone()], "newest first");
+
+    let approved = store.change_reaction(&b, &ReactionChange::Approve { at: at(100) }).await.unwrap().unwrap();
+    assert_eq!((approved.status, approved.published_at), (ReactionStatus::Published, Some(at(100))));
+    let again = store.change_reaction(&b, &ReactionChange::Approve { at: at(200) }).await.unwrap().unwrap();
+    assert_eq!(again.published_at, Some(at(100)), "published once");
+    // A notice marks the (stale) copy it read: the approval stays.
+    let marked = store.change_reaction(&b, &ReactionChange::Notified).await.unwrap().unwrap();
+    assert!(marked.notified);
+    assert_eq!(marked.status, ReactionStatus::Published);
+    let answer = postbode::reactions::Answer { text: "Dank je!".into(), at: at(300) };
+    let answered = store.change_reaction(&b, &ReactionChange::Answer(answer.clone())).await.unwrap().unwrap();
+    assert_eq!((answered.answer.as_ref(), answered.status), (Some(&answer), ReactionStatus::Published));
+    assert_eq!(ids(store.waiting_reactions(10, false).await.unwrap()), [c.id.clone(), a.id.clone()], "approved: not waiting");
+    assert_eq!(store.all_reactions().await.unwrap().len(), 3);
+
+    store.delete_reaction(&b).await.unwrap();
+    store.delete_reaction(&b).await.unwrap();
+    assert_eq!(store.reaction(&b.id).await.unwrap(), None, "gone for good");
+    assert_eq!(store.change_reaction(&b, &ReactionChange::Notified).await.unwrap(), None, "a change finds nothing");
+    assert_eq!(ids(store.reactions_of_post("post-a").await.unwrap()), [a.id.clone()]);
+    assert_eq!(ids(store.all_reactions().await.unwrap()), [c.id.clone(), a.id.clone()]);
+}
+
 /// Every case above, for one store. Listed once; each becomes a test per store.
 macro_rules! contract {
     ($name:ident, $store:expr) => {
@@ -458,6 +506,7 @@ macro_rules! contract {
             budgets_hold_their_limit_also_when_racing,
             budgets_are_taken_all_or_nothing,
             an_effect_is_applied_once_with_its_marker,
+            reactions_of_a_post_and_waiting_ones,
         );
     };
     (@cases $name:ident, $store:expr, $($case:ident),+ $(,)?) => {

@@ -111,6 +111,11 @@ impl TestApp {
         TestApp::build_with(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), None, catalogue, None)
     }
 
+    /// The app with other caps on reactions.
+    pub fn with_reaction_caps(store: Arc<dyn Store>, caps: Caps) -> TestApp {
+        TestApp::build_full(store, Caps::default(), caps, None, seed_catalogue(), None)
+    }
+
     /// The app asking `domains` whether an address's domain takes mail (as the Lambda asks DNS).
     pub fn with_mail_domains(domains: Arc<dyn postbode::mail::domains::MailDomains>) -> TestApp {
         let store = Arc::new(SqliteStore::in_memory().unwrap());
@@ -135,6 +140,17 @@ impl TestApp {
         catalogue: postbode::content::Catalogue,
         mail_domains: Option<Arc<dyn postbode::mail::domains::MailDomains>>,
     ) -> TestApp {
+        TestApp::build_full(store, caps, Caps::REACTIONS, mailer, catalogue, mail_domains)
+    }
+
+    fn build_full(
+        store: Arc<dyn Store>,
+        caps: Caps,
+        reaction_caps: Caps,
+        mailer: Option<Arc<dyn postbode::mail::Mailer>>,
+        catalogue: postbode::content::Catalogue,
+        mail_domains: Option<Arc<dyn postbode::mail::domains::MailDomains>>,
+    ) -> TestApp {
         let outbox = tempfile::tempdir().unwrap();
         let now = Arc::new(Mutex::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap()));
         let clock_now = now.clone();
@@ -149,6 +165,7 @@ impl TestApp {
         let app = parts.app(Settings {
             clock: Arc::new(move || *clock_now.lock().unwrap()),
             caps,
+            reaction_caps,
             mail_domains,
             ..Default::default()
         });
