@@ -145,8 +145,9 @@ pub async fn notify_author(parts: &Parts, now: Timestamp, known_new: bool) -> Re
         })
         .collect();
     let more_waiting = waiting.len() > new.len();
-    let mime = crate::render::letters::reaction_notice(&catalogue.site, &parts.email.from, &items, more_waiting, now.into())
-        .map_err(|e| NoticeError::Render(Box::new(e)))?;
+    let mime =
+        crate::render::letters::reaction_notice(&catalogue.site, &parts.email.from, &items, more_waiting, now.into())
+            .map_err(|e| NoticeError::Render(Box::new(e)))?;
     let kind = MailKind::ReactionNotice;
     parts
         .mailer

@@ -221,7 +221,8 @@ pub(super) fn parse_site(
         identity: identity?.value,
         contact_email: contact_email?.ok()?,
         consent_text: consent_text?.value,
-        reaction_consent_text: reaction_consent_text.map_or_else(|| DEFAULT_REACTION_CONSENT_TEXT.to_owned(), |t| t.value),
+        reaction_consent_text: reaction_consent_text
+            .map_or_else(|| DEFAULT_REACTION_CONSENT_TEXT.to_owned(), |t| t.value),
         whitepaper: Whitepaper { title: whitepaper_title?.value, source: source.ok()? },
         retention_months: retention.map_or(DEFAULT_RETENTION_MONTHS, |r| r.value),
         after_subscribe_url: after_subscribe_url.ok()?,

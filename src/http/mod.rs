@@ -79,10 +79,7 @@ fn routes(app: AppState) -> Router<AppState> {
         .route("/", get(web::home))
         .route(crate::render::web::PRIVACY_PATH, get(web::privacy))
         .route("/posts/{slug}", get(web::post))
-        .route(
-            "/posts/{slug}/reacties",
-            post(reactions::react).layer(DefaultBodyLimit::max(reactions::MAX_FORM)),
-        )
+        .route("/posts/{slug}/reacties", post(reactions::react).layer(DefaultBodyLimit::max(reactions::MAX_FORM)))
         .route("/reactie/plaatsen/{token}", get(reactions::approve_page).post(reactions::approve))
         .route("/reactie/verwijderen/{token}", get(reactions::delete_page).post(reactions::delete))
         .route("/feed.xml", get(web::feed))

@@ -39,7 +39,11 @@ pub async fn post(
         }
     }
     let reactions = published_reactions(&app, post.slug.as_str()).await;
-    cached(POST_MAX_AGE, "text/html; charset=utf-8", web::post_page(&app.catalogue, post, &app.email.base_url, &reactions))
+    cached(
+        POST_MAX_AGE,
+        "text/html; charset=utf-8",
+        web::post_page(&app.catalogue, post, &app.email.base_url, &reactions),
+    )
 }
 
 /// How long browsers (and any cache in front) keep a post page and the feed: an approved
@@ -70,7 +74,11 @@ pub async fn feed(State(app): State<AppState>) -> Response {
     let slugs: Vec<&str> = app.catalogue.public_posts(now).map(|p| p.slug.as_str()).collect();
     let counts = futures_util::future::join_all(slugs.iter().map(|slug| published_reactions(&app, slug))).await;
     let counts = slugs.iter().zip(counts).map(|(slug, r)| ((*slug).to_owned(), r.len())).collect();
-    cached(POST_MAX_AGE, "application/atom+xml; charset=utf-8", web::atom_feed(&app.catalogue, &app.email.base_url, now, &counts))
+    cached(
+        POST_MAX_AGE,
+        "application/atom+xml; charset=utf-8",
+        web::atom_feed(&app.catalogue, &app.email.base_url, now, &counts),
+    )
 }
 
 /// A processed image: its name carries the hash of the original, so it never changes and

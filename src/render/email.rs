@@ -124,7 +124,10 @@ pub fn reply_invitation(catalogue: &Catalogue, settings: &EmailSettings) -> Stri
 fn reply_line(catalogue: &Catalogue, settings: &EmailSettings, question: &str) -> String {
     match &settings.reply_to {
         Some(_) => format!("{question} Beantwoord deze e-mail gerust."),
-        None => format!("{question} Mail me gerust op [{contact}](mailto:{contact}).", contact = catalogue.site.contact_email),
+        None => format!(
+            "{question} Mail me gerust op [{contact}](mailto:{contact}).",
+            contact = catalogue.site.contact_email
+        ),
     }
 }
 

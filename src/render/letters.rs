@@ -532,10 +532,7 @@ pub fn reaction_notice(
     {
         builder = builder.reply_to(lettre::message::Mailbox::new(None, reader));
     }
-    builder
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map(|m| m.formatted())
-        .map_err(mime_error)
+    builder.multipart(MultiPart::alternative_plain_html(text, html)).map(|m| m.formatted()).map_err(mime_error)
 }
 
 /// The text and HTML parts of [`reaction_notice`].

@@ -330,7 +330,12 @@ pub fn home(catalogue: &Catalogue, base: &BaseUrl, now: jiff::Timestamp) -> Mark
 
 /// The post as a web page, with share links, its published reactions, the reaction form
 /// (unless the post takes none) and the subscribe form.
-pub fn post_page(catalogue: &Catalogue, post: &Post, base: &BaseUrl, reactions: &[crate::reactions::Reaction]) -> Markup {
+pub fn post_page(
+    catalogue: &Catalogue,
+    post: &Post,
+    base: &BaseUrl,
+    reactions: &[crate::reactions::Reaction],
+) -> Markup {
     post_page_with(catalogue, post, base, reactions, &super::reactions::FormValues::default())
 }
 

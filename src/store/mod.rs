@@ -12,8 +12,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 pub use crate::mail::Ledger;
-pub use crate::subscribers::caps::Budget;
 use crate::reactions::{Answer, Reaction, ReactionId};
+pub use crate::subscribers::caps::Budget;
 use crate::subscribers::{SubscribeIntent, Subscriber, SubscriberEmail, SubscriberId};
 
 /// Where a page of the due queue ended; pass it back for the next page.
@@ -377,8 +377,11 @@ pub trait Reactions: Send + Sync {
     async fn reaction(&self, id: &ReactionId) -> Result<Option<Reaction>, StoreError>;
 
     /// Applies `change` to `reaction` as stored; the reaction after it, `None` when it is gone.
-    async fn change_reaction(&self, reaction: &Reaction, change: &ReactionChange)
-    -> Result<Option<Reaction>, StoreError>;
+    async fn change_reaction(
+        &self,
+        reaction: &Reaction,
+        change: &ReactionChange,
+    ) -> Result<Option<Reaction>, StoreError>;
 
     /// Deletes a reaction for good (nothing when it is gone already).
     async fn delete_reaction(&self, reaction: &Reaction) -> Result<(), StoreError>;

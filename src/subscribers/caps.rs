@@ -142,10 +142,26 @@ pub fn scoped_budgets(
     };
     let ((hour, hour_ends), (day, day_ends)) = (window(HOUR), window(DAY));
     vec![
-        Budget { key: format!("{scope}mailbox-hour#{mailbox}#{hour}"), limit: caps.mailbox_per_hour, expires_at: hour_ends },
-        Budget { key: format!("{scope}mailbox-day#{mailbox}#{day}"), limit: caps.mailbox_per_day, expires_at: day_ends },
-        Budget { key: format!("{scope}client-hour#{client}#{hour}"), limit: caps.client_per_hour, expires_at: hour_ends },
-        Budget { key: format!("{scope}network-hour#{block}#{hour}"), limit: caps.network_per_hour, expires_at: hour_ends },
+        Budget {
+            key: format!("{scope}mailbox-hour#{mailbox}#{hour}"),
+            limit: caps.mailbox_per_hour,
+            expires_at: hour_ends,
+        },
+        Budget {
+            key: format!("{scope}mailbox-day#{mailbox}#{day}"),
+            limit: caps.mailbox_per_day,
+            expires_at: day_ends,
+        },
+        Budget {
+            key: format!("{scope}client-hour#{client}#{hour}"),
+            limit: caps.client_per_hour,
+            expires_at: hour_ends,
+        },
+        Budget {
+            key: format!("{scope}network-hour#{block}#{hour}"),
+            limit: caps.network_per_hour,
+            expires_at: hour_ends,
+        },
         Budget { key: format!("{scope}global-hour#{hour}"), limit: caps.global_per_hour, expires_at: hour_ends },
         Budget { key: format!("{scope}global-day#{day}"), limit: caps.global_per_day, expires_at: day_ends },
     ]

@@ -127,7 +127,13 @@ impl TokenKey {
 
     /// A token about any 16-byte id (a reaction's, for the author's moderation links): the
     /// same format and checks as a subscriber's, its purpose telling what the id is.
-    pub fn sign_subject(&self, purpose: Purpose, subject: &[u8; SUBJECT_LEN], version: u32, issued_at: Timestamp) -> String {
+    pub fn sign_subject(
+        &self,
+        purpose: Purpose,
+        subject: &[u8; SUBJECT_LEN],
+        version: u32,
+        issued_at: Timestamp,
+    ) -> String {
         let mut bytes = Vec::with_capacity(BODY_LEN + MAC_LEN);
         bytes.push(purpose as u8);
         bytes.extend_from_slice(&version.to_be_bytes());
@@ -164,7 +170,11 @@ impl TokenKey {
 
     /// [`TokenKey::verify`] for a token of [`TokenKey::sign_subject`]: its claims and the id
     /// it is about.
-    pub fn verify_subject(&self, token: &str, purpose: Purpose) -> Result<(SubjectClaims, [u8; SUBJECT_LEN]), TokenError> {
+    pub fn verify_subject(
+        &self,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<(SubjectClaims, [u8; SUBJECT_LEN]), TokenError> {
         if token.len() > 2 * (BODY_LEN + MAC_LEN) {
             return Err(TokenError::Malformed);
         }

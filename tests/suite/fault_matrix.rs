@@ -16,11 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use postbode::reactions::{Reaction, ReactionId};
 use jiff::{SignedDuration, Timestamp};
 use postbode::app::sender::{Run, Sender, SenderConfig};
 use postbode::content::{Catalogue, SourceFile};
 use postbode::mail::ses::SesMailer;
+use postbode::reactions::{Reaction, ReactionId};
 use postbode::schedule::{DEFAULT_WINDOW_LENGTH, first_visit, site_schedule};
 use postbode::store::sqlite::SqliteStore;
 use postbode::store::{

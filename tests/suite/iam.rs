@@ -312,6 +312,16 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     assert_eq!(app.get(&whitepaper).await.status.as_u16(), 200);
     // A reader on a post page: the day's view count.
     assert_eq!(app.get("/posts/leiderschap-en-vertrouwen").await.status.as_u16(), 200);
+    // A reaction: stored, the author's notice, his buttons (publish, then delete); the post
+    // page reads the post's reactions.
+    let reaction = serde_urlencoded::to_string([("name", "Anna"), ("email", anna_address.as_str()), ("text", "Mooi.")]);
+    let reacted = app.post_form("/posts/leiderschap-en-vertrouwen/reacties", &reaction.unwrap()).await;
+    assert_eq!(reacted.status.as_u16(), 200, "{}", reacted.body);
+    let approve = mail_linking(&anna_address, "/reactie/plaatsen/").await;
+    assert_eq!(app.post_form(&approve, "").await.status.as_u16(), 200);
+    assert!(app.get("/posts/leiderschap-en-vertrouwen").await.body.contains("Mooi."));
+    let delete = mail_linking(&anna_address, "/reactie/verwijderen/").await;
+    assert_eq!(app.post_form(&delete, "").await.status.as_u16(), 200);
     // Again later: the same address is known now (the worker updates instead of inserting).
     app.advance(jiff::SignedDuration::from_hours(2));
     app.subscribe(&bob_address).await;
@@ -347,6 +357,17 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     }
     .sender(Default::default())
     .unwrap();
+    // A reaction no notice listed yet, waiting since long before the retention period: the
+    // run lists it to the author, then erases it.
+    let mut old = postbode::reactions::Reaction::new(
+        "leiderschap-en-vertrouwen",
+        "Oud".into(),
+        SubscriberEmail::parse(&format!("oud-{run_id}@example.nl")).unwrap(),
+        "Lang geleden.".into(),
+        at("2025-01-01T00:00:00Z"),
+    );
+    old.notified = false;
+    reader.insert_reaction(&old).await.unwrap();
     // An account-level problem met by an earlier run: this run, which sends, clears it.
     let problem = postbode::store::Pause { since: at("2026-12-01T07:00:00Z"), reason: "quota".into() };
     reader.set_sending_problem(Some(&problem)).await.unwrap();
@@ -355,6 +376,7 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         .await
         .unwrap();
     assert_eq!((run.sent, run.erased), (1, 1), "{run:?}");
+    assert_eq!((run.reactions_listed, run.reactions_erased), (1, 1), "{run:?}");
     assert!(reader.sending_state().await.unwrap().problem.is_none());
     // After the run, as the Lambda does: a subscribe intent the stream gave up on an hour ago
     // is tried again (a new address: looked up, inserted, mailed, the intent forgotten).

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use axum::http::{Method, StatusCode};
 use jiff::SignedDuration;
 use postbode::reactions::ReactionStatus;
-use postbode::store::sqlite::SqliteStore;
 use postbode::store::Store;
+use postbode::store::sqlite::SqliteStore;
 use postbode::subscribers::SubscriberEmail;
 use postbode::subscribers::caps::Caps;
 
@@ -57,7 +57,9 @@ async fn a_reaction_waits_is_approved_by_its_button_and_shows_escaped(store: Arc
     let app = TestApp::with_store(store);
     let answer = app.post_form(FORM, &form("Anna de Vries", "anna@example.nl", TEXT, false)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert!(answer.body.contains("leest je reactie en neemt contact met je op; na goedkeuring staat hij onder het artikel"));
+    assert!(
+        answer.body.contains("leest je reactie en neemt contact met je op; na goedkeuring staat hij onder het artikel")
+    );
     let page = app.get(POST).await;
     assert!(page.body.contains("id=\"reageer\""), "the form is under the post");
     assert!(!page.body.contains("Mooi stuk"), "waiting: not shown");
@@ -172,7 +174,10 @@ async fn the_armour_of_the_front_door_holds(store: Arc<dyn Store>) {
     assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(over.body.contains("De vierde gedachte"), "nothing the reader wrote is lost");
     assert_eq!(app.store.all_reactions().await.unwrap().len(), 3);
-    assert_eq!(app.post_form("/posts/bestaat-niet/reacties", &form("A", "a@example.nl", "x", false)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post_form("/posts/bestaat-niet/reacties", &form("A", "a@example.nl", "x", false)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 /// 100 reactions in one hour, each from its own address and network, with the sender's run
@@ -211,7 +216,8 @@ async fn the_newsletter_box_is_a_separate_consent(store: Arc<dyn Store>) {
     let mails = mails_to_readers(&app);
     assert_eq!(mails.len(), 1, "the confirmation mail, nothing else");
     assert!(mails[0].file.ends_with("confirm.eml"));
-    let anna = app.store.subscriber_by_email(&SubscriberEmail::parse("anna@example.nl").unwrap()).await.unwrap().unwrap();
+    let anna =
+        app.store.subscriber_by_email(&SubscriberEmail::parse("anna@example.nl").unwrap()).await.unwrap().unwrap();
     let site = &app.app.catalogue.site;
     assert_eq!(anna.consent[0].consent_text_version, site.reaction_consent_version());
     assert_ne!(site.reaction_consent_version(), site.consent_version());

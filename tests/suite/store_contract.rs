@@ -453,7 +453,11 @@ fn reaction(slug: &str, email: &str, secs: i64) -> postbode::reactions::Reaction
 pub async fn reactions_of_a_post_and_waiting_ones(store: Arc<dyn Store>) {
     use postbode::reactions::ReactionStatus;
     use postbode::store::ReactionChange;
-    let (a, b, c) = (reaction("post-a", "anna@example.nl", 30), reaction("post-a", "bob@example.nl", 10), reaction("post-b", "anna@example.nl", 20));
+    let (a, b, c) = (
+        reaction("post-a", "anna@example.nl", 30),
+        reaction("post-a", "bob@example.nl", 10),
+        reaction("post-b", "anna@example.nl", 20),
+    );
     for r in [&a, &b, &c] {
         store.insert_reaction(r).await.unwrap();
     }
@@ -475,14 +479,18 @@ pub async fn reactions_of_a_post_and_waiting_ones(store: Arc<dyn Store>) {
     let answer = postbode::reactions::Answer { text: "Dank je!".into(), at: at(300) };
     let answered = store.change_reaction(&b, &ReactionChange::Answer(answer.clone())).await.unwrap().unwrap();
     assert_eq!((answered.answer.as_ref(), answered.status), (Some(&answer), ReactionStatus::Published));
-    assert_eq!(ids(store.waiting_reactions(10, false).await.unwrap()), [c.id.clone(), a.id.clone()], "approved: not waiting");
+    assert_eq!(
+        ids(store.waiting_reactions(10, false).await.unwrap()),
+        [c.id.clone(), a.id.clone()],
+        "approved: not waiting"
+    );
     assert_eq!(store.all_reactions().await.unwrap().len(), 3);
 
     store.delete_reaction(&b).await.unwrap();
     store.delete_reaction(&b).await.unwrap();
     assert_eq!(store.reaction(&b.id).await.unwrap(), None, "gone for good");
     assert_eq!(store.change_reaction(&b, &ReactionChange::Notified).await.unwrap(), None, "a change finds nothing");
-    assert_eq!(ids(store.reactions_of_post("post-a").await.unwrap()), [a.id.clone()]);
+    assert_eq!(ids(store.reactions_of_post("post-a").await.unwrap()), vec![a.id.clone()]);
     assert_eq!(ids(store.all_reactions().await.unwrap()), [c.id.clone(), a.id.clone()]);
 }
 

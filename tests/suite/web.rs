@@ -61,7 +61,10 @@ async fn a_post_page_has_the_article_share_links_and_the_form() {
     assert!(page.body.contains("https://wa.me/?text="));
     assert!(page.body.contains("mailto:?subject=Leiderschap%20en%20vertrouwen"));
     assert_eq!(count(&doc, "form[method='post'][action='/subscribe']"), 1);
-    assert_eq!(count(&doc, "input[name='website']"), 1, "the honeypot");
+    assert_eq!(count(&doc, "form[action='/subscribe'] input[name='website']"), 1, "the honeypot");
+    assert_eq!(count(&doc, "form[action='/posts/leiderschap-en-vertrouwen/reacties'] input[name='website']"), 1);
+    assert_eq!(count(&doc, "#reageer textarea[name='text'][required]"), 1, "the reaction form under the post");
+    assert_eq!(count(&doc, "#reageer input[type='checkbox'][name='newsletter']:not([checked])"), 1);
     assert!(page.body.contains("value=\"https://postbode.example/posts/leiderschap-en-vertrouwen\""), "source_url");
 }
 

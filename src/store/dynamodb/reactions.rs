@@ -19,7 +19,8 @@ impl DynamoStore {
     }
 
     fn delete(&self, key: Item) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder().table_name(&self.table).set_key(Some(key)).build().map_err(StoreError::corrupt)?;
+        let delete =
+            Delete::builder().table_name(&self.table).set_key(Some(key)).build().map_err(StoreError::corrupt)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 }
@@ -82,13 +83,15 @@ impl Reactions for DynamoStore {
                     serde_dynamo::to_attribute_value(ReactionStatus::Published).map_err(StoreError::corrupt)?,
                 )
                 .expression_attribute_values(":at", serde_dynamo::to_attribute_value(at).map_err(StoreError::corrupt)?),
-            ReactionChange::Answer(answer) => update.update_expression("SET answer = :answer").expression_attribute_values(
-                ":answer",
-                serde_dynamo::to_attribute_value(answer).map_err(StoreError::corrupt)?,
-            ),
-            ReactionChange::Notified => {
-                update.update_expression("SET notified = :yes").expression_attribute_values(":yes", AttributeValue::Bool(true))
+            ReactionChange::Answer(answer) => {
+                update.update_expression("SET answer = :answer").expression_attribute_values(
+                    ":answer",
+                    serde_dynamo::to_attribute_value(answer).map_err(StoreError::corrupt)?,
+                )
             }
+            ReactionChange::Notified => update
+                .update_expression("SET notified = :yes")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true)),
         };
         match update.send().await.map_err(map_err) {
             Ok(out) => out.attributes.map(reaction_of).transpose(),
@@ -145,7 +148,8 @@ impl Reactions for DynamoStore {
         // one approved since the index was updated is seen as it is, and left out).
         let mut waiting = Vec::new();
         for keys in out.items() {
-            let key: Item = ["pk", "sk"].iter().filter_map(|k| Some(((*k).to_owned(), keys.get(*k)?.clone()))).collect();
+            let key: Item =
+                ["pk", "sk"].iter().filter_map(|k| Some(((*k).to_owned(), keys.get(*k)?.clone()))).collect();
             if let Some(item) = self.get(key).await? {
                 let reaction = reaction_of(item)?;
                 if reaction.status == ReactionStatus::Waiting {

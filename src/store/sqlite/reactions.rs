@@ -12,7 +12,10 @@ fn status_of(reaction: &Reaction) -> &'static str {
     }
 }
 
-fn read_rows(statement: &mut rusqlite::Statement<'_>, params: impl rusqlite::Params) -> Result<Vec<Reaction>, StoreError> {
+fn read_rows(
+    statement: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Reaction>, StoreError> {
     let rows = statement.query_map(params, |r| r.get::<_, String>(0))?.collect::<Result<Vec<String>, _>>()?;
     rows.iter().map(|json| serde_json::from_str(json).map_err(StoreError::corrupt)).collect()
 }
