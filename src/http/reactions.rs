@@ -206,7 +206,8 @@ fn published_page(app: &AppState, reaction: &Reaction) -> Response {
         "De reactie staat online",
         html! {
             p { "De reactie van " (reaction.name) " staat onder het artikel (binnen een minuut ook bij wie de pagina al open had)." }
-            p { a href={ "/posts/" (reaction.slug) "#" (anchor) } { "Bekijk de reactie" } }
+            // A query of its own: a copy of the page cached before the approval is not used.
+            p { a href={ "/posts/" (reaction.slug) "?geplaatst=" (reaction.id.short()) "#" (anchor) } { "Bekijk de reactie" } }
             p.muted { "Een antwoord eronder zetten: postbode reactions answer " (reaction.id.short()) " \"…\"" }
         },
     )

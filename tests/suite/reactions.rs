@@ -295,3 +295,51 @@ on_both_stores!(
     export_and_erase_include_reactions,
     old_waiting_reactions_are_erased,
 );
+
+/// A post whose front matter says `reactions = false` has no form, refuses the POST, and its
+/// mail does not invite a reaction; the others' mails link to their form.
+#[tokio::test]
+async fn a_post_can_close_its_reactions() {
+    let catalogue = crate::helpers::catalogue_with(&[(
+        "posts/nieuws.md",
+        "+++\ntitle = \"Nieuws\"\nslug = \"nieuws\"\nsummary = \"Kort.\"\ndate = 2026-11-20\nreactions = false\n+++\n\nKort nieuws.\n",
+    )])
+    .unwrap();
+    let open = crate::helpers::render(&catalogue, "leiderschap-en-vertrouwen");
+    assert!(open.text.contains("Reageer op dit artikel"));
+    assert!(open.text.contains("/posts/leiderschap-en-vertrouwen#reageer"));
+    let closed = crate::helpers::render(&catalogue, "nieuws");
+    assert!(!closed.text.contains("Reageer op dit artikel"));
+    let app = TestApp::with_catalogue(catalogue);
+    let page = app.get("/posts/nieuws").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"reageer\""));
+    let refused = app.post_form("/posts/nieuws/reacties", &form("Anna", "anna@example.nl", "Hoi", false)).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert!(app.store.all_reactions().await.unwrap().is_empty());
+    let bad = crate::helpers::catalogue_with(&[(
+        "posts/fout.md",
+        "+++\ntitle = \"Fout\"\nslug = \"fout\"\nsummary = \"x\"\ndate = 2026-11-20\nreactions = \"nee\"\n+++\n\nx\n",
+    )]);
+    let problems = bad.unwrap_err().to_string();
+    assert!(problems.contains("posts/fout.md:6: `reactions` must be true or false"), "{problems}");
+}
+
+/// A reaction from an address whose domain takes no mail (asked of the DNS server): the
+/// author could never answer, so it is refused in Dutch, nothing stored, no cap spent.
+#[tokio::test]
+async fn a_reaction_from_a_domain_without_mail_is_refused() {
+    use postbode::mail::domains::DnsMailDomains;
+    let server = std::env::var("POSTBODE_TEST_DNS")
+        .expect("POSTBODE_TEST_DNS is not set: run the tests with ./infra/test-all, which starts the DNS server");
+    let app = TestApp::with_mail_domains(Arc::new(DnsMailDomains::with_server(server.parse().unwrap()).unwrap()));
+    for _ in 0..5 {
+        let refused = app.post_form(FORM, &form("Anna", "anna@bestaat-niet.example", "Hoi René", false)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("het deel na de @ bestaat niet"));
+        assert!(refused.body.contains("Hoi René"), "the text is kept");
+    }
+    assert!(app.store.all_reactions().await.unwrap().is_empty());
+    let ok = app.post_form(FORM, &form("Anna", "anna@met-mx.example", "Hoi René", false)).await;
+    assert_eq!(ok.status, StatusCode::OK, "no cap was spent by the refusals");
+}

@@ -1,0 +1,134 @@
+// End-to-end: a reaction in headless Chromium against `postbode dev` on loopback.
+//
+//   node tests/e2e/reactions.mjs BASE_URL DATA_DIR SCREENSHOT_DIR POSTBODE_BINARY
+//
+// A reader leaves a reaction with the form under a post (desktop and 320 px); the author finds
+// his notice in the outbox, opens its "Plaatsen" button and presses the button on that page;
+// the reaction then stands under the post. axe-core (the engine behind Lighthouse's
+// accessibility audits) checks the post page with the form, the form with a problem, and the
+// page with the reaction: no violation at all. Saves screenshots; fails on any console error.
+
+import { readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [base, , shots] = process.argv.slice(2);
+if (!shots) {
+  console.error("usage: node reactions.mjs BASE_URL DATA_DIR SCREENSHOT_DIR POSTBODE_BINARY");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+  ],
+});
+// The pages allow no script (CSP); axe is injected by the test itself, past the policy.
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+const page = await context.newPage();
+const problems = [];
+page.on("console", (msg) => {
+  // The form sent without text answers 422 on purpose (the page with the problem).
+  const expected = msg.text().includes("status of 422") && msg.location().url.endsWith("/reacties");
+  if (msg.type() === "error" && !expected) problems.push(`console: ${msg.text()} (${msg.location().url})`);
+});
+page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function axeClean(what) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => await window.axe.run(document));
+  const violations = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  check(violations.length === 0, `axe finds problems on ${what}:\n${violations.join("\n")}`);
+  check(result.passes.length > 10, `axe ran on ${what}`);
+}
+
+async function noOverflowAt320(what) {
+  await page.setViewportSize({ width: 320, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `${what} is ${overflow}px wider than a 320px screen`);
+}
+
+// The newest mail with `subject` in the outbox (the author's notice goes out at once).
+async function newestMail(subject) {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    await page.goto(`${base}/_outbox`);
+    const link = page.locator("table.outbox tbody tr a", { hasText: subject }).first();
+    if ((await link.count()) > 0) {
+      await link.click();
+      return await page.locator("pre").textContent();
+    }
+    check(Date.now() < until, `no mail "${subject}" in the outbox within 10 seconds`);
+    await page.waitForTimeout(200);
+  }
+}
+
+const post = `${base}/posts/leiderschap-en-vertrouwen`;
+const text = "Mooi geschreven, René.\n\nIk merk dat vertrouwen in mijn team <b>wankelt</b>. Zullen we eens praten?";
+
+try {
+  // The form under the post, on the smallest phone and on a desktop.
+  await page.goto(`${post}#reageer`);
+  check((await page.locator("#reageer form textarea").count()) === 1, "the reaction form under the post");
+  await axeClean("the post page with the reaction form");
+  await noOverflowAt320("the post page with the reaction form");
+  await page.locator("#reageer").screenshot({ path: join(shots, "reaction-form-320px.png") });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  check(!(await page.getByLabel(/Stuur mij ook/).isChecked()), "the newsletter box is not ticked");
+
+  // Sent without text: the problem said, nothing typed lost.
+  await page.getByLabel("Je naam").fill("Marieke");
+  await page.getByLabel(/Je e-mailadres \(niet zichtbaar/).fill("marieke@example.nl");
+  await page.getByLabel("Je reactie").fill("   ");
+  await page.getByRole("button", { name: "Verstuur je reactie" }).click();
+  await page.waitForSelector("text=Schrijf eerst je reactie.");
+  check((await page.getByLabel("Je naam").inputValue()) === "Marieke", "the name is kept");
+  await axeClean("the form with a problem");
+
+  await page.getByLabel("Je reactie").fill(text);
+  await page.getByRole("button", { name: "Verstuur je reactie" }).click();
+  await page.waitForSelector("text=Dank je wel voor je reactie");
+  check((await page.locator("main").textContent()).includes("na goedkeuring staat hij onder het artikel"), "what happens next");
+  await page.goto(post);
+  check(!(await page.locator("main").textContent()).includes("wankelt"), "waiting: not on the page");
+
+  // The author's notice; its button opens a page with a button (a GET changes nothing).
+  const notice = await newestMail("Nieuwe reactie van Marieke");
+  check(notice.includes("niet gecontroleerd") && notice.includes("marieke@example.nl"), "the address, marked as not checked");
+  const approve = notice.match(/https?:\/\/[^\s]+\/reactie\/plaatsen\/[A-Za-z0-9_-]+/);
+  check(approve, `no Plaatsen link in the notice:\n${notice}`);
+  await page.goto(approve[0]);
+  await page.goto(post);
+  check(!(await page.locator("main").textContent()).includes("wankelt"), "opening the button's page publishes nothing");
+  await page.goto(approve[0]);
+  await page.getByRole("button", { name: "Plaatsen" }).click();
+  await page.waitForSelector("text=De reactie staat online");
+  await page.getByRole("link", { name: "Bekijk de reactie" }).click();
+
+  // The reaction under the post: the name, the text as text (no markup), never the address.
+  const reactions = page.locator("#reacties");
+  await reactions.waitFor();
+  const shown = await reactions.textContent();
+  check(shown.includes("Marieke") && shown.includes("<b>wankelt</b>"), `the reaction as typed:\n${shown}`);
+  check((await reactions.locator("b").count()) === 0, "no markup from the reader");
+  check(!(await page.content()).includes("marieke@example.nl"), "the address is not on the page");
+  await axeClean("the post page with a reaction");
+  await page.locator("#reacties").screenshot({ path: join(shots, "reactions-desktop.png") });
+  await noOverflowAt320("the post page with a reaction");
+  await page.locator("#reacties").screenshot({ path: join(shots, "reactions-320px.png") });
+
+  check(problems.length === 0, `browser errors:\n${problems.join("\n")}`);
+  console.log(`e2e: reaction → notice → Plaatsen → shown passed in Chromium, axe clean; screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}
