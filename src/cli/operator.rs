@@ -486,6 +486,14 @@ fn stats_text(stats: &operator::Stats, f: &crate::subscribers::figures::ListFigu
     if let Some(reason) = &stats.intake_throttled {
         let _ = writeln!(out, "confirmation mail THROTTLED to a trickle: {reason}");
     }
+    if stats.reactions_waiting > 0 {
+        let more = if stats.reactions_waiting >= operator::WAITING_COUNTED { " or more" } else { "" };
+        let _ = writeln!(
+            out,
+            "reactions waiting for you: {}{more} (postbode reactions list --waiting)",
+            stats.reactions_waiting
+        );
+    }
     let _ = writeln!(out, "\nfrom {} to {}:", f.since, f.until);
     let _ = writeln!(out, "sign-ups per page:");
     if f.signups_by_source.is_empty() {

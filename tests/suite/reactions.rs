@@ -62,6 +62,8 @@ async fn a_reaction_waits_is_approved_by_its_button_and_shows_escaped(store: Arc
     );
     let page = app.get(POST).await;
     assert!(page.body.contains("id=\"reageer\""), "the form is under the post");
+    let stats = postbode::app::operator::stats(app.store.as_ref(), app.now()).await.unwrap();
+    assert_eq!(stats.reactions_waiting, 1, "postbode stats counts it");
     assert!(!page.body.contains("Mooi stuk"), "waiting: not shown");
 
     let notice = notices(&app);

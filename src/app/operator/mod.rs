@@ -140,7 +140,12 @@ pub struct Stats {
     pub paused: Option<String>,
     /// Why confirmation mail is throttled now (the intake breaker), if it is.
     pub intake_throttled: Option<String>,
+    /// Reactions waiting for the author (at most [`WAITING_COUNTED`] are counted).
+    pub reactions_waiting: usize,
 }
+
+/// How many waiting reactions `stats` counts at most ("1000 or more").
+pub const WAITING_COUNTED: usize = 1000;
 
 pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreError> {
     let mut stats = Stats::default();
@@ -167,6 +172,7 @@ pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreErro
     stats.bounce_rate_percent = stats.last_7_days.bounced as f64 * 100.0 / sent;
     stats.complaint_rate_percent = stats.last_7_days.complained as f64 * 100.0 / sent;
     stats.paused = store.sending_state().await?.paused.map(|p| format!("since {}: {}", p.since, p.reason));
+    stats.reactions_waiting = store.waiting_reactions(WAITING_COUNTED, false).await?.len();
     Ok(stats)
 }
 
