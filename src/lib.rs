@@ -58,6 +58,61 @@
 //!    - [`local`]: `postbode dev` (server, timers, outbox pages);
 //!    - [`cli`]: the `postbode` command, one file per group of commands.
 
+/// A random, opaque 16-byte id, shown (and stored) as 32 hex digits, parsed back from them:
+/// `SubscriberId`, `ReactionId`. `$what` names it in a parse error.
+macro_rules! random_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name([u8; $name::LEN]);
+
+        impl $name {
+            pub const LEN: usize = 16;
+
+            pub fn random() -> $name {
+                $name(*uuid::Uuid::new_v4().as_bytes())
+            }
+
+            pub fn from_bytes(bytes: &[u8]) -> Option<$name> {
+                bytes.try_into().ok().map($name)
+            }
+
+            pub fn as_bytes(&self) -> &[u8; $name::LEN] {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let id = uuid::Uuid::try_parse(s).map_err(|_| format!("`{s}` is not a {}", $what))?;
+                Ok($name(*id.as_bytes()))
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                value.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.to_string()
+            }
+        }
+    };
+}
+pub(crate) use random_id;
+
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -16,8 +16,6 @@
 //! never mailed by postbode (the author's notice carries it as `Reply-To`), and goes with
 //! the reader's export and erase.
 
-use std::fmt;
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -30,66 +28,17 @@ pub const MAX_NAME: usize = 60;
 /// The longest answer of the author, in characters.
 pub const MAX_ANSWER: usize = 4000;
 
-/// A reaction's random id: 16 bytes, shown as 32 hex digits (the CLI takes any unique
-/// beginning of it, as git does).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ReactionId([u8; ReactionId::LEN]);
+crate::random_id!(
+    /// A reaction's random id: 16 bytes, shown as 32 hex digits (the CLI takes any unique
+    /// beginning of it, as git does).
+    ReactionId,
+    "reaction id"
+);
 
 impl ReactionId {
-    pub const LEN: usize = 16;
-
-    pub fn random() -> ReactionId {
-        ReactionId(*uuid::Uuid::new_v4().as_bytes())
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Option<ReactionId> {
-        bytes.try_into().ok().map(ReactionId)
-    }
-
-    pub fn as_bytes(&self) -> &[u8; ReactionId::LEN] {
-        &self.0
-    }
-
     /// The first eight digits: what `postbode reactions list` shows.
     pub fn short(&self) -> String {
         self.to_string()[..8].to_owned()
-    }
-}
-
-impl fmt::Display for ReactionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl std::str::FromStr for ReactionId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<ReactionId, String> {
-        let invalid = || format!("not a reaction id: {s:?}");
-        if s.len() != 2 * ReactionId::LEN || !s.is_ascii() {
-            return Err(invalid());
-        }
-        let mut bytes = [0u8; ReactionId::LEN];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| invalid())?;
-        }
-        Ok(ReactionId(bytes))
-    }
-}
-
-impl TryFrom<String> for ReactionId {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<ReactionId, String> {
-        s.parse()
-    }
-}
-
-impl From<ReactionId> for String {
-    fn from(id: ReactionId) -> String {
-        id.to_string()
     }
 }
 
@@ -249,7 +198,7 @@ mod tests {
         let id = ReactionId::random();
         assert_eq!(id.to_string().parse::<ReactionId>().unwrap(), id);
         assert_eq!(id.short().len(), 8);
-        for bad in ["", "xyz", &"g".repeat(32), &"é".repeat(16)] {
+        for bad in ["", "xyz", &"g".repeat(32), &"é".repeat(16), &"a".repeat(31)] {
             assert!(bad.parse::<ReactionId>().is_err(), "{bad}");
         }
     }

@@ -141,30 +141,17 @@ pub fn scoped_budgets(
         (index, expires_at)
     };
     let ((hour, hour_ends), (day, day_ends)) = (window(HOUR), window(DAY));
-    vec![
-        Budget {
-            key: format!("{scope}mailbox-hour#{mailbox}#{hour}"),
-            limit: caps.mailbox_per_hour,
-            expires_at: hour_ends,
-        },
-        Budget {
-            key: format!("{scope}mailbox-day#{mailbox}#{day}"),
-            limit: caps.mailbox_per_day,
-            expires_at: day_ends,
-        },
-        Budget {
-            key: format!("{scope}client-hour#{client}#{hour}"),
-            limit: caps.client_per_hour,
-            expires_at: hour_ends,
-        },
-        Budget {
-            key: format!("{scope}network-hour#{block}#{hour}"),
-            limit: caps.network_per_hour,
-            expires_at: hour_ends,
-        },
-        Budget { key: format!("{scope}global-hour#{hour}"), limit: caps.global_per_hour, expires_at: hour_ends },
-        Budget { key: format!("{scope}global-day#{day}"), limit: caps.global_per_day, expires_at: day_ends },
+    [
+        (format!("mailbox-hour#{mailbox}#{hour}"), caps.mailbox_per_hour, hour_ends),
+        (format!("mailbox-day#{mailbox}#{day}"), caps.mailbox_per_day, day_ends),
+        (format!("client-hour#{client}#{hour}"), caps.client_per_hour, hour_ends),
+        (format!("network-hour#{block}#{hour}"), caps.network_per_hour, hour_ends),
+        (format!("global-hour#{hour}"), caps.global_per_hour, hour_ends),
+        (format!("global-day#{day}"), caps.global_per_day, day_ends),
     ]
+    .into_iter()
+    .map(|(key, limit, expires_at)| Budget { key: format!("{scope}{key}"), limit, expires_at })
+    .collect()
 }
 
 #[cfg(test)]

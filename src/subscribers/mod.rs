@@ -17,8 +17,6 @@ pub mod figures;
 pub mod import;
 mod lifecycle;
 
-use std::fmt;
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -35,56 +33,11 @@ pub const NEW_READER_PERIOD: jiff::SignedDuration = jiff::SignedDuration::from_h
 /// How long an unconfirmed subscriber is kept after their last confirmation mail.
 pub const PENDING_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
 
-/// A subscriber's random, opaque id: what links carry instead of the address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SubscriberId([u8; SubscriberId::LEN]);
-
-impl SubscriberId {
-    pub const LEN: usize = 16;
-
-    pub fn random() -> SubscriberId {
-        SubscriberId(*uuid::Uuid::new_v4().as_bytes())
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Option<SubscriberId> {
-        bytes.try_into().ok().map(SubscriberId)
-    }
-
-    pub fn as_bytes(&self) -> &[u8; SubscriberId::LEN] {
-        &self.0
-    }
-}
-
-impl fmt::Display for SubscriberId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::str::FromStr for SubscriberId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let id = uuid::Uuid::try_parse(s).map_err(|_| format!("`{s}` is not a subscriber id"))?;
-        Ok(SubscriberId(*id.as_bytes()))
-    }
-}
-
-impl TryFrom<String> for SubscriberId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        value.parse()
-    }
-}
-
-impl From<SubscriberId> for String {
-    fn from(value: SubscriberId) -> Self {
-        value.to_string()
-    }
-}
+crate::random_id!(
+    /// A subscriber's random, opaque id: what links carry instead of the address.
+    SubscriberId,
+    "subscriber id"
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

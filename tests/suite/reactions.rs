@@ -330,7 +330,7 @@ async fn a_post_can_close_its_reactions() {
 /// A reaction from an address whose domain takes no mail (asked of the DNS server): the
 /// author could never answer, so it is refused in Dutch, nothing stored, no cap spent.
 #[tokio::test]
-async fn a_reaction_from_a_domain_without_mail_is_refused() {
+async fn a_reaction_from_a_domain_without_mail_in_the_dns_server_is_refused() {
     use postbode::mail::domains::DnsMailDomains;
     let server = std::env::var("POSTBODE_TEST_DNS")
         .expect("POSTBODE_TEST_DNS is not set: run the tests with ./infra/test-all, which starts the DNS server");

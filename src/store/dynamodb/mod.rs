@@ -204,6 +204,45 @@ where
 }
 
 impl DynamoStore {
+    /// Every item of the partition `pk` whose sort key begins with `prefix` (strongly
+    /// consistent, page by page): a subscriber's sends, a post's reactions.
+    async fn query_prefix<T: serde::de::DeserializeOwned>(&self, pk: &str, prefix: &str) -> Result<Vec<T>, StoreError> {
+        all_pages(|start| async {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(map_err)?;
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        })
+        .await
+    }
+
+    /// Every item the scan's `filter` keeps (with its `values`): for the operator's commands
+    /// now and then, never the sender's work.
+    async fn scan_filtered<T: serde::de::DeserializeOwned>(
+        &self,
+        filter: &str,
+        values: &[(&str, &str)],
+    ) -> Result<Vec<T>, StoreError> {
+        all_pages(|start| async {
+            let mut scan = self.client.scan().table_name(&self.table).filter_expression(filter);
+            for (name, value) in values {
+                scan = scan.expression_attribute_values(*name, s(*value));
+            }
+            let out = scan.consistent_read(true).set_exclusive_start_key(start).send().await.map_err(map_err)?;
+            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        })
+        .await
+    }
+
     async fn send_record(&self, subscriber: &SubscriberId, slug: &str) -> Result<Option<SendRecord>, StoreError> {
         let item = self.get(send_key(subscriber, slug)).await?;
         item.map(|item| serde_dynamo::from_item(item).map_err(StoreError::corrupt)).transpose()

@@ -110,25 +110,7 @@ impl Reactions for DynamoStore {
 
     async fn reactions_of_post(&self, slug: &str) -> Result<Vec<Reaction>, StoreError> {
         let (pk, prefix) = post_reactions(slug);
-        let items: Vec<Reaction> = all_pages(|start| {
-            let (pk, client, table) = (pk.clone(), self.client.clone(), self.table.clone());
-            async move {
-                let out = client
-                    .query()
-                    .table_name(table)
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expression_attribute_values(":pk", s(pk))
-                    .expression_attribute_values(":prefix", s(prefix))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(map_err)?;
-                Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
-            }
-        })
-        .await?;
-        Ok(oldest_first(items))
+        Ok(oldest_first(self.query_prefix(&pk, prefix).await?))
     }
 
     async fn waiting_reactions(&self, limit: usize, newest_first: bool) -> Result<Vec<Reaction>, StoreError> {
@@ -165,22 +147,7 @@ impl Reactions for DynamoStore {
     }
 
     async fn all_reactions(&self) -> Result<Vec<Reaction>, StoreError> {
-        let items: Vec<Reaction> = all_pages(|start| async {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(pk, :post) AND begins_with(sk, :reaction)")
-                .expression_attribute_values(":post", s(POST_PREFIX))
-                .expression_attribute_values(":reaction", s(REACTION_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(map_err)?;
-            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
-        })
-        .await?;
-        Ok(oldest_first(items))
+        let filter = "begins_with(pk, :post) AND begins_with(sk, :reaction)";
+        Ok(oldest_first(self.scan_filtered(filter, &[(":post", POST_PREFIX), (":reaction", REACTION_PREFIX)]).await?))
     }
 }

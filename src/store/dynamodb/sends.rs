@@ -147,22 +147,6 @@ impl Sends for DynamoStore {
     }
 
     async fn sends(&self, subscriber: &SubscriberId) -> Result<Vec<SendRecord>, StoreError> {
-        let pk = subscriber_pk(subscriber);
-        all_pages(|start| async {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :send)")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":send", s(send_sk("")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(map_err)?;
-            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
-        })
-        .await
+        self.query_prefix(&subscriber_pk(subscriber), &send_sk("")).await
     }
 }

@@ -118,21 +118,7 @@ impl Subscribers for DynamoStore {
     }
 
     async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
-        all_pages(|start| async {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("sk = :sub")
-                .expression_attribute_values(":sub", s("SUB"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(map_err)?;
-            Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
-        })
-        .await
+        self.scan_filtered("sk = :sub", &[(":sub", "SUB")]).await
     }
 
     async fn erase_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
