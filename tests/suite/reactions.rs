@@ -345,3 +345,41 @@ async fn a_reaction_from_a_domain_without_mail_in_the_dns_server_is_refused() {
     let ok = app.post_form(FORM, &form("Anna", "anna@met-mx.example", "Hoi René", false)).await;
     assert_eq!(ok.status, StatusCode::OK, "no cap was spent by the refusals");
 }
+
+/// `postbode reactions …` on the local store: list (waiting), show with the address,
+/// approve and answer by the id's first digits, delete; an unknown or ambiguous id is said.
+#[test]
+fn the_author_moderates_from_the_command_line() {
+    use crate::helpers::{postbode, stderr, stdout};
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = postbode::startup::local_store(data.path()).unwrap();
+    let now = jiff::Timestamp::now();
+    let reaction = postbode::reactions::Reaction::new(
+        "leiderschap-en-vertrouwen",
+        "Anna\u{202e}".into(),
+        SubscriberEmail::parse("anna@example.nl").unwrap(),
+        "Eerste regel\nTweede regel".into(),
+        now,
+    );
+    runtime.block_on(postbode::store::Reactions::insert_reaction(&store, &reaction)).unwrap();
+    drop(store);
+    let short = reaction.id.short();
+    let listed = stdout(&postbode(&["reactions", "list", "--waiting", "--local", dir]));
+    assert!(listed.contains(&short) && listed.contains("waiting") && listed.contains("1 reaction(s)"), "{listed}");
+    assert!(listed.contains("Anna\\u{202e}"), "hidden characters shown, never acted on: {listed}");
+    let shown = stdout(&postbode(&["reactions", "show", &short, "--local", dir]));
+    assert!(shown.contains("anna@example.nl") && shown.contains("Eerste regel\nTweede regel"), "{shown}");
+    let approved = postbode(&["reactions", "approve", &short, "--local", dir]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    let answered = postbode(&["reactions", "answer", &short, "Dank je, Anna.", "--local", dir]);
+    assert!(stdout(&answered).contains("shown under it"), "{}", stderr(&answered));
+    assert_eq!(stdout(&postbode(&["reactions", "list", "--waiting", "--local", dir])).trim(), "0 reaction(s)");
+    let unknown = postbode(&["reactions", "approve", "ffffffff", "--local", dir]);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("no reaction with id ffffffff"));
+    let deleted = postbode(&["reactions", "delete", &reaction.id.to_string(), "--local", dir]);
+    assert!(stdout(&deleted).contains("deleted"), "{}", stderr(&deleted));
+    assert_eq!(stdout(&postbode(&["reactions", "list", "--local", dir])).trim(), "0 reaction(s)");
+}
