@@ -31,6 +31,7 @@ pub async fn add_due_subscribers(store: &Arc<dyn Store>, n: usize, now: Timestam
             confirmed_at: Some("2026-11-20T10:00:00Z".parse().unwrap()),
             welcome: Welcome::NotSent,
             drip: Default::default(),
+            preferences: Default::default(),
             next_due_at: Some(now),
             left_at: None,
             transient_bounces: 0,

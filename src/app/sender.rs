@@ -658,7 +658,9 @@ impl Sender {
             return self.visit_one_who_left(subscriber, now, report).await;
         }
         let confirmed_at = subscriber.confirmed_at.unwrap_or(subscriber.created_at);
-        let plan: Plan = crate::schedule::plan(schedule, &self.programme, &subscriber.drip, confirmed_at, now);
+        let wants = subscriber.preferences.wants();
+        let plan: Plan =
+            crate::schedule::plan_for(schedule, &self.programme, &subscriber.drip, confirmed_at, wants, now);
         if plan.outside_window {
             subscriber.next_due_at = Some(plan.next_visit);
             report.skip("nothing due outside a send window; booked for the next visit");

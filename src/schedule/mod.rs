@@ -218,6 +218,33 @@ impl Programme {
     }
 }
 
+/// What a reader wants of the list (their preferences, as the plan needs them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    /// The series (after a pause, if one runs).
+    pub series: bool,
+    /// Broadcasts, paused or not.
+    pub news: bool,
+    /// No series post before this moment.
+    pub paused_until: Option<Timestamp>,
+}
+
+impl Wants {
+    /// Everything: the series and the news, no pause.
+    pub const EVERYTHING: Wants = Wants { series: true, news: true, paused_until: None };
+}
+
+/// [`plan_for`] a reader who wants everything.
+pub fn plan(
+    schedule: &Schedule,
+    programme: &Programme,
+    state: &DripState,
+    confirmed_at: Timestamp,
+    now: Timestamp,
+) -> Plan {
+    plan_for(schedule, programme, state, confirmed_at, Wants::EVERYTHING, now)
+}
+
 /// What to send to a subscriber visited at `now`.
 ///
 /// - Series posts go in an open window (post 1 at once if the series says so), one per
@@ -228,11 +255,15 @@ impl Programme {
 /// - At most one mail of the list a day (in the series' time zone): a broadcast goes before
 ///   the series post, which then waits for the next window; a second broadcast waits for the
 ///   next day (broadcasts of the very same moment go together, so none is ever skipped).
-pub fn plan(
+/// - Only what the reader `wants`: no broadcasts for "only the series", no series post for
+///   "only news" or while the series is paused; then the next post not had, at the first
+///   window after the pause. A reader who wants no news is not visited during a pause.
+pub fn plan_for(
     schedule: &Schedule,
     programme: &Programme,
     state: &DripState,
     confirmed_at: Timestamp,
+    wants: Wants,
     now: Timestamp,
 ) -> Plan {
     let folded;
@@ -249,8 +280,13 @@ pub fn plan(
     let window = schedule.open_window(now);
     let today = schedule.date(now);
     let mailed_today = state.last_mail_at.or(state.last_sent_at).is_some_and(|t| schedule.date(t) == today);
-    let pending =
-        || programme.broadcasts.iter().filter(move |b| b.moment > confirmed_at && !state.received.contains(&b.slug));
+    let pending = || {
+        programme
+            .broadcasts
+            .iter()
+            .filter(move |b| wants.news && b.moment > confirmed_at && !state.received.contains(&b.slug))
+    };
+    let paused = wants.paused_until.filter(|until| *until > now);
     let after_window = window.and_then(|w| w.saturating_add(schedule.window_length).ok()).unwrap_or(now);
     let mut next_visit = schedule.next_start(after_window);
 
@@ -262,7 +298,11 @@ pub fn plan(
         }
     }
 
-    let next_post = programme.series.iter().find(|(_, slug)| !state.received.contains(slug));
+    let next_post = programme
+        .series
+        .iter()
+        .find(|(_, slug)| !state.received.contains(slug))
+        .filter(|_| wants.series && paused.is_none());
     let at_once = state.series_received(programme) == 0 && schedule.first_post_at_once;
     if sends.is_empty()
         && !mailed_today
@@ -296,6 +336,12 @@ pub fn plan(
                 .map_or(next_visit, |z| z.timestamp())
         };
         next_visit = next_visit.min(when);
+    }
+    // Paused and no news wanted: nothing to look at before the pause ends.
+    if let Some(until) = paused
+        && !wants.news
+    {
+        next_visit = next_visit.max(schedule.next_start(until));
     }
     Plan { outside_window: sends.is_empty() && window.is_none(), sends, next_visit }
 }

@@ -286,3 +286,66 @@ fn a_broadcast_deployed_after_its_window_still_reaches_everyone() {
         [PlannedSend { slug: "deel-2".into(), order: Some(2) }]
     );
 }
+
+/// Walks a reader through `visits` visits from `first`, as the sender would, and says what
+/// went when.
+fn walk(
+    s: &Schedule,
+    p: &Programme,
+    wants: Wants,
+    confirmed: Timestamp,
+    first: Timestamp,
+    visits: usize,
+) -> Vec<(String, String)> {
+    let (mut state, mut visit, mut got) = (had(&["deel-1"], Some("2026-12-01T07:05:00Z"), None), first, Vec::new());
+    for _ in 0..visits {
+        let now = visit.checked_add(SignedDuration::from_mins(5)).unwrap();
+        let plan = plan_for(s, p, &state, confirmed, wants, now);
+        for send in &plan.sends {
+            got.push((send.slug.clone(), s.date(now).to_string()));
+            state.record(send, now);
+        }
+        assert!(plan.next_visit > now);
+        visit = plan.next_visit;
+    }
+    got
+}
+
+#[test]
+fn a_four_week_pause_skips_four_windows_and_resumes_at_the_next_post() {
+    let s = tuesday_0800(7);
+    let mut p = programme(&[1, 2, 3, 4]);
+    p.broadcasts.push(broadcast("2026-12-16T23:00:00Z", "kerst", false));
+    let confirmed = ts("2026-11-26T15:00:00Z");
+    // Paused on Saturday 5 December for 4 weeks: until Saturday 2 January.
+    let paused = Wants { paused_until: Some(ts("2027-01-02T10:00:00Z")), ..Wants::EVERYTHING };
+    let got = walk(&s, &p, paused, confirmed, ts("2026-12-08T07:00:00Z"), 6);
+    assert_eq!(
+        got,
+        [
+            ("kerst".into(), "2026-12-22".into()),
+            ("deel-2".into(), "2027-01-05".into()),
+            ("deel-3".into(), "2027-01-12".into()),
+        ],
+        "8, 15, 22 and 29 December skipped for the series; news still came"
+    );
+    // Only the series, paused: not visited before the pause ends, no news.
+    let series_only = Wants { news: false, ..paused };
+    let plan = plan_for(&s, &p, &had(&["deel-1"], None, None), confirmed, series_only, ts("2026-12-08T07:05:00Z"));
+    assert!(plan.sends.is_empty());
+    assert_eq!(plan.next_visit, ts("2027-01-05T07:00:00Z"));
+    assert_eq!(walk(&s, &p, series_only, confirmed, plan.next_visit, 2)[0], ("deel-2".into(), "2027-01-05".into()));
+}
+
+#[test]
+fn news_only_readers_get_broadcasts_and_no_series_post_and_series_only_the_reverse() {
+    let s = tuesday_0800(7);
+    let mut p = programme(&[1, 2, 3]);
+    p.broadcasts.push(broadcast("2026-12-09T23:00:00Z", "nieuws", false));
+    let confirmed = ts("2026-11-26T15:00:00Z");
+    let news = Wants { series: false, ..Wants::EVERYTHING };
+    assert_eq!(walk(&s, &p, news, confirmed, ts("2026-12-08T07:00:00Z"), 4), [("nieuws".into(), "2026-12-15".into())]);
+    let series = Wants { news: false, ..Wants::EVERYTHING };
+    let got = walk(&s, &p, series, confirmed, ts("2026-12-08T07:00:00Z"), 4);
+    assert_eq!(got.iter().map(|(slug, _)| slug.as_str()).collect::<Vec<_>>(), ["deel-2", "deel-3"]);
+}

@@ -88,7 +88,7 @@ pub fn compute(histories: &[History<'_>], confirm_pages_shown: u64, since: Times
                     *figures.signups_by_source.entry(format!("import: {source}")).or_default() += 1
                 }
                 ConsentAction::Confirm => figures.confirmed += 1,
-                ConsentAction::Unsubscribe => {}
+                ConsentAction::Unsubscribe | ConsentAction::Preference => {}
             }
         }
         for (slug, at) in &history.sent {
@@ -168,6 +168,7 @@ mod tests {
             user_agent: None,
             source_url: Some(source.into()),
             consent_text_version: "v1".into(),
+            detail: None,
         }
     }
 
@@ -186,6 +187,7 @@ mod tests {
             confirmed_at: confirmed.map(ts),
             welcome: Welcome::NotSent,
             drip: Default::default(),
+            preferences: Default::default(),
             next_due_at: None,
             left_at: left.map(ts),
             transient_bounces: 0,

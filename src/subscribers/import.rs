@@ -205,6 +205,7 @@ pub fn import_row(
         user_agent: None,
         source_url: Some(row.consent_source.clone()),
         consent_text_version: IMPORTED_CONSENT_VERSION.into(),
+        detail: None,
     };
     match (row.status, existing) {
         // Whoever the file says left or never confirmed is never added; a record here (they
@@ -243,6 +244,7 @@ pub fn import_row(
                 confirmed_at: Some(now),
                 welcome: Welcome::NotSent,
                 drip: Default::default(),
+                preferences: Default::default(),
                 next_due_at: Some(first_visit),
                 left_at: None,
                 transient_bounces: 0,

@@ -14,7 +14,7 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    fn record(&self, action: ConsentAction, at: Timestamp) -> ConsentRecord {
+    pub(super) fn record(&self, action: ConsentAction, at: Timestamp) -> ConsentRecord {
         ConsentRecord {
             action,
             at,
@@ -22,6 +22,7 @@ impl Evidence {
             user_agent: self.user_agent.clone(),
             source_url: self.source_url.clone(),
             consent_text_version: self.consent_text_version.clone(),
+            detail: None,
         }
     }
 }
@@ -85,6 +86,7 @@ pub fn subscribe(
             confirmed_at: None,
             welcome: Welcome::NotSent,
             drip: Default::default(),
+            preferences: Default::default(),
             next_due_at: None,
             left_at: None,
             transient_bounces: 0,

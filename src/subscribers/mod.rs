@@ -16,6 +16,7 @@ pub mod export;
 pub mod figures;
 pub mod import;
 mod lifecycle;
+pub mod preferences;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,7 @@ use crate::schedule::DripState;
 pub use lifecycle::{
     ConfirmOutcome, Evidence, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
 };
+pub use preferences::{MailChoice, PreferenceChange, Preferences, change_preferences};
 
 /// How long after confirming a reader counts as new (see [`Subscriber::is_new_reader`]).
 pub const NEW_READER_PERIOD: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
@@ -80,6 +82,8 @@ pub enum ConsentAction {
     /// Consent given elsewhere, imported by the author (`source_url` then holds the source as
     /// given, e.g. "inschrijflijst workshop maart 2024").
     Import,
+    /// A choice of the reader's own (which mail, a pause, their name): `detail` says which.
+    Preference,
 }
 
 /// One step of the consent proof (AVG art. 7, Telecommunicatiewet 11.7): who did what, when,
@@ -93,6 +97,9 @@ pub struct ConsentRecord {
     pub source_url: Option<String>,
     /// Hash of the consent text shown with the form.
     pub consent_text_version: String,
+    /// What a preference step chose ("mail: news", "series paused until …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Where the one welcome mail (with the whitepaper) stands.
@@ -137,6 +144,9 @@ pub struct Subscriber {
     /// Where the subscriber is in the series and the broadcasts.
     #[serde(default)]
     pub drip: DripState,
+    /// Their own choices: which mail, a pause of the series.
+    #[serde(default, skip_serializing_if = "Preferences::is_default")]
+    pub preferences: Preferences,
     /// When the sender should next look at this subscriber; `None` keeps them out of the
     /// sender's index altogether.
     #[serde(default, skip_serializing_if = "Option::is_none")]

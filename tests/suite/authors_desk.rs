@@ -251,6 +251,7 @@ async fn export_round_trip_scenario(from: Desk, to: Desk) {
         user_agent: Some("Firefox".into()),
         source_url: Some(source.into()),
         consent_text_version: "v1".into(),
+        detail: None,
     };
     let blog = "https://www.voorbeeld.nl/blog";
     let hour = SignedDuration::from_hours(1);
@@ -436,6 +437,7 @@ async fn stats_scenario(desk: Desk) {
         user_agent: None,
         source_url: Some(page.into()),
         consent_text_version: "v1".into(),
+        detail: None,
     };
     let blog = "https://www.voorbeeld.nl/blog";
     let mut anna = desk.add("anna@example.nl", Status::Confirmed, SignedDuration::from_hours(24 * 60)).await;
