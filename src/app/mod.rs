@@ -12,6 +12,7 @@
 //! | [`sender`] | the scheduled sender: series and broadcasts, claims, pacing, retention, weekly summary |
 //! | [`ses_events`] | SES bounces, complaints and `Send` events; the circuit breaker; resume |
 //! | [`operator`] | export, erase, unsubscribe, import, stats and figures, send-test, smoke |
+//! | [`preferences`] | a reader's own page and the author's commands for them: which mail, a pause, the name |
 //! | [`preview`] | the author's previews of posts and letters |
 //! | [`reactions`] | reactions under posts: the form, the author's notice, approve, delete, answer |
 //! | [`retry`] | the one "read, decide, write; on a lost race read again" loop |
@@ -21,6 +22,7 @@
 
 pub mod confirmations;
 pub mod operator;
+pub mod preferences;
 pub mod preflight;
 pub mod preview;
 pub mod reactions;
@@ -177,5 +179,7 @@ pub fn recipient(
         to: lettre::message::Mailbox::new(subscriber.first_name.clone(), address),
         first_name: subscriber.first_name.clone(),
         unsubscribe_token: tokens.sign(Purpose::Unsubscribe, &subscriber.id, subscriber.token_version, now),
+        preferences_token: (subscriber.status == crate::subscribers::Status::Confirmed)
+            .then(|| tokens.sign(Purpose::Preferences, &subscriber.id, subscriber.token_version, now)),
     })
 }

@@ -18,6 +18,7 @@ pub fn placeholder_recipient() -> Recipient {
         to: Mailbox::new(Some("Anna de Vries".into()), "anna@lezer.example".parse().expect("static address")),
         first_name: Some("Anna".into()),
         unsubscribe_token: "VOORBEELD-AFMELDTOKEN".into(),
+        preferences_token: Some("VOORBEELD-VOORKEURENTOKEN".into()),
     }
 }
 

@@ -271,9 +271,7 @@ pub async fn find(store: &dyn Store, id: &str) -> Result<Found, StoreError> {
 
 /// Every reaction left with `email` (for that person's export and erase).
 pub async fn of_address(store: &dyn Store, email: &SubscriberEmail) -> Result<Vec<Reaction>, StoreError> {
-    let mut all = store.all_reactions().await?;
-    all.retain(|r| &r.email == email);
-    Ok(all)
+    store.reactions_of_address(email).await
 }
 
 /// Erases waiting reactions older than the retention period (`months`, the privacy

@@ -85,6 +85,11 @@ pub fn post_url(base: &BaseUrl, slug: &str) -> String {
     base.join(&format!("/posts/{slug}"))
 }
 
+/// A reader's preference page (served by the HTTP API).
+pub fn preferences_url(base: &BaseUrl, token: &str) -> String {
+    base.join(&format!("/voorkeuren/{token}"))
+}
+
 /// The one-click unsubscribe address for a token (served by the HTTP API).
 pub fn unsubscribe_url(base: &BaseUrl, token: &str) -> String {
     base.join(&format!("/unsubscribe/{token}"))
@@ -171,6 +176,9 @@ pub struct Recipient {
     pub first_name: Option<String>,
     /// Signed unsubscribe token: the link carries it, never the address.
     pub unsubscribe_token: String,
+    /// Signed token of their preference page ("Je voorkeuren" in the footer); `None` for
+    /// someone who has none yet (the confirmation mail goes to an address not confirmed).
+    pub preferences_token: Option<String>,
 }
 
 /// One email as sent: both parts and the MIME message that carries them.
@@ -426,7 +434,7 @@ impl PreparedEmail {
                 Slot::ContactHref => html_attr_url(&format!("mailto:{}", site.contact_email)),
                 Slot::PrivacyUrl => html_attr_url(&privacy_url(&settings.base_url)),
                 Slot::Reason => html_text(&letter.reason),
-                Slot::Greeting | Slot::UnsubscribeUrl => return None,
+                Slot::Greeting | Slot::UnsubscribeUrl | Slot::PreferencesLink => return None,
             })
         });
 
@@ -486,6 +494,7 @@ impl PreparedEmail {
     /// byte-identical.
     pub fn render(&self, recipient: &Recipient, date: SystemTime) -> Result<RenderedEmail, RenderError> {
         let unsubscribe = unsubscribe_url(&self.base_url, &recipient.unsubscribe_token);
+        let preferences = recipient.preferences_token.as_ref().map(|token| preferences_url(&self.base_url, token));
         let first_name = recipient.first_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
 
         let html = self.html.finish(|slot| match slot {
@@ -493,6 +502,9 @@ impl PreparedEmail {
                 format!("<p style=\"{}\">Hoi {},</p>\n", ElementStyles::EMAIL.p, html_text(name))
             }),
             Slot::UnsubscribeUrl => html_attr_url(&unsubscribe),
+            Slot::PreferencesLink => preferences
+                .as_ref()
+                .map_or(String::new(), |url| format!(" · <a href=\"{}\">Je voorkeuren</a>", html_attr_url(url))),
             _ => String::new(),
         });
 
@@ -502,6 +514,9 @@ impl PreparedEmail {
             text.push_str(&format!("Hoi {name},\n\n"));
         }
         text.push_str(&self.text_body);
+        if let Some(url) = &preferences {
+            text.push_str(&format!("Minder e-mail, een pauze of je gegevens: {url}\n"));
+        }
         text.push_str(&format!("Wil je deze e-mails niet meer? Afmelden: {unsubscribe}\n"));
 
         let mime = self.mime(recipient, &unsubscribe, &text, &html, date)?;

@@ -224,6 +224,7 @@ impl LetterKind {
                     to: lettre::message::Mailbox::new(None, recipient.to.email.clone()),
                     first_name: None,
                     unsubscribe_token: recipient.unsubscribe_token.clone(),
+                    preferences_token: None,
                 };
                 let confirm = super::email::confirm_url(base, "VOORBEELD-BEVESTIGTOKEN");
                 confirmation(catalogue, settings, &anonymous, &confirm, date)

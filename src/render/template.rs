@@ -18,10 +18,12 @@ pub enum Slot {
     PrivacyUrl,
     Reason,
     UnsubscribeUrl,
+    /// ` · <a …>Je voorkeuren</a>` beside *Afmelden*, for a reader who has a preference page.
+    PreferencesLink,
 }
 
 impl Slot {
-    const ALL: [(&'static str, Slot); 14] = [
+    const ALL: [(&'static str, Slot); 15] = [
         ("title", Slot::Title),
         ("preheader", Slot::Preheader),
         ("masthead", Slot::Masthead),
@@ -36,6 +38,7 @@ impl Slot {
         ("privacy_url", Slot::PrivacyUrl),
         ("reason", Slot::Reason),
         ("unsubscribe_url", Slot::UnsubscribeUrl),
+        ("preferences_link", Slot::PreferencesLink),
     ];
 
     fn from_name(name: &str) -> Option<Slot> {

@@ -398,6 +398,10 @@ pub trait Reactions: Send + Sync {
     /// Every reaction, oldest first, for the operator's commands (in DynamoDB a scan, as
     /// [`Subscribers::all_subscribers`]).
     async fn all_reactions(&self) -> Result<Vec<Reaction>, StoreError>;
+
+    /// Every reaction left with `email`, oldest first (for that person's export and erase;
+    /// in DynamoDB a query on the address's key, never a scan).
+    async fn reactions_of_address(&self, email: &SubscriberEmail) -> Result<Vec<Reaction>, StoreError>;
 }
 
 /// The whole port: what a store of postbode offers, as one trait object (`Arc<dyn Store>`).

@@ -45,6 +45,8 @@ pub enum Purpose {
     ApproveReaction = 4,
     /// The author's "Verwijderen" button under a reaction notice.
     DeleteReaction = 5,
+    /// A reader's preference page ("Je voorkeuren" in every mail's footer).
+    Preferences = 6,
 }
 
 impl Purpose {
@@ -55,6 +57,7 @@ impl Purpose {
             3 => Some(Purpose::Whitepaper),
             4 => Some(Purpose::ApproveReaction),
             5 => Some(Purpose::DeleteReaction),
+            6 => Some(Purpose::Preferences),
             _ => None,
         }
     }

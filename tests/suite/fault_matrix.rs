@@ -513,6 +513,10 @@ impl postbode::store::Reactions for FaultyStore {
     async fn all_reactions(&self) -> Result<Vec<Reaction>, StoreError> {
         self.inner.all_reactions().await
     }
+
+    async fn reactions_of_address(&self, email: &SubscriberEmail) -> Result<Vec<Reaction>, StoreError> {
+        self.inner.reactions_of_address(email).await
+    }
 }
 
 // ---- the scenarios ----------------------------------------------------------------------

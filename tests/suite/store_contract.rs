@@ -487,6 +487,8 @@ pub async fn reactions_of_a_post_and_waiting_ones(store: Arc<dyn Store>) {
         "approved: not waiting"
     );
     assert_eq!(store.all_reactions().await.unwrap().len(), 3);
+    let anna = SubscriberEmail::parse("anna@example.nl").unwrap();
+    assert_eq!(ids(store.reactions_of_address(&anna).await.unwrap()), [c.id.clone(), a.id.clone()], "a person's");
 
     store.delete_reaction(&b).await.unwrap();
     store.delete_reaction(&b).await.unwrap();
@@ -494,6 +496,10 @@ pub async fn reactions_of_a_post_and_waiting_ones(store: Arc<dyn Store>) {
     assert_eq!(store.change_reaction(&b, &ReactionChange::Notified).await.unwrap(), None, "a change finds nothing");
     assert_eq!(ids(store.reactions_of_post("post-a").await.unwrap()), vec![a.id.clone()]);
     assert_eq!(ids(store.all_reactions().await.unwrap()), [c.id.clone(), a.id.clone()]);
+    store.delete_reaction(&c).await.unwrap();
+    assert_eq!(ids(store.reactions_of_address(&anna).await.unwrap()), vec![a.id.clone()]);
+    let bob = SubscriberEmail::parse("bob@example.nl").unwrap();
+    assert!(store.reactions_of_address(&bob).await.unwrap().is_empty());
 }
 
 /// Every case above, for one store. Listed once; each becomes a test per store.

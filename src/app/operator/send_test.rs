@@ -56,6 +56,7 @@ pub async fn send_test(
         to: lettre::message::Mailbox::new(None, address),
         first_name: None,
         unsubscribe_token: parts.tokens.sign(Purpose::Unsubscribe, &SubscriberId::random(), 1, now),
+        preferences_token: Some(parts.tokens.sign(Purpose::Preferences, &SubscriberId::random(), 1, now)),
     };
     let (catalogue, settings) = (parts.catalogue.as_ref(), &parts.email);
     let (email, kind) = match what {

@@ -105,6 +105,17 @@ pub(super) fn post_reactions(slug: &str) -> (String, &'static str) {
     (format!("{POST_PREFIX}{slug}"), REACTION_PREFIX)
 }
 
+/// A reaction of an address, under the address's key (beside its subscriber lookup): a
+/// person's reactions are found with one query for their export and erase.
+pub(super) fn address_reaction_key(email: &SubscriberEmail, id: &ReactionId) -> Item {
+    key(format!("EMAIL#{email}"), format!("{REACTION_PREFIX}{id}"))
+}
+
+/// The address partition of `email` (and the sort-key prefix of its reactions).
+pub(super) fn address_reactions(email: &SubscriberEmail) -> (String, &'static str) {
+    (format!("EMAIL#{email}"), REACTION_PREFIX)
+}
+
 /// Where a reaction's post is found from its id alone (links and the CLI carry only the id).
 pub(super) fn reaction_lookup_key(id: &ReactionId) -> Item {
     key(format!("{REACTION_PREFIX}{id}"), "REACTION")

@@ -15,6 +15,7 @@
 //! | subscribe intent | `INTENT` | `<time>#<id>` | `intent` (JSON), `expires_at` (TTL): for the confirmations worker, which the table's stream wakes |
 //! | reaction | `POST#<slug>` | `REACTION#<id>` | the [`crate::reactions::Reaction`] fields; `due_pk` = `REACTIONS-WAITING` + `due_at` while waiting |
 //! | reaction lookup | `REACTION#<id>` | `REACTION` | `slug`: the post of a reaction known by its id |
+//! | reaction of an address | `EMAIL#<address>` | `REACTION#<id>` | `slug`: a person's reactions, for their export and erase |
 //!
 //! - **Unique addresses.** A new subscriber is written in one transaction with its address
 //!   item, on the condition that the address item does not exist (or has expired): of two

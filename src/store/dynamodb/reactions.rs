@@ -37,14 +37,17 @@ fn oldest_first(mut reactions: Vec<Reaction>) -> Vec<Reaction> {
 #[async_trait]
 impl Reactions for DynamoStore {
     async fn insert_reaction(&self, reaction: &Reaction) -> Result<(), StoreError> {
-        let mut lookup = reaction_lookup_key(&reaction.id);
-        lookup.insert("slug".into(), s(reaction.slug.clone()));
-        let mut lookup = self.put(lookup)?;
-        lookup.condition_expression = Some("attribute_not_exists(pk)".into());
+        let pointer = |mut key: Item| {
+            key.insert("slug".into(), s(reaction.slug.clone()));
+            let mut put = self.put(key)?;
+            put.condition_expression = Some("attribute_not_exists(pk)".into());
+            Ok::<_, StoreError>(TransactWriteItem::builder().put(put).build())
+        };
         let mut record = self.put(self.reaction_item(reaction)?)?;
         record.condition_expression = Some("attribute_not_exists(pk)".into());
         self.write(vec![
-            TransactWriteItem::builder().put(lookup).build(),
+            pointer(reaction_lookup_key(&reaction.id))?,
+            pointer(address_reaction_key(&reaction.email, &reaction.id))?,
             TransactWriteItem::builder().put(record).build(),
         ])
         .await
@@ -104,6 +107,7 @@ impl Reactions for DynamoStore {
         self.write(vec![
             self.delete(reaction_key(&reaction.slug, &reaction.id))?,
             self.delete(reaction_lookup_key(&reaction.id))?,
+            self.delete(address_reaction_key(&reaction.email, &reaction.id))?,
         ])
         .await
     }
@@ -144,6 +148,23 @@ impl Reactions for DynamoStore {
             waiting.reverse();
         }
         Ok(waiting)
+    }
+
+    async fn reactions_of_address(&self, email: &SubscriberEmail) -> Result<Vec<Reaction>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Pointer {
+            sk: String,
+            slug: String,
+        }
+        let (pk, prefix) = address_reactions(email);
+        let mut found = Vec::new();
+        for pointer in self.query_prefix::<Pointer>(&pk, prefix).await? {
+            let Some(id) = pointer.sk.strip_prefix(prefix).and_then(|id| id.parse().ok()) else { continue };
+            if let Some(item) = self.get(reaction_key(&pointer.slug, &id)).await? {
+                found.push(reaction_of(item)?);
+            }
+        }
+        Ok(oldest_first(found))
     }
 
     async fn all_reactions(&self) -> Result<Vec<Reaction>, StoreError> {

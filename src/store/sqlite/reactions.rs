@@ -116,6 +116,17 @@ impl Reactions for SqliteStore {
         .await
     }
 
+    async fn reactions_of_address(&self, email: &SubscriberEmail) -> Result<Vec<Reaction>, StoreError> {
+        let email = email.as_str().to_owned();
+        self.with(move |c| {
+            let mut statement = c.prepare(
+                "SELECT data FROM reactions WHERE json_extract(data, '$.email') = ?1 ORDER BY created_at, id",
+            )?;
+            read_rows(&mut statement, [email])
+        })
+        .await
+    }
+
     async fn all_reactions(&self) -> Result<Vec<Reaction>, StoreError> {
         self.with(move |c| {
             let mut statement = c.prepare("SELECT data FROM reactions ORDER BY created_at, id")?;
