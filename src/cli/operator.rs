@@ -37,6 +37,21 @@ pub enum SubscribersAction {
     /// Unsubscribes a reader who asked (by reply, say); keeps their consent proof, unlike
     /// `erase`.
     Unsubscribe { email: String },
+    /// Pauses the series for a reader who asked (their news keeps coming if they want it):
+    /// `--weeks N` (1 to 52) or `--until YYYY-MM-DD`.
+    Pause {
+        email: String,
+        #[arg(long, conflicts_with = "until", required_unless_present = "until")]
+        weeks: Option<i64>,
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Ends a reader's pause now.
+    Resume { email: String },
+    /// Which mail a reader wants: `both` (the series and news), `series` or `news`.
+    Prefer { email: String, choice: String },
+    /// Changes a reader's first name (an empty NAME removes it).
+    Rename { email: String, name: String },
     /// Stops every link sent to a reader before now (confirm, whitepaper) from working, by
     /// raising their token version; their unsubscribe links keep working. For a leaked link.
     RevokeLinks { email: String },
@@ -150,6 +165,41 @@ fn json_terminal_safe(json: &str) -> String {
     out
 }
 
+/// A change of a reader's preferences on their request, with the command in the proof.
+async fn preference(
+    store: &dyn crate::store::Store,
+    email: &str,
+    command: &str,
+    change: &crate::subscribers::PreferenceChange,
+    now: jiff::Timestamp,
+) -> CommandResult {
+    use crate::app::preferences::{self, Changed};
+    let address = email_arg(email)?;
+    let evidence = preferences::by_the_operator(command);
+    let lookup = crate::app::retry::Lookup::Email(&address);
+    match preferences::change(store, lookup, change, &evidence, now).await.map_err(|e| crate::error_chain(&e))? {
+        Changed::Unknown => not_found(email),
+        Changed::Nothing(read) => {
+            println!(
+                "{email} ({}): nothing changed (already so, or not for a reader in this state)",
+                read.status.as_str()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Changed::Now(stored) => {
+            let p = &stored.preferences;
+            let paused = p.paused_at(now).map(|t| format!(", series paused until {t}")).unwrap_or_default();
+            println!(
+                "{email}: {}, gets {}{paused}; name {}",
+                stored.status.as_str(),
+                p.mail.as_str(),
+                safe(stored.first_name.as_deref().unwrap_or("-"))
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 /// `postbode subscribers …`
 pub fn subscribers(action: SubscribersAction, target: &Target) -> CommandResult {
     runtime()?.block_on(subscribers_async(action, target))
@@ -194,16 +244,19 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
             };
             println!("{} ({}), {}", s.email, safe(s.first_name.as_deref().unwrap_or("no name")), s.status.as_str());
             println!("id {}, since {}, posts received {}", s.id, s.created_at, s.drip.received.len());
+            let paused = s.preferences.paused_at(now).map(|t| format!(", series paused until {t}")).unwrap_or_default();
+            println!("gets {}{paused}", s.preferences.mail.as_str());
             println!("consent:");
             for c in &s.consent {
                 println!(
-                    "  {:?} at {} from {} ({}), page {}, consent text {}",
+                    "  {:?} at {} from {} ({}), page {}, consent text {}{}",
                     c.action,
                     c.at,
                     c.ip.as_deref().unwrap_or("?"),
                     safe(c.user_agent.as_deref().unwrap_or("?")),
                     safe(c.source_url.as_deref().unwrap_or("-")),
-                    c.consent_text_version
+                    c.consent_text_version,
+                    c.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
                 );
             }
             println!("sends:");
@@ -268,6 +321,35 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
                     println!("unsubscribed {email} (was {}); the consent proof is kept", status.as_str())
                 }
             }
+        }
+        SubscribersAction::Pause { email, weeks, until } => {
+            let change = match (weeks, until.as_deref()) {
+                (Some(weeks), _) => crate::app::preferences::pause_for_weeks(None, weeks, now)
+                    .ok_or_else(|| format!("--weeks must be 1 to {}", crate::app::preferences::MAX_PAUSE_WEEKS))?,
+                (None, Some(date)) => {
+                    let date: jiff::civil::Date =
+                        date.parse().map_err(|e| format!("--until `{date}` is not a date like 2027-01-05: {e}"))?;
+                    let zone = crate::content::site_time_zone();
+                    let until = date.to_zoned(zone).map_err(|e| e.to_string())?.timestamp();
+                    crate::app::preferences::pause_until(None, until)
+                }
+                (None, None) => return Err("say how long: --weeks N or --until YYYY-MM-DD".into()),
+            };
+            return preference(store.as_ref(), &email, "pause", &change, now).await;
+        }
+        SubscribersAction::Resume { email } => {
+            return preference(store.as_ref(), &email, "resume", &crate::subscribers::PreferenceChange::Resume, now)
+                .await;
+        }
+        SubscribersAction::Prefer { email, choice } => {
+            let choice = crate::subscribers::MailChoice::parse(&choice)
+                .ok_or_else(|| format!("`{choice}` is not a choice: both, series or news"))?;
+            let change = crate::subscribers::PreferenceChange::Mail(choice);
+            return preference(store.as_ref(), &email, "prefer", &change, now).await;
+        }
+        SubscribersAction::Rename { email, name } => {
+            let change = crate::subscribers::PreferenceChange::Rename(Some(name));
+            return preference(store.as_ref(), &email, "rename", &change, now).await;
         }
         SubscribersAction::RevokeLinks { email } => {
             match operator::revoke_links(store.as_ref(), &email_arg(&email)?, now)
@@ -485,6 +567,14 @@ fn stats_text(stats: &operator::Stats, f: &crate::subscribers::figures::ListFigu
     }
     if let Some(reason) = &stats.intake_throttled {
         let _ = writeln!(out, "confirmation mail THROTTLED to a trickle: {reason}");
+    }
+    let choices = &stats.preferences;
+    if choices.paused + choices.series_only + choices.news_only > 0 {
+        let _ = writeln!(
+            out,
+            "readers' choices: {} pausing the series, {} only the series, {} only news",
+            choices.paused, choices.series_only, choices.news_only
+        );
     }
     if stats.reactions_waiting > 0 {
         let more = if stats.reactions_waiting >= operator::WAITING_COUNTED { " or more" } else { "" };

@@ -89,10 +89,10 @@ fn confirmed_page(app: &AppState, subscriber: &Subscriber, now: Timestamp) -> Re
 pub async fn unsubscribe_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     // Someone whose data is gone is unsubscribed: say so, never "not found".
     let Some(Linked { subscriber, .. }) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
-        return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
+        return Ok(pages::unsubscribed(&app.catalogue.site, None).into_response());
     };
     if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
-        return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
+        return Ok(unsubscribed_page(&app, &subscriber));
     }
     Ok(pages::confirm_button(
         &app.catalogue.site,
@@ -115,10 +115,18 @@ pub async fn unsubscribe(
     // Someone whose data is gone is unsubscribed: 200 and the page (mail providers show a
     // failed one-click unsubscribe otherwise).
     let Some(Linked { subscriber, .. }) = resolve_if_known(&app, &token, Purpose::Unsubscribe).await? else {
-        return Ok(pages::unsubscribed(&app.catalogue.site).into_response());
+        return Ok(pages::unsubscribed(&app.catalogue.site, None).into_response());
     };
     subscription::unsubscribe(app.store.as_ref(), Lookup::Known(&subscriber), &evidence, app.now()).await?;
-    Ok(pages::unsubscribed(&app.catalogue.site).into_response())
+    Ok(unsubscribed_page(&app, &subscriber))
+}
+
+/// "Je bent afgemeld", with the way back to less mail for someone who unsubscribed (not for
+/// an address that bounced or complained: it gets nothing again).
+fn unsubscribed_page(app: &AppState, subscriber: &Subscriber) -> Response {
+    let can_come_back = matches!(subscriber.status, Status::Confirmed | Status::Unsubscribed);
+    let url = can_come_back.then(|| crate::app::preferences::page_url(app, subscriber, app.now()));
+    pages::unsubscribed(&app.catalogue.site, url.as_deref()).into_response()
 }
 
 #[tracing::instrument(name = "whitepaper", skip_all)]

@@ -53,12 +53,17 @@ pub fn confirmed(site: &Site, whitepaper_url: &str) -> Markup {
     )
 }
 
-pub fn unsubscribed(site: &Site) -> Markup {
+/// After unsubscribing; `preferences` is the reader's page, for someone who may rather have
+/// less mail than none.
+pub fn unsubscribed(site: &Site, preferences: Option<&str>) -> Markup {
     layout(
         site,
         "Je bent afgemeld",
         html! {
             p { "Je krijgt geen e-mails meer van mij. Jammer dat je gaat, en bedankt voor het lezen." }
+            @if let Some(url) = preferences {
+                p { "Toch niet? " a href=(url) { "Kies liever minder e-mail" } ": alleen mijn nieuws, of een pauze van de serie." }
+            }
             p.muted { "Per ongeluk afgemeld? Met het aanmeldformulier op de website meld je je weer aan." }
         },
     )

@@ -504,7 +504,14 @@ impl PreparedEmail {
             Slot::UnsubscribeUrl => html_attr_url(&unsubscribe),
             Slot::PreferencesLink => preferences
                 .as_ref()
-                .map_or(String::new(), |url| format!(" · <a href=\"{}\">Je voorkeuren</a>", html_attr_url(url))),
+                // Filled in after the CSS was inlined: the style of `.footer a` (email.html), as
+                // the footer's other links got it.
+                .map_or(String::new(), |url| {
+                    format!(
+                        " · <a href=\"{}\" style=\"color: #5e5e5e;text-decoration: underline;\">Je voorkeuren</a>",
+                        html_attr_url(url)
+                    )
+                }),
             _ => String::new(),
         });
 

@@ -454,6 +454,14 @@ pub fn weekly_summary_text(
         let _ = writeln!(out, "  {ledger}: {}, {}, {}", m.sent, m.bounced, m.complained);
     }
     out.push('\n');
+    let c = f.choices;
+    if c.paused + c.series_only + c.news_only > 0 {
+        let _ = writeln!(
+            out,
+            "Keuzes van lezers: {} met de serie op pauze, {} alleen de serie, {} alleen nieuws\n",
+            c.paused, c.series_only, c.news_only
+        );
+    }
     let _ = writeln!(out, "Lezers:");
     let last = f.list_size.len().saturating_sub(1);
     for (i, (date, n)) in f.list_size.iter().enumerate() {

@@ -11,6 +11,28 @@ use serde::Serialize;
 
 use super::{ConsentAction, Status, Subscriber};
 
+/// What confirmed readers chose on their preference page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Choices {
+    /// With the series paused now.
+    pub paused: u64,
+    pub series_only: u64,
+    pub news_only: u64,
+}
+
+impl Choices {
+    /// Counts `subscriber`'s choices at `now`, if they are confirmed.
+    pub fn count(&mut self, subscriber: &Subscriber, now: Timestamp) {
+        if subscriber.status != Status::Confirmed {
+            return;
+        }
+        let p = &subscriber.preferences;
+        self.paused += u64::from(p.paused_at(now).is_some());
+        self.series_only += u64::from(p.mail == super::MailChoice::SeriesOnly);
+        self.news_only += u64::from(p.mail == super::MailChoice::NewsOnly);
+    }
+}
+
 /// What happened in a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListFigures {
@@ -35,6 +57,8 @@ pub struct ListFigures {
     /// Readers' views of each post's web page, per day (UTC) of the period (filled in from
     /// the store's counters by `operator::figures`; bots and `HEAD` are not counted).
     pub page_views: BTreeMap<String, BTreeMap<Date, u64>>,
+    /// What confirmed readers chose on their page, at the period's end.
+    pub choices: Choices,
 }
 
 /// Mails sent on one ledger, and the bounces and complaints they drew.
@@ -77,6 +101,7 @@ pub fn compute(histories: &[History<'_>], confirm_pages_shown: u64, since: Times
     let mut figures = ListFigures { since, until, confirm_pages_shown, ..ListFigures::default() };
     for history in histories {
         let s = history.subscriber;
+        figures.choices.count(s, until);
         for record in &s.consent {
             if !in_period(record.at) {
                 continue;

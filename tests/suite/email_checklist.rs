@@ -57,7 +57,7 @@ fn css_is_inlined_and_only_media_rules_stay_in_a_style_tag() {
     for_each_html(|doc, _| {
         for el in select(doc, "body, td, p, h1, h2, h3, a, li, blockquote, img") {
             let style = el.attr("style").unwrap_or("");
-            assert!(!style.trim().is_empty(), "<{}> has no inline style", el.value().name());
+            assert!(!style.trim().is_empty(), "<{}> has no inline style: {}", el.value().name(), el.html());
         }
         let styles = select(doc, "style");
         assert_eq!(styles.len(), 1);

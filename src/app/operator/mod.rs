@@ -142,6 +142,8 @@ pub struct Stats {
     pub intake_throttled: Option<String>,
     /// Reactions waiting for the author (at most [`WAITING_COUNTED`] are counted).
     pub reactions_waiting: usize,
+    /// What confirmed readers chose on their page.
+    pub preferences: crate::subscribers::figures::Choices,
 }
 
 /// How many waiting reactions `stats` counts at most ("1000 or more").
@@ -151,6 +153,7 @@ pub async fn stats(store: &dyn Store, now: Timestamp) -> Result<Stats, StoreErro
     let mut stats = Stats::default();
     for subscriber in store.all_subscribers().await? {
         *stats.subscribers.entry(subscriber.status.as_str().to_owned()).or_default() += 1;
+        stats.preferences.count(&subscriber, now);
         if matches!(subscriber.status, Status::Pending) {
             continue;
         }
