@@ -322,6 +322,12 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     assert!(app.get("/posts/leiderschap-en-vertrouwen").await.body.contains("Mooi."));
     let delete = mail_linking(&anna_address, "/reactie/verwijderen/").await;
     assert_eq!(app.post_form(&delete, "").await.status.as_u16(), 200);
+    // Her own page: a choice, and her data to take along.
+    let preferences = mail_linking(&anna_address, "/voorkeuren/").await;
+    assert!(app.post_form(&preferences, "action=mail&mail=both").await.body.contains("Er veranderde niets"));
+    assert!(app.post_form(&preferences, "action=pause&weeks=2").await.body.contains("op pauze"));
+    assert!(app.post_form(&preferences, "action=resume").await.body.contains("De pauze is voorbij"));
+    assert!(app.post_form(&preferences, "action=data").await.body.contains(&anna_address));
     // Again later: the same address is known now (the worker updates instead of inserting).
     app.advance(jiff::SignedDuration::from_hours(2));
     app.subscribe(&bob_address).await;
@@ -420,6 +426,11 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         handle(events_store.as_ref(), &fixture(name), &Breaker::default(), sent_at).await.unwrap();
     }
     assert!(worker_store.sending_state().await.unwrap().paused.is_some());
+
+    // At last, Anna erases everything from her own page.
+    let erased = app.post_form(&preferences, "action=erase-confirmed").await;
+    assert!(erased.body.contains("Je gegevens zijn verwijderd"), "{}", erased.body);
+    assert!(reader.subscriber_by_email(&anna).await.unwrap().is_none());
 
     let mut mismatches = Vec::new();
     for (function, recorders) in [

@@ -19,6 +19,7 @@ mod iam;
 mod lambda_events;
 mod no_oracle;
 mod operator;
+mod preferences;
 mod preflight;
 mod preview_cli;
 mod publishing;

@@ -111,6 +111,11 @@ impl TestApp {
         TestApp::build_with(Arc::new(SqliteStore::in_memory().unwrap()), Caps::default(), None, catalogue, None)
     }
 
+    /// The app serving `catalogue` on `store`.
+    pub fn with_catalogue_on(store: Arc<dyn Store>, catalogue: postbode::content::Catalogue) -> TestApp {
+        TestApp::build_with(store, Caps::default(), None, catalogue, None)
+    }
+
     /// The app with other caps on reactions.
     pub fn with_reaction_caps(store: Arc<dyn Store>, caps: Caps) -> TestApp {
         TestApp::build_full(store, Caps::default(), caps, None, seed_catalogue(), None)

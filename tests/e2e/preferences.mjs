@@ -1,0 +1,173 @@
+// End-to-end: a reader's own page in headless Chromium against `postbode dev` on loopback.
+//
+//   node tests/e2e/preferences.mjs BASE_URL DATA_DIR SCREENSHOT_DIR POSTBODE_BINARY
+//
+// Subscribes and confirms, follows "Je voorkeuren" from the welcome mail's footer, and makes
+// every choice through the page: only news, a pause of 2 weeks and one until a date, the end
+// of a pause, a new first name; the whitepaper again; the data as a download; unsubscribing
+// and coming back with less mail; erasing everything (after the second button). At 320 px
+// and on a desktop; axe-core finds no violation on any of those pages; the store agrees
+// (`postbode subscribers show`).
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const [base, dataDir, shots, postbode] = process.argv.slice(2);
+if (!postbode) {
+  console.error("usage: node preferences.mjs BASE_URL DATA_DIR SCREENSHOT_DIR POSTBODE_BINARY");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+  ],
+});
+// The pages allow no script (CSP); axe is injected by the test itself, past the policy.
+const context = await browser.newContext({ viewport: { width: 320, height: 800 }, bypassCSP: true, acceptDownloads: true });
+const page = await context.newPage();
+const problems = [];
+page.on("console", (msg) => {
+  if (msg.type() === "error") problems.push(`console: ${msg.text()} (${msg.location().url})`);
+});
+page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function axeClean(what) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => await window.axe.run(document));
+  const violations = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  check(violations.length === 0, `axe finds problems on ${what}:\n${violations.join("\n")}`);
+}
+
+async function fits(what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `${what} is ${overflow}px wider than the screen`);
+}
+
+async function newestMail(subject) {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    await page.goto(`${base}/_outbox`);
+    const link = page.locator("table.outbox tbody tr a", { hasText: subject }).first();
+    if ((await link.count()) > 0) {
+      await link.click();
+      return await page.locator("pre").textContent();
+    }
+    check(Date.now() < until, `no mail "${subject}" in the outbox within 10 seconds`);
+    await page.waitForTimeout(200);
+  }
+}
+
+function linkIn(text, path) {
+  const match = text.match(new RegExp(`${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${path}[A-Za-z0-9_-]+`));
+  check(match, `no ${path} link in the mail:\n${text}`);
+  return match[0];
+}
+
+async function saidAfter(button, text) {
+  await page.getByRole("button", { name: button }).click();
+  await page.waitForSelector(`text=${text}`);
+  await fits(`the page after "${button}"`);
+}
+
+const email = "fleur@example.nl";
+function shown() {
+  return execFileSync(postbode, ["subscribers", "show", email, "--local", dataDir]).toString();
+}
+
+try {
+  // A reader subscribes and confirms.
+  await page.goto(`${base}/posts/leiderschap-en-vertrouwen`);
+  const subscribe = page.locator("section.subscribe");
+  await subscribe.getByLabel("Je e-mailadres").fill(email);
+  await subscribe.getByLabel("Je voornaam (mag leeg blijven)").fill("Fleur");
+  await subscribe.getByRole("button", { name: "Ontvang de whitepaper" }).click();
+  await page.waitForSelector("text=Bijna klaar!");
+  await page.goto(linkIn(await newestMail("Bevestig je aanmelding"), "/confirm/"));
+  await page.getByRole("button", { name: "Ja, bevestig mijn aanmelding" }).click();
+  await page.waitForSelector("text=Gelukt, je bent aangemeld!");
+  const welcome = await newestMail("Welkom!");
+  const preferences = linkIn(welcome, "/voorkeuren/");
+  const mailFrame = page.frameLocator("iframe.mail");
+  check((await mailFrame.locator("a", { hasText: "Je voorkeuren" }).count()) === 1, "the footer links the page");
+
+  // The page on the smallest phone: every choice.
+  await page.goto(preferences);
+  check((await page.locator("h1").textContent()) === "Je voorkeuren", "the page");
+  await fits("the preference page");
+  await axeClean("the preference page at 320 px");
+  await page.screenshot({ path: join(shots, "preferences-320px.png"), fullPage: true });
+  await page.getByLabel("Alleen nieuws (geen serie)").check();
+  await saidAfter("Bewaar je keuze", "Bewaard: alleen nieuws");
+  check(shown().includes("gets news"), "the store says news only");
+  await page.getByLabel("De serie en mijn nieuws").check();
+  await saidAfter("Bewaar je keuze", "Bewaard: de serie en mijn nieuws");
+  await page.getByLabel("2 weken").check();
+  await saidAfter("Pauzeer de serie", "staat op pauze tot");
+  await axeClean("the page with a pause");
+  await saidAfter("Pauze nu beëindigen", "De pauze is voorbij");
+  await page.getByLabel("Of tot een datum (mag leeg blijven)").fill("2027-02-01");
+  await saidAfter("Pauzeer de serie", "staat op pauze tot 1 februari 2027");
+  check(shown().includes("series paused until 2027-01-31T23:00:00Z"), "the store has the pause (Amsterdam midnight)");
+  await page.getByLabel("Zo spreek ik je aan (mag leeg blijven)").fill("Fleur Anne");
+  await saidAfter("Bewaar je naam", "Bewaard: je naam");
+  check(shown().includes("(Fleur Anne)"), "the store has the new name");
+  check(shown().includes("Preference at"), "every choice is a step in the proof");
+  const whitepaper = await page.getByRole("link", { name: /opnieuw/ }).getAttribute("href");
+  check(whitepaper.includes("/whitepaper/"), "the whitepaper again");
+
+  // On a desktop: the data as a download.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(preferences);
+  await axeClean("the preference page on a desktop");
+  await page.screenshot({ path: join(shots, "preferences-desktop.png"), fullPage: true });
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download je gegevens" }).click(),
+  ]);
+  check(download.suggestedFilename() === "mijn-gegevens.json", "a file named for what it is");
+  const data = JSON.parse(readFileSync(await download.path(), "utf8"));
+  check(data.subscriber.email === email && data.subscriber.first_name === "Fleur Anne", "the data as stored");
+
+  // Unsubscribed, then back with less mail.
+  await page.goto(linkIn(welcome, "/unsubscribe/"));
+  await page.getByRole("button", { name: "Afmelden" }).click();
+  await page.waitForSelector("text=Je bent afgemeld");
+  await page.getByRole("link", { name: "Kies liever minder e-mail" }).click();
+  await page.waitForSelector("text=Toch weer e-mail?");
+  await axeClean("the page of someone who left");
+  await page.getByLabel("Alleen nieuws (geen serie)").check();
+  await saidAfter("Meld me weer aan", "Welkom terug");
+  check(shown().includes("confirmed"), "subscribed again");
+
+  // Everything erased, after the second button.
+  await page.getByRole("button", { name: "Verwijder alles" }).click();
+  await page.waitForSelector("text=Alles verwijderen?");
+  await axeClean("the erase question");
+  await page.setViewportSize({ width: 320, height: 800 });
+  await fits("the erase question");
+  await saidAfter("Ja, verwijder alles", "Je gegevens zijn verwijderd");
+  let gone = false;
+  try {
+    shown();
+  } catch {
+    gone = true;
+  }
+  check(gone, "the store has nothing left of the reader");
+
+  check(problems.length === 0, `browser errors:\n${problems.join("\n")}`);
+  console.log(`e2e: every choice on the preference page passed in Chromium at 320 px and on a desktop, axe clean; screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,227 @@
+//! A reader's own page (issue 23), on SQLite and on DynamoDB Local: the footer's link, a mail
+//! scanner's GET, which mail, a pause the sender keeps, the name, the data to take along,
+//! erasing everything, the way back after unsubscribing; and the CLI for a reader who asks by
+//! mail.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use jiff::SignedDuration;
+use postbode::store::Store;
+use postbode::store::sqlite::SqliteStore;
+use postbode::subscribers::{ConsentAction, MailChoice, Status, SubscriberEmail};
+
+use crate::test_app::TestApp;
+
+fn sqlite() -> Arc<dyn Store> {
+    Arc::new(SqliteStore::in_memory().unwrap())
+}
+
+async fn dynamodb() -> Arc<dyn Store> {
+    Arc::new(crate::aws::dynamo_store().await.0)
+}
+
+/// Subscribes and confirms `email`; returns the path of the preference link in the welcome
+/// mail's footer.
+async fn confirmed_reader(app: &TestApp, email: &str) -> String {
+    app.subscribe(email).await;
+    let confirm = app.emails().into_iter().rfind(|e| e.to == email && e.file.ends_with("confirm.eml")).unwrap();
+    assert!(!confirm.text.contains("/voorkeuren/"), "no page before the address is confirmed");
+    assert_eq!(app.post_form(&confirm.path("/confirm/"), "").await.status, StatusCode::OK);
+    let welcome = app.emails().into_iter().rfind(|e| e.to == email && e.file.ends_with("welcome.eml")).unwrap();
+    assert!(welcome.html.contains(">Je voorkeuren</a>"), "the footer links the page");
+    welcome.path("/voorkeuren/")
+}
+
+async fn stored(app: &TestApp, email: &str) -> postbode::subscribers::Subscriber {
+    app.store.subscriber_by_email(&SubscriberEmail::parse(email).unwrap()).await.unwrap().unwrap()
+}
+
+/// Choices made on the page are stored with a step in the proof; GETs change nothing.
+async fn choices_on_the_page_are_stored_with_their_proof(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    let page = confirmed_reader(&app, "anna@example.nl").await;
+    let before = stored(&app, "anna@example.nl").await;
+    for _ in 0..3 {
+        let shown = app.get(&page).await;
+        assert_eq!(shown.status, StatusCode::OK);
+        assert!(shown.body.contains("Welke e-mail wil je?"));
+        assert_eq!(shown.headers["x-robots-tag"], "noindex, nofollow");
+    }
+    assert_eq!(stored(&app, "anna@example.nl").await, before, "a scanner's GET changes nothing");
+
+    let news = app.post_form(&page, "action=mail&mail=news").await;
+    assert_eq!(news.status, StatusCode::OK);
+    assert!(news.body.contains("Bewaard: alleen nieuws"), "{}", news.body);
+    let anna = stored(&app, "anna@example.nl").await;
+    assert_eq!(anna.preferences.mail, MailChoice::NewsOnly);
+    let step = anna.consent.last().unwrap();
+    assert_eq!((step.action, step.detail.as_deref()), (ConsentAction::Preference, Some("mail: news")));
+    assert_eq!(step.user_agent.as_deref(), Some("TestBrowser/1.0"), "who did it, as for every step");
+
+    app.post_form(&page, "action=mail&mail=both").await;
+    let paused = app.post_form(&page, "action=pause&weeks=4").await;
+    assert!(paused.body.contains("staat op pauze tot"), "{}", paused.body);
+    let anna = stored(&app, "anna@example.nl").await;
+    assert_eq!(anna.preferences.paused_until, app.now().checked_add(SignedDuration::from_hours(24 * 28)).ok());
+    assert!(app.post_form(&page, "action=resume").await.body.contains("De pauze is voorbij"));
+    let until = app.post_form(&page, "action=pause&until=2027-01-12").await;
+    assert!(until.body.contains("12 januari 2027"), "{}", until.body);
+    let too_long = app.post_form(&page, "action=pause&until=2031-01-01").await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    app.post_form(&page, "action=rename&first_name=Anna+Maria%E2%80%AE").await;
+    assert_eq!(stored(&app, "anna@example.nl").await.first_name.as_deref(), Some("Anna Maria"));
+    let same = app.post_form(&page, "action=rename&first_name=Anna+Maria").await;
+    assert!(same.body.contains("Er veranderde niets"));
+    assert!(app.get(&page).await.body.contains("/whitepaper/"), "the whitepaper again");
+    let figures = postbode::app::operator::stats(app.store.as_ref(), app.now()).await.unwrap();
+    assert_eq!((figures.preferences.paused, figures.preferences.news_only), (1, 0));
+}
+
+/// The data as JSON, and erase after a second button: only the suppression hash stays.
+async fn data_and_erase_on_the_page(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    let page = confirmed_reader(&app, "bob@example.nl").await;
+    let data = app.post_form(&page, "action=data").await;
+    assert_eq!(data.headers["content-disposition"], "attachment; filename=\"mijn-gegevens.json\"");
+    let json: serde_json::Value = serde_json::from_str(&data.body).unwrap();
+    assert_eq!(json["subscriber"]["email"], "bob@example.nl");
+    assert!(json["subscriber"]["consent"].as_array().unwrap().len() >= 2, "the proof is in it");
+    assert!(json["reactions"].as_array().unwrap().is_empty());
+
+    let question = app.post_form(&page, "action=erase").await;
+    assert!(question.body.contains("Ja, verwijder alles"));
+    assert!(app.store.subscriber_by_email(&SubscriberEmail::parse("bob@example.nl").unwrap()).await.unwrap().is_some());
+    let erased = app.post_form(&page, "action=erase-confirmed").await;
+    assert!(erased.body.contains("Je gegevens zijn verwijderd"));
+    let bob = SubscriberEmail::parse("bob@example.nl").unwrap();
+    assert!(app.store.subscriber_by_email(&bob).await.unwrap().is_none(), "the record is gone");
+    assert!(postbode::app::operator::is_suppressed(app.store.as_ref(), &app.tokens, &bob).await.unwrap());
+    assert!(app.get(&page).await.body.contains("Je gegevens zijn verwijderd"), "the link says so afterwards");
+}
+
+/// After unsubscribing, the page offers less mail instead; choosing it subscribes again
+/// (the signed link shows the address is theirs), with that step in the proof.
+async fn unsubscribed_readers_can_choose_less_mail(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    confirmed_reader(&app, "carla@example.nl").await;
+    let welcome = app.emails().into_iter().rfind(|e| e.file.ends_with("welcome.eml")).unwrap();
+    let left = app.post_form(&welcome.path("/unsubscribe/"), "").await;
+    assert!(left.body.contains("Kies liever minder e-mail"), "{}", left.body);
+    let doc = scraper::Html::parse_document(&left.body);
+    let link = doc.select(&scraper::Selector::parse("a[href*='/voorkeuren/']").unwrap()).next().unwrap();
+    let page = link.value().attr("href").unwrap().trim_start_matches(crate::test_app::BASE).to_owned();
+    assert!(app.get(&page).await.body.contains("Toch weer e-mail?"));
+    let back = app.post_form(&page, "action=mail&mail=news").await;
+    assert!(back.body.contains("Welkom terug"), "{}", back.body);
+    let carla = stored(&app, "carla@example.nl").await;
+    assert_eq!((carla.status, carla.preferences.mail), (Status::Confirmed, MailChoice::NewsOnly));
+    assert_eq!(carla.consent.last().unwrap().action, ConsentAction::Confirm);
+}
+
+/// A forged link, or one from before the reader's links were renewed, is refused.
+async fn forged_and_revoked_links_are_refused(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store.clone());
+    let page = confirmed_reader(&app, "dirk@example.nl").await;
+    let forged = format!("{}x", &page[..page.len() - 1]);
+    assert_eq!(app.get(&forged).await.status, StatusCode::BAD_REQUEST);
+    let dirk = SubscriberEmail::parse("dirk@example.nl").unwrap();
+    postbode::app::operator::revoke_links(store.as_ref(), &dirk, app.now()).await.unwrap();
+    assert_eq!(app.post_form(&page, "action=mail&mail=news").await.status, StatusCode::GONE);
+    assert_eq!(stored(&app, "dirk@example.nl").await.preferences.mail, MailChoice::Both, "nothing changed");
+}
+
+macro_rules! on_both_stores {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $case() {
+                    super::$case(super::sqlite()).await
+                }
+            )+
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $case() {
+                    super::$case(super::dynamodb().await).await
+                }
+            )+
+        }
+    };
+}
+
+on_both_stores!(
+    choices_on_the_page_are_stored_with_their_proof,
+    data_and_erase_on_the_page,
+    unsubscribed_readers_can_choose_less_mail,
+    forged_and_revoked_links_are_refused,
+);
+
+/// The sender keeps the choices: a 4-week pause skips 4 windows of the series (news still
+/// comes) and resumes at the next post; a news-only reader gets the broadcast and no series
+/// post.
+async fn the_sender_keeps_a_pause_and_news_only(store: Arc<dyn Store>) {
+    let post = |file: &str, order: u32| {
+        (
+            format!("leiderschap/{file}.md"),
+            format!(
+                "+++\ntitle = \"Deel {order}\"\nslug = \"{file}\"\norder = {order}\nsummary = \"Deel {order}.\"\n+++\n\nTekst.\n"
+            ),
+        )
+    };
+    let (two, three) = (post("deel-2", 2), post("deel-3", 3));
+    let news = (
+        "posts/nieuws.md".to_owned(),
+        "+++\ntitle = \"Nieuws\"\nslug = \"nieuws\"\nsummary = \"Nieuws.\"\ndate = 2026-12-16\n+++\n\nNieuws.\n"
+            .to_owned(),
+    );
+    let files = [two, three, news];
+    let extra: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let app = TestApp::with_catalogue_on(store, crate::helpers::catalogue_with(&extra).unwrap());
+    let sender = app.app.parts().sender(Default::default()).unwrap();
+    let run = |at: &str| postbode::app::sender::Run { now: at.parse().unwrap(), scheduled_at: None, deadline: None };
+    // Tuesday 1 December, in the window: both confirm; Bob wants only news.
+    let anna = confirmed_reader(&app, "anna@example.nl").await;
+    app.set_client("198.51.100.2");
+    let bob = confirmed_reader(&app, "bob@example.nl").await;
+    app.post_form(&bob, "action=mail&mail=news").await;
+    sender.run(run("2026-12-01T09:05:00Z")).await.unwrap();
+    // Saturday 5 December: Anna pauses the series for 4 weeks (until Saturday 2 January).
+    app.advance(SignedDuration::from_hours(24 * 4));
+    assert!(app.post_form(&anna, "action=pause&weeks=4").await.body.contains("2 januari 2027"));
+    let got = |to: &str| {
+        app.emails()
+            .into_iter()
+            .filter(|e| e.to == to && !e.file.ends_with("confirm.eml") && !e.file.ends_with("welcome.eml"))
+            .map(|e| e.subject)
+            .collect::<Vec<_>>()
+    };
+    let mut anna_by_day = Vec::new();
+    for tuesday in ["2026-12-08", "2026-12-15", "2026-12-22", "2026-12-29", "2027-01-05", "2027-01-12"] {
+        let before = got("anna@example.nl").len();
+        sender.run(run(&format!("{tuesday}T07:05:00Z"))).await.unwrap();
+        anna_by_day.extend(got("anna@example.nl")[before..].iter().map(|subject| (tuesday, subject.clone())));
+    }
+    assert_eq!(
+        anna_by_day,
+        [("2026-12-22", "Nieuws".to_owned()), ("2027-01-05", "Deel 2".to_owned()), ("2027-01-12", "Deel 3".to_owned())],
+        "8, 15, 22 and 29 December without the series; the news still came; part 2 after the pause"
+    );
+    assert_eq!(got("anna@example.nl")[0], "Leiderschap en vertrouwen", "part 1 before the pause");
+    assert_eq!(got("bob@example.nl"), ["Nieuws"], "news only: no series post");
+}
+
+mod sender_keeps_choices {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn on_sqlite() {
+        super::the_sender_keeps_a_pause_and_news_only(super::sqlite()).await
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn on_dynamodb() {
+        super::the_sender_keeps_a_pause_and_news_only(super::dynamodb().await).await
+    }
+}
