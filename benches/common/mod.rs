@@ -32,6 +32,7 @@ pub async fn add_due_subscribers(store: &Arc<dyn Store>, n: usize, now: Timestam
             welcome: Welcome::NotSent,
             drip: Default::default(),
             preferences: Default::default(),
+            address_change: None,
             next_due_at: Some(now),
             left_at: None,
             transient_bounces: 0,

@@ -9,7 +9,8 @@
 //! | `GET /unsubscribe/{token}` | a page with a button |
 //! | `POST /unsubscribe/{token}` | unsubscribe at once (also RFC 8058 one-click), 200, no redirect |
 //! | `GET /whitepaper/{token}` | the whitepaper, for confirmed subscribers |
-//! | `GET`/`POST /voorkeuren/{token}` | a reader's own page: which mail, a pause, the name, the whitepaper again, their data, erase |
+//! | `GET`/`POST /voorkeuren/{token}` | a reader's own page: which mail, a pause, the name, another address, the whitepaper again, their data, erase |
+//! | `GET`/`POST /adres/{token}` | the button in the mail to a new address: a page with a button; the POST moves the reader there |
 //! | `GET /posts/{slug}` | a post's page with its published reactions; a reader's `GET` adds one to the post's views of the day ([`page_views`]) |
 //! | `POST /posts/{slug}/reacties` | the reaction form: stored as waiting, the author told ([`crate::app::reactions`]) |
 //! | `GET`/`POST /reactie/plaatsen/{token}`, `/reactie/verwijderen/{token}` | the author's buttons: a page with a button; the POST publishes or deletes |
@@ -78,6 +79,7 @@ fn routes(app: AppState) -> Router<AppState> {
         .route("/unsubscribe/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
         .route("/whitepaper/{token}", get(links::whitepaper))
         .route("/voorkeuren/{token}", get(preferences::show).post(preferences::act))
+        .route("/adres/{token}", get(preferences::address_page).post(preferences::address))
         .route("/health", get(health))
         .route("/", get(web::home))
         .route(crate::render::web::PRIVACY_PATH, get(web::privacy))

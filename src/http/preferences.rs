@@ -29,6 +29,7 @@ struct Fields {
     weeks: Option<String>,
     until: Option<String>,
     first_name: Option<String>,
+    email: Option<String>,
 }
 
 async fn resolve(app: &AppState, token: &str) -> Result<Option<Subscriber>, AppError> {
@@ -142,6 +143,18 @@ fn page(app: &AppState, subscriber: &Subscriber, notice: Option<&str>) -> Respon
                         button type="submit" { "Bewaar je naam" }
                     }
                 }
+                section aria-labelledby="adres" {
+                    h2 id="adres" { "Ander e-mailadres" }
+                    @if let Some(change) = &subscriber.address_change {
+                        p { "Ik stuurde op " (dutch_day(change.requested_at)) " een bevestiging naar " (change.email) ". Tot je die bevestigt, blijft alles naar dit adres gaan." }
+                    }
+                    form method="post" {
+                        input type="hidden" name="action" value="address";
+                        label for="nieuw-adres" { "Je nieuwe e-mailadres" }
+                        input id="nieuw-adres" name="email" type="email" required autocomplete="email" inputmode="email";
+                        button type="submit" { "Stuur een bevestiging naar het nieuwe adres" }
+                    }
+                }
                 section aria-labelledby="whitepaper" {
                     h2 id="whitepaper" { "De whitepaper" }
                     p { a href=(app.whitepaper_link(subscriber, now)) { "Download „" (site.whitepaper.title) "” opnieuw" } }
@@ -237,6 +250,9 @@ pub async fn act(
         "resume" => PreferenceChange::Resume,
         "rename" => PreferenceChange::Rename(fields.first_name.clone()),
         "data" => return data(&app, &subscriber).await,
+        "address" => {
+            return ask_address(&app, &subscriber, fields.email.as_deref(), request_info::client_ip(&parts)).await;
+        }
         "erase" => return Ok(erase_question(&app)),
         "erase-confirmed" => return erase(&app, &subscriber).await,
         _ => return invalid("Dit formulier kan ik niet lezen."),
@@ -245,6 +261,115 @@ pub async fn act(
         Changed::Now(stored) => Ok(page(&app, &stored, Some(&notice_of(&change, &stored)))),
         Changed::Nothing(read) => Ok(page(&app, &read, Some("Er veranderde niets: zo stond het al."))),
         Changed::Unknown => Ok(gone(&app)),
+    }
+}
+
+async fn ask_address(
+    app: &AppState,
+    subscriber: &Subscriber,
+    email: Option<&str>,
+    ip: Option<String>,
+) -> Result<Response, AppError> {
+    use crate::app::preferences::AddressAsked;
+    let Ok(new) = crate::subscribers::SubscriberEmail::parse(email.unwrap_or("")) else {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.",
+        ));
+    };
+    match preferences::ask_address_change(app, subscriber, new.clone(), ip.as_deref()).await? {
+        AddressAsked::Mailed => {
+            let now_stored = app.store.subscriber(&subscriber.id).await?.unwrap_or_else(|| subscriber.clone());
+            let notice = format!(
+                "Ik stuurde een bevestiging naar {new}. Druk op de knop in die e-mail; tot dan blijft alles naar {} gaan.",
+                subscriber.email
+            );
+            Ok(page(app, &now_stored, Some(&notice)))
+        }
+        AddressAsked::OverCap => Err(AppError::too_many()),
+        AddressAsked::NoMailDomain => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Op dit adres kan geen e-mail aankomen: het deel na de @ bestaat niet of ontvangt geen e-mail.",
+        )),
+        AddressAsked::Nothing => Ok(page(app, subscriber, Some("Er veranderde niets: dit is al je adres."))),
+    }
+}
+
+/// The new address's button: a page with a button (a mail scanner's GET moves nothing).
+#[tracing::instrument(name = "address_page", skip_all)]
+pub async fn address_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
+    let linked = resolve_address(&app, &token).await?;
+    let Some(change) = linked.subscriber.address_change.as_ref() else { return Err(address_spent()) };
+    Ok(pages::confirm_button(
+        &app.catalogue.site,
+        "Bevestig je nieuwe e-mailadres",
+        &format!("Druk op de knop, dan stuur ik mijn e-mail voortaan naar {}.", change.email),
+        "Ja, dit is mijn nieuwe adres",
+    )
+    .into_response())
+}
+
+#[tracing::instrument(name = "address", skip_all)]
+pub async fn address(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Response, AppError> {
+    use crate::app::preferences::AddressConfirmed;
+    let (parts, _) = request.into_parts();
+    let linked = resolve_address(&app, &token).await?;
+    let evidence = Evidence {
+        ip: request_info::client_ip(&parts),
+        user_agent: request_info::user_agent(&parts.headers),
+        source_url: None,
+        consent_text_version: app.catalogue.site.consent_version(),
+    };
+    match preferences::confirm_address(&app, &linked, &evidence).await? {
+        AddressConfirmed::Moved(moved) => {
+            // The page's forms post to their own address: the new one's, signed anew.
+            let url = preferences::page_url(&app, &moved, app.now());
+            Ok(pages::layout(
+                &app.catalogue.site,
+                "Je nieuwe adres is bevestigd",
+                html! {
+                    p.notice role="status" { "Gelukt: mijn e-mail gaat voortaan naar " (moved.email) "." }
+                    p { "Links uit e-mails aan je oude adres werken niet meer, behalve om je af te melden." }
+                    p { a href=(url) { "Naar je voorkeuren" } }
+                },
+            )
+            .into_response())
+        }
+        AddressConfirmed::Taken => Err(AppError::new(
+            StatusCode::CONFLICT,
+            "Met dit adres staat al iemand op mijn lijst, dus ik kan je aanmelding er niet naartoe verhuizen. \
+             Wil je je oude adres niet meer gebruiken? Meld het af met de link onderaan een e-mail aan dat adres.",
+        )),
+        AddressConfirmed::NotPending => Err(address_spent()),
+        AddressConfirmed::Gone => Ok(gone(&app)),
+    }
+}
+
+fn address_spent() -> AppError {
+    AppError::new(
+        StatusCode::GONE,
+        "Deze bevestigingslink werkt niet meer: hij is ouder dan 7 dagen, al gebruikt, of er is een nieuwere \
+         gevraagd. Vraag op je voorkeurenpagina opnieuw om een ander adres.",
+    )
+}
+
+async fn resolve_address(app: &AppState, token: &str) -> Result<crate::app::subscription::Linked, AppError> {
+    let expired = || {
+        AppError::new(
+            StatusCode::GONE,
+            "Deze bevestigingslink werkt niet meer. Vraag op je voorkeurenpagina opnieuw om een ander adres.",
+        )
+    };
+    match preferences::resolve_address_link(app, token).await {
+        Ok(Some(linked)) => Ok(linked),
+        Ok(None) => Err(AppError::unknown_subscriber()),
+        Err(LinkError::Invalid) => Err(AppError::bad_link(Purpose::ConfirmAddress)),
+        Err(LinkError::Expired) => Err(expired()),
+        Err(LinkError::Store(e)) => Err(e.into()),
     }
 }
 

@@ -20,6 +20,7 @@ pub const POST_TAG: &str = "postbode-post";
 pub const LEDGER_TAG: &str = "postbode-ledger";
 
 const CONFIRMATION: &str = "confirm";
+const ADDRESS: &str = "address";
 const ALREADY_SUBSCRIBED: &str = "already";
 const WELCOME: &str = "welcome";
 const SUMMARY: &str = "summary";
@@ -32,6 +33,8 @@ pub enum MailKind<'a> {
     Confirmation,
     /// "Je bent al aangemeld": also caused by whoever typed the address.
     AlreadySubscribed,
+    /// "Bevestig je nieuwe e-mailadres": to an address a reader typed on their page.
+    AddressConfirmation,
     /// The welcome mail with the whitepaper, after the owner confirmed.
     Welcome,
     /// A post of the series or a broadcast, to a subscriber (id as in links and tags);
@@ -80,6 +83,7 @@ impl<'a> MailKind<'a> {
         match *self {
             MailKind::Confirmation => CONFIRMATION.into(),
             MailKind::AlreadySubscribed => ALREADY_SUBSCRIBED.into(),
+            MailKind::AddressConfirmation => ADDRESS.into(),
             MailKind::Welcome => WELCOME.into(),
             MailKind::Post { slug, .. } | MailKind::TestPost { slug } => slug.into(),
             MailKind::TestLetter { name } => format!("test-{name}").into(),
@@ -92,7 +96,9 @@ impl<'a> MailKind<'a> {
     /// The ledger this mail's sending and its events count on.
     pub fn ledger(&self) -> Ledger {
         match self {
-            MailKind::Confirmation | MailKind::AlreadySubscribed => Ledger::Confirmation,
+            MailKind::Confirmation | MailKind::AlreadySubscribed | MailKind::AddressConfirmation => {
+                Ledger::Confirmation
+            }
             MailKind::Welcome | MailKind::Post { new_reader: true, .. } => Ledger::NewReaders,
             MailKind::ReactionNotice => Ledger::Author,
             MailKind::Post { new_reader: false, .. }
@@ -134,7 +140,7 @@ impl Ledger {
                 .find(|l| l.tag() == ledger);
         }
         match mail? {
-            CONFIRMATION | ALREADY_SUBSCRIBED => Some(Ledger::Confirmation),
+            CONFIRMATION | ALREADY_SUBSCRIBED | ADDRESS => Some(Ledger::Confirmation),
             WELCOME => Some(Ledger::NewReaders),
             REACTIONS => Some(Ledger::Author),
             _ => Some(Ledger::List),
@@ -146,9 +152,10 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    const ALL: [MailKind<'static>; 10] = [
+    const ALL: [MailKind<'static>; 11] = [
         MailKind::Confirmation,
         MailKind::AlreadySubscribed,
+        MailKind::AddressConfirmation,
         MailKind::Welcome,
         MailKind::Post { slug: "leiderschap-en-vertrouwen", subscriber: "00ff", new_reader: false },
         MailKind::Post { slug: "leiderschap-en-vertrouwen", subscriber: "00ff", new_reader: true },
@@ -175,8 +182,8 @@ mod tests {
     #[test]
     fn only_mail_to_established_readers_is_on_the_list_ledger() {
         let apart: Vec<_> = ALL.iter().filter(|k| k.ledger() != Ledger::List).map(|k| k.tag()).collect();
-        assert_eq!(apart, ["confirm", "already", "welcome", "leiderschap-en-vertrouwen", "reactions"]);
-        assert_eq!(ALL[4].ledger(), Ledger::NewReaders, "a post to a reader of less than 30 days");
+        assert_eq!(apart, ["confirm", "already", "address", "welcome", "leiderschap-en-vertrouwen", "reactions"]);
+        assert_eq!(ALL[5].ledger(), Ledger::NewReaders, "a post to a reader of less than 30 days");
     }
 
     #[test]
@@ -188,6 +195,7 @@ mod tests {
             [
                 "confirm",
                 "already",
+                "address",
                 "welcome",
                 "leiderschap-en-vertrouwen",
                 "leiderschap-en-vertrouwen",

@@ -22,38 +22,88 @@ pub fn confirmation(
     confirm_url: &str,
     date: SystemTime,
 ) -> Result<RenderedEmail, RenderError> {
-    let site = &catalogue.site;
-    let base = &settings.base_url;
     let body = format!(
         "Bedankt voor je aanmelding! Bevestig met de knop hieronder dat dit jouw e-mailadres is. \
          Daarna stuur ik je de whitepaper „{whitepaper}” en mijn artikelen.",
-        whitepaper = site.whitepaper.title,
+        whitepaper = catalogue.site.whitepaper.title,
     );
-    let letter = Letter {
-        subject: "Bevestig je aanmelding".into(),
-        masthead: site.title.clone(),
-        title: "Bevestig je aanmelding".into(),
-        preheader: CONFIRMATION_PREHEADER.into(),
-        body_markdown: &body,
-        action: Some(Action {
-            label: "Ja, ik bevestig mijn aanmelding".into(),
-            url: confirm_url.into(),
-            show_address: true,
-        }),
-        closing_markdown: "Heb je je niet aangemeld? Dan hoef je niets te doen: zonder bevestiging krijg je geen \
-                           e-mails van mij.",
-        // Not list mail: the reader is not on the list yet, and `List-Id` is one of the bulk
-        // signals Gmail weighs towards the Promotions tab, where a confirmation request goes
-        // unseen. (List-Unsubscribe stays: whoever owns the address can stop it from the
-        // mail client.)
-        list_mail: false,
-        link: &|dest| dest.to_owned(),
-        image: None,
-        web_url: base.join("/"),
-        web_label: format!("Naar {}", base.host()),
-        reason: format!("Je ontvangt deze e-mail omdat dit adres is opgegeven op {}.", base.host()),
+    let texts = ConfirmTexts {
+        tag: "confirm",
+        subject: "Bevestig je aanmelding",
+        preheader: CONFIRMATION_PREHEADER,
+        body: &body,
+        button: "Ja, ik bevestig mijn aanmelding",
+        closing: "Heb je je niet aangemeld? Dan hoef je niets te doen: zonder bevestiging krijg je geen \
+                  e-mails van mij.",
     };
-    PreparedEmail::from_letter("confirm", &letter, catalogue, settings)?.render(recipient, date)
+    texts.render(catalogue, settings, recipient, confirm_url, date)
+}
+
+/// "Bevestig je nieuwe e-mailadres": a reader asked on their preference page to move to this
+/// address. Nothing moves until its owner presses the button.
+pub fn address_confirmation(
+    catalogue: &Catalogue,
+    settings: &EmailSettings,
+    recipient: &Recipient,
+    confirm_url: &str,
+    date: SystemTime,
+) -> Result<RenderedEmail, RenderError> {
+    let body = "Je vroeg me je e-mail voortaan naar dit adres te sturen. Bevestig met de knop hieronder dat \
+                dit jouw e-mailadres is; daarna gaan mijn artikelen hierheen en niet meer naar je oude adres. \
+                De knop werkt 7 dagen.";
+    let texts = ConfirmTexts {
+        tag: "address",
+        subject: "Bevestig je nieuwe e-mailadres",
+        preheader: "Nog één stap: bevestig dat je mijn e-mail voortaan op dit adres wilt ontvangen.",
+        body,
+        button: "Ja, dit is mijn nieuwe adres",
+        closing: "Heb je dit niet zelf gevraagd? Dan hoef je niets te doen: zonder bevestiging verandert er niets \
+                  en krijg je geen e-mail meer van mij.",
+    };
+    texts.render(catalogue, settings, recipient, confirm_url, date)
+}
+
+/// The words of a mail whose one button confirms an address.
+struct ConfirmTexts<'a> {
+    tag: &'a str,
+    subject: &'a str,
+    preheader: &'a str,
+    body: &'a str,
+    button: &'a str,
+    closing: &'a str,
+}
+
+impl ConfirmTexts<'_> {
+    fn render(
+        self,
+        catalogue: &Catalogue,
+        settings: &EmailSettings,
+        recipient: &Recipient,
+        confirm_url: &str,
+        date: SystemTime,
+    ) -> Result<RenderedEmail, RenderError> {
+        let base = &settings.base_url;
+        let letter = Letter {
+            subject: self.subject.into(),
+            masthead: catalogue.site.title.clone(),
+            title: self.subject.into(),
+            preheader: self.preheader.into(),
+            body_markdown: self.body,
+            action: Some(Action { label: self.button.into(), url: confirm_url.into(), show_address: true }),
+            closing_markdown: self.closing,
+            // Not list mail: the reader is not on the list (at this address) yet, and `List-Id`
+            // is one of the bulk signals Gmail weighs towards the Promotions tab, where a
+            // confirmation request goes unseen. (List-Unsubscribe stays: whoever owns the
+            // address can stop it from the mail client.)
+            list_mail: false,
+            link: &|dest| dest.to_owned(),
+            image: None,
+            web_url: base.join("/"),
+            web_label: format!("Naar {}", base.host()),
+            reason: format!("Je ontvangt deze e-mail omdat dit adres is opgegeven op {}.", base.host()),
+        };
+        PreparedEmail::from_letter(self.tag, &letter, catalogue, settings)?.render(recipient, date)
+    }
 }
 
 /// The label of the whitepaper button in the welcome and already-subscribed mails.
@@ -185,10 +235,12 @@ pub enum LetterKind {
     Confirmation,
     Welcome,
     AlreadySubscribed,
+    AddressConfirmation,
 }
 
 impl LetterKind {
-    pub const ALL: [LetterKind; 3] = [LetterKind::Confirmation, LetterKind::Welcome, LetterKind::AlreadySubscribed];
+    pub const ALL: [LetterKind; 4] =
+        [LetterKind::Confirmation, LetterKind::Welcome, LetterKind::AlreadySubscribed, LetterKind::AddressConfirmation];
 
     /// The name on the command line and in preview file names.
     pub fn name(self) -> &'static str {
@@ -196,6 +248,7 @@ impl LetterKind {
             LetterKind::Confirmation => "confirmation",
             LetterKind::Welcome => "welcome",
             LetterKind::AlreadySubscribed => "already-subscribed",
+            LetterKind::AddressConfirmation => "address-confirmation",
         }
     }
 
@@ -231,6 +284,12 @@ impl LetterKind {
             }
             LetterKind::Welcome => welcome(catalogue, settings, recipient, &whitepaper, date),
             LetterKind::AlreadySubscribed => already_subscribed(catalogue, settings, recipient, &whitepaper, date),
+            LetterKind::AddressConfirmation => {
+                // As it goes to a new address: no page of the reader's in it.
+                let new_address = Recipient { preferences_token: None, ..recipient.clone() };
+                let url = base.join("/adres/VOORBEELD-ADRESTOKEN");
+                address_confirmation(catalogue, settings, &new_address, &url, date)
+            }
         }
     }
 }

@@ -421,7 +421,8 @@ pub fn not_found(site: &Site) -> Markup {
 
 /// Where search engines are told not to go: the addresses with a token in them (the pages
 /// behind them answer `X-Robots-Tag: noindex` too, for a link found elsewhere).
-pub const TOKEN_ROUTES: [&str; 5] = ["/confirm/", "/unsubscribe/", "/whitepaper/", "/reactie/", "/voorkeuren/"];
+pub const TOKEN_ROUTES: [&str; 6] =
+    ["/confirm/", "/unsubscribe/", "/whitepaper/", "/reactie/", "/voorkeuren/", "/adres/"];
 
 /// `/robots.txt`: everything but the token routes and the form's POST, and the sitemap.
 pub fn robots_txt(base: &BaseUrl) -> String {

@@ -210,6 +210,17 @@ pub trait Subscribers: Send + Sync {
     /// with the version raised by one (returned). [`StoreError::Conflict`] otherwise.
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError>;
 
+    /// Moves `subscriber` (its new address in `email`, as read at `subscriber.version`) off
+    /// the address `old`, in one write: the record, the new address taken, the old one let
+    /// go. The new version, or [`StoreError::Conflict`] when the record changed since it was
+    /// read or the new address is taken (a pending record past its expiry does not count).
+    async fn move_subscriber(
+        &self,
+        subscriber: &Subscriber,
+        old: &SubscriberEmail,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
     /// Subscribers whose `next_due_at` is at or before `now`, oldest first, a page at a time
     /// (from the sparse index: never a scan).
     async fn due_subscribers(

@@ -213,6 +213,7 @@ mod tests {
             welcome: Welcome::NotSent,
             drip: Default::default(),
             preferences: Default::default(),
+            address_change: None,
             next_due_at: None,
             left_at: left.map(ts),
             transient_bounces: 0,

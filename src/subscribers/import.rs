@@ -245,6 +245,7 @@ pub fn import_row(
                 welcome: Welcome::NotSent,
                 drip: Default::default(),
                 preferences: Default::default(),
+                address_change: None,
                 next_due_at: Some(first_visit),
                 left_at: None,
                 transient_bounces: 0,

@@ -87,6 +87,7 @@ pub fn subscribe(
             welcome: Welcome::NotSent,
             drip: Default::default(),
             preferences: Default::default(),
+            address_change: None,
             next_due_at: None,
             left_at: None,
             transient_bounces: 0,

@@ -27,7 +27,10 @@ use crate::schedule::DripState;
 pub use lifecycle::{
     ConfirmOutcome, Evidence, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
 };
-pub use preferences::{MailChoice, PreferenceChange, Preferences, change_preferences};
+pub use preferences::{
+    AddressChange, AddressError, MailChoice, PreferenceChange, Preferences, change_preferences, confirm_address_change,
+    request_address_change,
+};
 
 /// How long after confirming a reader counts as new (see [`Subscriber::is_new_reader`]).
 pub const NEW_READER_PERIOD: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
@@ -147,6 +150,9 @@ pub struct Subscriber {
     /// Their own choices: which mail, a pause of the series.
     #[serde(default, skip_serializing_if = "Preferences::is_default")]
     pub preferences: Preferences,
+    /// A move to another address, asked and not confirmed yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_change: Option<AddressChange>,
     /// When the sender should next look at this subscriber; `None` keeps them out of the
     /// sender's index altogether.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::Evidence;
-use super::{ConsentAction, Status, Subscriber, clean_first_name};
+use super::{ConsentAction, Status, Subscriber, SubscriberEmail, clean_first_name};
 
 /// Which mail a reader wants.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,6 +164,65 @@ pub fn change_preferences(
     Some(next)
 }
 
+/// A change of address asked on the preference page, waiting for the new address's owner to
+/// confirm it. Until then nothing changes: the old address keeps its mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressChange {
+    pub email: SubscriberEmail,
+    /// When its confirmation link was issued: the link names the request by it.
+    pub requested_at: Timestamp,
+}
+
+/// How long the new address's confirmation link works.
+pub const ADDRESS_LINK_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 7);
+
+/// A confirmed reader asks to move to `email` (another address than theirs): the request is
+/// kept (a newer one replaces it) and nothing else changes.
+pub fn request_address_change(subscriber: &Subscriber, email: SubscriberEmail, now: Timestamp) -> Option<Subscriber> {
+    if subscriber.status != Status::Confirmed || email == subscriber.email {
+        return None;
+    }
+    let mut next = subscriber.clone();
+    next.address_change = Some(AddressChange { email, requested_at: now });
+    next.updated_at = now;
+    Some(next)
+}
+
+/// Why a new address's confirmation does not take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// Not the pending request (a newer one replaced it, it was confirmed, or it is older
+    /// than [`ADDRESS_LINK_TTL`]).
+    #[error("the link is not the pending request's")]
+    NotPending,
+}
+
+/// The new address's owner confirms (the link issued at `issued_at`): the record moves to it,
+/// every link sent before stops working but unsubscribe (the token version moves on), and
+/// the proof says from which address it came.
+pub fn confirm_address_change(
+    subscriber: &Subscriber,
+    issued_at: Timestamp,
+    evidence: &Evidence,
+    now: Timestamp,
+) -> Result<Subscriber, AddressError> {
+    let change = subscriber.address_change.as_ref().ok_or(AddressError::NotPending)?;
+    let fresh = issued_at.saturating_add(ADDRESS_LINK_TTL).is_ok_and(|until| until >= now);
+    // Links carry whole seconds.
+    if change.requested_at.as_second() != issued_at.as_second() || !fresh || subscriber.status != Status::Confirmed {
+        return Err(AddressError::NotPending);
+    }
+    let mut next = subscriber.clone();
+    next.email = change.email.clone();
+    next.address_change = None;
+    next.token_version += 1;
+    next.updated_at = now;
+    let mut record = evidence.record(ConsentAction::Preference, now);
+    record.detail = Some(format!("address changed from {}", subscriber.email));
+    next.add_consent(record);
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +248,7 @@ mod tests {
             welcome: Welcome::NotSent,
             drip: Default::default(),
             preferences: Default::default(),
+            address_change: None,
             next_due_at: Some(at("2026-12-08T07:00:00Z")),
             left_at: (status != Status::Confirmed).then(|| at("2026-11-20T10:00:00Z")),
             transient_bounces: 0,
@@ -234,6 +294,25 @@ mod tests {
         let unsubscribed = reader(Status::Unsubscribed);
         let rename = PreferenceChange::Rename(Some("Bob".into()));
         assert!(change_preferences(&unsubscribed, &rename, &Evidence::default(), now).is_none());
+    }
+
+    #[test]
+    fn an_address_moves_only_when_the_new_one_confirms_its_own_request() {
+        let now = at("2026-12-05T10:00:00Z");
+        let new = SubscriberEmail::parse("anna@nieuw.example").unwrap();
+        let anna = reader(Status::Confirmed);
+        assert!(request_address_change(&anna, anna.email.clone(), now).is_none(), "the same address");
+        assert!(request_address_change(&reader(Status::Unsubscribed), new.clone(), now).is_none());
+        let asked = request_address_change(&anna, new.clone(), now).unwrap();
+        assert_eq!(asked.email, anna.email, "nothing changes before it is confirmed");
+        let later = at("2026-12-05T11:00:00Z");
+        assert_eq!(confirm_address_change(&asked, later, &Evidence::default(), later), Err(AddressError::NotPending));
+        let week = at("2026-12-12T10:00:01Z");
+        assert_eq!(confirm_address_change(&asked, now, &Evidence::default(), week), Err(AddressError::NotPending));
+        let moved = confirm_address_change(&asked, now, &Evidence::default(), later).unwrap();
+        assert_eq!((moved.email.clone(), moved.token_version, moved.address_change.clone()), (new, 2, None));
+        assert_eq!(moved.consent.last().unwrap().detail.as_deref(), Some("address changed from anna@example.nl"));
+        assert_eq!(confirm_address_change(&moved, now, &Evidence::default(), later), Err(AddressError::NotPending));
     }
 
     #[test]

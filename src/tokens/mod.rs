@@ -47,6 +47,8 @@ pub enum Purpose {
     DeleteReaction = 5,
     /// A reader's preference page ("Je voorkeuren" in every mail's footer).
     Preferences = 6,
+    /// The button in the mail to a new address a reader asked to move to.
+    ConfirmAddress = 7,
 }
 
 impl Purpose {
@@ -58,6 +60,7 @@ impl Purpose {
             4 => Some(Purpose::ApproveReaction),
             5 => Some(Purpose::DeleteReaction),
             6 => Some(Purpose::Preferences),
+            7 => Some(Purpose::ConfirmAddress),
             _ => None,
         }
     }

@@ -265,9 +265,12 @@ fn mime_has_one_click_unsubscribe_and_list_headers() {
 fn list_id_only_on_list_mail() {
     use postbode::render::letters::LetterKind;
     let catalogue = seed_catalogue();
-    for (kind, list_mail) in
-        [(LetterKind::Confirmation, false), (LetterKind::Welcome, true), (LetterKind::AlreadySubscribed, false)]
-    {
+    for (kind, list_mail) in [
+        (LetterKind::Confirmation, false),
+        (LetterKind::Welcome, true),
+        (LetterKind::AlreadySubscribed, false),
+        (LetterKind::AddressConfirmation, false),
+    ] {
         let email = kind
             .render_example(
                 &catalogue,

@@ -340,6 +340,15 @@ impl Subscribers for FaultyStore {
         self.inner.insert_subscriber(subscriber, now).await
     }
 
+    async fn move_subscriber(
+        &self,
+        subscriber: &Subscriber,
+        old: &SubscriberEmail,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.inner.move_subscriber(subscriber, old, now).await
+    }
+
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
         self.inner.update_subscriber(subscriber).await
     }

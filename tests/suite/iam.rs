@@ -331,7 +331,7 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     // Again later: the same address is known now (the worker updates instead of inserting).
     app.advance(jiff::SignedDuration::from_hours(2));
     app.subscribe(&bob_address).await;
-    let later_worker = app_on(worker_store.clone(), worker_mailer, &app.tokens, app.now());
+    let later_worker = app_on(worker_store.clone(), worker_mailer.clone(), &app.tokens, app.now());
     work_off_as_the_lambda(&later_worker, &reader).await;
 
     // sender: a due subscriber gets the post; someone who left long ago is erased.
@@ -426,6 +426,23 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
         handle(events_store.as_ref(), &fixture(name), &Breaker::default(), sent_at).await.unwrap();
     }
     assert!(worker_store.sending_state().await.unwrap().paused.is_some());
+
+    // Dora moves to another address on her own page (her old one keeps its mail until the new
+    // one is confirmed).
+    app.advance(jiff::SignedDuration::from_hours(2));
+    let dora_address = format!("dora-{run_id}@example.nl");
+    app.set_client("198.51.100.44");
+    app.subscribe(&dora_address).await;
+    let dora_worker = app_on(worker_store.clone(), worker_mailer.clone(), &app.tokens, app.now());
+    work_off_as_the_lambda(&dora_worker, &reader).await;
+    assert_eq!(app.post_form(&mail_linking(&dora_address, "/confirm/").await, "").await.status.as_u16(), 200);
+    let dora_page = mail_linking(&dora_address, "/voorkeuren/").await;
+    let new_address = format!("dora-nieuw-{run_id}@example.nl");
+    let form = serde_urlencoded::to_string([("action", "address"), ("email", new_address.as_str())]).unwrap();
+    assert!(app.post_form(&dora_page, &form).await.body.contains("Ik stuurde een bevestiging"));
+    let moved = app.post_form(&mail_linking(&new_address, "/adres/").await, "").await.body;
+    assert!(moved.contains("Gelukt"), "{moved}");
+    assert!(reader.subscriber_by_email(&SubscriberEmail::parse(&new_address).unwrap()).await.unwrap().is_some());
 
     // At last, Anna erases everything from her own page.
     let erased = app.post_form(&preferences, "action=erase-confirmed").await;

@@ -132,6 +132,67 @@ async fn forged_and_revoked_links_are_refused(store: Arc<dyn Store>) {
     assert_eq!(stored(&app, "dirk@example.nl").await.preferences.mail, MailChoice::Both, "nothing changed");
 }
 
+/// Another address: the new one gets nothing but its confirmation until its owner presses it
+/// (the front door's caps apply); then the record moves, the old address's links stop working
+/// but unsubscribe, and the proof says from where. Never onto an address someone else has.
+async fn an_address_moves_only_when_the_new_one_confirms(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    let page = confirmed_reader(&app, "anna@example.nl").await;
+    let welcome = app.emails().into_iter().rfind(|e| e.file.ends_with("welcome.eml")).unwrap();
+    let confirm = app.emails().into_iter().rfind(|e| e.file.ends_with("confirm.eml")).unwrap();
+    let asked = app.post_form(&page, "action=address&email=anna%40nieuw.example").await;
+    assert!(asked.body.contains("Ik stuurde een bevestiging naar anna@nieuw.example"), "{}", asked.body);
+    let to_new: Vec<_> = app.emails().into_iter().filter(|e| e.to == "anna@nieuw.example").collect();
+    assert_eq!(to_new.len(), 1, "only the confirmation");
+    assert!(to_new[0].file.ends_with("address.eml"));
+    assert!(!to_new[0].html.contains("/voorkeuren/"), "no page of the reader in a mail to a stranger's box");
+    assert_eq!(stored(&app, "anna@example.nl").await.email.as_str(), "anna@example.nl", "nothing moved yet");
+    let again = app.post_form(&page, "action=address&email=anna%40nieuw.example").await;
+    assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS, "the caps of the front door");
+
+    let button = to_new[0].path("/adres/");
+    for _ in 0..2 {
+        assert!(app.get(&button).await.body.contains("Ja, dit is mijn nieuwe adres"));
+    }
+    assert_eq!(stored(&app, "anna@example.nl").await.email.as_str(), "anna@example.nl", "a GET moves nothing");
+    let moved = app.post_form(&button, "").await;
+    assert!(moved.body.contains("Gelukt: mijn e-mail gaat voortaan naar anna@nieuw.example"), "{}", moved.body);
+    let at = moved.body.find("/voorkeuren/").unwrap();
+    let new_page: String =
+        moved.body[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c)).collect();
+    assert!(app.get(&new_page).await.body.contains("Voor anna@nieuw.example"), "the new page, signed anew");
+    let anna = stored(&app, "anna@nieuw.example").await;
+    assert!(
+        app.store.subscriber_by_email(&SubscriberEmail::parse("anna@example.nl").unwrap()).await.unwrap().is_none()
+    );
+    assert_eq!(anna.consent.last().unwrap().detail.as_deref(), Some("address changed from anna@example.nl"));
+    assert_eq!(app.post_form(&button, "").await.status, StatusCode::GONE, "the button works once");
+
+    // The old address's links: confirm, whitepaper and page refused; unsubscribe works.
+    assert_eq!(app.post_form(&confirm.path("/confirm/"), "").await.status, StatusCode::GONE);
+    assert_eq!(app.get(&welcome.path("/whitepaper/")).await.status, StatusCode::GONE);
+    assert_eq!(app.get(&page).await.status, StatusCode::GONE);
+    let left = app.post_form(&welcome.path("/unsubscribe/"), "").await;
+    assert_eq!(left.status, StatusCode::OK);
+    assert_eq!(stored(&app, "anna@nieuw.example").await.status, Status::Unsubscribed);
+}
+
+/// Moving onto an address someone is on the list with: refused when pressed, nothing moves.
+async fn an_address_never_moves_onto_someone_elses(store: Arc<dyn Store>) {
+    let app = TestApp::with_store(store);
+    let page = confirmed_reader(&app, "anna@example.nl").await;
+    app.set_client("198.51.100.3");
+    confirmed_reader(&app, "bob@example.nl").await;
+    app.advance(SignedDuration::from_hours(2));
+    app.post_form(&page, "action=address&email=bob%40example.nl").await;
+    let mail = app.emails().into_iter().rfind(|e| e.file.ends_with("address.eml")).unwrap();
+    let refused = app.post_form(&mail.path("/adres/"), "").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.body.contains("staat al iemand op mijn lijst"));
+    assert_eq!(stored(&app, "anna@example.nl").await.status, Status::Confirmed);
+    assert_eq!(stored(&app, "bob@example.nl").await.first_name.as_deref(), Some("Anna"), "bob's record untouched");
+}
+
 macro_rules! on_both_stores {
     ($($case:ident),+ $(,)?) => {
         mod sqlite {
@@ -158,6 +219,8 @@ on_both_stores!(
     data_and_erase_on_the_page,
     unsubscribed_readers_can_choose_less_mail,
     forged_and_revoked_links_are_refused,
+    an_address_moves_only_when_the_new_one_confirms,
+    an_address_never_moves_onto_someone_elses,
 );
 
 /// The sender keeps the choices: a 4-week pause skips 4 windows of the series (news still

@@ -36,6 +36,7 @@ pub fn subscriber(email: &str) -> Subscriber {
         welcome: Welcome::NotSent,
         drip: Default::default(),
         preferences: Default::default(),
+        address_change: None,
         next_due_at: None,
         left_at: None,
         transient_bounces: 0,
@@ -502,6 +503,35 @@ pub async fn reactions_of_a_post_and_waiting_ones(store: Arc<dyn Store>) {
     assert!(store.reactions_of_address(&bob).await.unwrap().is_empty());
 }
 
+/// An address moves in one write: never onto a taken one (an expired pending record's is
+/// free), never from a stale read; the old address is let go.
+pub async fn a_subscriber_moves_to_a_free_address(store: Arc<dyn Store>) {
+    let mut anna = subscriber("anna@example.nl");
+    anna.status = Status::Confirmed;
+    let mut bob = subscriber("bob@example.nl");
+    bob.status = Status::Confirmed;
+    let expired = subscriber("oud@example.nl");
+    for s in [&anna, &bob, &expired] {
+        store.insert_subscriber(s, at(0)).await.unwrap();
+    }
+    let later = at(31 * 24 * 3600);
+    let old = anna.email.clone();
+    let mut onto_bob = anna.clone();
+    onto_bob.email = bob.email.clone();
+    assert!(matches!(store.move_subscriber(&onto_bob, &old, later).await, Err(StoreError::Conflict)), "taken");
+    assert_eq!(store.subscriber_by_email(&old).await.unwrap().unwrap().id, anna.id, "nothing moved");
+    let mut moved = anna.clone();
+    moved.email = expired.email.clone();
+    assert_eq!(store.move_subscriber(&moved, &old, later).await.unwrap(), 1);
+    assert!(store.subscriber_by_email(&old).await.unwrap().is_none(), "the old address is let go");
+    let found = store.subscriber_by_email(&expired.email).await.unwrap().unwrap();
+    assert_eq!((found.id, found.version), (anna.id.clone(), 1));
+    let mut stale = moved.clone();
+    stale.email = SubscriberEmail::parse("nog-eens@example.nl").unwrap();
+    assert!(matches!(store.move_subscriber(&stale, &expired.email, later).await, Err(StoreError::Conflict)));
+    store.insert_subscriber(&subscriber("anna@example.nl"), later).await.unwrap();
+}
+
 /// Every case above, for one store. Listed once; each becomes a test per store.
 macro_rules! contract {
     ($name:ident, $store:expr) => {
@@ -523,6 +553,7 @@ macro_rules! contract {
             budgets_are_taken_all_or_nothing,
             an_effect_is_applied_once_with_its_marker,
             reactions_of_a_post_and_waiting_ones,
+            a_subscriber_moves_to_a_free_address,
         );
     };
     (@cases $name:ident, $store:expr, $($case:ident),+ $(,)?) => {

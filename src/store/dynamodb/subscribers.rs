@@ -73,6 +73,41 @@ impl Subscribers for DynamoStore {
         .await
     }
 
+    async fn move_subscriber(
+        &self,
+        subscriber: &Subscriber,
+        old: &SubscriberEmail,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let next = subscriber.version + 1;
+        let mut record = self.put(self.subscriber_item(subscriber, next)?)?;
+        record.condition_expression = Some("version = :expected".into());
+        record.expression_attribute_values = Some(HashMap::from([(":expected".into(), n(subscriber.version))]));
+        let mut new_address = email_key(&subscriber.email);
+        new_address.insert("subscriber_id".into(), s(subscriber.id.to_string()));
+        let new_address = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(new_address))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(now.as_second()))
+            .build()
+            .map_err(StoreError::corrupt)?;
+        let old_address = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(email_key(old)))
+            .condition_expression("subscriber_id = :id")
+            .expression_attribute_values(":id", s(subscriber.id.to_string()))
+            .build()
+            .map_err(StoreError::corrupt)?;
+        self.write(vec![
+            TransactWriteItem::builder().put(record).build(),
+            TransactWriteItem::builder().put(new_address).build(),
+            TransactWriteItem::builder().delete(old_address).build(),
+        ])
+        .await?;
+        Ok(next)
+    }
+
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
         self.write(self.subscriber_update_items(subscriber)?).await?;
         Ok(subscriber.version + 1)

@@ -76,6 +76,43 @@ impl Subscribers for SqliteStore {
         .await
     }
 
+    async fn move_subscriber(
+        &self,
+        subscriber: &Subscriber,
+        _old: &SubscriberEmail,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let (id, email, due, data) =
+            (subscriber.id.to_string(), subscriber.email.to_string(), due(subscriber), to_json(subscriber)?);
+        let expected = subscriber.version;
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let taken: Option<(String, i64)> = tx
+                .query_row("SELECT data, version FROM subscribers WHERE email = ?1", [&email], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((data, version)) = taken {
+                let other = from_json(data, version)?;
+                if other.pending_until().is_none_or(|until| until >= now) {
+                    return Err(StoreError::Conflict);
+                }
+                tx.execute("DELETE FROM subscribers WHERE id = ?1", [other.id.to_string()])?;
+            }
+            let changed = tx.execute(
+                "UPDATE subscribers SET email = ?2, version = version + 1, next_due_at = ?3, data = ?4 \
+                 WHERE id = ?1 AND version = ?5",
+                params![id, email, due, data, expected as i64],
+            )?;
+            if changed != 1 {
+                return Err(StoreError::Conflict);
+            }
+            tx.commit()?;
+            Ok(expected + 1)
+        })
+        .await
+    }
+
     async fn update_subscriber(&self, subscriber: &Subscriber) -> Result<u64, StoreError> {
         let (id, due, data) = (subscriber.id.to_string(), due(subscriber), to_json(subscriber)?);
         let expected = subscriber.version;
