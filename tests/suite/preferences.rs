@@ -288,3 +288,44 @@ mod sender_keeps_choices {
         super::the_sender_keeps_a_pause_and_news_only(super::dynamodb().await).await
     }
 }
+
+/// The author's commands for a reader who asks by mail, on the local store: pause, resume,
+/// prefer, rename; `subscribers show` and `stats` show the choices, the weekly summary too.
+#[tokio::test]
+async fn the_author_changes_choices_on_request_from_the_command_line() {
+    use crate::helpers::{postbode, stderr, stdout};
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let store: Arc<dyn Store> = Arc::new(postbode::startup::local_store(data.path()).unwrap());
+    let app = TestApp::with_store(store.clone());
+    confirmed_reader(&app, "anna@example.nl").await;
+    drop(app);
+    let run = |args: &[&str]| {
+        let mut all = vec!["subscribers"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--local", dir]);
+        let out = postbode(&all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(run(&["prefer", "anna@example.nl", "news"]).contains("gets news"));
+    let paused = run(&["pause", "anna@example.nl", "--weeks", "4"]);
+    assert!(paused.contains("series paused until"), "{paused}");
+    assert!(run(&["rename", "anna@example.nl", "Anna Maria"]).contains("name Anna Maria"));
+    let shown = run(&["show", "anna@example.nl"]);
+    assert!(shown.contains("gets news, series paused until"), "{shown}");
+    assert!(shown.contains("postbode subscribers pause (by the operator, on the reader's request)"), "{shown}");
+    assert!(shown.contains(": series paused until"), "the proof says what was chosen: {shown}");
+    let stats = stdout(&postbode(&["stats", "--local", dir]));
+    assert!(stats.contains("readers' choices: 1 pausing the series, 0 only the series, 1 only news"), "{stats}");
+    assert!(run(&["resume", "anna@example.nl"]).contains("gets news;"));
+    let wrong = postbode(&["subscribers", "prefer", "anna@example.nl", "alles", "--local", dir]);
+    assert!(stderr(&wrong).contains("not a choice: both, series or news"));
+    let too_long = postbode(&["subscribers", "pause", "anna@example.nl", "--weeks", "60", "--local", dir]);
+    assert!(stderr(&too_long).contains("--weeks must be 1 to 52"));
+
+    let mut figures = postbode::subscribers::figures::ListFigures::default();
+    figures.choices = postbode::subscribers::figures::Choices { paused: 2, series_only: 1, news_only: 3 };
+    let summary = postbode::render::letters::weekly_summary_text("René Rensen", &figures, None);
+    assert!(summary.contains("Keuzes van lezers: 2 met de serie op pauze, 1 alleen de serie, 3 alleen nieuws"));
+}
