@@ -12,9 +12,8 @@
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { axeClean as axe, check, fits as fitsOn, linkIn as link, newestMail as newest, openBrowser } from "./browser.mjs";
 
 const [base, dataDir, shots, postbode] = process.argv.slice(2);
 if (!postbode) {
@@ -22,61 +21,13 @@ if (!postbode) {
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-  ],
-});
-// The pages allow no script (CSP); axe is injected by the test itself, past the policy.
-const context = await browser.newContext({ viewport: { width: 320, height: 800 }, bypassCSP: true, acceptDownloads: true });
-const page = await context.newPage();
-const problems = [];
-page.on("console", (msg) => {
-  // The old address's page answers 410 on purpose once the address moved.
-  const expected = msg.text().includes("status of 410") && msg.location().url.includes("/voorkeuren/");
-  if (msg.type() === "error" && !expected) problems.push(`console: ${msg.text()} (${msg.location().url})`);
-});
-page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function axeClean(what) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  const violations = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  check(violations.length === 0, `axe finds problems on ${what}:\n${violations.join("\n")}`);
-}
-
-async function fits(what) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 0, `${what} is ${overflow}px wider than the screen`);
-}
-
-async function newestMail(subject) {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    await page.goto(`${base}/_outbox`);
-    const link = page.locator("table.outbox tbody tr a", { hasText: subject }).first();
-    if ((await link.count()) > 0) {
-      await link.click();
-      return await page.locator("pre").textContent();
-    }
-    check(Date.now() < until, `no mail "${subject}" in the outbox within 10 seconds`);
-    await page.waitForTimeout(200);
-  }
-}
-
-function linkIn(text, path) {
-  const match = text.match(new RegExp(`${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${path}[A-Za-z0-9_-]+`));
-  check(match, `no ${path} link in the mail:\n${text}`);
-  return match[0];
-}
+// The old address's page answers 410 on purpose once the address moved.
+const expected = (text, url) => text.includes("status of 410") && url.includes("/voorkeuren/");
+const { browser, page, problems } = await openBrowser({ width: 320, height: 800 }, expected);
+const axeClean = (what) => axe(page, what);
+const fits = (what) => fitsOn(page, what);
+const newestMail = (subject, to) => newest(page, base, subject, to);
+const linkIn = (text, path) => link(base, text, path);
 
 async function saidAfter(button, text) {
   await page.getByRole("button", { name: button }).click();
@@ -97,10 +48,10 @@ try {
   await subscribe.getByLabel("Je voornaam (mag leeg blijven)").fill("Fleur");
   await subscribe.getByRole("button", { name: "Ontvang de whitepaper" }).click();
   await page.waitForSelector("text=Bijna klaar!");
-  await page.goto(linkIn(await newestMail("Bevestig je aanmelding"), "/confirm/"));
+  await page.goto(linkIn(await newestMail("Bevestig je aanmelding", email), "/confirm/"));
   await page.getByRole("button", { name: "Ja, bevestig mijn aanmelding" }).click();
   await page.waitForSelector("text=Gelukt, je bent aangemeld!");
-  const welcome = await newestMail("Welkom!");
+  const welcome = await newestMail("Welkom!", email);
   const preferences = linkIn(welcome, "/voorkeuren/");
   const mailFrame = page.frameLocator("iframe.mail");
   check((await mailFrame.locator("a", { hasText: "Je voorkeuren" }).count()) === 1, "the footer links the page");
@@ -147,7 +98,7 @@ try {
   await page.getByLabel("Je nieuwe e-mailadres").fill("fleur@nieuw.example");
   await saidAfter("Stuur een bevestiging naar het nieuwe adres", "Ik stuurde een bevestiging naar fleur@nieuw.example");
   check(shown().includes("fleur@example.nl"), "nothing moved before the new address confirms");
-  await page.goto(linkIn(await newestMail("Bevestig je nieuwe e-mailadres"), "/adres/"));
+  await page.goto(linkIn(await newestMail("Bevestig je nieuwe e-mailadres", "fleur@nieuw.example"), "/adres/"));
   await axeClean("the new address's button page");
   await page.getByRole("button", { name: "Ja, dit is mijn nieuwe adres" }).click();
   await page.waitForSelector("text=Gelukt: mijn e-mail gaat voortaan naar fleur@nieuw.example");

@@ -8,11 +8,9 @@
 // accessibility audits) checks the post page with the form, the form with a problem, and the
 // page with the reaction: no violation at all. Saves screenshots; fails on any console error.
 
-import { readFileSync } from "node:fs";
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { axeClean as axe, check, fits, newestMail as newest, openBrowser } from "./browser.mjs";
 
 const [base, , shots] = process.argv.slice(2);
 if (!shots) {
@@ -20,57 +18,15 @@ if (!shots) {
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-  ],
-});
-// The pages allow no script (CSP); axe is injected by the test itself, past the policy.
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
-const page = await context.newPage();
-const problems = [];
-page.on("console", (msg) => {
-  // The form sent without text answers 422 on purpose (the page with the problem).
-  const expected = msg.text().includes("status of 422") && msg.location().url.endsWith("/reacties");
-  if (msg.type() === "error" && !expected) problems.push(`console: ${msg.text()} (${msg.location().url})`);
-});
-page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function axeClean(what) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  const violations = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  check(violations.length === 0, `axe finds problems on ${what}:\n${violations.join("\n")}`);
-  check(result.passes.length > 10, `axe ran on ${what}`);
-}
+// The form sent without text answers 422 on purpose (the page with the problem).
+const expected = (text, url) => text.includes("status of 422") && url.endsWith("/reacties");
+const { browser, page, problems } = await openBrowser({ width: 1280, height: 900 }, expected);
+const axeClean = (what) => axe(page, what);
+const newestMail = (subject) => newest(page, base, subject);
 
 async function noOverflowAt320(what) {
   await page.setViewportSize({ width: 320, height: 800 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 0, `${what} is ${overflow}px wider than a 320px screen`);
-}
-
-// The newest mail with `subject` in the outbox (the author's notice goes out at once).
-async function newestMail(subject) {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    await page.goto(`${base}/_outbox`);
-    const link = page.locator("table.outbox tbody tr a", { hasText: subject }).first();
-    if ((await link.count()) > 0) {
-      await link.click();
-      return await page.locator("pre").textContent();
-    }
-    check(Date.now() < until, `no mail "${subject}" in the outbox within 10 seconds`);
-    await page.waitForTimeout(200);
-  }
+  await fits(page, what);
 }
 
 const post = `${base}/posts/leiderschap-en-vertrouwen`;
