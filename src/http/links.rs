@@ -29,7 +29,8 @@ async fn resolve_if_known(app: &AppState, token: &str, purpose: Purpose) -> Resu
     })
 }
 
-fn evidence(app: &AppState, parts: &axum::http::request::Parts) -> Evidence {
+/// What a request tells about who acts, for the step it adds to the consent proof.
+pub(super) fn evidence(app: &AppState, parts: &axum::http::request::Parts) -> Evidence {
     Evidence {
         ip: request_info::client_ip(parts),
         user_agent: request_info::user_agent(&parts.headers),

@@ -17,7 +17,7 @@ use super::{AppState, pages, request_info};
 use crate::app::preferences::{self, Changed, MAX_PAUSE_WEEKS};
 use crate::app::retry::Lookup;
 use crate::app::subscription::LinkError;
-use crate::subscribers::{Evidence, MailChoice, PreferenceChange, Status, Subscriber};
+use crate::subscribers::{MailChoice, PreferenceChange, Status, Subscriber};
 use crate::tokens::Purpose;
 
 /// The fields of the page's forms (each sends its own).
@@ -220,12 +220,7 @@ pub async fn act(
     let fields: Fields = serde_urlencoded::from_bytes(&bytes).map_err(|_| unreadable())?;
     let Some(subscriber) = resolve(&app, &token).await? else { return Ok(gone(&app)) };
     let now = app.now();
-    let evidence = Evidence {
-        ip: request_info::client_ip(&parts),
-        user_agent: request_info::user_agent(&parts.headers),
-        source_url: None,
-        consent_text_version: app.catalogue.site.consent_version(),
-    };
+    let evidence = super::links::evidence(&app, &parts);
     let invalid = |message: &'static str| Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, message));
     let change = match fields.action.as_str() {
         "mail" => match fields.mail.as_deref().and_then(MailChoice::parse) {
@@ -318,12 +313,7 @@ pub async fn address(
     use crate::app::preferences::AddressConfirmed;
     let (parts, _) = request.into_parts();
     let linked = resolve_address(&app, &token).await?;
-    let evidence = Evidence {
-        ip: request_info::client_ip(&parts),
-        user_agent: request_info::user_agent(&parts.headers),
-        source_url: None,
-        consent_text_version: app.catalogue.site.consent_version(),
-    };
+    let evidence = super::links::evidence(&app, &parts);
     match preferences::confirm_address(&app, &linked, &evidence).await? {
         AddressConfirmed::Moved(moved) => {
             // The page's forms post to their own address: the new one's, signed anew.

@@ -108,3 +108,37 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// A fresh embedded store.
+pub fn sqlite_store() -> std::sync::Arc<dyn postbode::store::Store> {
+    std::sync::Arc::new(postbode::store::sqlite::SqliteStore::in_memory().unwrap())
+}
+
+/// A fresh table in DynamoDB Local.
+pub async fn dynamodb_store() -> std::sync::Arc<dyn postbode::store::Store> {
+    std::sync::Arc::new(crate::aws::dynamo_store().await.0)
+}
+
+/// Each scenario (an `async fn(Arc<dyn Store>)` of the calling module) as two tests: on SQLite
+/// (`sqlite::name`) and on DynamoDB Local (`dynamodb::name`).
+macro_rules! on_both_stores {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $case() {
+                    super::$case(crate::helpers::sqlite_store()).await
+                }
+            )+
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $case() {
+                    super::$case(crate::helpers::dynamodb_store().await).await
+                }
+            )+
+        }
+    };
+}
+pub(crate) use on_both_stores;

@@ -8,18 +8,9 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use jiff::SignedDuration;
 use postbode::store::Store;
-use postbode::store::sqlite::SqliteStore;
 use postbode::subscribers::{ConsentAction, MailChoice, Status, SubscriberEmail};
 
 use crate::test_app::TestApp;
-
-fn sqlite() -> Arc<dyn Store> {
-    Arc::new(SqliteStore::in_memory().unwrap())
-}
-
-async fn dynamodb() -> Arc<dyn Store> {
-    Arc::new(crate::aws::dynamo_store().await.0)
-}
 
 /// Subscribes and confirms `email`; returns the path of the preference link in the welcome
 /// mail's footer.
@@ -193,28 +184,7 @@ async fn an_address_never_moves_onto_someone_elses(store: Arc<dyn Store>) {
     assert_eq!(stored(&app, "bob@example.nl").await.first_name.as_deref(), Some("Anna"), "bob's record untouched");
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread")]
-                async fn $case() {
-                    super::$case(super::sqlite()).await
-                }
-            )+
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread")]
-                async fn $case() {
-                    super::$case(super::dynamodb().await).await
-                }
-            )+
-        }
-    };
-}
-
-on_both_stores!(
+crate::helpers::on_both_stores!(
     choices_on_the_page_are_stored_with_their_proof,
     data_and_erase_on_the_page,
     unsubscribed_readers_can_choose_less_mail,
@@ -280,12 +250,12 @@ async fn the_sender_keeps_a_pause_and_news_only(store: Arc<dyn Store>) {
 mod sender_keeps_choices {
     #[tokio::test(flavor = "multi_thread")]
     async fn on_sqlite() {
-        super::the_sender_keeps_a_pause_and_news_only(super::sqlite()).await
+        super::the_sender_keeps_a_pause_and_news_only(crate::helpers::sqlite_store()).await
     }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn on_dynamodb() {
-        super::the_sender_keeps_a_pause_and_news_only(super::dynamodb().await).await
+        super::the_sender_keeps_a_pause_and_news_only(crate::helpers::dynamodb_store().await).await
     }
 }
 

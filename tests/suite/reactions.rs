@@ -8,7 +8,6 @@ use axum::http::{Method, StatusCode};
 use jiff::SignedDuration;
 use postbode::reactions::ReactionStatus;
 use postbode::store::Store;
-use postbode::store::sqlite::SqliteStore;
 use postbode::subscribers::SubscriberEmail;
 use postbode::subscribers::caps::Caps;
 
@@ -17,14 +16,6 @@ use crate::test_app::{SentEmail, TestApp};
 const POST: &str = "/posts/leiderschap-en-vertrouwen";
 const FORM: &str = "/posts/leiderschap-en-vertrouwen/reacties";
 const AUTHOR: &str = "rene@voorbeeld.nl";
-
-fn sqlite() -> Arc<dyn Store> {
-    Arc::new(SqliteStore::in_memory().unwrap())
-}
-
-async fn dynamodb() -> Arc<dyn Store> {
-    Arc::new(crate::aws::dynamo_store().await.0)
-}
 
 fn run(now: jiff::Timestamp) -> postbode::app::sender::Run {
     postbode::app::sender::Run { now, scheduled_at: None, deadline: None }
@@ -267,28 +258,7 @@ async fn old_waiting_reactions_are_erased(store: Arc<dyn Store>) {
     assert_eq!(left.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), ["Geplaatst"]);
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread")]
-                async fn $case() {
-                    super::$case(super::sqlite()).await
-                }
-            )+
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread")]
-                async fn $case() {
-                    super::$case(super::dynamodb().await).await
-                }
-            )+
-        }
-    };
-}
-
-on_both_stores!(
+crate::helpers::on_both_stores!(
     a_reaction_waits_is_approved_by_its_button_and_shows_escaped,
     forged_misdirected_and_expired_buttons_are_refused,
     the_armour_of_the_front_door_holds,

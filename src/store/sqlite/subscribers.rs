@@ -18,6 +18,21 @@ pub(super) fn update_subscriber_in(
     if changed == 1 { Ok(expected + 1) } else { Err(StoreError::Conflict) }
 }
 
+/// Lets go of `email` if a pending record past its expiry holds it (the twin of DynamoDB's
+/// TTL on pending records). True when a live record holds it.
+fn address_taken(tx: &Connection, email: &str, now: Timestamp) -> Result<bool, StoreError> {
+    let holder: Option<(String, i64)> = tx
+        .query_row("SELECT data, version FROM subscribers WHERE email = ?1", [email], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((data, version)) = holder else { return Ok(false) };
+    let holder = from_json(data, version)?;
+    if holder.pending_until().is_some_and(|until| until < now) {
+        tx.execute("DELETE FROM subscribers WHERE id = ?1", [holder.id.to_string()])?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 #[async_trait]
 impl Subscribers for SqliteStore {
     async fn subscriber(&self, id: &SubscriberId) -> Result<Option<Subscriber>, StoreError> {
@@ -49,19 +64,8 @@ impl Subscribers for SqliteStore {
             (subscriber.id.to_string(), subscriber.email.to_string(), due(subscriber), to_json(subscriber)?);
         self.with(move |c| {
             let tx = c.transaction()?;
-            // The twin of DynamoDB's TTL on pending records: an unconfirmed record past its
-            // expiry leaves the address free.
-            let existing: Option<(String, i64)> = tx
-                .query_row("SELECT data, version FROM subscribers WHERE email = ?1", [&email], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            if let Some((data, version)) = existing {
-                let old = from_json(data, version)?;
-                if old.pending_until().is_some_and(|until| until < now) {
-                    tx.execute("DELETE FROM subscribers WHERE id = ?1", [old.id.to_string()])?;
-                }
-            }
+            // A live holder makes the insert below fail on the address's uniqueness.
+            address_taken(&tx, &email, now)?;
             match tx.execute(
                 "INSERT INTO subscribers (id, email, version, next_due_at, data) VALUES (?1, ?2, 0, ?3, ?4)",
                 params![id, email, due, data],
@@ -87,17 +91,8 @@ impl Subscribers for SqliteStore {
         let expected = subscriber.version;
         self.with(move |c| {
             let tx = c.transaction()?;
-            let taken: Option<(String, i64)> = tx
-                .query_row("SELECT data, version FROM subscribers WHERE email = ?1", [&email], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            if let Some((data, version)) = taken {
-                let other = from_json(data, version)?;
-                if other.pending_until().is_none_or(|until| until >= now) {
-                    return Err(StoreError::Conflict);
-                }
-                tx.execute("DELETE FROM subscribers WHERE id = ?1", [other.id.to_string()])?;
+            if address_taken(&tx, &email, now)? {
+                return Err(StoreError::Conflict);
             }
             let changed = tx.execute(
                 "UPDATE subscribers SET email = ?2, version = version + 1, next_due_at = ?3, data = ?4 \
