@@ -97,7 +97,8 @@ start_stand_ins() {
     -cp "$TOOLS_DIR/launcher:$DYNAMODB_LOCAL_DIR/DynamoDBLocal.jar:$DYNAMODB_LOCAL_DIR/DynamoDBLocal_lib/*" \
     LoopbackDynamoDbLocal "$ddb_port" >"$TOOLS_DIR/dynamodb-local.log" 2>&1 &
   STAND_IN_PIDS="$!"
-  moto_server -H 127.0.0.1 -p "$ses_port" >"$TOOLS_DIR/moto.log" 2>&1 &
+  # moto, with the SES suppression list it lacks (infra/ses_server.py).
+  "$TOOLS_DIR/venv/bin/python" "$(dirname "$TOOLS_DIR")/ses_server.py" -H 127.0.0.1 -p "$ses_port" >"$TOOLS_DIR/moto.log" 2>&1 &
   STAND_IN_PIDS="$STAND_IN_PIDS $!"
   # A real DNS server (Debian's dnsmasq) authoritative for `.example`, for the mail-domain
   # check and `postbode preflight`: the records are in infra/dns-test-zone.conf.

@@ -20,6 +20,7 @@
 //!         "title = \"Blog\"\nauthor = \"René\"\nidentity = \"René Rensen\"\n",
 //!         "consent_text = \"Ja, mail mij.\"\nwhitepaper_title = \"Tips\"\n",
 //!         "whitepaper_url = \"https://example.org/tips.pdf\"\ncontact_email = \"rene@example.org\"\n",
+//!         "business_name = \"Rensen\"\nbusiness_address = \"Kerkstraat 1, Utrecht\"\nkvk_number = \"12345678\"\n",
 //!     )),
 //!     SourceFile::text("privacy.md", "+++\ntitle = \"Privacy\"\n+++\nMail {{contact_email}}.\n"),
 //!     SourceFile::text("posts/hallo.md", "+++\ntitle = \"Hallo\"\nslug = \"hallo\"\nsummary = \"Een groet.\"\ndate = 2026-12-01\n+++\nHallo lezer!\n"),

@@ -127,6 +127,10 @@ pub struct Report {
     pub unsettled: u32,
     /// Records erased because their retention period after leaving ran out.
     pub erased: u32,
+    /// Records past their retention period that stay until the next run, because SES would
+    /// not take the address off its suppression list (see [`crate::mail::Mailer::forget_suppressed`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_erased: u32,
     /// Reactions listed in a notice to the author by this run.
     #[serde(skip_serializing_if = "is_zero_usize")]
     pub reactions_listed: usize,
@@ -200,6 +204,7 @@ impl Report {
         self.remaining += part.remaining;
         self.stopped_at_deadline |= part.stopped_at_deadline;
         self.erased += part.erased;
+        self.not_erased += part.not_erased;
         self.unsettled += part.unsettled;
     }
 }
@@ -702,10 +707,23 @@ impl Sender {
             Retention::Keep => subscriber.next_due_at = None,
             Retention::EraseAt(at) => subscriber.next_due_at = Some(at),
             Retention::EraseNow => {
-                crate::app::operator::erase_subscriber(self.store.as_ref(), &self.tokens, &subscriber, now).await?;
-                tracing::info!(subscriber = %subscriber.id, "retention period over: erased");
-                report.erased += 1;
-                return Ok(());
+                use crate::app::operator::{EraseError, erase_subscriber};
+                return match erase_subscriber(self.store.as_ref(), self.mailer.as_ref(), &self.tokens, &subscriber, now)
+                    .await
+                {
+                    Ok(()) => {
+                        tracing::info!(subscriber = %subscriber.id, "retention period over: erased");
+                        report.erased += 1;
+                        Ok(())
+                    }
+                    // Left as it is, still due: the next run tries again. Sending goes on.
+                    Err(EraseError::SuppressionList(e)) => {
+                        tracing::error!(subscriber = %subscriber.id, error = %e, "retention period over, but SES's suppression list kept the address: not erased yet");
+                        report.not_erased += 1;
+                        Ok(())
+                    }
+                    Err(EraseError::Store(e)) => Err(e.into()),
+                };
             }
         }
         self.save(&subscriber).await

@@ -300,14 +300,16 @@ async fn subscribers_async(action: SubscribersAction, target: &Target) -> Comman
         }
         SubscribersAction::Erase { email } => {
             let tokens = target.tokens().await?;
-            if !operator::erase(store.as_ref(), &tokens, &email_arg(&email)?, now)
+            // SES's suppression list is the account's, not the configuration set's.
+            let mailer = target.mailer(None).await?;
+            if !operator::erase(store.as_ref(), mailer.as_ref(), &tokens, &email_arg(&email)?, now)
                 .await
                 .map_err(|e| crate::error_chain(&e))?
             {
                 return not_found(&email);
             }
             println!(
-                "erased {email}: record, consent proof, send history and reactions removed; the address is on the suppression list"
+                "erased {email}: record, consent proof, send history and reactions removed, and the address taken off SES's suppression list; its salted hash is on postbode's suppression list"
             );
         }
         SubscribersAction::Unsubscribe { email } => {

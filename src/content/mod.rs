@@ -34,7 +34,7 @@ pub use markdown_scan::markdown_options;
 pub use new_post::{NewPost, NewPostKind, new_post};
 pub use problem::{Problem, Problems};
 pub use release::{is_example_domain, real_address, release_problems};
-pub use series::{Cadence, SendWindow};
+pub use series::{Cadence, SendWindow, promised_cadences};
 pub use site::{
     DEFAULT_RETENTION_MONTHS, PRIVACY_FILE, Page, SERIES_FILE, SITE_FILE, Site, Summary, Whitepaper, WhitepaperSource,
 };
@@ -317,6 +317,10 @@ impl Catalogue {
             .filter_map(|(folder, path, text)| parse_series(folder, &display(path), text, &mut problems))
             .collect();
 
+        if let (Some(site), Some((path, text))) = (&site, texts.iter().find(|(path, _)| *path == SITE_FILE)) {
+            check_consent_cadence(site, &series, &display(path), text, &mut problems);
+        }
+
         let mut parsed = Vec::new();
         let mut incomplete_series = std::collections::HashSet::new();
         for &(path, text) in texts.iter().filter(|(path, _)| is_post_file(path)) {
@@ -401,6 +405,27 @@ impl Catalogue {
             },
             _ => Err(Problems::new(problems)),
         }
+    }
+}
+
+/// The consent text is what readers agree to: a cadence it promises ("elke week") must be
+/// one a series keeps, or the promise is broken from the first mail.
+fn check_consent_cadence(site: &Site, series: &[Series], path: &Path, site_toml: &str, problems: &mut Vec<Problem>) {
+    let line = site_toml.lines().position(|l| l.trim_start().starts_with("consent_text")).map_or(1, |i| i + 1);
+    for (words, days) in promised_cadences(&site.consent_text) {
+        if series.iter().any(|s| s.cadence.days() == days) {
+            continue;
+        }
+        let kept: Vec<String> = series.iter().map(|s| format!("`{}` goes out {}", s.id, s.cadence.dutch())).collect();
+        let kept = if kept.is_empty() { "there is no series".to_owned() } else { kept.join(", ") };
+        problems.push(Problem::new(
+            path,
+            line,
+            format!(
+                "consent_text promises \"{words}\", but {kept}: readers agree to what the text says, so keep \
+                 the two in step"
+            ),
+        ));
     }
 }
 

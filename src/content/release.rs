@@ -1,7 +1,7 @@
 //! The go-live gate of `postbode preflight`: what `postbode check` lets pass while the author
 //! is still writing, but may never reach a reader: the shipped placeholder whitepaper (served
-//! to every first reader), the shipped placeholder images, example addresses where a real
-//! mailbox belongs, a privacy statement that still says it is a placeholder. Each problem at `site.toml:line`.
+//! to every first reader), the shipped placeholder images, the placeholder business (name,
+//! address, KvK number), example addresses where a real mailbox belongs, a privacy statement that still says it is a placeholder. Each problem at `site.toml:line`.
 
 use std::path::Path;
 
@@ -76,6 +76,25 @@ pub fn release_problems(dir: &Path, catalogue: &Catalogue, site_toml: &str, priv
                 &site_path,
                 line(key),
                 format!("`{key}` is an example address ({address}): use a mailbox someone reads"),
+            ));
+        }
+    }
+    // The business fields (required by `check`) as shipped: marked, or the KvK number of nobody.
+    let business = &site.business;
+    for (key, value) in [
+        ("business_name", business.name.as_str()),
+        ("business_address", business.address.as_str()),
+        ("kvk_number", business.kvk_number.as_str()),
+    ] {
+        let marked = PLACEHOLDER_MARKS.iter().any(|mark| value.to_uppercase().contains(mark));
+        if marked || (key == "kvk_number" && value.chars().all(|c| c == '0')) {
+            problems.push(Problem::new(
+                &site_path,
+                line(key),
+                format!(
+                    "`{key}` is the shipped placeholder ({value}): every page footer and the privacy statement \
+                     show it; write your business as the Handelsregister has it"
+                ),
             ));
         }
     }

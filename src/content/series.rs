@@ -45,6 +45,76 @@ impl Cadence {
             Cadence::EveryDays(d) => d,
         }
     }
+
+    /// As readers are told it: "elke dag", "elke week", "om de 2 weken", "om de 3 dagen".
+    ///
+    /// ```
+    /// use postbode::content::Cadence;
+    /// assert_eq!(Cadence::EveryDays(7).dutch(), "elke week");
+    /// assert_eq!(Cadence::EveryDays(14).dutch(), "om de 2 weken");
+    /// ```
+    pub fn dutch(self) -> String {
+        match self.days() {
+            1 => "elke dag".into(),
+            7 => "elke week".into(),
+            d if d % 7 == 0 => format!("om de {} weken", d / 7),
+            d => format!("om de {d} dagen"),
+        }
+    }
+}
+
+/// The cadences a Dutch text promises ("elke week", "wekelijks", "om de twee weken", …), each
+/// with the words that promise it and its days; a month counts as 30 days. The consent text is
+/// what readers agree to, so `postbode check` holds it against the series' cadences.
+///
+/// ```
+/// use postbode::content::promised_cadences;
+/// assert_eq!(promised_cadences("Je krijgt elke week een artikel."), [("elke week".to_owned(), 7)]);
+/// assert_eq!(promised_cadences("Om de twee weken een deel."), [("om de twee weken".to_owned(), 14)]);
+/// assert!(promised_cadences("Af en toe een artikel.").is_empty());
+/// ```
+pub fn promised_cadences(text: &str) -> Vec<(String, u16)> {
+    let words: Vec<String> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    let number = |w: &str| match w {
+        "twee" => Some(2),
+        "drie" => Some(3),
+        "vier" => Some(4),
+        "vijf" => Some(5),
+        "zes" => Some(6),
+        w => w.parse::<u16>().ok(),
+    };
+    let unit = |w: &str| match w {
+        "dag" | "dagen" => Some(1),
+        "week" | "weken" => Some(7),
+        "maand" | "maanden" => Some(30),
+        _ => None,
+    };
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w: Vec<&str> = words[i..].iter().take(4).map(String::as_str).collect();
+        let (days, len) = match w.as_slice() {
+            ["om", "de", n, u, ..] => match (number(n), unit(u)) {
+                (Some(n), Some(u)) => (Some(n * u), 4),
+                _ => (None, 1),
+            },
+            ["elke" | "iedere", n, u, ..] if number(n).is_some() && unit(u).is_some() => {
+                (number(n).zip(unit(u)).map(|(n, u)| n * u), 3)
+            }
+            ["elke" | "iedere", u, ..] if unit(u).is_some() => (unit(u), 2),
+            ["dagelijks", ..] => (Some(1), 1),
+            ["wekelijks", ..] => (Some(7), 1),
+            ["tweewekelijks", ..] => (Some(14), 1),
+            ["maandelijks", ..] => (Some(30), 1),
+            _ => (None, 1),
+        };
+        if let Some(days) = days {
+            found.push((words[i..i + len].join(" "), days));
+        }
+        i += len;
+    }
+    found
 }
 
 impl fmt::Display for Cadence {

@@ -5,7 +5,11 @@
 //! author = "René Rensen"
 //! identity = "René Rensen, leiderschapscoach"
 //! contact_email = "rene@voorbeeld.nl"
-//! consent_text = "Ja, stuur mij de whitepaper en de artikelen van René Rensen per e-mail."
+//! business_name = "Rensen Leiderschap"                    # as in the Handelsregister
+//! business_address = "Kerkstraat 1, 1234 AB Utrecht"
+//! kvk_number = "12345678"
+//! vat_number = "NL123456789B01"                           # optional: the btw-id
+//! consent_text = "Je krijgt van mij de whitepaper en daarna elke week een artikel. Afmelden kan altijd."
 //! whitepaper_title = "22 tips voor jouw leiderschap"
 //! whitepaper_file = "whitepaper/22-tips.pdf"
 //! retention_months = 12                                   # optional
@@ -62,6 +66,8 @@ pub struct Site {
     pub identity: String,
     /// Where readers reach a person: shown in every page and mail footer.
     pub contact_email: String,
+    /// The business behind the site, shown in every page footer and the privacy statement.
+    pub business: Business,
     /// The sentence shown with the subscribe form.
     pub consent_text: String,
     /// The label of the reaction form's newsletter box: a consent of its own, with its own
@@ -83,6 +89,32 @@ pub struct Site {
     pub whitepaper_cover: Option<SiteImage>,
     /// The share card of the home page and of posts without a header image.
     pub share_image: Option<SiteImage>,
+}
+
+/// The business behind the site, as the Handelsregister has it. Dutch law asks a business's
+/// website to show its name, a postal address, its KvK number and (where it has one) its
+/// btw-id (BW 3:15d, Handelsregisterwet art. 27), and the AVG asks the privacy statement to
+/// name the controller (art. 13(1)(a)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Business {
+    pub name: String,
+    pub address: String,
+    /// Eight digits.
+    pub kvk_number: String,
+    /// The btw-id (`NL` + nine digits + `B` + two digits, or another EU country's).
+    pub vat_number: Option<String>,
+}
+
+impl Business {
+    /// One line, as the page footer and the privacy statement show it: "Rensen Leiderschap ·
+    /// Kerkstraat 1, 1234 AB Utrecht · KvK 12345678 · btw-id NL123456789B01".
+    pub fn line(&self) -> String {
+        let mut line = format!("{} · {} · KvK {}", self.name, self.address, self.kvk_number);
+        if let Some(vat) = &self.vat_number {
+            line.push_str(&format!(" · btw-id {vat}"));
+        }
+        line
+    }
 }
 
 /// An image `site.toml` names: its path in the content folder and the line naming it.
@@ -134,13 +166,21 @@ pub struct Page {
 
 /// The markers a page may use; each is replaced by the site's setting, so the statement
 /// always says what the code does (the retention period, the contact address).
-const PAGE_MARKERS: [&str; 4] = ["author", "identity", "contact_email", "retention_months"];
+const PAGE_MARKERS: [&str; 7] =
+    ["author", "identity", "contact_email", "business", "kvk_number", "retention", "retention_months"];
 
 fn marker_value(site: &Site, name: &str) -> Option<String> {
     Some(match name {
         "author" => site.author.clone(),
         "identity" => site.identity.clone(),
         "contact_email" => site.contact_email.clone(),
+        "business" => site.business.line(),
+        "kvk_number" => site.business.kvk_number.clone(),
+        // "12 maanden", "1 maand": the period with its noun, so one month reads right.
+        "retention" => match site.retention_months {
+            1 => "1 maand".to_owned(),
+            n => format!("{n} maanden"),
+        },
         "retention_months" => site.retention_months.to_string(),
         _ => return None,
     })
@@ -178,6 +218,10 @@ pub(super) fn parse_site(
     let description = f.optional_str("description");
     let identity = f.required_str("identity");
     let contact_email = f.required_str("contact_email");
+    let business_name = f.required_str("business_name");
+    let business_address = f.required_str("business_address");
+    let kvk_number = f.required_str("kvk_number");
+    let vat_number = f.optional_str("vat_number");
     let consent_text = f.required_str("consent_text");
     let reaction_consent_text = f.optional_str("reaction_consent_text");
     let whitepaper_title = f.required_str("whitepaper_title");
@@ -195,6 +239,8 @@ pub(super) fn parse_site(
     let mut local = Vec::new();
     let summary = summary(path, summary_email, summary_at, &mut local);
     let contact_email = contact_email.map(|c| email_address(path, c, "contact_email", &mut local));
+    let kvk_number = kvk_number.map(|k| checked_kvk_number(path, k, &mut local));
+    let vat_number = checked_vat_number(path, vat_number, &mut local);
     let after_subscribe_url = redirect(path, after_subscribe, "after_subscribe_url", &mut local);
     let after_confirm_url = redirect(path, after_confirm, "after_confirm_url", &mut local);
     let form_origins = form_origins(path, origins, &mut local);
@@ -220,6 +266,12 @@ pub(super) fn parse_site(
         description: description.map(|d| d.value),
         identity: identity?.value,
         contact_email: contact_email?.ok()?,
+        business: Business {
+            name: business_name?.value,
+            address: business_address?.value,
+            kvk_number: kvk_number?.ok()?,
+            vat_number: vat_number.ok()?,
+        },
         consent_text: consent_text?.value,
         reaction_consent_text: reaction_consent_text
             .map_or_else(|| DEFAULT_REACTION_CONSENT_TEXT.to_owned(), |t| t.value),
@@ -284,6 +336,48 @@ fn email_address(path: &Path, field: Located<String>, key: &str, problems: &mut 
         return Ok(field.value);
     }
     let message = format!("`{key}` `{}` is not an email address, like rene@voorbeeld.nl", field.value);
+    report(problems, Problem::new(path, field.line, message))
+}
+
+/// `kvk_number`: the eight digits of the Handelsregister (spaces allowed, as on the
+/// extract: "1234 5678").
+fn checked_kvk_number(path: &Path, field: Located<String>, problems: &mut Vec<Problem>) -> Checked<String> {
+    let digits: String = field.value.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(digits);
+    }
+    let message = format!("`kvk_number` `{}` is not a KvK number: eight digits, like 12345678", field.value);
+    report(problems, Problem::new(path, field.line, message))
+}
+
+/// `vat_number`, if set: a Dutch btw-id (`NL` + nine digits + `B` + two digits), or another
+/// EU country's VAT number (its two letters, then 2 to 13 letters and digits).
+fn checked_vat_number(
+    path: &Path,
+    field: Option<Located<String>>,
+    problems: &mut Vec<Problem>,
+) -> Checked<Option<String>> {
+    let Some(field) = field else { return Ok(None) };
+    let id: String = field.value.chars().filter(|c| !c.is_whitespace() && *c != '.').collect::<String>().to_uppercase();
+    let (country, rest) = id.split_at(id.len().min(2));
+    let fits = match country {
+        "NL" => {
+            rest.len() == 12
+                && rest[..9].chars().all(|c| c.is_ascii_digit())
+                && &rest[9..10] == "B"
+                && rest[10..].chars().all(|c| c.is_ascii_digit())
+        }
+        _ => {
+            country.len() == 2
+                && country.chars().all(|c| c.is_ascii_uppercase())
+                && (2..=13).contains(&rest.len())
+                && rest.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+    };
+    if fits {
+        return Ok(Some(id));
+    }
+    let message = format!("`vat_number` `{}` is not a btw-id, like NL123456789B01", field.value);
     report(problems, Problem::new(path, field.line, message))
 }
 
@@ -376,7 +470,7 @@ fn whitepaper_source(
 }
 
 /// Parses `privacy.md`: front matter with a `title`, then Markdown that may use the markers
-/// `{{author}}`, `{{identity}}`, `{{contact_email}}` and `{{retention_months}}`. `site` is
+/// of [`PAGE_MARKERS`] (`{{business}}`, `{{retention}}`, …). `site` is
 /// `None` when `site.toml` has problems of its own; the page is still checked.
 pub(super) fn parse_page(path: &Path, text: &str, site: Option<&Site>, problems: &mut Vec<Problem>) -> Option<Page> {
     let split = front_matter::split_reporting(path, text, problems)?;

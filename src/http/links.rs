@@ -2,7 +2,7 @@
 //! an address. GET shows a page; only POST changes anything.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 
@@ -48,16 +48,7 @@ pub async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>
     if subscriber.status == Status::Pending {
         subscription::count_confirm_page(&app).await;
     }
-    Ok(pages::confirm_button(
-        &app.catalogue.site,
-        "Bevestig je aanmelding",
-        &format!(
-            "Bevestig hieronder dat je de whitepaper „{}” en mijn artikelen per e-mail wilt ontvangen.",
-            app.catalogue.site.whitepaper.title
-        ),
-        "Ja, bevestig mijn aanmelding",
-    )
-    .into_response())
+    Ok(pages::confirm(&app.catalogue.site).into_response())
 }
 
 #[tracing::instrument(name = "confirm", skip_all)]
@@ -95,13 +86,7 @@ pub async fn unsubscribe_page(State(app): State<AppState>, Path(token): Path<Str
     if matches!(subscriber.status, Status::Unsubscribed | Status::Bounced | Status::Complained) {
         return Ok(unsubscribed_page(&app, &subscriber));
     }
-    Ok(pages::confirm_button(
-        &app.catalogue.site,
-        "Afmelden",
-        "Wil je geen e-mails meer van mij? Klik op de knop, dan meld ik je meteen af.",
-        "Afmelden",
-    )
-    .into_response())
+    Ok(pages::unsubscribe_question(&app.catalogue.site).into_response())
 }
 
 /// Also the RFC 8058 one-click POST: whatever its body, the answer is 200 and a page, at once.
@@ -133,11 +118,10 @@ fn unsubscribed_page(app: &AppState, subscriber: &Subscriber) -> Response {
 #[tracing::instrument(name = "whitepaper", skip_all)]
 pub async fn whitepaper(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     let Linked { subscriber, .. } = resolve(&app, &token, Purpose::Whitepaper).await?;
-    if subscriber.status != Status::Confirmed {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "De whitepaper krijg je nadat je je aanmelding hebt bevestigd. Meld je aan met het formulier op de website, dan stuur ik je een bevestigingsmail.",
-        ));
+    match subscriber.status {
+        Status::Confirmed => {}
+        Status::Pending => return Err(AppError::whitepaper_before_confirming()),
+        Status::Unsubscribed | Status::Bounced | Status::Complained => return Err(AppError::whitepaper_after_leaving()),
     }
     Ok(match &app.catalogue.site.whitepaper.source {
         WhitepaperSource::File { file_name, content_type, bytes } => (

@@ -94,9 +94,7 @@ fn routes(app: AppState) -> Router<AppState> {
         .route(crate::render::web::STYLESHEET_PATH, get(web::stylesheet))
         .route(crate::render::web::FAVICON_PATH, get(web::favicon))
         .fallback(web::not_found)
-        .method_not_allowed_fallback(|| async {
-            AppError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Dit kan op deze pagina niet.")
-        })
+        .method_not_allowed_fallback(|| async { AppError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 

@@ -6,7 +6,7 @@
 //! data, or erase it.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use maud::{Markup, html};
@@ -35,10 +35,7 @@ struct Fields {
 async fn resolve(app: &AppState, token: &str) -> Result<Option<Subscriber>, AppError> {
     preferences::resolve(app, token).await.map_err(|e| match e {
         LinkError::Invalid => AppError::bad_link(Purpose::Preferences),
-        LinkError::Expired => AppError::new(
-            StatusCode::GONE,
-            "Deze link werkt niet meer: er is een nieuwere. Gebruik de link onderaan mijn nieuwste e-mail.",
-        ),
+        LinkError::Expired => AppError::expired_link(Purpose::Preferences),
         LinkError::Store(e) => e.into(),
     })
 }
@@ -56,7 +53,7 @@ fn gone(app: &AppState) -> Response {
 
 fn dutch_day(at: Timestamp) -> String {
     let date = at.to_zoned(crate::content::site_time_zone()).date();
-    format!("{} {}", crate::render::letters::dutch_date(date), date.year())
+    format!("{} {}", crate::render::dutch::dutch_date(date), date.year())
 }
 
 fn choice_label(choice: MailChoice) -> &'static str {
@@ -215,13 +212,13 @@ pub async fn act(
     if !request_info::from_allowed_origin(&parts.headers, &own_origin, &[]) {
         return Err(AppError::foreign_form());
     }
-    let unreadable = || AppError::new(StatusCode::BAD_REQUEST, "Dit formulier kan ik niet lezen.");
+    let unreadable = AppError::form_unreadable;
     let bytes = axum::body::to_bytes(body, super::MAX_BODY).await.map_err(|_| unreadable())?;
     let fields: Fields = serde_urlencoded::from_bytes(&bytes).map_err(|_| unreadable())?;
     let Some(subscriber) = resolve(&app, &token).await? else { return Ok(gone(&app)) };
     let now = app.now();
     let evidence = super::links::evidence(&app, &parts);
-    let invalid = |message: &'static str| Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, message));
+    let invalid = |message: &'static str| Err(AppError::form_problem(message));
     let change = match fields.action.as_str() {
         "mail" => match fields.mail.as_deref().and_then(MailChoice::parse) {
             Some(choice) => PreferenceChange::Mail(choice),
@@ -267,10 +264,7 @@ async fn ask_address(
 ) -> Result<Response, AppError> {
     use crate::app::preferences::AddressAsked;
     let Ok(new) = crate::subscribers::SubscriberEmail::parse(email.unwrap_or("")) else {
-        return Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.",
-        ));
+        return Err(AppError::invalid_email());
     };
     match preferences::ask_address_change(app, subscriber, new.clone(), ip.as_deref()).await? {
         AddressAsked::Mailed => {
@@ -282,10 +276,7 @@ async fn ask_address(
             Ok(page(app, &now_stored, Some(&notice)))
         }
         AddressAsked::OverCap => Err(AppError::too_many()),
-        AddressAsked::NoMailDomain => Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Op dit adres kan geen e-mail aankomen: het deel na de @ bestaat niet of ontvangt geen e-mail.",
-        )),
+        AddressAsked::NoMailDomain => Err(AppError::no_mail_domain()),
         AddressAsked::Nothing => Ok(page(app, subscriber, Some("Er veranderde niets: dit is al je adres."))),
     }
 }
@@ -294,7 +285,7 @@ async fn ask_address(
 #[tracing::instrument(name = "address_page", skip_all)]
 pub async fn address_page(State(app): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     let linked = resolve_address(&app, &token).await?;
-    let Some(change) = linked.subscriber.address_change.as_ref() else { return Err(address_spent()) };
+    let Some(change) = linked.subscriber.address_change.as_ref() else { return Err(AppError::address_link_spent()) };
     Ok(pages::confirm_button(
         &app.catalogue.site,
         "Bevestig je nieuwe e-mailadres",
@@ -329,31 +320,14 @@ pub async fn address(
             )
             .into_response())
         }
-        AddressConfirmed::Taken => Err(AppError::new(
-            StatusCode::CONFLICT,
-            "Met dit adres staat al iemand op mijn lijst, dus ik kan je aanmelding er niet naartoe verhuizen. \
-             Wil je je oude adres niet meer gebruiken? Meld het af met de link onderaan een e-mail aan dat adres.",
-        )),
-        AddressConfirmed::NotPending => Err(address_spent()),
+        AddressConfirmed::Taken => Err(AppError::address_taken()),
+        AddressConfirmed::NotPending => Err(AppError::address_link_spent()),
         AddressConfirmed::Gone => Ok(gone(&app)),
     }
 }
 
-fn address_spent() -> AppError {
-    AppError::new(
-        StatusCode::GONE,
-        "Deze bevestigingslink werkt niet meer: hij is ouder dan 7 dagen, al gebruikt, of er is een nieuwere \
-         gevraagd. Vraag op je voorkeurenpagina opnieuw om een ander adres.",
-    )
-}
-
 async fn resolve_address(app: &AppState, token: &str) -> Result<crate::app::subscription::Linked, AppError> {
-    let expired = || {
-        AppError::new(
-            StatusCode::GONE,
-            "Deze bevestigingslink werkt niet meer. Vraag op je voorkeurenpagina opnieuw om een ander adres.",
-        )
-    };
+    let expired = AppError::address_link_spent;
     match preferences::resolve_address_link(app, token).await {
         Ok(Some(linked)) => Ok(linked),
         Ok(None) => Err(AppError::unknown_subscriber()),
@@ -424,7 +398,8 @@ fn erase_question(app: &AppState) -> Response {
 }
 
 async fn erase(app: &AppState, subscriber: &Subscriber) -> Result<Response, AppError> {
-    crate::app::operator::erase(app.store.as_ref(), &app.tokens, &subscriber.email, app.now()).await?;
+    crate::app::operator::erase(app.store.as_ref(), app.mailer.as_ref(), &app.tokens, &subscriber.email, app.now())
+        .await?;
     tracing::info!("erased on the reader's own request");
     Ok(gone(app))
 }

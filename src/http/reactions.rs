@@ -84,11 +84,8 @@ pub async fn react(
         tracing::info!("reaction POST from a foreign page refused");
         return Err(AppError::foreign_form());
     }
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM)
-        .await
-        .map_err(|_| AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "Dit formulier is te groot."))?;
-    let fields: Fields = serde_urlencoded::from_bytes(&bytes)
-        .map_err(|_| AppError::new(StatusCode::BAD_REQUEST, "Dit formulier kan ik niet lezen."))?;
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| AppError::form_too_large())?;
+    let fields: Fields = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::form_unreadable())?;
     let newsletter = fields.newsletter.is_some();
     if fields.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
         tracing::info!("honeypot filled in; nothing stored or sent");
@@ -136,15 +133,8 @@ pub async fn react(
 /// Checks a moderation link and loads its reaction.
 async fn resolve(app: &AppState, token: &str, purpose: Purpose) -> Result<Option<Reaction>, AppError> {
     reactions::resolve_link(app, token, purpose).await.map_err(|e| match e {
-        LinkError::Invalid => AppError::new(
-            StatusCode::BAD_REQUEST,
-            "Deze link werkt niet; misschien is hij niet helemaal meegekomen. Kopieer de hele link uit de e-mail, \
-             of gebruik postbode reactions.",
-        ),
-        LinkError::Expired => AppError::new(
-            StatusCode::GONE,
-            "Deze link is ouder dan 30 dagen en werkt niet meer. Gebruik postbode reactions list --waiting.",
-        ),
+        LinkError::Invalid => AppError::bad_moderation_link(),
+        LinkError::Expired => AppError::expired_moderation_link(),
         LinkError::Store(e) => e.into(),
     })
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -85,15 +85,7 @@ impl LocalLimiter {
     /// The middleware: a Dutch 429 when the request's route is over its limit.
     pub async fn layer(self, request: Request, next: Next) -> Response {
         let route = route_of(request.method(), request.uri().path());
-        if self.allow(route, Instant::now()) {
-            next.run(request).await
-        } else {
-            AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Het is even te druk. Probeer het over een paar seconden opnieuw.",
-            )
-            .into_response()
-        }
+        if self.allow(route, Instant::now()) { next.run(request).await } else { AppError::route_busy().into_response() }
     }
 }
 

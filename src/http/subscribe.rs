@@ -2,13 +2,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::{AppError, Format};
 use super::{AppState, MAX_BODY, pages, request_info};
+use crate::app::App;
 use crate::app::subscription::{self, Subscribed};
 use crate::content::Site;
 use crate::subscribers::{Evidence, SubscriberEmail};
@@ -40,20 +41,14 @@ impl<S: Send + Sync> FromRequest<S> for SubscribeRequest {
         let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         let format = if mime == "application/json" { Format::Json } else { Format::Html };
-        let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "Dit formulier is te groot.").with_format(format)
-        })?;
-        let malformed =
-            || AppError::new(StatusCode::BAD_REQUEST, "Dit formulier kan ik niet lezen.").with_format(format);
+        let bytes: Bytes =
+            axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| AppError::form_too_large().with_format(format))?;
+        let malformed = || AppError::form_unreadable().with_format(format);
         let fields: Fields = match mime.as_str() {
             "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&bytes).map_err(|_| malformed())?,
             "application/json" => serde_json::from_slice(&bytes).map_err(|_| malformed())?,
             _ => {
-                return Err(AppError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "Stuur het formulier als gewoon webformulier of als JSON.",
-                )
-                .with_format(format));
+                return Err(AppError::form_media_type().with_format(format));
             }
         };
         Ok(SubscribeRequest { fields, format, ip: request_info::client_ip(&parts), headers: parts.headers })
@@ -76,16 +71,17 @@ pub fn cors(site: &Site) -> CorsLayer {
 
 /// The answer to an accepted request: the same for every address. A form POST goes to
 /// `after_subscribe_url` when the author set one (never to an address from the request: no
-/// open redirect), else gets the "Bijna klaar!" page.
-fn accepted(site: &Site, format: Format) -> Response {
+/// open redirect), else gets the "Kijk in je mailbox" page.
+fn accepted(app: &App, format: Format) -> Response {
+    let site = &app.catalogue.site;
     match format {
         Format::Html => match &site.after_subscribe_url {
             Some(url) => Redirect::to(url).into_response(),
-            None => pages::subscribed(site).into_response(),
+            None => pages::subscribed(site, &app.settings).into_response(),
         },
         Format::Json => axum::Json(serde_json::json!({
             "status": "ok",
-            "message": "Bijna klaar! Bevestig je aanmelding met de knop in de e-mail die ik je net stuurde.",
+            "message": pages::SUBSCRIBED_JSON,
         }))
         .into_response(),
     }
@@ -103,12 +99,9 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
     }
     if req.fields.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
         tracing::info!("honeypot filled in; nothing stored or sent");
-        return Ok(accepted(&app.catalogue.site, format));
+        return Ok(accepted(&app, format));
     }
-    let email = SubscriberEmail::parse(&req.fields.email).map_err(|_| {
-        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.")
-            .with_format(format)
-    })?;
+    let email = SubscriberEmail::parse(&req.fields.email).map_err(|_| AppError::invalid_email().with_format(format))?;
     let evidence = Evidence {
         ip: req.ip,
         user_agent: request_info::user_agent(&req.headers),
@@ -121,14 +114,9 @@ pub async fn subscribe(State(app): State<AppState>, req: SubscribeRequest) -> Re
         consent_text_version: app.catalogue.site.consent_version(),
     };
     match subscription::subscribe(&app, email, req.fields.first_name, evidence).await {
-        Ok(Subscribed::Recorded) => Ok(accepted(&app.catalogue.site, format)),
+        Ok(Subscribed::Recorded) => Ok(accepted(&app, format)),
         Ok(Subscribed::OverCap) => Err(AppError::too_many().with_format(format)),
-        Ok(Subscribed::NoMailDomain) => Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Op dit adres kan geen e-mail aankomen: het deel na de @ bestaat niet of ontvangt geen e-mail. \
-             Kijk je adres nog eens na; misschien zit er een tikfout in.",
-        )
-        .with_format(format)),
+        Ok(Subscribed::NoMailDomain) => Err(AppError::no_mail_domain().with_format(format)),
         Err(e) => Err(AppError::from(e).with_format(format)),
     }
 }

@@ -39,8 +39,7 @@ async fn loopback_host_only(request: axum::extract::Request, next: axum::middlew
         next.run(request).await
     } else {
         tracing::warn!(host, "outbox asked for under a name that is not loopback; refused");
-        AppError::new(StatusCode::FORBIDDEN, "De outbox is alleen te zien op deze computer, via http://127.0.0.1.")
-            .into_response()
+        AppError::outbox_elsewhere().into_response()
     }
 }
 

@@ -65,6 +65,16 @@ pub trait Mailer: Send + Sync + 'static {
     async fn account(&self) -> Result<Option<AccountFacts>, MailError> {
         Ok(None)
     }
+
+    /// Takes the address off the delivery system's own list of addresses it will not mail:
+    /// SES's account-level suppression list, where every hard bounce and complaint of the
+    /// configuration set lands, in plain text, until someone deletes it. Called whenever a
+    /// person's record is erased, so nothing of the address stays behind with AWS; postbode's
+    /// own salted hash keeps it from being mailed again. An address not on the list is fine.
+    /// The outbox keeps no such list.
+    async fn forget_suppressed(&self, _address: &str) -> Result<(), MailError> {
+        Ok(())
+    }
 }
 
 /// The SES account as `GetAccount` describes it: whether it may mail anyone, and how much.

@@ -83,6 +83,16 @@ impl Mailer for SesMailer {
             sent_last_24_hours: quota.sent_last24_hours,
         }))
     }
+
+    /// `DeleteSuppressedDestination`; SES answers `NotFoundException` for an address that is
+    /// not on the list, which is what was wanted.
+    async fn forget_suppressed(&self, address: &str) -> Result<(), MailError> {
+        match self.client.delete_suppressed_destination().email_address(address).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("NotFoundException") => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
 }
 
 /// What SES says about a sending domain (`GetEmailIdentity`).

@@ -136,6 +136,12 @@ fn reply_line(catalogue: &Catalogue, settings: &EmailSettings, question: &str) -
     }
 }
 
+/// How every mail to a reader ends, posts and letters alike: "Hartelijke groet," and the
+/// author's name (a Markdown hard break between them).
+pub fn signature(catalogue: &Catalogue) -> String {
+    format!("Hartelijke groet,  \n{}", catalogue.site.author)
+}
+
 /// The footer line of every newsletter mail.
 pub fn subscribed_reason(catalogue: &Catalogue, base: &BaseUrl) -> String {
     format!(
@@ -372,6 +378,7 @@ impl PreparedEmail {
             ),
             false => reply_invitation(catalogue, settings),
         };
+        let closing = format!("{closing}\n\n{}", signature(catalogue));
         let letter = Letter {
             subject: post.title.clone(),
             masthead,
@@ -434,7 +441,7 @@ impl PreparedEmail {
                 Slot::ContactHref => html_attr_url(&format!("mailto:{}", site.contact_email)),
                 Slot::PrivacyUrl => html_attr_url(&privacy_url(&settings.base_url)),
                 Slot::Reason => html_text(&letter.reason),
-                Slot::Greeting | Slot::UnsubscribeUrl | Slot::PreferencesLink => return None,
+                Slot::Greeting | Slot::UnsubscribeUrl | Slot::UnsubscribeLead | Slot::PreferencesLink => return None,
             })
         });
 
@@ -502,6 +509,7 @@ impl PreparedEmail {
                 format!("<p style=\"{}\">Hoi {},</p>\n", ElementStyles::EMAIL.p, html_text(name))
             }),
             Slot::UnsubscribeUrl => html_attr_url(&unsubscribe),
+            Slot::UnsubscribeLead => html_text(unsubscribe_lead(recipient)),
             Slot::PreferencesLink => preferences
                 .as_ref()
                 // Filled in after the CSS was inlined: the style of `.footer a` (email.html), as
@@ -524,7 +532,7 @@ impl PreparedEmail {
         if let Some(url) = &preferences {
             text.push_str(&format!("Minder e-mail, een pauze of je gegevens: {url}\n"));
         }
-        text.push_str(&format!("Wil je deze e-mails niet meer? Afmelden: {unsubscribe}\n"));
+        text.push_str(&format!("{} Afmelden: {unsubscribe}\n", unsubscribe_lead(recipient)));
 
         let mime = self.mime(recipient, &unsubscribe, &text, &html, date)?;
         Ok(RenderedEmail { subject: self.subject.clone(), html, text, mime })
@@ -611,6 +619,17 @@ fn preheader(summary: &str) -> String {
     let mut out = html_text(summary);
     out.push_str(&"&#847;&zwnj;&nbsp;".repeat(60));
     out
+}
+
+/// The words before the footer's *Afmelden*, true for whoever gets the mail: a reader on the
+/// list (who has a preference page) gets "mail" they can stop; someone who is not on it yet
+/// (the confirmation request) is told that the link withdraws the request.
+pub fn unsubscribe_lead(recipient: &Recipient) -> &'static str {
+    if recipient.preferences_token.is_some() {
+        "Wil je deze e-mails niet meer?"
+    } else {
+        "Niet aangemeld, of bedacht je je?"
+    }
 }
 
 #[cfg(test)]

@@ -4,15 +4,19 @@
 
 use std::time::SystemTime;
 
+use super::dutch::{count, dutch_date, dutch_moment};
 use super::email::{
     Action, BaseUrl, EmailSettings, Letter, PreparedEmail, Recipient, RenderError, RenderedEmail, reply_invitation,
-    subscribed_reason,
+    signature, subscribed_reason,
 };
-use crate::content::{Cadence, Catalogue};
+use crate::content::Catalogue;
 
-/// The preheader of the confirmation mail; the page after the form says the same ("Nog één
-/// stap"), so the mail reads as the step the page announced.
-pub const CONFIRMATION_PREHEADER: &str = "Nog één stap: bevestig je e-mailadres en ontvang de whitepaper.";
+/// The preheader of the confirmation mail; the page behind its button starts with the same
+/// words ("Nog één klik"), so the page reads as the step the mail announced.
+pub const CONFIRMATION_PREHEADER: &str = "Nog één klik: bevestig je aanmelding, dan stuur ik je de whitepaper.";
+
+/// The confirmation mail's button, and the button of the page behind it: one text for both.
+pub const CONFIRM_BUTTON: &str = "Ja, ik bevestig mijn aanmelding";
 
 /// "Bevestig je aanmelding": the double opt-in mail with the confirmation button.
 pub fn confirmation(
@@ -32,7 +36,7 @@ pub fn confirmation(
         subject: "Bevestig je aanmelding",
         preheader: CONFIRMATION_PREHEADER,
         body: &body,
-        button: "Ja, ik bevestig mijn aanmelding",
+        button: CONFIRM_BUTTON,
         closing: "Heb je je niet aangemeld? Dan hoef je niets te doen: zonder bevestiging krijg je geen \
                   e-mails van mij.",
     };
@@ -121,13 +125,7 @@ pub fn welcome(
     let series = catalogue
         .series
         .first()
-        .map(|s| {
-            format!(
-                "Vanaf nu stuur ik je {} een artikel uit mijn reeks *{}*, te beginnen bij deel 1.\n\n",
-                cadence_nl(s.cadence),
-                s.title
-            )
-        })
+        .map(|s| series_promise(catalogue, s, jiff::Timestamp::try_from(date).unwrap_or_default()))
         .unwrap_or_default();
     let body = format!(
         "Fijn dat je erbij bent! Zoals beloofd krijg je van mij de whitepaper „{whitepaper}”.",
@@ -145,6 +143,30 @@ pub fn welcome(
         list_mail: true,
     };
     texts.render(catalogue, settings, recipient, date)
+}
+
+/// The welcome mail's promise about the series: its cadence and the parts that are out now,
+/// never more ("elke week" for a series of one part would be a promise not kept).
+fn series_promise(catalogue: &Catalogue, series: &crate::content::Series, now: jiff::Timestamp) -> String {
+    let parts = catalogue.series_posts(series).filter(|p| p.is_public(now)).count() as u64;
+    let cadence = series.cadence.dutch();
+    match parts {
+        0 => format!(
+            "Zodra het eerste deel van mijn serie *{title}* verschijnt, stuur ik het je; daarna {cadence} een \
+             volgend deel.\n\n",
+            title = series.title
+        ),
+        1 => format!(
+            "Binnenkort stuur ik je het eerste deel van mijn serie *{title}*. Verschijnen er meer delen, dan krijg \
+             je die ook, {cadence} één.\n\n",
+            title = series.title
+        ),
+        n => format!(
+            "Vanaf nu stuur ik je de {n} delen van mijn serie *{title}*, {cadence} één, te beginnen met deel 1. \
+             Verschijnt er een nieuw deel, dan krijg je dat ook.\n\n",
+            title = series.title
+        ),
+    }
 }
 
 /// The texts of a letter to a confirmed subscriber; the frame (masthead, the whitepaper
@@ -172,7 +194,7 @@ impl SubscriberLetter<'_> {
         date: SystemTime,
     ) -> Result<RenderedEmail, RenderError> {
         let base: &BaseUrl = &settings.base_url;
-        let closing = format!("{}\n\nHartelijke groet,  \n{}", self.closing, catalogue.site.author);
+        let closing = format!("{}\n\n{}", self.closing, signature(catalogue));
         let letter = Letter {
             subject: self.subject,
             masthead: catalogue.site.title.clone(),
@@ -294,16 +316,6 @@ impl LetterKind {
     }
 }
 
-/// "elke week", "om de 2 weken", …
-pub fn cadence_nl(cadence: Cadence) -> String {
-    match cadence.days() {
-        1 => "elke dag".into(),
-        7 => "elke week".into(),
-        d if d % 7 == 0 => format!("om de {} weken", d / 7),
-        d => format!("om de {d} dagen"),
-    }
-}
-
 /// The weekly summary for the author, in plain Dutch: the figures of [`crate::subscribers::figures`]. Plain
 /// text, to the author only; not list mail (no unsubscribe, no tracking).
 ///
@@ -330,9 +342,9 @@ pub fn weekly_summary(
     let readers = figures.list_size.last().map_or(0, |(_, n)| *n);
     let signups: u64 = figures.signups_by_source.values().sum();
     let subject = format!(
-        "Je nieuwsbrief deze week: {signups} {}, {readers} {}",
-        if signups == 1 { "aanmelding" } else { "aanmeldingen" },
-        if readers == 1 { "lezer" } else { "lezers" },
+        "Je nieuwsbrief deze week: {}, {}",
+        count(signups, "aanmelding", "aanmeldingen"),
+        count(readers, "lezer", "lezers"),
     );
     author_letter(from, to, &subject, "summary", text, date)
 }
@@ -485,13 +497,11 @@ pub fn weekly_summary_text(
         for (slug, p) in &f.per_post {
             let _ = writeln!(
                 out,
-                "  {slug}: {} verstuurd, {} {} daarna, {} onbestelbaar, {} {}",
+                "  {slug}: {} verstuurd, {} daarna, {} onbestelbaar, {}",
                 p.sent,
-                p.unsubscribed_after,
-                if p.unsubscribed_after == 1 { "afmelding" } else { "afmeldingen" },
+                count(p.unsubscribed_after, "afmelding", "afmeldingen"),
                 p.bounced,
-                p.complained,
-                if p.complained == 1 { "klacht" } else { "klachten" },
+                count(p.complained, "klacht", "klachten"),
             );
         }
         out.push('\n');
@@ -534,30 +544,6 @@ pub fn weekly_summary_text(
     out
 }
 
-/// "4 december 14:30", in the site's time zone.
-pub(crate) fn dutch_moment(at: jiff::Timestamp) -> String {
-    let local = at.to_zoned(crate::content::site_time_zone());
-    format!("{} {:02}:{:02}", dutch_date(local.date()), local.hour(), local.minute())
-}
-
-pub(crate) fn dutch_date(date: jiff::civil::Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ];
-    format!("{} {}", date.day(), MONTHS[usize::from(date.month().unsigned_abs()).saturating_sub(1) % 12])
-}
-
 /// One reaction in a notice to the author, with the addresses of its two buttons.
 pub struct NoticeItem<'a> {
     pub reaction: &'a crate::reactions::Reaction,
@@ -586,7 +572,7 @@ pub fn reaction_notice(
     let (text, html) = reaction_notice_parts(&site.author, items, more_waiting);
     let subject = match items {
         [one] => format!("Nieuwe reactie van {} op „{}”", one.reaction.name, one.post_title),
-        many => format!("{} nieuwe reacties op je blog", many.len()),
+        many => format!("{} op je blog", count(many.len() as u64, "nieuwe reactie", "nieuwe reacties")),
     };
     let stamp = jiff::Timestamp::try_from(date).map_or(0, |t| t.as_second());
     let mut builder = lettre::Message::builder()
@@ -609,7 +595,7 @@ pub fn reaction_notice_parts(author: &str, items: &[NoticeItem<'_>], more_waitin
     let first_name = author.split_whitespace().next().unwrap_or(author);
     let intro = match items {
         [one] => format!("{} reageerde op „{}”.", one.reaction.name, one.post_title),
-        many => format!("Er zijn {} nieuwe reacties op je blog.", many.len()),
+        many => format!("Er zijn {} op je blog.", count(many.len() as u64, "nieuwe reactie", "nieuwe reacties")),
     };
     let mut text = format!("Hallo {first_name},\n\n{intro}\n");
     for item in items {

@@ -1,6 +1,7 @@
 //! Rendering: posts to email (HTML with inlined CSS, a text part, MIME bytes) and, in later
 //! modules, to web pages. Pure code: no I/O, no clock (the caller passes the date).
 
+pub mod dutch;
 pub mod email;
 pub mod letters;
 pub mod markdown_html;

@@ -39,7 +39,7 @@ fn text_block(text: &str) -> Markup {
 
 fn day(at: jiff::Timestamp) -> (String, String) {
     let local = at.to_zoned(crate::content::site_time_zone()).date();
-    (local.to_string(), format!("{} {}", super::letters::dutch_date(local), local.year()))
+    (local.to_string(), format!("{} {}", super::dutch::dutch_date(local), local.year()))
 }
 
 /// The published reactions under a post, oldest first; nothing when there are none.

@@ -18,12 +18,14 @@ pub enum Slot {
     PrivacyUrl,
     Reason,
     UnsubscribeUrl,
+    /// The words before *Afmelden*: [`super::email::unsubscribe_lead`].
+    UnsubscribeLead,
     /// ` · <a …>Je voorkeuren</a>` beside *Afmelden*, for a reader who has a preference page.
     PreferencesLink,
 }
 
 impl Slot {
-    const ALL: [(&'static str, Slot); 15] = [
+    const ALL: [(&'static str, Slot); 16] = [
         ("title", Slot::Title),
         ("preheader", Slot::Preheader),
         ("masthead", Slot::Masthead),
@@ -38,6 +40,7 @@ impl Slot {
         ("privacy_url", Slot::PrivacyUrl),
         ("reason", Slot::Reason),
         ("unsubscribe_url", Slot::UnsubscribeUrl),
+        ("unsubscribe_lead", Slot::UnsubscribeLead),
         ("preferences_link", Slot::PreferencesLink),
     ];
 

@@ -23,8 +23,10 @@ pub const FAVICON_PATH: &str = "/assets/favicon.svg";
 pub const PRIVACY_PATH: &str = "/privacy";
 
 /// The frame of every page: Dutch, one `h1` (in the body), landmarks, a skip link, and a
-/// footer with the sender's identity, the contact address and the privacy statement (Dutch
-/// law asks for the first two on every page that collects addresses, the AVG for the third).
+/// footer with the sender's identity, the contact address, the business (name, address, KvK
+/// number: BW 3:15d) and the privacy statement (the AVG). "Geen cookies, geen trackers" is
+/// true: no response sets a cookie (tests/suite/web.rs) and no page loads anything from
+/// elsewhere (the CSP).
 /// `with_site_title` puts the site's name in the `<title>` and the header.
 pub fn layout(site: &Site, title: &str, description: Option<&str>, with_site_title: bool, body: Markup) -> Markup {
     layout_with(site, title, description, with_site_title, html! {}, body)
@@ -51,7 +53,7 @@ pub fn layout_with(
                 @if let Some(d) = description { meta name="description" content=(d); }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
                 link rel="icon" href=(FAVICON_PATH) type="image/svg+xml";
-                link rel="alternate" type="application/atom+xml" href="/feed.xml" title="Atom-feed";
+                link rel="alternate" type="application/atom+xml" href="/feed.xml" title=(format!("{} (RSS)", site.title));
                 (head)
             }
             body {
@@ -63,9 +65,10 @@ pub fn layout_with(
                         (site.identity) " · "
                         a href={ "mailto:" (site.contact_email) } { (site.contact_email) }
                     }
+                    p.business { (site.business.line()) }
                     p {
                         a href=(PRIVACY_PATH) { "Privacyverklaring" } " · "
-                        a href="/feed.xml" { "Atom-feed" } " · Geen JavaScript, geen trackers."
+                        a href="/feed.xml" { "Volg mijn artikelen via RSS" } " · Geen cookies, geen trackers."
                     }
                 }
             }
@@ -74,7 +77,7 @@ pub fn layout_with(
 }
 
 fn when(post: &Post, catalogue: &Catalogue) -> String {
-    let date = post.date().map(|d| d.strftime("%-d %B %Y").to_string()).map(|d| dutch_months(&d));
+    let date = post.date().map(|d| format!("{} {}", super::dutch::dutch_date(d), d.year()));
     match &post.placement {
         Placement::InSeries { series, order, .. } => {
             let title = catalogue.series(series).map_or(series.as_str(), |s| s.title.as_str());
@@ -85,24 +88,6 @@ fn when(post: &Post, catalogue: &Catalogue) -> String {
         }
         Placement::Broadcast { .. } => date.unwrap_or_default(),
     }
-}
-
-fn dutch_months(text: &str) -> String {
-    const MONTHS: [(&str, &str); 12] = [
-        ("January", "januari"),
-        ("February", "februari"),
-        ("March", "maart"),
-        ("April", "april"),
-        ("May", "mei"),
-        ("June", "juni"),
-        ("July", "juli"),
-        ("August", "augustus"),
-        ("September", "september"),
-        ("October", "oktober"),
-        ("November", "november"),
-        ("December", "december"),
-    ];
-    MONTHS.iter().fold(text.to_owned(), |t, (en, nl)| t.replace(en, nl))
 }
 
 /// The posts public at `now`, newest first: broadcasts by date, series posts last-to-first.
@@ -153,19 +138,36 @@ fn header_image(catalogue: &Catalogue, image: &Image) -> Markup {
     }
 }
 
+/// The subscribe form's button (the blog's and `postbode form`'s).
+pub const SUBSCRIBE_BUTTON: &str = "Stuur mij de whitepaper";
+
+/// What happens after the form, in order, as it is: first a mail to confirm, then the
+/// whitepaper, then the series at its cadence (each of its posts; new posts besides).
+fn subscribe_intro(catalogue: &Catalogue) -> String {
+    let then = match catalogue.series.first() {
+        Some(series) => format!(
+            "Daarna stuur ik je de whitepaper, en {} een artikel uit mijn serie „{}”.",
+            series.cadence.dutch(),
+            series.title
+        ),
+        None => "Daarna stuur ik je de whitepaper en mijn nieuwe artikelen.".to_owned(),
+    };
+    format!("Vul je e-mailadres in en bevestig het met de knop in de e-mail die je dan van mij krijgt. {then}")
+}
+
 /// The subscribe form with the whitepaper offer (and its cover). `source` is the page it is on.
 pub fn subscribe_form(catalogue: &Catalogue, source: &str) -> Markup {
     let site = &catalogue.site;
     let cover = site.whitepaper_cover.as_ref().and_then(|c| catalogue.pictures.get(&c.file));
     html! {
         section.subscribe aria-labelledby="aanmelden" {
-            h2 id="aanmelden" { "Ontvang de whitepaper „" (site.whitepaper.title) "”" }
+            h2 id="aanmelden" { "Gratis whitepaper: „" (site.whitepaper.title) "”" }
             @if let Some(cover) = cover {
                 div.cover {
                     (picture_html(cover, &format!("Omslag van de whitepaper „{}”", site.whitepaper.title), "7rem", false))
                 }
             }
-            p { "Meld je aan: je krijgt meteen de whitepaper, en daarna stuur ik je mijn artikelen, één voor één." }
+            p { (subscribe_intro(catalogue)) }
             form method="post" action="/subscribe" {
                 label for="email" { "Je e-mailadres" }
                 input id="email" name="email" type="email" required autocomplete="email" inputmode="email";
@@ -178,7 +180,7 @@ pub fn subscribe_form(catalogue: &Catalogue, source: &str) -> Markup {
                 }
                 p.consent { (site.consent_text) }
                 p.privacy { "Wat ik met je gegevens doe, lees je in mijn " a href=(PRIVACY_PATH) { "privacyverklaring" } "." }
-                button type="submit" { "Ontvang de whitepaper" }
+                button type="submit" { (SUBSCRIBE_BUTTON) }
             }
         }
     }
@@ -202,7 +204,7 @@ pub fn embeddable_form(site: &Site, base: &BaseUrl, page: Option<&str>) -> Strin
             }
             p { (site.consent_text) }
             p { "Wat ik met je gegevens doe, lees je in mijn " a href=(base.join(PRIVACY_PATH)) { "privacyverklaring" } "." }
-            button type="submit" { "Ontvang de whitepaper" }
+            button type="submit" { (SUBSCRIBE_BUTTON) }
         }
     }
     .into_string()

@@ -25,7 +25,8 @@ pub use email::{EmailError, SubscriberEmail};
 
 use crate::schedule::DripState;
 pub use lifecycle::{
-    ConfirmOutcome, Evidence, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe, welcome_sent,
+    ConfirmOutcome, Evidence, REMINDER_COOLDOWN, SubscribeIntent, SubscribeOutcome, confirm, subscribe, unsubscribe,
+    welcome_sent,
 };
 pub use preferences::{
     AddressChange, AddressError, MailChoice, PreferenceChange, Preferences, change_preferences, confirm_address_change,

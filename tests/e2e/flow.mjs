@@ -97,8 +97,8 @@ try {
   const subscribe = page.locator("section.subscribe");
   await subscribe.getByLabel("Je e-mailadres").fill("eva@example.nl");
   await subscribe.getByLabel("Je voornaam (mag leeg blijven)").fill("Eva");
-  await subscribe.getByRole("button", { name: "Ontvang de whitepaper" }).click();
-  await page.waitForSelector("text=Bijna klaar!");
+  await subscribe.getByRole("button", { name: "Stuur mij de whitepaper" }).click();
+  await page.waitForSelector("text=Kijk in je mailbox");
 
   // The confirmation mail, its link, the button.
   const confirmation = await newestMail("Bevestig je aanmelding");
@@ -106,7 +106,7 @@ try {
   await mailFooterHasContactAndPrivacy(confirmation, "confirmation");
   await page.goto(linkIn(confirmation, "/confirm/"));
   await page.screenshot({ path: join(shots, "confirm-page.png"), fullPage: true });
-  await page.getByRole("button", { name: "Ja, bevestig mijn aanmelding" }).click();
+  await page.getByRole("button", { name: "Ja, ik bevestig mijn aanmelding" }).click();
   await page.waitForSelector("text=Gelukt, je bent aangemeld!");
 
   // The welcome mail, rendered as the reader sees it; then its unsubscribe link.

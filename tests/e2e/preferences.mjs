@@ -46,10 +46,10 @@ try {
   const subscribe = page.locator("section.subscribe");
   await subscribe.getByLabel("Je e-mailadres").fill(email);
   await subscribe.getByLabel("Je voornaam (mag leeg blijven)").fill("Fleur");
-  await subscribe.getByRole("button", { name: "Ontvang de whitepaper" }).click();
-  await page.waitForSelector("text=Bijna klaar!");
+  await subscribe.getByRole("button", { name: "Stuur mij de whitepaper" }).click();
+  await page.waitForSelector("text=Kijk in je mailbox");
   await page.goto(linkIn(await newestMail("Bevestig je aanmelding", email), "/confirm/"));
-  await page.getByRole("button", { name: "Ja, bevestig mijn aanmelding" }).click();
+  await page.getByRole("button", { name: "Ja, ik bevestig mijn aanmelding" }).click();
   await page.waitForSelector("text=Gelukt, je bent aangemeld!");
   const welcome = await newestMail("Welkom!", email);
   const preferences = linkIn(welcome, "/voorkeuren/");

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use jiff::SignedDuration;
+use postbode::render::letters::CONFIRM_BUTTON;
 use postbode::store::sqlite::SqliteStore;
 use postbode::subscribers::caps::Caps;
 use postbode::subscribers::{ConsentAction, Status, SubscriberEmail, Welcome};
@@ -13,8 +14,7 @@ use postbode::tokens::Purpose;
 use crate::test_app::TestApp;
 
 async fn status_of(app: &TestApp, email: &str) -> Option<Status> {
-    let email = SubscriberEmail::parse(email).unwrap();
-    app.store.subscriber_by_email(&email).await.unwrap().map(|s| s.status)
+    app.stored(email).await.map(|s| s.status)
 }
 
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn whole_flow(app: TestApp) {
     // Subscribe: pending, one confirmation mail.
     let response = app.subscribe("Anna@Example.nl").await;
     assert_eq!(response.status, StatusCode::OK);
-    assert!(response.body.contains("Bijna klaar"));
+    assert!(response.body.contains("Kijk in je mailbox"));
     assert_eq!(status_of(&app, "anna@example.nl").await, Some(Status::Pending));
     let confirmations = app.emails_tagged("confirm");
     assert_eq!(confirmations.len(), 1);
@@ -62,10 +62,12 @@ async fn whole_flow(app: TestApp) {
     assert!(confirmations[0].html.contains(&format!("href=\"{}\"", confirmations[0].link("/confirm/"))));
     assert!(!confirm.contains('@') && !confirm.to_lowercase().contains("anna"), "no address in the link: {confirm}");
 
-    // GET shows a button and changes nothing (mail scanners follow links).
+    // GET shows a button and changes nothing (mail scanners follow links). The page goes on
+    // where the mail left off: the mail's words, the mail's button.
     let page = app.get(&confirm).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("<form method=\"post\">") && page.body.contains("Ja, bevestig mijn aanmelding"));
+    assert!(page.body.contains("<form method=\"post\">") && page.body.contains("Nog één klik"), "{}", page.body);
+    assert!(page.body.contains(CONFIRM_BUTTON) && confirmations[0].html.contains(CONFIRM_BUTTON));
     assert_eq!(status_of(&app, "anna@example.nl").await, Some(Status::Pending));
     assert!(app.emails_tagged("welcome").is_empty());
 
@@ -245,10 +247,7 @@ async fn tampered_foreign_expired_and_unknown_tokens_are_refused() {
     let confirm = mail.path("/confirm/");
     let token = confirm.trim_start_matches("/confirm/").to_owned();
 
-    // Tampered: flip one character.
-    let mut chars: Vec<char> = token.chars().collect();
-    chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
-    let tampered: String = chars.into_iter().collect();
+    let tampered = crate::helpers::tampered(&token);
     for method in [Method::GET, Method::POST] {
         let r = app.request(method.clone(), &format!("/confirm/{tampered}"), None, "").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method}");
@@ -281,7 +280,11 @@ async fn tampered_foreign_expired_and_unknown_tokens_are_refused() {
     let gone_confirm = app.tokens.sign(Purpose::Confirm, &gone, 1, app.now());
     let r = app.get(&format!("/confirm/{gone_confirm}")).await;
     assert_eq!(r.status, StatusCode::GONE);
-    assert!(r.body.contains("geen aanmelding meer") && r.body.contains("zijn je gegevens"), "{}", r.body);
+    assert!(r.body.contains("Deze aanmelding bestaat niet meer") && r.body.contains("verwijderd"), "{}", r.body);
+    assert!(
+        r.body.contains("<a href=\"/privacy\">Mijn privacyverklaring</a>") && r.body.contains("href=\"/#aanmelden\""),
+        "the page links what it names"
+    );
 
     // Expired: a confirmation link works for 7 days; the page says how to get a new one.
     app.advance(SignedDuration::from_hours(24 * 7 + 1));

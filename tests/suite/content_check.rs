@@ -10,6 +10,7 @@ const SITE: &str = concat!(
     "title = \"Blog\"\nauthor = \"René Rensen\"\nidentity = \"René Rensen, coach\"\n",
     "consent_text = \"Ja.\"\nwhitepaper_title = \"Tips\"\nwhitepaper_url = \"https://example.org/tips.pdf\"\n",
     "contact_email = \"rene@example.org\"\n",
+    "business_name = \"Rensen Leiderschap\"\nbusiness_address = \"Kerkstraat 1, 3511 AB Utrecht\"\nkvk_number = \"12345678\"\n",
 );
 const PRIVACY: &str =
     "+++\ntitle = \"Privacyverklaring\"\n+++\n\nMail [{{contact_email}}](mailto:{{contact_email}}).\n";
@@ -334,6 +335,41 @@ fn the_contact_address_is_required_and_checked() {
     );
 }
 
+/// Dutch law asks a business's website to name the business, its address and its KvK number
+/// (BW 3:15d, Handelsregisterwet art. 27): `check` refuses content without them.
+#[test]
+fn the_business_is_required_and_checked() {
+    for key in ["business_name", "business_address", "kvk_number"] {
+        let line = SITE.lines().find(|l| l.starts_with(key)).unwrap();
+        let without = SITE.replace(&format!("{line}\n"), "");
+        assert_eq!(
+            site_problems(&without, Some(PRIVACY)),
+            [format!("content/site.toml:1: the required field `{key}` is missing")]
+        );
+    }
+    let wrong = SITE.replace("kvk_number = \"12345678\"", "kvk_number = \"1234567\"");
+    assert_eq!(
+        site_problems(&wrong, Some(PRIVACY)),
+        ["content/site.toml:10: `kvk_number` `1234567` is not a KvK number: eight digits, like 12345678"]
+    );
+    let vat = |id: &str| site_problems(&format!("{SITE}vat_number = \"{id}\"\n"), Some(PRIVACY));
+    assert_eq!(vat("NL123456789B01"), Vec::<String>::new());
+    assert_eq!(vat("BE0123456789"), Vec::<String>::new());
+    assert_eq!(
+        vat("NL12345678901"),
+        ["content/site.toml:11: `vat_number` `NL12345678901` is not a btw-id, like NL123456789B01"]
+    );
+    // Shown as the law asks: the page footer and the privacy statement's marker.
+    let files = vec![
+        SourceFile::text("site.toml", format!("{SITE}vat_number = \"NL 1234.56.789.B01\"\n")),
+        SourceFile::text("privacy.md", "+++\ntitle = \"Privacy\"\n+++\n\nVerantwoordelijk: {{business}}.\n"),
+    ];
+    let catalogue = Catalogue::parse(std::path::Path::new("content"), &files).unwrap();
+    let line = "Rensen Leiderschap · Kerkstraat 1, 3511 AB Utrecht · KvK 12345678 · btw-id NL123456789B01";
+    assert_eq!(catalogue.site.business.line(), line);
+    assert!(catalogue.privacy.body.contains(&format!("Verantwoordelijk: {line}.")), "{}", catalogue.privacy.body);
+}
+
 #[test]
 fn the_privacy_statement_is_required_and_its_markers_are_known() {
     assert_eq!(
@@ -346,7 +382,7 @@ fn the_privacy_statement_is_required_and_its_markers_are_known() {
     assert_eq!(
         site_problems(SITE, Some(unknown)),
         [
-            "content/privacy.md:5: unknown marker `{{bewaartermijn}}`; the markers are `{{author}}`, `{{identity}}`, `{{contact_email}}`, `{{retention_months}}`"
+            "content/privacy.md:5: unknown marker `{{bewaartermijn}}`; the markers are `{{author}}`, `{{identity}}`, `{{contact_email}}`, `{{business}}`, `{{kvk_number}}`, `{{retention}}`, `{{retention_months}}`"
         ]
     );
     let relative = "+++\ntitle = \"Privacy\"\n+++\n\nZie [hier](/posts/een).\n";
@@ -360,19 +396,23 @@ fn the_privacy_statement_is_required_and_its_markers_are_known() {
 
 #[test]
 fn the_privacy_statement_says_what_the_settings_say() {
-    let site = format!("{SITE}retention_months = 18\n");
-    let privacy =
-        "+++\ntitle = \"Privacy\"\n+++\n\n{{identity}}: na {{retention_months}} maanden weg; {{contact_email}}.\n";
-    let files = vec![
-        SourceFile::text("site.toml", site),
-        SourceFile::text("privacy.md", privacy),
-        SourceFile::text("reeks/series.toml", SERIES),
-        SourceFile::text("reeks/01.md", post("een", 1, "A.")),
-    ];
-    let catalogue = Catalogue::parse(Path::new("content"), &files).unwrap();
+    let parse = |months: u32| {
+        let site = format!("{SITE}retention_months = {months}\n");
+        let privacy = "+++\ntitle = \"Privacy\"\n+++\n\n{{identity}}: na {{retention}} weg ({{retention_months}}); {{contact_email}}.\n";
+        let files = vec![
+            SourceFile::text("site.toml", site),
+            SourceFile::text("privacy.md", privacy),
+            SourceFile::text("reeks/series.toml", SERIES),
+            SourceFile::text("reeks/01.md", post("een", 1, "A.")),
+        ];
+        Catalogue::parse(Path::new("content"), &files).unwrap()
+    };
+    let catalogue = parse(18);
     assert_eq!(catalogue.site.retention_months, 18);
-    assert_eq!(catalogue.privacy.body.trim(), "René Rensen, coach: na 18 maanden weg; rene@example.org.");
+    assert_eq!(catalogue.privacy.body.trim(), "René Rensen, coach: na 18 maanden weg (18); rene@example.org.");
     assert!(catalogue.post("privacy").is_none(), "privacy.md is a page, not a broadcast");
+    // One month in the singular.
+    assert_eq!(parse(1).privacy.body.trim(), "René Rensen, coach: na 1 maand weg (1); rene@example.org.");
 }
 
 #[test]
@@ -387,22 +427,22 @@ fn redirects_and_form_origins_must_be_https_addresses_of_the_right_shape() {
     assert_eq!(
         with("after_subscribe_url = \"http://www.voorbeeld.nl/bedankt\"\n"),
         [
-            "content/site.toml:8: `after_subscribe_url`: `http://www.voorbeeld.nl/bedankt` must be an absolute https:// address"
+            "content/site.toml:11: `after_subscribe_url`: `http://www.voorbeeld.nl/bedankt` must be an absolute https:// address"
         ]
     );
     assert_eq!(
         with("after_confirm_url = \"/welkom\"\n"),
-        ["content/site.toml:8: `after_confirm_url`: `/welkom` must be an absolute https:// address"]
+        ["content/site.toml:11: `after_confirm_url`: `/welkom` must be an absolute https:// address"]
     );
     assert_eq!(
         with("form_origins = [\"https://www.voorbeeld.nl/aanmelden\"]\n"),
         [
-            "content/site.toml:8: `form_origins`: `https://www.voorbeeld.nl/aanmelden` must be an origin only, like https://www.voorbeeld.nl (no path)"
+            "content/site.toml:11: `form_origins`: `https://www.voorbeeld.nl/aanmelden` must be an origin only, like https://www.voorbeeld.nl (no path)"
         ]
     );
     assert_eq!(
         with("form_origins = \"https://www.voorbeeld.nl\"\n"),
-        ["content/site.toml:8: `form_origins` must be a list of texts in quotes, like `form_origins = [\"…\"]`"]
+        ["content/site.toml:11: `form_origins` must be a list of texts in quotes, like `form_origins = [\"…\"]`"]
     );
 }
 
@@ -560,6 +600,23 @@ fn images_are_files_of_the_folder_that_suit_their_use() {
     let cover = format!("{SITE}whitepaper_cover = \"omslag.jpg\"\n");
     assert_eq!(
         image_problems(&[("site.toml", cover), ("reeks/01.md", post("een", 1, "Tekst."))], &[]),
-        ["content/site.toml:8: the image `omslag.jpg` is not in the content folder"]
+        ["content/site.toml:11: the image `omslag.jpg` is not in the content folder"]
     );
+}
+
+/// The consent text is what readers agree to: a cadence it promises must be the series'.
+#[test]
+fn the_consent_text_promises_only_a_cadence_a_series_keeps() {
+    let with = |consent: &str| site_problems(&SITE.replace("\"Ja.\"", &format!("{consent:?}")), Some(PRIVACY));
+    // The series is weekly.
+    assert!(with("Je krijgt van mij elke week een artikel.").is_empty());
+    assert!(with("Wekelijks een artikel, afmelden kan altijd.").is_empty());
+    assert!(with("Af en toe een artikel.").is_empty(), "no cadence, nothing to hold it to");
+    assert_eq!(
+        with("Je krijgt om de twee weken een deel van mijn serie."),
+        [
+            "content/site.toml:4: consent_text promises \"om de twee weken\", but `reeks` goes out elke week: readers agree to what the text says, so keep the two in step"
+        ]
+    );
+    assert_eq!(with("Elke dag een tip!").len(), 1);
 }

@@ -208,7 +208,7 @@ async fn without_redirect_settings_our_own_pages_answer() {
     let app = TestApp::spawn().await;
     let answer = app.subscribe("eva@example.nl").await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.headers.get("location").is_none() && answer.body.contains("Bijna klaar"));
+    assert!(answer.headers.get("location").is_none() && answer.body.contains("Kijk in je mailbox"));
     let done = app.post_form(&app.emails_tagged("confirm")[0].path("/confirm/"), "").await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.headers.get("location").is_none() && done.body.contains("Gelukt"));

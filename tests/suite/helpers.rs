@@ -12,6 +12,15 @@ use postbode::render::{BaseUrl, EmailSettings, PreparedEmail, RenderedEmail};
 pub const SEED_SLUG: &str = "leiderschap-en-vertrouwen";
 pub const LONG_SLUG: &str = "feedback-geven-met-vertrouwen";
 
+/// `token` with one character in its middle changed: a forgery whose decoded bytes always differ
+/// (the last base64 character may carry only padding bits, and may already be the one written).
+pub fn tampered(token: &str) -> String {
+    let mut chars: Vec<char> = token.chars().collect();
+    let middle = chars.len() / 2;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }

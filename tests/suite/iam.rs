@@ -444,8 +444,14 @@ async fn every_function_is_granted_exactly_the_dynamodb_and_ses_actions_its_code
     assert!(moved.contains("Gelukt"), "{moved}");
     assert!(reader.subscriber_by_email(&SubscriberEmail::parse(&new_address).unwrap()).await.unwrap().is_some());
 
-    // At last, Anna erases everything from her own page.
+    // At last, Anna erases everything from her own page; her bounce's entry on SES's
+    // suppression list goes too (the API function's ses:DeleteSuppressedDestination).
+    let ses = crate::aws::sesv2().await;
+    let bounce = aws_sdk_sesv2::types::SuppressionListReason::Bounce;
+    ses.put_suppressed_destination().email_address(&anna_address).reason(bounce).send().await.unwrap();
     let erased = app.post_form(&preferences, "action=erase-confirmed").await;
+    let listed = ses.get_suppressed_destination().email_address(&anna_address).send().await;
+    assert!(listed.is_err_and(|e| aws_sdk_sesv2::error::ProvideErrorMetadata::code(&e) == Some("NotFoundException")));
     assert!(erased.body.contains("Je gegevens zijn verwijderd"), "{}", erased.body);
     assert!(reader.subscriber_by_email(&anna).await.unwrap().is_none());
 

@@ -31,7 +31,7 @@ async fn the_flow_through_api_gateway_events() {
     // A form POST with a base64-encoded body.
     let subscribed = invoke(&app, "subscribe-form-base64.json", "").await;
     assert_eq!(subscribed.status, StatusCode::OK, "{}", subscribed.body);
-    assert!(subscribed.body.contains("Bijna klaar"));
+    assert!(subscribed.body.contains("Kijk in je mailbox"));
     let email = SubscriberEmail::parse("lambda@example.nl").unwrap();
     let stored = app.store.subscriber_by_email(&email).await.unwrap().unwrap();
     assert_eq!(stored.status, Status::Pending);

@@ -18,9 +18,8 @@ use crate::test_app::TestApp;
 
 const OPEN: Caps = Caps::all(10_000);
 
-async fn set_status(app: &TestApp, email: &str, status: Status) {
-    let address = SubscriberEmail::parse(email).unwrap();
-    let mut s = app.store.subscriber_by_email(&address).await.unwrap().unwrap();
+pub(crate) async fn set_status(app: &TestApp, email: &str, status: Status) {
+    let mut s = app.stored(email).await.unwrap();
     s.status = status;
     app.store.update_subscriber(&s).await.unwrap();
 }
@@ -39,7 +38,9 @@ async fn app_with_every_state(store: Arc<dyn Store>) -> TestApp {
     set_status(&app, "left@example.nl", Status::Unsubscribed).await;
     set_status(&app, "bounced@example.nl", Status::Bounced).await;
     let erased = SubscriberEmail::parse("erased@example.nl").unwrap();
-    postbode::app::operator::erase(app.store.as_ref(), &app.tokens, &erased, app.now()).await.unwrap();
+    postbode::app::operator::erase(app.store.as_ref(), app.app.mailer.as_ref(), &app.tokens, &erased, app.now())
+        .await
+        .unwrap();
     app
 }
 

@@ -15,11 +15,7 @@ use crate::test_app::TestApp;
 /// Subscribes and confirms `email`; returns the path of the preference link in the welcome
 /// mail's footer.
 async fn confirmed_reader(app: &TestApp, email: &str) -> String {
-    app.subscribe(email).await;
-    let confirm = app.emails().into_iter().rfind(|e| e.to == email && e.file.ends_with("confirm.eml")).unwrap();
-    assert!(!confirm.text.contains("/voorkeuren/"), "no page before the address is confirmed");
-    assert_eq!(app.post_form(&confirm.path("/confirm/"), "").await.status, StatusCode::OK);
-    let welcome = app.emails().into_iter().rfind(|e| e.to == email && e.file.ends_with("welcome.eml")).unwrap();
+    let welcome = app.confirmed_reader(email).await;
     assert!(welcome.html.contains(">Je voorkeuren</a>"), "the footer links the page");
     welcome.path("/voorkeuren/")
 }
@@ -115,7 +111,7 @@ async fn unsubscribed_readers_can_choose_less_mail(store: Arc<dyn Store>) {
 async fn forged_and_revoked_links_are_refused(store: Arc<dyn Store>) {
     let app = TestApp::with_store(store.clone());
     let page = confirmed_reader(&app, "dirk@example.nl").await;
-    let forged = format!("{}x", &page[..page.len() - 1]);
+    let forged = crate::helpers::tampered(&page);
     assert_eq!(app.get(&forged).await.status, StatusCode::BAD_REQUEST);
     let dirk = SubscriberEmail::parse("dirk@example.nl").unwrap();
     postbode::app::operator::revoke_links(store.as_ref(), &dirk, app.now()).await.unwrap();

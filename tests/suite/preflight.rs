@@ -21,7 +21,7 @@ fn line_of(path: &std::path::Path, needle: &str) -> usize {
     std::fs::read_to_string(path).unwrap().lines().position(|l| l.contains(needle)).unwrap() + 1
 }
 
-/// Content fit to go live: a real whitepaper, a real contact address.
+/// Content fit to go live: a real whitepaper, a real contact address, a real business.
 fn good_content() -> tempfile::TempDir {
     let dir = content_copy();
     let site = dir.path().join("site.toml");
@@ -29,7 +29,10 @@ fn good_content() -> tempfile::TempDir {
     let placeholder = text.lines().find(|l| l.starts_with("whitepaper_file")).unwrap().to_owned();
     let text = text
         .replace(&placeholder, "whitepaper_file = \"whitepaper/22-tips.pdf\"")
-        .replace("rene@voorbeeld.nl", "rene@rensen.nl");
+        .replace("rene@voorbeeld.nl", "rene@rensen.nl")
+        .replace("PLAATSAANDUIDING Rensen Leiderschap", "Rensen Leiderschap")
+        .replace("PLAATSAANDUIDING Voorbeeldstraat 1, 1234 AB Voorbeeldstad", "Oudegracht 1, 3511 AA Utrecht")
+        .replace("kvk_number = \"00000000\"", "kvk_number = \"87654321\"");
     std::fs::write(&site, text).unwrap();
     std::fs::write(dir.path().join("whitepaper/22-tips.pdf"), b"%PDF-1.4\n% the real whitepaper\n%%EOF\n").unwrap();
     // The author's own photo and cover in place of the shipped placeholders.
@@ -56,7 +59,13 @@ fn the_shipped_content_fails_naming_each_line() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     let site = content.join("site.toml");
-    for (key, said) in [("whitepaper_file", "shipped placeholder"), ("contact_email", "example address")] {
+    for (key, said) in [
+        ("whitepaper_file", "shipped placeholder"),
+        ("contact_email", "example address"),
+        ("business_name", "shipped placeholder"),
+        ("business_address", "shipped placeholder"),
+        ("kvk_number", "shipped placeholder"),
+    ] {
         let at =
             format!("FAIL  content          {}:{}: `{key}` is", site.display(), line_of(&site, &format!("{key} =")));
         assert!(text.contains(&at) && text.contains(said), "{at}\n{text}");

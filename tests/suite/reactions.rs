@@ -109,9 +109,7 @@ async fn forged_misdirected_and_expired_buttons_are_refused(store: Arc<dyn Store
     let notice = &notices(&app)[0];
     let approve = notice.path("/reactie/plaatsen/");
     let token = approve.trim_start_matches("/reactie/plaatsen/");
-    let mut forged = token.to_owned();
-    let last = forged.pop().unwrap();
-    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let forged = crate::helpers::tampered(token);
     assert_eq!(app.post_form(&format!("/reactie/plaatsen/{forged}"), "").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         app.post_form(&format!("/reactie/verwijderen/{token}"), "").await.status,
@@ -233,7 +231,11 @@ async fn export_and_erase_include_reactions(store: Arc<dyn Store>) {
     assert_eq!(export.reactions[0].text, "Mijn gedachte");
     let all = postbode::app::operator::export_all(store.as_ref(), app.now()).await.unwrap();
     assert_eq!(all.iter().map(|e| e.reactions.len()).sum::<usize>(), 2, "the whole export has every reaction");
-    assert!(postbode::app::operator::erase(store.as_ref(), &app.tokens, &anna, app.now()).await.unwrap());
+    assert!(
+        postbode::app::operator::erase(store.as_ref(), app.app.mailer.as_ref(), &app.tokens, &anna, app.now())
+            .await
+            .unwrap()
+    );
     assert!(!app.get(POST).await.body.contains("Mijn gedachte"));
     let left = store.all_reactions().await.unwrap();
     assert_eq!(left.len(), 1);

@@ -148,7 +148,7 @@ async fn a_cross_site_form_post_is_refused() {
     ] {
         let refused = post(foreign).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{foreign:?}");
-        assert!(refused.body.contains("alleen worden verstuurd vanaf de website zelf"), "{}", refused.body);
+        assert!(refused.body.contains("alleen worden verstuurd vanaf mijn eigen website"), "{}", refused.body);
     }
     assert!(app.store.pending_intents(10).await.unwrap().is_empty(), "nothing recorded");
     let own = url::Url::parse(app.app.email.base_url.as_str()).unwrap().origin().ascii_serialization();

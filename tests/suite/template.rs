@@ -590,6 +590,57 @@ fn the_api_logs_routes_and_no_function_can_take_the_whole_account() {
     }
 }
 
+/// What `content/privacy.md` says of AWS holds for the stack as deployed: processed in
+/// Ireland (a rule refuses another region; `samconfig.toml` deploys there), and no tracker:
+/// SES records neither opens nor clicks (no such events, no tracking options, no engagement
+/// metrics), so no pixel or rewritten link is ever added to a mail.
+#[test]
+fn what_the_privacy_statement_says_of_aws_holds() {
+    let stack = Stack::deploy(&[]);
+    let privacy = std::fs::read_to_string(repo_path("content/privacy.md")).unwrap().replace('\n', " ");
+    assert!(privacy.contains("in de Europese Unie (Ierland)"), "the statement names the place");
+    let rule = &stack.template["Rules"]["ProcessedWherePrivacyStatementSays"]["Assertions"][0]["Assert"];
+    let equals = match rule {
+        Value::Tagged(tagged) if tag_name(tagged) == "Equals" => seq(&tagged.value).clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(stack.eval(&equals[0]), s("eu-west-1"), "the region is what the rule compares");
+    assert_eq!(equals[1], s("eu-west-1"));
+    let samconfig: toml::Table =
+        toml::from_str(&std::fs::read_to_string(repo_path("samconfig.toml")).unwrap()).unwrap();
+    assert_eq!(samconfig["default"]["deploy"]["parameters"]["region"].as_str(), Some("eu-west-1"));
+
+    // "De logboeken van de server: 30 dagen": every log group, whatever the deployer chooses.
+    assert!(privacy.contains("- **de logboeken van de server**: 30 dagen."));
+    let allowed = seq(&stack.template["Parameters"]["LogRetentionDays"]["AllowedValues"]).clone();
+    for days in &allowed {
+        let stack = Stack::deploy(&[("LogRetentionDays", &days.as_u64().unwrap().to_string())]);
+        let groups = resources_of_type(&stack, "AWS::Logs::LogGroup");
+        assert!(groups.len() >= 5, "{}", groups.len());
+        for (group, _) in groups {
+            let retention = stack.property(group, &["RetentionInDays"]);
+            let days = retention.as_u64().or_else(|| retention.as_str().and_then(|d| d.parse().ok()));
+            assert!(days.is_some_and(|d| (1..=30).contains(&d)), "{group}: {retention:?}");
+        }
+    }
+    // No function writes to a group of Lambda's own making (kept for ever).
+    for function in stack.functions() {
+        let group = stack.property(function, &["LoggingConfig", "LogGroup"]);
+        let name = group.as_str().unwrap_or_default().trim_matches(['{', '}']);
+        assert!(stack.resource(name).is_some_and(|r| r["Type"] == s("AWS::Logs::LogGroup")), "{function}: {group:?}");
+    }
+
+    let configuration_set = stack.resource("ConfigurationSet").unwrap()["Properties"].clone();
+    for tracking in ["TrackingOptions", "VdmOptions"] {
+        assert!(configuration_set.get(tracking).is_none(), "{tracking}: {configuration_set:?}");
+    }
+    let events = stack.property("ConfigurationSetEvents", &["EventDestination", "MatchingEventTypes"]);
+    for event in seq(&events) {
+        let event = event.as_str().unwrap().to_lowercase();
+        assert!(event != "open" && event != "click", "{event}");
+    }
+}
+
 /// A finding of the scanner (checkov, run by `infra/test-all`) is only ever skipped with the
 /// reason written next to it.
 #[test]

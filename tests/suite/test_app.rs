@@ -272,6 +272,22 @@ impl TestApp {
         self.post_form("/subscribe", &form).await
     }
 
+    /// Subscribes and confirms `email` through the form and the confirmation mail; returns
+    /// the welcome mail (its footer links the reader's page and the unsubscribe page).
+    pub async fn confirmed_reader(&self, email: &str) -> SentEmail {
+        self.subscribe(email).await;
+        let confirm = self.emails().into_iter().rfind(|e| e.to == email && e.file.ends_with("confirm.eml")).unwrap();
+        assert!(!confirm.text.contains("/voorkeuren/"), "no page before the address is confirmed");
+        assert_eq!(self.post_form(&confirm.path("/confirm/"), "").await.status, StatusCode::OK);
+        self.emails().into_iter().rfind(|e| e.to == email && e.file.ends_with("welcome.eml")).unwrap()
+    }
+
+    /// The stored record of `email`, if there is one.
+    pub async fn stored(&self, email: &str) -> Option<postbode::subscribers::Subscriber> {
+        let address = postbode::subscribers::SubscriberEmail::parse(email).unwrap();
+        self.store.subscriber_by_email(&address).await.unwrap()
+    }
+
     /// Every mail in the outbox, oldest first.
     pub fn emails(&self) -> Vec<SentEmail> {
         let mut files: Vec<_> = std::fs::read_dir(self.outbox.path())

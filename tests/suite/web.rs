@@ -34,7 +34,7 @@ async fn the_blog_lists_posts_and_offers_the_whitepaper() {
     let home = app.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert_good_page(&home.body);
-    assert!(home.body.contains("Ontvang de whitepaper „22 tips voor jouw leiderschap”"));
+    assert!(home.body.contains("Gratis whitepaper: „22 tips voor jouw leiderschap”"));
     assert!(home.body.contains("href=\"/posts/leiderschap-en-vertrouwen\""));
     assert!(home.body.contains("27 november 2026"));
     assert_eq!(home.headers["cache-control"], "public, max-age=300");

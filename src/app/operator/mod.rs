@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::retry::{Decision, Lookup, decide_and_write};
 pub use super::subscription::Unsubscribed;
+use crate::mail::{MailError, Mailer};
 use crate::reactions::Reaction;
 use crate::store::{DayStats, Ledger, SendRecord, SendState, Store, StoreError};
 use crate::subscribers::import::{ImportOutcome, ImportRow, import_row};
@@ -81,16 +82,29 @@ pub async fn export_all(store: &dyn Store, now: Timestamp) -> Result<Vec<Export>
     Ok(all)
 }
 
+/// Why an erase did not finish. Nothing of the person is removed before SES has forgotten
+/// the address, so an erase that failed can simply be asked for again.
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    #[error("the store failed")]
+    Store(#[from] StoreError),
+    #[error("SES's suppression list could not be cleared of the address; nothing was erased")]
+    SuppressionList(#[source] MailError),
+}
+
 /// Erases a person (AVG art. 17): their record, consent proof, send history and reactions
-/// (published ones too) go; a salted hash of the address stays on the suppression list, so
-/// it is not mailed again unless the person subscribes anew. Returns false when nothing is
-/// held about the address.
+/// (published ones too) go, and so does their address on SES's account-level suppression
+/// list; a salted hash of the address stays on postbode's own suppression list, so it is not
+/// mailed again unless the person subscribes anew. Returns false when nothing is held about
+/// the address (SES is asked to forget it all the same: an older erase may have left it).
 pub async fn erase(
     store: &dyn Store,
+    mailer: &dyn Mailer,
     tokens: &TokenKey,
     email: &SubscriberEmail,
     now: Timestamp,
-) -> Result<bool, StoreError> {
+) -> Result<bool, EraseError> {
+    mailer.forget_suppressed(email.as_str()).await.map_err(EraseError::SuppressionList)?;
     let reactions = super::reactions::of_address(store, email).await?;
     let subscriber = store.subscriber_by_email(email).await?;
     if subscriber.is_none() && reactions.is_empty() {
@@ -99,24 +113,27 @@ pub async fn erase(
     for reaction in &reactions {
         super::reactions::delete(store, reaction).await?;
     }
-    match subscriber {
-        Some(subscriber) => erase_subscriber(store, tokens, &subscriber, now).await?,
-        None => store.set_suppressed(&tokens.suppression_hash(email.as_str()), true, now).await?,
+    store.set_suppressed(&tokens.suppression_hash(email.as_str()), true, now).await?;
+    if let Some(subscriber) = subscriber {
+        store.erase_subscriber(&subscriber).await?;
     }
     Ok(true)
 }
 
-/// Erases one subscriber, keeping the salted hash of the address on the suppression list
-/// (first, so a failure in between never leaves an erased address unsuppressed). Used for
-/// requests (art. 17) and by the sender when the retention period after leaving ends.
+/// Erases one subscriber whose retention period ran out (the sender): SES forgets the
+/// address first, then the salted hash goes on postbode's suppression list (before the
+/// record goes, so a failure in between never leaves an erased address unsuppressed), then
+/// the record.
 pub async fn erase_subscriber(
     store: &dyn Store,
+    mailer: &dyn Mailer,
     tokens: &TokenKey,
     subscriber: &Subscriber,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), EraseError> {
+    mailer.forget_suppressed(subscriber.email.as_str()).await.map_err(EraseError::SuppressionList)?;
     store.set_suppressed(&tokens.suppression_hash(subscriber.email.as_str()), true, now).await?;
-    store.erase_subscriber(subscriber).await
+    Ok(store.erase_subscriber(subscriber).await?)
 }
 
 pub async fn is_suppressed(store: &dyn Store, tokens: &TokenKey, email: &SubscriberEmail) -> Result<bool, StoreError> {
